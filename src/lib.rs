@@ -12,9 +12,11 @@
 //! 7. [`pipeline`] — article → labeled quotes (topic, stance, sentiment).
 //! 8. [`summary`] — speaker × topic aggregation across articles.
 //!
+//! [`batch`] streams any number of articles through a stage in parallel, in order;
 //! [`dataset`] reads training data, [`corpora`] the public corpora, [`eval`] holds the metrics.
 
 pub mod article;
+pub mod batch;
 pub mod corpora;
 pub mod dataset;
 pub mod error;

@@ -1,1 +1,207 @@
-//! (stub: being written)
+//! Stage 8: who stands where — the speaker × topic table across many articles.
+//!
+//! Counting rules (after the practice of discourse-network analysis, see `ARCHITECTURE.md`):
+//! - quotes with no speaker are not counted (they are tallied in `unattributed`);
+//! - a speaker's stance on a topic is counted **once per article**: all their quotes on that
+//!   topic in the article pool their stance probabilities, and the pooled argmax is the
+//!   article's stance;
+//! - the same quote text by the same speaker in several articles (syndicated copies) counts
+//!   once, in the first article it was seen in;
+//! - `net = (favor − against) / (favor + against + neutral)`, in −1..=1.
+//!
+//! [`Summary`] is built incrementally ([`Summary::add`]) so a streaming run holds only the
+//! per-(speaker, topic, article) tallies, never the quotes.
+
+use crate::pipeline::LabeledQuote;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write as _;
+
+/// Where a stance was read: the article and the quote's char offsets.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    pub article: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Pooled stance probabilities of one speaker on one topic in one article.
+#[derive(Debug, Clone, Default)]
+struct ArticleTally {
+    favor: f64,
+    against: f64,
+    neutral: f64,
+    evidence: Vec<Evidence>,
+}
+
+/// One row of the summary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SummaryRow {
+    pub speaker: String,
+    pub topic: String,
+    pub favor: usize,
+    pub against: usize,
+    pub neutral: usize,
+    /// (favor − against) / (favor + against + neutral).
+    pub net: f64,
+    /// Number of articles the speaker took up the topic in.
+    pub articles: usize,
+    pub evidence: Vec<Evidence>,
+}
+
+/// The speaker × topic summary, built incrementally.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// (speaker, topic) → article → tally. BTreeMaps keep the output order deterministic.
+    tallies: BTreeMap<(String, String), BTreeMap<String, ArticleTally>>,
+    /// (speaker, topic, normalised quote text) already counted: syndicated copies count once.
+    seen_quotes: HashSet<(String, String, String)>,
+    /// Quotes with at least one topic but no speaker.
+    unattributed: usize,
+    articles: HashSet<String>,
+}
+
+/// Lowercase alphanumerics only, so trivially re-punctuated copies match.
+fn normalise_quote(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+impl Summary {
+    /// An empty summary.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one labeled quote.
+    pub fn add(&mut self, q: &LabeledQuote) {
+        if q.topics.is_empty() {
+            return;
+        }
+        self.articles.insert(q.article.clone());
+        let Some(speaker) = q.quote.speaker.as_ref() else {
+            self.unattributed += 1;
+            return;
+        };
+        let norm = normalise_quote(&q.quote.text);
+        for (topic, label) in &q.topics {
+            let key = (speaker.clone(), topic.clone(), norm.clone());
+            let per_article = self
+                .tallies
+                .entry((speaker.clone(), topic.clone()))
+                .or_default();
+            // A copy of a quote already counted in another article is skipped; repeats
+            // inside the same article still pool into that article's tally.
+            let first_time = self.seen_quotes.insert(key);
+            if !first_time && !per_article.contains_key(&q.article) {
+                continue;
+            }
+            let t = per_article.entry(q.article.clone()).or_default();
+            t.favor += f64::from(label.probs.favor);
+            t.against += f64::from(label.probs.against);
+            t.neutral += f64::from(label.probs.neutral);
+            t.evidence.push(Evidence {
+                article: q.article.clone(),
+                start: q.quote.start,
+                end: q.quote.end,
+            });
+        }
+    }
+
+    /// Number of quotes that took up a topic but had no speaker.
+    pub fn unattributed(&self) -> usize {
+        self.unattributed
+    }
+
+    /// The rows, most-covered first (articles desc, then speaker, topic).
+    pub fn rows(&self) -> Vec<SummaryRow> {
+        let mut rows: Vec<SummaryRow> = self
+            .tallies
+            .iter()
+            .map(|((speaker, topic), per_article)| {
+                let (mut f, mut a, mut n) = (0, 0, 0);
+                let mut evidence = Vec::new();
+                for t in per_article.values() {
+                    // Ties resolve toward neutral: a coin-flip is no position.
+                    if t.favor > t.against && t.favor > t.neutral {
+                        f += 1;
+                    } else if t.against > t.favor && t.against > t.neutral {
+                        a += 1;
+                    } else {
+                        n += 1;
+                    }
+                    evidence.extend(t.evidence.iter().cloned());
+                }
+                let total = (f + a + n) as f64;
+                SummaryRow {
+                    speaker: speaker.clone(),
+                    topic: topic.clone(),
+                    favor: f,
+                    against: a,
+                    neutral: n,
+                    net: if total > 0.0 {
+                        (f as f64 - a as f64) / total
+                    } else {
+                        0.0
+                    },
+                    articles: per_article.len(),
+                    evidence,
+                }
+            })
+            .collect();
+        rows.sort_by(|x, y| {
+            y.articles
+                .cmp(&x.articles)
+                .then_with(|| x.speaker.cmp(&y.speaker))
+                .then_with(|| x.topic.cmp(&y.topic))
+        });
+        rows
+    }
+
+    /// JSON form: `{"articles": N, "unattributed_quotes": N, "rows": [...]}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "articles": self.articles.len(),
+            "unattributed_quotes": self.unattributed,
+            "rows": self.rows(),
+        })
+    }
+
+    /// A markdown table for terminals and reports.
+    pub fn to_markdown(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "| speaker | topic | favor | against | neutral | net | articles | evidence |"
+        );
+        let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---|");
+        for r in self.rows() {
+            let ev: Vec<String> = r
+                .evidence
+                .iter()
+                .take(2)
+                .map(|e| format!("{}:{}-{}", e.article, e.start, e.end))
+                .collect();
+            let more = r.evidence.len().saturating_sub(2);
+            let ev = if more > 0 {
+                format!("{} (+{more})", ev.join(", "))
+            } else {
+                ev.join(", ")
+            };
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {:+.2} | {} | {} |",
+                r.speaker, r.topic, r.favor, r.against, r.neutral, r.net, r.articles, ev
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\n{} article(s) with topical quotes; {} topical quote(s) without a speaker not counted.",
+            self.articles.len(),
+            self.unattributed
+        );
+        s
+    }
+}

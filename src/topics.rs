@@ -1,1 +1,336 @@
-//! (stub: being written)
+//! Stage 4: which configured topics a quote takes up.
+//!
+//! Topics are configuration, not code: `data/topics.toml` lists each topic's id, the
+//! proposition its stance labels refer to, and the keywords and phrases that signal it. The
+//! [`TopicLexicon`] built from it finds those cues in a quote and in the sentence that
+//! introduces it; the pipeline combines this evidence with the model's learned topic head
+//! (see [`crate::pipeline`]), so a one-word quote like “unacceptable” still gets its topic
+//! from its sentence, and a quote that paraphrases a topic without its keywords can still be
+//! found by the model.
+//!
+//! Matching is case-insensitive on word boundaries; a pattern word ending in `*` matches any
+//! word with that prefix (`sanction*` matches "sanctions", "sanctioned").
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use unicode_segmentation::UnicodeSegmentation;
+
+/// The topics shipped with the project (`data/topics.toml`).
+pub const BUILTIN_TOPICS_TOML: &str = include_str!("../data/topics.toml");
+
+/// One topic as configured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Topic {
+    /// Short id used in labels (`nato`, `peacekeepers`, …).
+    pub id: String,
+    /// The proposition that `favor` supports.
+    pub proposition: String,
+    /// Single words (or `prefix*`) that signal the topic.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Multi-word expressions that signal the topic.
+    #[serde(default)]
+    pub phrases: Vec<String>,
+}
+
+/// The topic configuration file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicConfig {
+    #[serde(rename = "topic")]
+    pub topics: Vec<Topic>,
+}
+
+impl TopicConfig {
+    /// The built-in 13 topics.
+    pub fn builtin() -> Self {
+        Self::from_toml_str(BUILTIN_TOPICS_TOML, Path::new("data/topics.toml"))
+            .expect("built-in data/topics.toml is valid (checked by a unit test)")
+    }
+
+    /// Parses a topics TOML file's contents; `origin` names it in errors.
+    pub fn from_toml_str(s: &str, origin: &Path) -> Result<Self> {
+        let cfg: TopicConfig = toml::from_str(s).map_err(|e| Error::Config {
+            path: origin.to_path_buf(),
+            msg: e.to_string(),
+        })?;
+        cfg.validate(origin)?;
+        Ok(cfg)
+    }
+
+    /// Reads a topics TOML file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let s = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::from_toml_str(&s, path)
+    }
+
+    /// Adds (or replaces, by id) the topics of `other`.
+    pub fn extend(&mut self, other: TopicConfig) {
+        for t in other.topics {
+            match self.topics.iter_mut().find(|x| x.id == t.id) {
+                Some(slot) => *slot = t,
+                None => self.topics.push(t),
+            }
+        }
+    }
+
+    /// Topic ids in configuration order.
+    pub fn ids(&self) -> Vec<String> {
+        self.topics.iter().map(|t| t.id.clone()).collect()
+    }
+
+    fn validate(&self, origin: &Path) -> Result<()> {
+        let err = |msg: String| Error::Config {
+            path: PathBuf::from(origin),
+            msg,
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for t in &self.topics {
+            let ok_id = !t.id.is_empty()
+                && t.id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !ok_id {
+                return Err(err(format!(
+                    "topic id {:?} must be lowercase ascii letters, digits or _",
+                    t.id
+                )));
+            }
+            if !seen.insert(&t.id) {
+                return Err(err(format!("topic {:?} is defined twice", t.id)));
+            }
+            if t.keywords.is_empty() && t.phrases.is_empty() {
+                return Err(err(format!("topic {:?} has no keywords or phrases", t.id)));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One pattern word: exact or prefix.
+#[derive(Debug, Clone)]
+enum PatWord {
+    Exact(String),
+    Prefix(String),
+}
+
+impl PatWord {
+    fn parse(w: &str) -> Self {
+        let w = w.to_lowercase();
+        match w.strip_suffix('*') {
+            Some(p) => PatWord::Prefix(p.to_string()),
+            None => PatWord::Exact(w),
+        }
+    }
+    fn matches(&self, word: &str) -> bool {
+        match self {
+            PatWord::Exact(e) => e == word,
+            PatWord::Prefix(p) => word.starts_with(p.as_str()),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Pattern {
+    topic: usize,
+    words: Vec<PatWord>,
+}
+
+/// Where a topic cue was found.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct LexiconHits {
+    /// Cue matches inside the quote itself.
+    pub in_quote: u32,
+    /// Cue matches in the introducing context (outside the quote).
+    pub in_context: u32,
+}
+
+/// Compiled keyword/phrase matcher over a [`TopicConfig`].
+#[derive(Debug, Clone)]
+pub struct TopicLexicon {
+    ids: Vec<String>,
+    patterns: Vec<Pattern>,
+    /// Patterns by their first word when it is exact.
+    by_first: HashMap<String, Vec<usize>>,
+    /// Patterns whose first word is a prefix (few; checked linearly).
+    prefix_first: Vec<usize>,
+}
+
+impl TopicLexicon {
+    /// Compiles the lexicon.
+    pub fn new(cfg: &TopicConfig) -> Self {
+        let mut patterns = Vec::new();
+        for (ti, t) in cfg.topics.iter().enumerate() {
+            for p in t.keywords.iter().chain(&t.phrases) {
+                let words: Vec<PatWord> = p.unicode_words().map(PatWord::parse).collect();
+                // `unicode_words` drops a trailing `*`; restore it for the last word.
+                let words = if p.trim_end().ends_with('*') {
+                    let mut w = words;
+                    if let Some(PatWord::Exact(last)) = w.pop() {
+                        w.push(PatWord::Prefix(last));
+                    }
+                    w
+                } else {
+                    words
+                };
+                if !words.is_empty() {
+                    patterns.push(Pattern { topic: ti, words });
+                }
+            }
+        }
+        let mut by_first: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut prefix_first = Vec::new();
+        for (i, p) in patterns.iter().enumerate() {
+            match &p.words[0] {
+                PatWord::Exact(w) => by_first.entry(w.clone()).or_default().push(i),
+                PatWord::Prefix(_) => prefix_first.push(i),
+            }
+        }
+        TopicLexicon {
+            ids: cfg.ids(),
+            patterns,
+            by_first,
+            prefix_first,
+        }
+    }
+
+    /// Topic ids, in the order of the counts [`Self::count`] returns.
+    pub fn ids(&self) -> &[String] {
+        &self.ids
+    }
+
+    /// Counts cue matches per topic in `text` (index = topic position in [`Self::ids`]).
+    pub fn count(&self, text: &str, out: &mut [u32]) {
+        debug_assert_eq!(out.len(), self.ids.len());
+        let words: Vec<String> = text.unicode_words().map(str::to_lowercase).collect();
+        let mut matched_topic_at = Vec::new();
+        for i in 0..words.len() {
+            matched_topic_at.clear();
+            let cands = self
+                .by_first
+                .get(&words[i])
+                .into_iter()
+                .flatten()
+                .chain(self.prefix_first.iter());
+            for &pi in cands {
+                let p = &self.patterns[pi];
+                if i + p.words.len() <= words.len()
+                    && p.words.iter().zip(&words[i..]).all(|(pw, w)| pw.matches(w))
+                    && !matched_topic_at.contains(&p.topic)
+                {
+                    // One hit per topic per start position, however many patterns overlap.
+                    matched_topic_at.push(p.topic);
+                    out[p.topic] += 1;
+                }
+            }
+        }
+    }
+
+    /// Cue hits per topic for a quote and its introducing context.
+    pub fn hits(&self, quote: &str, context: &str) -> Vec<LexiconHits> {
+        let mut q = vec![0u32; self.ids.len()];
+        let mut c = vec![0u32; self.ids.len()];
+        self.count(quote, &mut q);
+        self.count(context, &mut c);
+        q.into_iter()
+            .zip(c)
+            // The context contains the quote; count only what lies outside it.
+            .map(|(q, c)| LexiconHits {
+                in_quote: q,
+                in_context: c.saturating_sub(q),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> TopicConfig {
+        TopicConfig::from_toml_str(
+            r#"
+[[topic]]
+id = "sanctions"
+proposition = "sanctions on Russia should be kept or tightened"
+keywords = ["sanction*", "embargo"]
+phrases = ["price cap"]
+
+[[topic]]
+id = "peacekeepers"
+proposition = "foreign troops should be deployed in Ukraine"
+keywords = ["peacekeepers"]
+phrases = ["troops on the ground", "European troops"]
+"#,
+            Path::new("test.toml"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn builtin_topics_parse_and_hold_the_guide_topics() {
+        let ids = TopicConfig::builtin().ids();
+        for id in [
+            "nato",
+            "peacekeepers",
+            "elections",
+            "eu_membership",
+            "sanctions",
+            "territory",
+            "security_guarantees",
+            "peace_talks",
+            "inclusion",
+            "diplomatic_ties",
+            "economic_cooperation",
+            "energy_truce",
+            "summit",
+        ] {
+            assert!(ids.iter().any(|x| x == id), "missing topic {id}");
+        }
+    }
+
+    #[test]
+    fn matches_words_prefixes_and_phrases_case_insensitively() {
+        let lex = TopicLexicon::new(&cfg());
+        let mut out = vec![0; 2];
+        lex.count(
+            "New SANCTIONS and an oil price cap; no European troops on the ground.",
+            &mut out,
+        );
+        assert_eq!(out, vec![2, 2]);
+        let mut out = vec![0; 2];
+        lex.count("The sanctuary was quiet. Troops on the move.", &mut out);
+        assert_eq!(out, vec![0, 0], "prefix must not match 'sanctuary'");
+    }
+
+    #[test]
+    fn context_hits_exclude_the_quote() {
+        let lex = TopicLexicon::new(&cfg());
+        let h = lex.hits(
+            "unacceptable",
+            "Lavrov said deploying peacekeepers was “unacceptable”.",
+        );
+        assert_eq!(
+            h[1],
+            LexiconHits {
+                in_quote: 0,
+                in_context: 1
+            }
+        );
+        assert_eq!(h[0], LexiconHits::default());
+    }
+
+    #[test]
+    fn rejects_bad_config() {
+        let dup = "[[topic]]\nid='a'\nproposition='p'\nkeywords=['x']\n[[topic]]\nid='a'\nproposition='p'\nkeywords=['y']\n";
+        assert!(TopicConfig::from_toml_str(dup, Path::new("t")).is_err());
+        let bad_id = "[[topic]]\nid='A b'\nproposition='p'\nkeywords=['x']\n";
+        assert!(TopicConfig::from_toml_str(bad_id, Path::new("t")).is_err());
+        let unknown = "[[topic]]\nid='a'\nproposition='p'\nkeywords=['x']\ncolour='red'\n";
+        assert!(TopicConfig::from_toml_str(unknown, Path::new("t")).is_err());
+    }
+}

@@ -10,6 +10,7 @@ mod inspect;
 mod label;
 pub mod output;
 mod predict;
+pub mod progress;
 mod quotes;
 mod train;
 
