@@ -35,7 +35,7 @@ def main(paths):
         print(f"| {s} | {sc[s]} |")
     if recs and "source" in recs[0]:
         print("\n| source | n |\n|---|---|")
-        for s, c in sorted(Counter(r["source"] for r in recs).items()):
+        for s, c in sorted(Counter(r.get("source", "gold") for r in recs).items()):
             print(f"| {s} | {c} |")
 
 
