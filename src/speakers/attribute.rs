@@ -285,10 +285,10 @@ fn sentences(text: &str, toks: &[Tok], quotes: &[RawQuote], cues: &Cues) -> Vec<
                     let next_is_cue = nt.kind == TK::Word && cues.is_verb(&text[nt.s..nt.e]);
                     if starts_upper(&nt) && !next_is_cue && nt.kind != TK::Newline {
                         // “… journey.” Rubio said — a name then a cue is still this sentence.
-                        let name_then_cue = nt.kind == TK::Word
-                            && (i + 2 < n
-                                && toks[i + 2].kind == TK::Word
-                                && cues.is_verb(&text[toks[i + 2].s..toks[i + 2].e]));
+                        let name_then_cue = toks[i + 1..n.min(i + 6)]
+                            .iter()
+                            .take_while(|t| t.kind == TK::Word)
+                            .any(|t| cues.is_verb(&text[t.s..t.e]));
                         if !name_then_cue {
                             boundary_after = true;
                         }
@@ -326,6 +326,7 @@ const COMMON: &[&str] = &[
     "experts", "critics", "observers", "shortly", "asked", "upon", "until", "unlike", "like", "via", "per",
     "breaking", "update", "updated", "photo", "image", "video", "watch", "read", "share", "subscribe", "home",
     "latest", "news", "exclusive", "opinion", "analysis", "editor", "editorial", "live", "report", "reports",
+    "jan", "feb", "apr", "jun", "jul", "aug", "sept", "sep", "oct", "nov", "dec", "transcript", "partial",
 ];
 
 /// Lowercase words that can be part of a role phrase (`Kremlin spokesman`, `the Ukrainian leader`).
@@ -444,6 +445,26 @@ struct Ctx<'a> {
     cues: &'a Cues,
 }
 
+/// Who a rule found: a chunked noun phrase, or an unnamed speaker's token range.
+#[derive(Debug, Clone, Copy)]
+enum Who {
+    Np(usize),
+    Span(usize, usize),
+}
+
+/// First words of an unnamed-speaker description ("another source", "the Christie supporter").
+const GENERIC_DETS: &[&str] = &[
+    "the", "a", "an", "another", "one", "some", "many", "several", "other", "both", "two", "three", "most",
+    "few", "his", "her", "their", "its", "our", "critics", "officials", "experts", "analysts",
+];
+
+/// Words that start a clause, never part of a speaker description.
+const CLAUSE_WORDS: &[&str] = &[
+    "that", "who", "which", "and", "but", "when", "as", "if", "because", "while", "in", "on", "at", "after",
+    "before", "to", "of", "for", "with", "about", "it", "this", "there", "where", "so", "than", "then", "he",
+    "she", "they", "we", "i", "you",
+];
+
 /// A "subject" event for pronoun resolution: who was last talked about as an agent.
 #[derive(Debug, Clone)]
 struct Event {
@@ -507,7 +528,8 @@ impl Ctx<'_> {
                     j += 1;
                 } else if lower_in(x, ROLE_WORDS) {
                     j += 1;
-                } else if (lower_in(x, PARTICLES) || x == "of" || x == "for")
+                } else if (lower_in(x, PARTICLES)
+                    || ((x == "of" || x == "for") && (lower_in(self.w(j - 1), TITLE_WORDS) || lower_in(self.w(j - 1), ROLE_WORDS))))
                     && j > body
                     && j + 1 < n
                     && self.is_word(j + 1)
@@ -521,7 +543,7 @@ impl Ctx<'_> {
                 if j + 1 < n
                     && self.toks[j].kind == TK::Punct
                     && &self.text[self.toks[j].s..self.toks[j].e] == "."
-                    && lower_in(self.w(j - 1), TITLE_ABBREV)
+                    && (lower_in(self.w(j - 1), TITLE_ABBREV) || (self.w(j - 1).chars().count() == 1 && is_cap(self.w(j - 1))))
                     && self.is_word(j + 1)
                     && is_cap(self.w(j + 1))
                 {
@@ -784,6 +806,16 @@ impl Ctx<'_> {
         if j == floor {
             return None;
         }
+        // Parenthetical after the name: "Harry M. Reid (D-Nev.) said".
+        if self.toks[j - 1].kind == TK::Punct && self.p(j - 1) == ")" {
+            let mut m = j - 1;
+            while m > floor && m + 12 > j && !(self.toks[m].kind == TK::Punct && self.p(m) == "(") {
+                m -= 1;
+            }
+            if m > floor && self.p(m) == "(" {
+                j = m;
+            }
+        }
         let k = np_at_end[j - 1];
         if k != u32::MAX {
             return Some(k as usize);
@@ -835,42 +867,55 @@ impl Ctx<'_> {
         let (ss, se) = self.sents.get(si).copied().unwrap_or((qt, qt + 1));
         let ctx_of = |a: usize, b: usize| (self.toks[a].s, self.toks[b.max(a + 1) - 1].e);
         let mut ctx = ctx_of(ss, se);
-        let mut found: Option<(usize, Option<usize>, f32)> = None; // (np, cue tok, conf)
+        let mut found: Option<(Who, Option<usize>, f32)> = None;
+        let usable = |k: &usize| self.usable(&nps[*k]);
 
-        // 1. Cue right after the quote: ”, Rubio said / ”, said Rubio / ” he added.
+        // 1. Cue right after the quote: ”, Rubio said / ”, said Rubio / ” he added /
+        //    ”, Texas delegate Bill Eastland, wearing a hat, said.
         let mut j = qt + 1;
-        while j < se && self.toks[j].kind == TK::Punct && matches!(&self.text[self.toks[j].s..self.toks[j].e], "," | "—" | "–" | "-") {
+        while j < se && self.toks[j].kind == TK::Punct && matches!(self.p(j), "," | "—" | "–" | "-") {
             j += 1;
         }
         if j < se {
-            if self.is_cue(j) {
-                if let Some(k) = self.np_from(j + 1, np_at_start).filter(|&k| self.usable(&nps[k])) {
-                    found = Some((k, Some(j), 0.95));
+            if self.is_cue(j) && !self.addressee_cue(j) {
+                if let Some(k) = self.np_from(j + 1, np_at_start).filter(usable) {
+                    found = Some((Who::Np(k), Some(j), 0.95));
+                } else if let Some(sp) = self.generic_after(j + 1, se) {
+                    found = Some((Who::Span(sp.0, sp.1), Some(j), 0.5));
                 }
-            } else if let Some(k) = self.np_from(j, np_at_start) {
-                let mut c = self.skip_adverbs_right(nps[k].b);
-                // Appositive after the name: "Yuri Ushakov, an adviser to Putin, said".
-                if c < se && !self.is_cue(c) && self.toks[c].kind == TK::Punct && &self.text[self.toks[c].s..self.toks[c].e] == "," {
-                    let mut m = c + 1;
-                    while m < se.min(c + 18) && !(self.toks[m].kind == TK::Punct && &self.text[self.toks[m].s..self.toks[m].e] == ",") {
-                        m += 1;
+            } else if let Some(c) = (j..se.min(j + 24))
+                .take_while(|&c| !matches!(self.toks[c].kind, TK::Quote(_) | TK::Newline))
+                .find(|&c| self.is_cue(c))
+            {
+                if let Some(k) = self.subject_before(c, np_at_end, j).filter(usable) {
+                    if nps[k].a <= j + 3 {
+                        found = Some((Who::Np(k), Some(c), 0.95));
                     }
-                    c = self.skip_adverbs_right(m + 1);
-                }
-                if c < se && self.is_cue(c) && self.usable(&nps[k]) {
-                    found = Some((k, Some(c), 0.95));
+                } else if let Some(sp) = self.generic_before(c, j).filter(|sp| sp.0 == j) {
+                    found = Some((Who::Span(sp.0, sp.1), Some(c), 0.5));
                 }
             }
         }
         // 2. Nearest cue before the quote in its sentence (skipping cues whose subject is a
-        //    place: "… stated that Kyiv would not acknowledge …, “…”" is the president's).
+        //    place: "… stated that Kyiv would not acknowledge …, “…”" is the president's). A quote
+        //    opening a paragraph after "Cruz continued:" takes the previous sentence as its lead-in.
+        let lo = if qt == ss
+            && qt >= 2
+            && self.toks[qt - 1].kind == TK::Newline
+            && self.toks[qt - 2].kind == TK::Punct
+            && self.p(qt - 2) == ":"
+        {
+            self.sents.get(self.sent_of[qt - 2] as usize).map_or(ss, |s| s.0)
+        } else {
+            ss
+        };
         if found.is_none() {
             let mut c = qt;
-            while found.is_none() && c > ss {
+            while found.is_none() && c > lo {
                 c -= 1;
                 if self.is_according(c) {
-                    if let Some(k) = self.np_from(c + 2, np_at_start).filter(|&k| self.usable(&nps[k])) {
-                        found = Some((k, Some(c), 0.9));
+                    if let Some(k) = self.np_from(c + 2, np_at_start).filter(usable) {
+                        found = Some((Who::Np(k), Some(c), 0.9));
                     }
                     break;
                 }
@@ -878,22 +923,31 @@ impl Ctx<'_> {
                     continue;
                 }
                 let participle = self.w(c).ends_with("ing");
-                let subj = self.subject_before(c, np_at_end, ss).filter(|&k| self.usable(&nps[k]));
+                let subj = self.subject_before(c, np_at_end, lo).filter(usable);
                 if subj.is_some_and(|k| nps[k].ekind == Kind::Place) {
                     continue;
                 }
                 let k = match subj {
                     Some(k) if !(participle && nps[k].b + 1 < c) => Some(k),
-                    _ => self.sentence_subject(ss, c, nps, np_at_start),
+                    _ => {
+                        // "the Christie supporter retorted": an unnamed subject right before the cue.
+                        if let Some(sp) = self.generic_before(c, lo).filter(|sp| sp.1 == c && lower_in(self.w(sp.0), GENERIC_DETS) && false) {
+                            found = Some((Who::Span(sp.0, sp.1), Some(c), 0.5));
+                            break;
+                        }
+                        self.sentence_subject(lo, c, nps, np_at_start)
+                    }
                 };
                 if let Some(k) = k {
-                    found = Some((k, Some(c), if participle { 0.85 } else { 0.9 }));
+                    found = Some((Who::Np(k), Some(c), if participle { 0.85 } else { 0.9 }));
                 } else if let Some(k) = self
                     .np_from(c + 1, np_at_start)
-                    .filter(|&k| self.usable(&nps[k]) && nps[k].b <= qt && nps[k].ekind != Kind::Place)
+                    .filter(|&k| self.usable(&nps[k]) && nps[k].b <= qt && nps[k].ekind != Kind::Place && !self.addressee_cue(c))
                 {
                     // Inverted before the quote: "said Lavrov: “…”".
-                    found = Some((k, Some(c), 0.85));
+                    found = Some((Who::Np(k), Some(c), 0.85));
+                } else if let Some(sp) = self.generic_before(c, lo).filter(|_| !participle) {
+                    found = Some((Who::Span(sp.0, sp.1), Some(c), 0.5));
                 }
                 break;
             }
@@ -906,38 +960,49 @@ impl Ctx<'_> {
                     break;
                 }
                 if self.is_according(c) {
-                    if let Some(k) = self.np_from(c + 2, np_at_start).filter(|&k| self.usable(&nps[k])) {
-                        found = Some((k, Some(c), 0.85));
+                    if let Some(k) = self.np_from(c + 2, np_at_start).filter(usable) {
+                        found = Some((Who::Np(k), Some(c), 0.85));
                     }
                     break;
                 }
                 if self.is_cue(c) {
                     let k = self
                         .subject_before(c, np_at_end, qt + 1)
-                        .or_else(|| self.np_from(c + 1, np_at_start))
-                        .filter(|&k| self.usable(&nps[k]));
+                        .or_else(|| self.np_from(c + 1, np_at_start).filter(|_| !self.addressee_cue(c)))
+                        .filter(usable);
                     if let Some(k) = k {
-                        found = Some((k, Some(c), 0.75));
+                        found = Some((Who::Np(k), Some(c), 0.75));
                     }
                     break;
                 }
                 c += 1;
             }
         }
-        // 4. Colon lead-in without a verb: "The Ukrainian leader’s answer: “…”".
+        // 4. Colon lead-in without a verb ("The Ukrainian leader’s answer: “…”") or a speech
+        //    noun ("Trump issued a statement, “…”").
         if found.is_none() && qt > ss {
-            let p = self.toks[qt - 1];
-            if p.kind == TK::Punct && &self.text[p.s..p.e] == ":" {
+            let lead = self.toks[qt - 1].kind == TK::Punct
+                && (self.p(qt - 1) == ":"
+                    || (self.p(qt - 1) == "," && (ss..qt).any(|i| self.is_word(i) && self.cues.is_noun(self.w(i)))));
+            if lead {
                 if let Some(k) = self.sentence_subject(ss, qt, nps, np_at_start) {
-                    found = Some((k, None, 0.6));
+                    found = Some((Who::Np(k), None, 0.6));
                 }
             }
         }
         // 5. Continuation: a quote opening its sentence right after the previous quote.
-        if found.is_none() && qt == ss {
+        let long = {
+            let t = self.toks[qt];
+            self.text[t.s..t.e].split_whitespace().count() >= 4
+        };
+        if found.is_none() && (qt == ss || long) {
             if let Some((pt, pa)) = prev {
                 let psent = self.sent_of[pt] as usize;
-                if pa.speaker.is_some() && si >= psent && si - psent <= 2 && !self.new_subject_between(pt, qt, nps, pa.speaker.as_deref()) {
+                if pa.mention.is_some()
+                    && si >= psent
+                    && si - psent <= if qt == ss { 2 } else { 1 }
+                    && !self.new_subject_between(pt, qt, nps, pa.speaker.as_deref())
+                {
                     let mut a = pa.clone();
                     a.cue = None;
                     a.confidence = (pa.confidence * 0.8).min(0.7);
@@ -946,14 +1011,13 @@ impl Ctx<'_> {
                 }
             }
         }
-        let Some((k, cue, conf)) = found else {
+        let Some((who, cue, conf)) = found else {
             return Attribution {
                 context: ctx,
                 confidence: 0.3,
                 ..Default::default()
             };
         };
-        let np = &nps[k];
         if let Some(c) = cue {
             let cs = self.sent_of[c] as usize;
             if let Some(&(a, b)) = self.sents.get(cs) {
@@ -968,15 +1032,26 @@ impl Ctx<'_> {
                 (self.toks[c].s, self.toks[c].e)
             }
         });
+        let k = match who {
+            Who::Np(k) => k,
+            Who::Span(a, b) => {
+                // A speaker the text describes but does not name ("a senior official").
+                return Attribution {
+                    speaker: None,
+                    mention: Some((self.toks[a].s, self.toks[b - 1].e)),
+                    cue: cue_span,
+                    confidence: conf,
+                    context: ctx,
+                };
+            }
+        };
+        let np = &nps[k];
         let (speaker, conf) = match np.kind {
             NpKind::Pronoun => match self.pronoun(np, nps, events) {
                 Some(r) => (nps[r].canonical.clone(), conf * 0.9),
                 None => (None, 0.4),
             },
-            _ => (
-                np.canonical.clone(),
-                if np.canonical.is_some() { conf } else { 0.4 },
-            ),
+            _ => (np.canonical.clone(), if np.canonical.is_some() { conf } else { 0.4 }),
         };
         Attribution {
             speaker,
@@ -985,6 +1060,38 @@ impl Ctx<'_> {
             confidence: conf,
             context: ctx,
         }
+    }
+
+    /// "told POLITICO", "asked reporters": the phrase after these cues is the listener.
+    fn addressee_cue(&self, c: usize) -> bool {
+        lower_in(self.w(c), &["told", "tell", "tells", "telling", "asked", "ask", "asks", "urged", "urges", "warned", "warns", "assured", "called", "calling", "accused", "praised", "criticized", "criticised", "described", "dismissed", "rejected", "welcomed", "condemned", "threatened", "labeled", "labelled", "dubbed", "answered"])
+    }
+
+    fn p(&self, i: usize) -> &str {
+        let t = self.toks[i];
+        &self.text[t.s..t.e]
+    }
+
+    /// Words before cue `c` (down to `floor`) forming an unnamed speaker: "another source said".
+    fn generic_before(&self, c: usize, floor: usize) -> Option<(usize, usize)> {
+        let mut b = c;
+        while b > floor && self.is_word(b - 1) && lower_in(self.w(b - 1), ADVERBS) {
+            b -= 1;
+        }
+        let mut a = b;
+        while a > floor && b - a < 8 && self.is_word(a - 1) && !self.is_cue(a - 1) && !lower_in(self.w(a - 1), CLAUSE_WORDS) {
+            a -= 1;
+        }
+        (a < b).then_some((a, b))
+    }
+
+    /// Words after an inverted cue forming an unnamed speaker: "added another Democrat".
+    fn generic_after(&self, a: usize, se: usize) -> Option<(usize, usize)> {
+        let mut b = a;
+        while b < se && b - a < 8 && self.is_word(b) && !self.is_cue(b) && !lower_in(self.w(b), CLAUSE_WORDS) {
+            b += 1;
+        }
+        (a < b).then_some((a, b))
     }
 
     fn is_according(&self, c: usize) -> bool {
@@ -1001,7 +1108,8 @@ impl Ctx<'_> {
         for i in ss..limit {
             if let Some(k) = self.np_from(i, np_at_start) {
                 let np = &nps[k];
-                if np.ekind != Kind::Place && self.usable(np) && !(np.weak && np.kind == NpKind::Name) {
+                let after_prep = i > ss && self.is_word(i - 1) && lower_in(self.w(i - 1), PREPS);
+                if np.ekind != Kind::Place && self.usable(np) && !(np.weak && np.kind == NpKind::Name) && !after_prep {
                     return Some(k);
                 }
             }
