@@ -96,7 +96,8 @@ impl QuoteExtractor {
             end: idx.char_of(e),
             text: text[s..e].to_string(),
         };
-        raw.iter()
+        let mut quotes: Vec<Quote> = raw
+            .iter()
             .zip(attrs)
             .map(|(q, a)| {
                 let t = &text[q.start..q.end];
@@ -112,7 +113,38 @@ impl QuoteExtractor {
                     context: (idx.char_of(a.context.0), idx.char_of(a.context.1)),
                 }
             })
-            .collect()
+            .collect();
+        borrow_repeated_speakers(&mut quotes);
+        quotes
+    }
+}
+
+/// A quote without a cue that repeats words quoted elsewhere in the article with a speaker
+/// (headlines: `Agree to ‘Lay the Groundwork’` … the State Department said it would “lay the
+/// groundwork …”) takes that speaker.
+fn borrow_repeated_speakers(quotes: &mut [Quote]) {
+    let key = |t: &str| -> String {
+        let k = t
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| w.to_lowercase())
+            .collect::<Vec<_>>()
+            .join(" ");
+        // Padded so that containment respects word boundaries.
+        format!(" {k} ")
+    };
+    let keys: Vec<String> = quotes.iter().map(|q| key(&q.text)).collect();
+    for i in 0..quotes.len() {
+        if quotes[i].speaker.is_some() || quotes[i].speaker_mention.is_some() || keys[i].split_whitespace().count() < 2 {
+            continue;
+        }
+        let found = (0..quotes.len()).find(|&j| {
+            j != i && quotes[j].speaker.is_some() && quotes[j].cue.is_some() && keys[j].contains(keys[i].as_str())
+        });
+        if let Some(j) = found {
+            quotes[i].speaker = quotes[j].speaker.clone();
+            quotes[i].confidence = 0.6;
+        }
     }
 }
 

@@ -285,10 +285,16 @@ fn sentences(text: &str, toks: &[Tok], quotes: &[RawQuote], cues: &Cues) -> Vec<
                     let next_is_cue = nt.kind == TK::Word && cues.is_verb(&text[nt.s..nt.e]);
                     if starts_upper(&nt) && !next_is_cue && nt.kind != TK::Newline {
                         // “… journey.” Rubio said — a name then a cue is still this sentence.
-                        let name_then_cue = toks[i + 1..n.min(i + 6)]
-                            .iter()
-                            .take_while(|t| t.kind == TK::Word)
-                            .any(|t| cues.is_verb(&text[t.s..t.e]));
+                        // … but only when the cue ends the clause ("Beck questioned."), not
+                        // "“…imposed.” Waltz added that …", a new sentence.
+                        let name_then_cue = (i + 1..n.min(i + 6))
+                            .take_while(|&k| toks[k].kind == TK::Word)
+                            .find(|&k| cues.is_verb(&text[toks[k].s..toks[k].e]))
+                            .is_some_and(|k| {
+                                k + 1 >= n
+                                    || matches!(toks[k + 1].kind, TK::Newline)
+                                    || (toks[k + 1].kind == TK::Punct && matches!(&text[toks[k + 1].s..toks[k + 1].e], "." | ","))
+                            });
                         if !name_then_cue {
                             boundary_after = true;
                         }
@@ -380,7 +386,7 @@ const TITLE_WORDS: &[&str] = &[
 /// Capitalised reporting verbs of title-case headlines ("Orbán Tells Trump ‘…’").
 const CAP_VERBS: &[&str] = &[
     "says", "said", "tells", "told", "warns", "warned", "insists", "declares", "urges", "vows", "claims",
-    "asks", "admits", "denies", "stresses", "states", "adds", "slams", "rejects", "calls", "confirms",
+    "asks", "admits", "denies", "stresses", "adds", "slams", "rejects", "confirms",
     "reveals", "announces", "suggests", "explains", "argues", "accuses", "praises", "welcomes",
 ];
 
