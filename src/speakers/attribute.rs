@@ -894,7 +894,9 @@ impl Ctx<'_> {
                 .find(|&c| self.is_cue(c))
             {
                 if let Some(k) = self.subject_before(c, np_at_end, j).filter(usable) {
-                    if nps[k].a <= j + 3 {
+                    // "”, to which Russia had responded": a relative clause, not an attribution.
+                    let relative = (j..nps[k].a).any(|t| self.is_word(t) && lower_in(self.w(t), CLAUSE_WORDS));
+                    if nps[k].a <= j + 3 && !relative && nps[k].ekind != Kind::Place {
                         found = Some((Who::Np(k), Some(c), 0.95));
                     }
                 } else if let Some(sp) = self.generic_before(c, j).filter(|sp| sp.0 == j) {
