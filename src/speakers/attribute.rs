@@ -13,7 +13,9 @@
 use super::cues::{with_lower, Cues};
 use super::gazetteer::{normalize, normalize_role, Gazetteer, Gender, Kind};
 use crate::quotes::marks::RawQuote;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+use xxhash_rust::xxh3::Xxh3Builder;
 
 /// One attribution decision, in byte offsets.
 #[derive(Debug, Clone, Default)]
@@ -83,9 +85,20 @@ pub fn attribute(
             *s = si as u32;
         }
     }
+    let flags: Vec<u32> = toks
+        .iter()
+        .map(|t| {
+            if t.kind != TK::Word {
+                return 0;
+            }
+            let w = &text[t.s..t.e];
+            with_lower(w, |l| word_bits(l) | if cues.is_verb_lower(l) { CUE_BIT } else { 0 })
+        })
+        .collect();
     let ctx = Ctx {
         text,
         toks: &toks,
+        flags: &flags,
         sents: &sents,
         sent_of: &sent_of,
         gaz,
@@ -210,14 +223,14 @@ fn tokenize(text: &str, from: usize, to: usize, out: &mut Vec<Tok>) {
     }
 }
 
-const ABBREV: &[&str] = &[
+static ABBREV: WordSet = WordSet::new(0, &[
     "mr", "mrs", "ms", "dr", "st", "sen", "rep", "gov", "gen", "lt", "col", "sgt", "jr", "sr", "jan", "feb",
     "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "inc", "corp", "co", "no", "vs",
     "etc", "capt", "adm", "maj", "prof", "rev", "hon", "mt", "ft", "ave", "approx", "dept", "est", "fig",
     "ltd", "cmdr", "pres", "supt", "messrs",
-];
+]);
 
-const TITLE_ABBREV: &[&str] = &["mr", "mrs", "ms", "dr", "sen", "rep", "gov", "gen", "lt", "col", "sgt", "capt", "adm", "prof", "rev", "st", "maj", "pres"];
+static TITLE_ABBREV: WordSet = WordSet::new(1, &["mr", "mrs", "ms", "dr", "sen", "rep", "gov", "gen", "lt", "col", "sgt", "capt", "adm", "prof", "rev", "st", "maj", "pres"]);
 
 fn sentences(text: &str, toks: &[Tok], quotes: &[RawQuote], cues: &Cues) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
@@ -258,7 +271,7 @@ fn sentences(text: &str, toks: &[Tok], quotes: &[RawQuote], cues: &Cues) -> Vec<
                         && toks[i - 1].kind == TK::Word
                         && toks[i - 1].e == t.s
                         && with_lower(&text[toks[i - 1].s..toks[i - 1].e], |w| {
-                            ABBREV.contains(&w) || (w.chars().count() == 1 && w.chars().all(char::is_alphabetic))
+                            ABBREV.has(w) || (w.chars().count() == 1 && w.chars().all(char::is_alphabetic))
                         });
                     if !abbrev && (j >= n || starts_upper(&toks[j])) {
                         i = j - 1;
@@ -271,7 +284,7 @@ fn sentences(text: &str, toks: &[Tok], quotes: &[RawQuote], cues: &Cues) -> Vec<
                 // "… in the U.S. The talks …": an inner-dot abbreviation can end a sentence.
                 if w.ends_with('.') && i + 1 < n {
                     let nt = toks[i + 1];
-                    if nt.kind == TK::Word && with_lower(&text[nt.s..nt.e], |x| COMMON.contains(&x)) && starts_upper(&nt) {
+                    if nt.kind == TK::Word && with_lower(&text[nt.s..nt.e], |x| COMMON.has(x)) && starts_upper(&nt) {
                         boundary_after = true;
                     }
                 }
@@ -315,7 +328,7 @@ fn sentences(text: &str, toks: &[Tok], quotes: &[RawQuote], cues: &Cues) -> Vec<
 }
 
 /// Frequent capitalised words that do not start a name.
-const COMMON: &[&str] = &[
+static COMMON: WordSet = WordSet::new(2, &[
     "the", "a", "an", "but", "and", "or", "however", "meanwhile", "in", "on", "at", "for", "from", "to", "with",
     "after", "before", "during", "when", "while", "since", "as", "if", "this", "that", "these", "those", "it",
     "its", "they", "their", "he", "she", "his", "her", "we", "our", "i", "you", "following", "despite",
@@ -333,10 +346,10 @@ const COMMON: &[&str] = &[
     "breaking", "update", "updated", "photo", "image", "video", "watch", "read", "share", "subscribe", "home",
     "latest", "news", "exclusive", "opinion", "analysis", "editor", "editorial", "live", "report", "reports",
     "jan", "feb", "apr", "jun", "jul", "aug", "sept", "sep", "oct", "nov", "dec", "transcript", "partial",
-];
+]);
 
 /// Lowercase words that can be part of a role phrase (`Kremlin spokesman`, `the Ukrainian leader`).
-const ROLE_WORDS: &[&str] = &[
+static ROLE_WORDS: WordSet = WordSet::new(3, &[
     "spokesman", "spokeswoman", "spokesperson", "minister", "president", "leader", "adviser", "advisor",
     "envoy", "aide", "negotiator", "secretary", "chancellor", "official", "diplomat", "ambassador", "chief",
     "head", "foreign", "prime", "national", "security", "defense", "defence", "deputy", "special", "senior",
@@ -349,10 +362,10 @@ const ROLE_WORDS: &[&str] = &[
     "military", "intelligence", "army", "navy", "forces", "administration", "kremlin", "foreign-policy",
     "delegation", "team", "member", "members", "sources", "source", "officials", "diplomats", "republican",
     "democratic", "democrat", "gop", "party", "chairperson", "cabinet",
-];
+]);
 
 /// Head nouns that make a role phrase (the last word of a role mention).
-const ROLE_HEADS: &[&str] = &[
+static ROLE_HEADS: WordSet = WordSet::new(4, &[
     "spokesman", "spokeswoman", "spokesperson", "minister", "president", "leader", "adviser", "advisor",
     "envoy", "aide", "negotiator", "secretary", "chancellor", "official", "diplomat", "ambassador", "chief",
     "head", "premier", "king", "queen", "prince", "counterpart", "chair", "speaker", "congressman",
@@ -360,10 +373,10 @@ const ROLE_HEADS: &[&str] = &[
     "commander", "director", "chairman", "chairwoman", "ceo", "founder", "candidate", "nominee",
     "ministry", "department", "government", "office", "administration", "kremlin", "delegation",
     "chairperson", "representative", "lawmaker",
-];
+]);
 
 /// Capitalised words that are titles or nationalities, not part of a person's name.
-const TITLE_WORDS: &[&str] = &[
+static TITLE_WORDS: WordSet = WordSet::new(5, &[
     "president", "secretary", "minister", "foreign", "prime", "chancellor", "spokesman", "spokeswoman",
     "spokesperson", "senator", "sen", "rep", "gov", "mr", "mrs", "ms", "dr", "national", "security",
     "adviser", "advisor", "special", "envoy", "ambassador", "presidential", "aide", "ceo", "representative",
@@ -381,23 +394,23 @@ const TITLE_WORDS: &[&str] = &[
     "anchor", "correspondent", "reporter", "professor", "rev", "capt", "maj", "prof", "sgt", "pres",
     "russia’s", "russia's", "ukraine’s", "ukraine's", "america’s", "america's", "putin’s", "putin's", "trump’s",
     "trump's", "kremlin’s", "kremlin's", "saudi arabia’s", "president-elect", "secretary-general", "gop",
-];
+]);
 
 /// Capitalised reporting verbs of title-case headlines ("Orbán Tells Trump ‘…’").
-const CAP_VERBS: &[&str] = &[
+static CAP_VERBS: WordSet = WordSet::new(6, &[
     "says", "said", "tells", "told", "warns", "warned", "insists", "declares", "urges", "vows", "claims",
     "asks", "admits", "denies", "stresses", "adds", "slams", "rejects", "confirms",
     "reveals", "announces", "suggests", "explains", "argues", "accuses", "praises", "welcomes",
-];
+]);
 
-const PARTICLES: &[&str] = &["von", "der", "van", "de", "bin", "al", "da", "la", "le", "du", "ibn", "dos", "del"];
-const PREPS: &[&str] = &[
+static PARTICLES: WordSet = WordSet::new(7, &["von", "der", "van", "de", "bin", "al", "da", "la", "le", "du", "ibn", "dos", "del"]);
+static PREPS: WordSet = WordSet::new(8, &[
     "in", "at", "from", "to", "of", "on", "near", "across", "into", "for", "with", "by", "about", "against",
     "toward", "towards", "over", "under", "between", "among", "through", "via", "outside", "inside",
-];
-const DETERMINERS: &[&str] = &["the", "a", "an", "his", "her", "its", "their", "our"];
-const PRONOUNS: &[&str] = &["he", "she", "they", "it", "we", "i"];
-const ADVERBS: &[&str] = &[
+]);
+static DETERMINERS: WordSet = WordSet::new(9, &["the", "a", "an", "his", "her", "its", "their", "our"]);
+static PRONOUNS: WordSet = WordSet::new(10, &["he", "she", "they", "it", "we", "i"]);
+static ADVERBS: WordSet = WordSet::new(11, &[
     "also", "further", "firmly", "repeatedly", "then", "later", "has", "have", "had", "was", "is", "were",
     "once", "again", "previously", "quickly", "publicly", "reportedly", "simply", "later", "flatly",
     "explicitly", "separately", "recently", "clearly", "earlier", "would", "will", "had", "did", "does",
@@ -405,9 +418,9 @@ const ADVERBS: &[&str] = &[
     "emphatically", "categorically", "frequently", "often", "already", "never", "not", "always", "now",
     "too", "herself", "himself", "themselves", "personally", "directly", "strongly", "angrily", "calmly",
     "sharply", "may", "might", "could", "can", "should", "been",
-];
+]);
 
-const MALE_FIRST: &[&str] = &[
+static MALE_FIRST: WordSet = WordSet::new(12, &[
     "john", "james", "michael", "mike", "david", "robert", "bill", "william", "donald", "joe", "joseph",
     "bernie", "ted", "marco", "jeb", "ben", "chris", "christopher", "paul", "mitt", "barack", "george", "steve",
     "steven", "mark", "peter", "tom", "thomas", "jim", "richard", "charles", "daniel", "matthew", "andrew",
@@ -417,18 +430,71 @@ const MALE_FIRST: &[&str] = &[
     "emmanuel", "keir", "olaf", "friedrich", "viktor", "recep", "keith", "pete", "jd", "marco", "antonio",
     "antónio", "xi", "alexander", "boris", "jens", "rustem", "denys", "hakan", "nigel", "gary", "franklin",
     "anthony", "frank", "greg", "gregory", "larry", "jerry", "dennis", "carl", "roger", "ken", "kenneth",
-];
-const FEMALE_FIRST: &[&str] = &[
+]);
+static FEMALE_FIRST: WordSet = WordSet::new(13, &[
     "hillary", "sarah", "elizabeth", "nancy", "karen", "mary", "anna", "maria", "kelly", "megyn", "ivanka",
     "melania", "jill", "carly", "susan", "michelle", "kellyanne", "debbie", "donna", "hope", "huma", "cheryl",
     "kaja", "ursula", "giorgia", "tammy", "karoline", "mette", "marine", "maria", "kamala", "nikki",
     "jennifer", "jessica", "laura", "linda", "barbara", "patricia", "katie", "kate", "katherine", "catherine",
     "amy", "emily", "rachel", "jane", "janet", "judy", "lisa", "ruth", "sheryl", "tulsi", "elise", "liz",
     "hope", "olena", "yulia", "iryna", "annalena", "kristi", "pam", "pamela",
-];
+]);
 
-fn lower_in(word: &str, list: &[&str]) -> bool {
-    with_lower(word, |w| list.contains(&w))
+/// A static word list, hashed on first use (lookups run once per token, so lists must be O(1)).
+struct WordSet {
+    bit: u32,
+    words: &'static [&'static str],
+    set: OnceLock<HashSet<&'static str, Xxh3Builder>>,
+}
+
+impl WordSet {
+    const fn new(index: u32, words: &'static [&'static str]) -> Self {
+        WordSet { bit: 1 << index, words, set: OnceLock::new() }
+    }
+
+    fn has(&self, w: &str) -> bool {
+        self.set.get_or_init(|| self.words.iter().copied().collect()).contains(w)
+    }
+}
+
+/// Bit set on tokens that are reporting verbs.
+const CUE_BIT: u32 = 1 << 31;
+
+static ALL_SETS: [&WordSet; 16] = [&ABBREV, &TITLE_ABBREV, &COMMON, &ROLE_WORDS, &ROLE_HEADS, &TITLE_WORDS, &CAP_VERBS, &PARTICLES, &PREPS, &DETERMINERS, &PRONOUNS, &ADVERBS, &MALE_FIRST, &FEMALE_FIRST, &CLAUSE_WORDS, &GENERIC_DETS];
+
+/// Every static list's bit for a lowercase word, in one hash lookup per token.
+fn word_bits(lower: &str) -> u32 {
+    static MAP: OnceLock<HashMap<&'static str, u32, Xxh3Builder>> = OnceLock::new();
+    let map = MAP.get_or_init(|| {
+        let mut m: HashMap<&'static str, u32, Xxh3Builder> = HashMap::default();
+        for set in ALL_SETS {
+            for w in set.words {
+                *m.entry(w).or_insert(0) |= set.bit;
+            }
+        }
+        m
+    });
+    map.get(lower).copied().unwrap_or(0)
+}
+
+trait Words {
+    fn has_word(&self, w: &str) -> bool;
+}
+
+impl Words for WordSet {
+    fn has_word(&self, w: &str) -> bool {
+        self.has(w)
+    }
+}
+
+impl<const N: usize> Words for [&str; N] {
+    fn has_word(&self, w: &str) -> bool {
+        self.contains(&w)
+    }
+}
+
+fn lower_in<W: Words + ?Sized>(word: &str, list: &W) -> bool {
+    with_lower(word, |w| list.has_word(w))
 }
 
 fn is_cap(word: &str) -> bool {
@@ -445,6 +511,8 @@ fn strip_possessive(w: &str) -> &str {
 struct Ctx<'a> {
     text: &'a str,
     toks: &'a [Tok],
+    /// Per token: [`WordSet`] bits and [`CUE_BIT`], computed once.
+    flags: &'a [u32],
     sents: &'a [(usize, usize)],
     sent_of: &'a [u32],
     gaz: &'a Gazetteer,
@@ -459,17 +527,17 @@ enum Who {
 }
 
 /// First words of an unnamed-speaker description ("another source", "the Christie supporter").
-const GENERIC_DETS: &[&str] = &[
+static GENERIC_DETS: WordSet = WordSet::new(15, &[
     "the", "a", "an", "another", "one", "some", "many", "several", "other", "both", "two", "three", "most",
     "few", "his", "her", "their", "its", "our", "critics", "officials", "experts", "analysts",
-];
+]);
 
 /// Words that start a clause, never part of a speaker description.
-const CLAUSE_WORDS: &[&str] = &[
+static CLAUSE_WORDS: WordSet = WordSet::new(14, &[
     "that", "who", "which", "and", "but", "when", "as", "if", "because", "while", "in", "on", "at", "after",
     "before", "to", "of", "for", "with", "about", "it", "this", "there", "where", "so", "than", "then", "he",
     "she", "they", "we", "i", "you",
-];
+]);
 
 /// A "subject" event for pronoun resolution: who was last talked about as an agent.
 #[derive(Debug, Clone)]
@@ -489,7 +557,12 @@ impl Ctx<'_> {
     }
 
     fn is_cue(&self, i: usize) -> bool {
-        self.is_word(i) && self.cues.is_verb(self.w(i))
+        i < self.flags.len() && self.flags[i] & CUE_BIT != 0
+    }
+
+    /// Token `i` (a word) is in list `set`.
+    fn tf(&self, i: usize, set: &WordSet) -> bool {
+        i < self.flags.len() && self.flags[i] & set.bit != 0
     }
 
     fn sent_start(&self, i: usize) -> usize {
@@ -506,36 +579,35 @@ impl Ctx<'_> {
                 i += 1;
                 continue;
             }
-            let w = self.w(i);
-            if lower_in(w, PRONOUNS) {
+            if self.tf(i, &PRONOUNS) {
                 out.push(self.np(i, i + 1, NpKind::Pronoun));
                 i += 1;
                 continue;
             }
             let mut a = i;
             let mut j = i;
-            if lower_in(w, DETERMINERS) {
+            if self.tf(i, &DETERMINERS) {
                 j += 1;
             }
             let body = j;
             while j < n && self.is_word(j) {
                 let x = self.w(j);
                 let cap = is_cap(x);
-                if self.cues.is_verb(x) && (!cap || lower_in(x, CAP_VERBS)) {
+                if self.is_cue(j) && (!cap || self.tf(j, &CAP_VERBS)) {
                     break;
                 }
-                if lower_in(x, PRONOUNS) {
+                if self.tf(j, &PRONOUNS) {
                     break;
                 }
                 if cap {
-                    if j == body && j == self.sent_start(j) && lower_in(x, COMMON) && !lower_in(x, DETERMINERS) {
+                    if j == body && j == self.sent_start(j) && self.tf(j, &COMMON) && !self.tf(j, &DETERMINERS) {
                         break;
                     }
                     j += 1;
-                } else if lower_in(x, ROLE_WORDS) {
+                } else if self.tf(j, &ROLE_WORDS) {
                     j += 1;
-                } else if (lower_in(x, PARTICLES)
-                    || ((x == "of" || x == "for") && (lower_in(self.w(j - 1), TITLE_WORDS) || lower_in(self.w(j - 1), ROLE_WORDS))))
+                } else if (self.tf(j, &PARTICLES)
+                    || ((x == "of" || x == "for") && (self.tf(j - 1, &TITLE_WORDS) || self.tf(j - 1, &ROLE_WORDS))))
                     && j > body
                     && j + 1 < n
                     && self.is_word(j + 1)
@@ -549,7 +621,7 @@ impl Ctx<'_> {
                 if j + 1 < n
                     && self.toks[j].kind == TK::Punct
                     && &self.text[self.toks[j].s..self.toks[j].e] == "."
-                    && (lower_in(self.w(j - 1), TITLE_ABBREV) || (self.w(j - 1).chars().count() == 1 && is_cap(self.w(j - 1))))
+                    && (self.tf(j - 1, &TITLE_ABBREV) || (self.w(j - 1).chars().count() == 1 && is_cap(self.w(j - 1))))
                     && self.is_word(j + 1)
                     && is_cap(self.w(j + 1))
                 {
@@ -561,7 +633,7 @@ impl Ctx<'_> {
                 continue;
             }
             // Drop a leading common capitalised word ("However Rubio" never happens; "In Kyiv" does).
-            while a < j && self.is_word(a) && is_cap(self.w(a)) && lower_in(self.w(a), COMMON) && !lower_in(self.w(a), DETERMINERS) {
+            while a < j && self.is_word(a) && is_cap(self.w(a)) && self.tf(a, &COMMON) && !self.tf(a, &DETERMINERS) {
                 a += 1;
             }
             if a < j {
@@ -590,7 +662,7 @@ impl Ctx<'_> {
     /// Classifies tokens a..b as a name (trailing capitalised run after titles), an organisation
     /// (gazetteer), or a role phrase (ending in a role head).
     fn analyse(&self, a: usize, b: usize) -> Option<Np> {
-        let body = if lower_in(self.w(a), DETERMINERS) { a + 1 } else { a };
+        let body = if self.tf(a, &DETERMINERS) { a + 1 } else { a };
         if body >= b {
             return None;
         }
@@ -613,15 +685,15 @@ impl Ctx<'_> {
                 break;
             }
             let bare = strip_possessive(x);
-            if (is_cap(x) && !lower_in(bare, TITLE_WORDS) && !lower_in(x, TITLE_WORDS))
-                || (lower_in(x, PARTICLES) && k < b)
+            if (is_cap(x) && !self.tf(k - 1, &TITLE_WORDS) && (bare.len() == x.len() || !lower_in(bare, &TITLE_WORDS)))
+                || (self.tf(k - 1, &PARTICLES) && k < b)
             {
                 k -= 1;
             } else {
                 break;
             }
         }
-        while k < b && lower_in(self.w(k), PARTICLES) && !is_cap(self.w(k)) && self.w(k) != "von" {
+        while k < b && self.tf(k, &PARTICLES) && !is_cap(self.w(k)) && self.w(k) != "von" {
             k += 1;
         }
         let last = self.w(b - 1);
@@ -632,7 +704,7 @@ impl Ctx<'_> {
             return Some(np);
         }
         let head = strip_possessive(last);
-        if lower_in(head, ROLE_HEADS) && !last.ends_with("’s") && !last.ends_with("'s") {
+        if lower_in(head, &ROLE_HEADS) && !last.ends_with("’s") && !last.ends_with("'s") {
             let mut np = self.np(a, b, NpKind::Role);
             np.span = (self.toks[a].s, self.toks[b - 1].e);
             return Some(np);
@@ -680,9 +752,9 @@ impl Ctx<'_> {
                     if gender == Gender::Unknown && kind == Kind::Person {
                         let first = words.first().copied().unwrap_or("");
                         let title = if np.a < self.toks.len() { self.w(np.a) } else { "" };
-                        gender = if lower_in(first, MALE_FIRST) || lower_in(title, &["mr"]) {
+                        gender = if lower_in(first, &MALE_FIRST) || lower_in(title, &["mr"]) {
                             Gender::Male
-                        } else if lower_in(first, FEMALE_FIRST) || lower_in(title, &["mrs", "ms"]) {
+                        } else if lower_in(first, &FEMALE_FIRST) || lower_in(title, &["mrs", "ms"]) {
                             Gender::Female
                         } else {
                             Gender::Unknown
@@ -758,7 +830,7 @@ impl Ctx<'_> {
                 seen_sent = s;
             }
             // "in Florida", "from Kyiv": a phrase after a preposition is not a subject.
-            let after_prep = np.a > 0 && self.is_word(np.a - 1) && lower_in(self.w(np.a - 1), PREPS);
+            let after_prep = np.a > 0 && self.is_word(np.a - 1) && self.tf(np.a - 1, &PREPS);
             if before_cue || after_cue || (first && !np.weak && !after_prep) {
                 ev.push(Event { tok: np.a, np: i });
             }
@@ -768,7 +840,7 @@ impl Ctx<'_> {
     }
 
     fn skip_adverbs_right(&self, mut i: usize) -> usize {
-        while i < self.toks.len() && self.is_word(i) && lower_in(self.w(i), ADVERBS) {
+        while i < self.toks.len() && self.is_word(i) && self.tf(i, &ADVERBS) {
             i += 1;
         }
         i
@@ -806,7 +878,7 @@ impl Ctx<'_> {
     /// The NP ending just before token `i` (skipping adverbs and an appositive `, …,`).
     fn subject_before(&self, i: usize, np_at_end: &[u32], floor: usize) -> Option<usize> {
         let mut j = i;
-        while j > floor && self.is_word(j - 1) && lower_in(self.w(j - 1), ADVERBS) {
+        while j > floor && self.is_word(j - 1) && self.tf(j - 1, &ADVERBS) {
             j -= 1;
         }
         if j == floor {
@@ -895,7 +967,7 @@ impl Ctx<'_> {
             {
                 if let Some(k) = self.subject_before(c, np_at_end, j).filter(usable) {
                     // "”, to which Russia had responded": a relative clause, not an attribution.
-                    let relative = (j..nps[k].a).any(|t| self.is_word(t) && lower_in(self.w(t), CLAUSE_WORDS));
+                    let relative = (j..nps[k].a).any(|t| self.is_word(t) && self.tf(t, &CLAUSE_WORDS));
                     if nps[k].a <= j + 3 && !relative && nps[k].ekind != Kind::Place {
                         found = Some((Who::Np(k), Some(c), 0.95));
                     }
@@ -939,7 +1011,7 @@ impl Ctx<'_> {
                     Some(k) if !(participle && nps[k].b + 1 < c) => Some(k),
                     _ => {
                         // "the Christie supporter retorted": an unnamed subject right before the cue.
-                        if let Some(sp) = self.generic_before(c, lo).filter(|sp| sp.1 == c && lower_in(self.w(sp.0), GENERIC_DETS) && false) {
+                        if let Some(sp) = self.generic_before(c, lo).filter(|sp| sp.1 == c && self.tf(sp.0, &GENERIC_DETS) && false) {
                             found = Some((Who::Span(sp.0, sp.1), Some(c), 0.5));
                             break;
                         }
@@ -1083,11 +1155,11 @@ impl Ctx<'_> {
     /// Words before cue `c` (down to `floor`) forming an unnamed speaker: "another source said".
     fn generic_before(&self, c: usize, floor: usize) -> Option<(usize, usize)> {
         let mut b = c;
-        while b > floor && self.is_word(b - 1) && lower_in(self.w(b - 1), ADVERBS) {
+        while b > floor && self.is_word(b - 1) && self.tf(b - 1, &ADVERBS) {
             b -= 1;
         }
         let mut a = b;
-        while a > floor && b - a < 8 && self.is_word(a - 1) && !self.is_cue(a - 1) && !lower_in(self.w(a - 1), CLAUSE_WORDS) {
+        while a > floor && b - a < 8 && self.is_word(a - 1) && !self.is_cue(a - 1) && !self.tf(a - 1, &CLAUSE_WORDS) {
             a -= 1;
         }
         (a < b).then_some((a, b))
@@ -1096,7 +1168,7 @@ impl Ctx<'_> {
     /// Words after an inverted cue forming an unnamed speaker: "added another Democrat".
     fn generic_after(&self, a: usize, se: usize) -> Option<(usize, usize)> {
         let mut b = a;
-        while b < se && b - a < 8 && self.is_word(b) && !self.is_cue(b) && !lower_in(self.w(b), CLAUSE_WORDS) {
+        while b < se && b - a < 8 && self.is_word(b) && !self.is_cue(b) && !self.tf(b, &CLAUSE_WORDS) {
             b += 1;
         }
         (a < b).then_some((a, b))
@@ -1116,7 +1188,7 @@ impl Ctx<'_> {
         for i in ss..limit {
             if let Some(k) = self.np_from(i, np_at_start) {
                 let np = &nps[k];
-                let after_prep = i > ss && self.is_word(i - 1) && lower_in(self.w(i - 1), PREPS);
+                let after_prep = i > ss && self.is_word(i - 1) && self.tf(i - 1, &PREPS);
                 if np.ekind != Kind::Place && self.usable(np) && !(np.weak && np.kind == NpKind::Name) && !after_prep {
                     return Some(k);
                 }
@@ -1131,7 +1203,10 @@ impl Ctx<'_> {
 
     /// True when a different named subject is introduced between two quotes.
     fn new_subject_between(&self, a: usize, b: usize, nps: &[Np], speaker: Option<&str>) -> bool {
-        nps.iter().any(|np| {
+        // `nps` is in text order: only the chunks between the two quotes are looked at.
+        let from = nps.partition_point(|np| np.a <= a);
+        let to = nps.partition_point(|np| np.a < b);
+        nps[from..to.max(from)].iter().any(|np| {
             np.a > a
                 && np.b <= b
                 && np.kind != NpKind::Pronoun

@@ -5,6 +5,7 @@
 use crate::error::{Error, Result};
 use serde::Deserialize;
 use std::collections::HashSet;
+use xxhash_rust::xxh3::Xxh3Builder;
 use std::path::Path;
 
 #[derive(Deserialize)]
@@ -21,10 +22,10 @@ struct File {
 /// The set of attribution cues.
 #[derive(Debug, Clone, Default)]
 pub struct Cues {
-    verbs: HashSet<String>,
+    verbs: HashSet<String, Xxh3Builder>,
     /// Multi-word cues followed by the speaker, as lowercase word lists.
     after_name: Vec<Vec<String>>,
-    nouns: HashSet<String>,
+    nouns: HashSet<String, Xxh3Builder>,
 }
 
 const BUILTIN: &str = include_str!("../../data/cues.toml");
@@ -87,6 +88,11 @@ impl Cues {
     /// True when `word` (any case) is a reporting verb.
     pub fn is_verb(&self, word: &str) -> bool {
         with_lower(word, |w| self.verbs.contains(w))
+    }
+
+    /// [`Cues::is_verb`] for a word already in lowercase.
+    pub fn is_verb_lower(&self, lower: &str) -> bool {
+        self.verbs.contains(lower)
     }
 
     /// True when `word` is a speech noun (`statement`).
