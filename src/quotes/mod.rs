@@ -16,7 +16,8 @@
 pub mod marks;
 
 use crate::article::{Article, CharIndex, Mention};
-use crate::speakers::{attribute::attribute, Cues, Gazetteer};
+use crate::speakers::attribute::{attribute, Lexicon};
+use crate::speakers::{Cues, Gazetteer};
 use serde::{Deserialize, Serialize};
 
 /// Quotes shorter than this many words are `fragment: true` (annotation guide §1).
@@ -63,12 +64,14 @@ pub struct QuoteRecord<'a> {
 pub struct QuoteExtractor {
     gazetteer: Gazetteer,
     cues: Cues,
+    lexicon: Lexicon,
 }
 
 impl QuoteExtractor {
     /// An extractor with the given speaker gazetteer and cue list.
     pub fn new(gazetteer: Gazetteer, cues: Cues) -> Self {
-        QuoteExtractor { gazetteer, cues }
+        let lexicon = Lexicon::new(&cues);
+        QuoteExtractor { gazetteer, cues, lexicon }
     }
 
     /// The embedded defaults: `data/speakers.toml` and `data/cues.toml`.
@@ -89,7 +92,7 @@ impl QuoteExtractor {
         if raw.is_empty() {
             return Vec::new();
         }
-        let attrs = attribute(text, body, &raw, &self.gazetteer, &self.cues);
+        let attrs = attribute(text, body, &raw, &self.gazetteer, &self.cues, &self.lexicon);
         let idx = CharIndex::new(text);
         let mention = |(s, e): (usize, usize)| Mention {
             start: idx.char_of(s),

@@ -76,6 +76,7 @@ pub fn attribute(
     quotes: &[RawQuote],
     gaz: &Gazetteer,
     cues: &Cues,
+    lex: &Lexicon,
 ) -> Vec<Attribution> {
     let toks = frame(text, body_end, quotes);
     let sents = sentences(text, &toks, quotes, cues);
@@ -91,8 +92,7 @@ pub fn attribute(
             if t.kind != TK::Word {
                 return 0;
             }
-            let w = &text[t.s..t.e];
-            with_lower(w, |l| word_bits(l) | if cues.is_verb_lower(l) { CUE_BIT } else { 0 })
+            lex.bits(&text[t.s..t.e])
         })
         .collect();
     let ctx = Ctx {
@@ -462,19 +462,31 @@ const CUE_BIT: u32 = 1 << 31;
 
 static ALL_SETS: [&WordSet; 16] = [&ABBREV, &TITLE_ABBREV, &COMMON, &ROLE_WORDS, &ROLE_HEADS, &TITLE_WORDS, &CAP_VERBS, &PARTICLES, &PREPS, &DETERMINERS, &PRONOUNS, &ADVERBS, &MALE_FIRST, &FEMALE_FIRST, &CLAUSE_WORDS, &GENERIC_DETS];
 
-/// Every static list's bit for a lowercase word, in one hash lookup per token.
-fn word_bits(lower: &str) -> u32 {
-    static MAP: OnceLock<HashMap<&'static str, u32, Xxh3Builder>> = OnceLock::new();
-    let map = MAP.get_or_init(|| {
-        let mut m: HashMap<&'static str, u32, Xxh3Builder> = HashMap::default();
+/// Every word list's bit (and the cue bit) for a lowercase word: one hash lookup per token.
+/// Built once per extractor from the static lists and the extractor's [`Cues`].
+#[derive(Debug, Clone)]
+pub struct Lexicon {
+    map: HashMap<String, u32, Xxh3Builder>,
+}
+
+impl Lexicon {
+    /// Combines the built-in word lists with `cues`' reporting verbs.
+    pub fn new(cues: &Cues) -> Self {
+        let mut map: HashMap<String, u32, Xxh3Builder> = HashMap::default();
         for set in ALL_SETS {
             for w in set.words {
-                *m.entry(w).or_insert(0) |= set.bit;
+                *map.entry((*w).to_string()).or_insert(0) |= set.bit;
             }
         }
-        m
-    });
-    map.get(lower).copied().unwrap_or(0)
+        for v in cues.verbs() {
+            *map.entry(v.clone()).or_insert(0) |= CUE_BIT;
+        }
+        Lexicon { map }
+    }
+
+    fn bits(&self, word: &str) -> u32 {
+        with_lower(word, |l| self.map.get(l).copied().unwrap_or(0))
+    }
 }
 
 trait Words {

@@ -90,9 +90,11 @@ impl Cues {
         with_lower(word, |w| self.verbs.contains(w))
     }
 
-    /// [`Cues::is_verb`] for a word already in lowercase.
-    pub fn is_verb_lower(&self, lower: &str) -> bool {
-        self.verbs.contains(lower)
+    /// Every verb form, lowercase, sorted.
+    pub fn verbs(&self) -> Vec<&String> {
+        let mut v: Vec<&String> = self.verbs.iter().collect();
+        v.sort();
+        v
     }
 
     /// True when `word` is a speech noun (`statement`).

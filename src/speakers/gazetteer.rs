@@ -188,6 +188,25 @@ impl Gazetteer {
 /// Lookup key: lowercase, no dots, common Latin diacritics folded, curly apostrophes straight,
 /// whitespace collapsed.
 pub fn normalize(s: &str) -> String {
+    if s.is_ascii() {
+        // Fast path: most names are ASCII.
+        let mut out = String::with_capacity(s.len());
+        let mut space = false;
+        for b in s.bytes() {
+            match b {
+                b'.' => {}
+                b' ' | b'\t' | b'\n' | b'\r' | b'-' => space = !out.is_empty(),
+                _ => {
+                    if space {
+                        out.push(' ');
+                        space = false;
+                    }
+                    out.push(b.to_ascii_lowercase() as char);
+                }
+            }
+        }
+        return out;
+    }
     let mut out = String::with_capacity(s.len());
     let mut space = false;
     for c in s.chars() {
