@@ -161,3 +161,35 @@ fn extractor_is_send_sync() {
     fn ok<T: Send + Sync>() {}
     ok::<QuoteExtractor>();
 }
+
+#[test]
+fn participle_takes_the_main_verbs_subject_not_the_dateline() {
+    let t = "MOSCOW, March 13 (Reuters) - Kremlin spokesman Dmitry Peskov told reporters that Russia was \"studying\" the plan, adding: \"It is too early to speak of any details.\"";
+    let q = run(t);
+    assert_eq!(q.len(), 2);
+    assert_eq!(q[1].speaker, s("Dmitry Peskov"));
+    assert_eq!(q[1].cue.as_ref().unwrap().text, "adding");
+}
+
+#[test]
+fn listener_of_told_is_not_a_pronoun_antecedent() {
+    let t = "'There can be no question of peacekeepers,' Lavrov told RIA Novosti. He added that any deployment would mean \"direct involvement\" of NATO.";
+    let q = run(t);
+    assert_eq!(q[0].text, "There can be no question of peacekeepers,");
+    assert_eq!(q[0].speaker, s("Sergey Lavrov"));
+    assert_eq!(q[1].speaker, s("Sergey Lavrov"));
+    assert_eq!(q[1].speaker_mention.as_ref().unwrap().text, "He");
+}
+
+#[test]
+fn guillemets_straight_marks_and_user_cues() {
+    let t = "EU foreign policy chief Kaja Kallas was skeptical. «Russia does not want peace», she said.";
+    assert_eq!(run(t)[0].speaker, s("Kaja Kallas"));
+    let mut cues = Cues::builtin();
+    cues.extend(Cues::from_toml_str("verbs = [\"quipped\", \"mused\"]", std::path::Path::new("u.toml")).unwrap());
+    let x = QuoteExtractor::new(Gazetteer::builtin(), cues);
+    let q = x.extract(&Article::new("m", "\"Peace is near, maybe,\" mused Witkoff."));
+    assert_eq!(q[0].speaker, s("Steve Witkoff"));
+    let plain = QuoteExtractor::with_defaults().extract(&Article::new("m", "\"Peace is near, maybe,\" mused Witkoff."));
+    assert_eq!(plain[0].speaker, None);
+}

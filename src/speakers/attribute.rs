@@ -836,7 +836,7 @@ impl Ctx<'_> {
             }
             let s = self.sent_of[np.a];
             let before_cue = self.is_cue(self.skip_adverbs_right(np.b));
-            let after_cue = np.a > 0 && self.is_cue(np.a - 1);
+            let after_cue = np.a > 0 && self.is_cue(np.a - 1) && !self.addressee_cue(np.a - 1);
             let first = s != seen_sent;
             if first {
                 seen_sent = s;
@@ -1021,6 +1021,10 @@ impl Ctx<'_> {
                 }
                 let k = match subj {
                     Some(k) if !(participle && nps[k].b + 1 < c) => Some(k),
+                    // "Peskov told reporters …, adding: “…”": the main verb's subject.
+                    _ if participle && self.main_subject(lo, c, np_at_end).is_some() => {
+                        self.main_subject(lo, c, np_at_end)
+                    }
                     _ => {
                         // "the Christie supporter retorted": an unnamed subject right before the cue.
                         if let Some(sp) = self.generic_before(c, lo).filter(|sp| sp.1 == c && self.tf(sp.0, &GENERIC_DETS) && false) {
@@ -1154,6 +1158,14 @@ impl Ctx<'_> {
         }
     }
 
+    /// Subject of the nearest finite cue before `c` in the sentence.
+    fn main_subject(&self, lo: usize, c: usize, np_at_end: &[u32]) -> Option<usize> {
+        (lo..c)
+            .rev()
+            .filter(|&i| self.is_cue(i) && !self.w(i).ends_with("ing"))
+            .find_map(|i| self.subject_before(i, np_at_end, lo))
+    }
+
     /// "told POLITICO", "asked reporters": the phrase after these cues is the listener.
     fn addressee_cue(&self, c: usize) -> bool {
         lower_in(self.w(c), &["told", "tell", "tells", "telling", "asked", "ask", "asks", "urged", "urges", "warned", "warns", "assured", "called", "calling", "accused", "praised", "criticized", "criticised", "described", "dismissed", "rejected", "welcomed", "condemned", "threatened", "labeled", "labelled", "dubbed", "answered"])
@@ -1200,7 +1212,9 @@ impl Ctx<'_> {
         for i in ss..limit {
             if let Some(k) = self.np_from(i, np_at_start) {
                 let np = &nps[k];
-                let after_prep = i > ss && self.is_word(i - 1) && self.tf(i - 1, &PREPS);
+                let after_prep = i > ss
+                    && ((self.is_word(i - 1) && self.tf(i - 1, &PREPS))
+                        || (self.toks[i - 1].kind == TK::Punct && self.p(i - 1) == "("));
                 if np.ekind != Kind::Place && self.usable(np) && !(np.weak && np.kind == NpKind::Name) && !after_prep {
                     return Some(k);
                 }
