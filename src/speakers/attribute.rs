@@ -247,11 +247,28 @@ fn sentences(text: &str, toks: &[Tok], quotes: &[RawQuote], cues: &Cues) -> Vec<
         }
     };
     let mut i = 0;
+    // Open parenthesis position: no sentence ends inside "(D-N.Y.)" (bounded, in case it never closes).
+    let mut paren: Option<usize> = None;
     while i < n {
         let t = toks[i];
         let mut boundary_after = false;
+        if t.kind == TK::Punct {
+            match &text[t.s..t.e] {
+                "(" => paren = Some(i),
+                ")" => paren = None,
+                _ => {}
+            }
+        }
+        if paren.is_some_and(|p| i - p > 12) {
+            paren = None;
+        }
+        if paren.is_some() && t.kind == TK::Punct {
+            i += 1;
+            continue;
+        }
         match t.kind {
             TK::Newline => {
+                paren = None;
                 if i > start {
                     out.push((start, i));
                 }
@@ -967,7 +984,7 @@ impl Ctx<'_> {
             j += 1;
         }
         if j < se {
-            if self.is_cue(j) && !self.addressee_cue(j) {
+            if self.is_cue(j) {
                 if let Some(k) = self.np_from(j + 1, np_at_start).filter(usable) {
                     found = Some((Who::Np(k), Some(j), 0.95));
                 } else if let Some(sp) = self.generic_after(j + 1, se) {
@@ -1239,7 +1256,11 @@ impl Ctx<'_> {
                 && np.ekind == Kind::Person
                 && np.canonical.is_some()
                 && np.canonical.as_deref() != speaker
-                && self.is_cue(self.skip_adverbs_right(np.b))
+                && {
+                    let c = self.skip_adverbs_right(np.b);
+                    // "a super PAC called Future45": naming, not speaking.
+                    self.is_cue(c) && !lower_in(self.w(c), &["call", "calls", "called", "dubbed", "labeled", "labelled", "described"])
+                }
         })
     }
 }
