@@ -1,1 +1,243 @@
-//! (stub: being written)
+//! Span metrics for quote extraction: precision / recall / F1 for exact and overlapping quote
+//! spans, speaker accuracy (canonical names) and speaker-mention accuracy (span overlap) on
+//! matched quotes. Matching is one-to-one per article (largest overlap first), so a gold
+//! quote split into two predictions counts one hit and one false positive.
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+/// A quote span with its speaker, gold or predicted, in char offsets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpanQuote {
+    pub article: String,
+    pub start: usize,
+    pub end: usize,
+    /// Canonical speaker (`None` = no speaker, or unknown in corpora without canonical names).
+    pub speaker: Option<String>,
+    /// Span of the speaker mention (PolNeAR's Source span), when the corpus has one.
+    pub mention: Option<(usize, usize)>,
+}
+
+/// Precision, recall and F1 with their counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Prf {
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    /// Matched pairs.
+    pub matched: usize,
+}
+
+impl Prf {
+    fn new(matched: usize, predicted: usize, gold: usize) -> Self {
+        let p = if predicted == 0 { 0.0 } else { matched as f64 / predicted as f64 };
+        let r = if gold == 0 { 0.0 } else { matched as f64 / gold as f64 };
+        let f = if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) };
+        Prf { precision: p, recall: r, f1: f, matched }
+    }
+}
+
+/// Accuracy with its counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Accuracy {
+    pub accuracy: f64,
+    pub correct: usize,
+    pub total: usize,
+}
+
+impl Accuracy {
+    fn new(correct: usize, total: usize) -> Self {
+        Accuracy {
+            accuracy: if total == 0 { 0.0 } else { correct as f64 / total as f64 },
+            correct,
+            total,
+        }
+    }
+}
+
+/// The report of `stance eval quotes`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct QuoteEval {
+    /// Articles evaluated.
+    pub articles: usize,
+    /// Gold quotes.
+    pub gold: usize,
+    /// Predicted quotes.
+    pub predicted: usize,
+    /// Identical start and end.
+    pub exact: Prf,
+    /// Any overlap (one-to-one).
+    pub overlap: Prf,
+    /// Canonical speaker equal (both `None` counts as equal) on overlap-matched quotes, when the
+    /// gold has canonical speakers.
+    pub speaker: Option<Accuracy>,
+    /// Predicted mention overlaps the gold mention, on overlap-matched quotes whose gold has one.
+    pub speaker_mention: Option<Accuracy>,
+}
+
+/// Compares predictions with gold. `has_speakers`: the gold carries canonical speakers;
+/// `same` decides whether two speaker names denote the same speaker.
+pub fn evaluate(
+    gold: &[SpanQuote],
+    pred: &[SpanQuote],
+    has_speakers: bool,
+    same: impl Fn(&str, &str) -> bool,
+) -> QuoteEval {
+    let mut by_art: BTreeMap<&str, (Vec<&SpanQuote>, Vec<&SpanQuote>)> = BTreeMap::new();
+    for g in gold {
+        by_art.entry(&g.article).or_default().0.push(g);
+    }
+    for p in pred {
+        by_art.entry(&p.article).or_default().1.push(p);
+    }
+    let (mut exact, mut over) = (0, 0);
+    let (mut sp_ok, mut sp_n, mut m_ok, mut m_n) = (0, 0, 0, 0);
+    for (g, p) in by_art.values() {
+        exact += g
+            .iter()
+            .filter(|g| p.iter().any(|p| p.start == g.start && p.end == g.end))
+            .count();
+        // One-to-one matching, largest overlap first (ties: text order).
+        let mut pairs: Vec<(usize, usize, usize)> = Vec::new();
+        for (i, gq) in g.iter().enumerate() {
+            for (j, pq) in p.iter().enumerate() {
+                let o = gq.end.min(pq.end).saturating_sub(gq.start.max(pq.start));
+                if o > 0 {
+                    pairs.push((o, i, j));
+                }
+            }
+        }
+        pairs.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        let mut gu = vec![false; g.len()];
+        let mut pu = vec![false; p.len()];
+        for (_, i, j) in pairs {
+            if gu[i] || pu[j] {
+                continue;
+            }
+            gu[i] = true;
+            pu[j] = true;
+            over += 1;
+            let (gq, pq) = (g[i], p[j]);
+            if has_speakers {
+                sp_n += 1;
+                let ok = match (&gq.speaker, &pq.speaker) {
+                    (None, None) => true,
+                    (Some(a), Some(b)) => same(a, b),
+                    _ => false,
+                };
+                sp_ok += ok as usize;
+            }
+            if let Some((gs, ge)) = gq.mention {
+                m_n += 1;
+                if let Some((ps, pe)) = pq.mention {
+                    m_ok += (ps < ge && gs < pe) as usize;
+                }
+            }
+        }
+    }
+    QuoteEval {
+        articles: by_art.len(),
+        gold: gold.len(),
+        predicted: pred.len(),
+        exact: Prf::new(exact, pred.len(), gold.len()),
+        overlap: Prf::new(over, pred.len(), gold.len()),
+        speaker: has_speakers.then(|| Accuracy::new(sp_ok, sp_n)),
+        speaker_mention: (m_n > 0).then(|| Accuracy::new(m_ok, m_n)),
+    }
+}
+
+impl fmt::Display for QuoteEval {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "articles {}  gold quotes {}  predicted {}", self.articles, self.gold, self.predicted)?;
+        writeln!(f, "{:<16} {:>9} {:>9} {:>9} {:>8}", "quote spans", "precision", "recall", "F1", "matched")?;
+        for (name, p) in [("exact", &self.exact), ("overlap", &self.overlap)] {
+            writeln!(f, "{:<16} {:>9.4} {:>9.4} {:>9.4} {:>8}", name, p.precision, p.recall, p.f1, p.matched)?;
+        }
+        if let Some(a) = &self.speaker {
+            writeln!(f, "speaker accuracy on matched quotes: {:.4} ({}/{})", a.accuracy, a.correct, a.total)?;
+        }
+        if let Some(a) = &self.speaker_mention {
+            writeln!(f, "speaker-mention accuracy on matched quotes: {:.4} ({}/{})", a.accuracy, a.correct, a.total)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Deserialize)]
+struct GoldLine {
+    article: String,
+    start: Option<usize>,
+    end: Option<usize>,
+    #[serde(default)]
+    speaker: Option<String>,
+}
+
+/// Reads gold quotes in the annotation guide's JSON Lines format (§6). Records without
+/// `start`/`end` (training-only records) are skipped; malformed lines are errors with the line.
+pub fn read_gold_jsonl(path: &Path) -> Result<Vec<SpanQuote>> {
+    let s = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut out = Vec::new();
+    for (i, line) in s.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let g: GoldLine = serde_json::from_str(line).map_err(|e| Error::Data {
+            path: path.to_path_buf(),
+            line: i + 1,
+            msg: e.to_string(),
+        })?;
+        if let (Some(start), Some(end)) = (g.start, g.end) {
+            if end < start {
+                return Err(Error::Data {
+                    path: path.to_path_buf(),
+                    line: i + 1,
+                    msg: format!("end {end} before start {start}"),
+                });
+            }
+            out.push(SpanQuote {
+                article: g.article,
+                start,
+                end,
+                speaker: g.speaker.filter(|s| !s.trim().is_empty()),
+                mention: None,
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(a: &str, s: usize, e: usize, sp: Option<&str>) -> SpanQuote {
+        SpanQuote { article: a.into(), start: s, end: e, speaker: sp.map(Into::into), mention: None }
+    }
+
+    #[test]
+    fn exact_overlap_and_speaker() {
+        let gold = vec![q("a", 0, 10, Some("X")), q("a", 20, 30, None), q("b", 0, 5, Some("Y"))];
+        let pred = vec![q("a", 0, 10, Some("X")), q("a", 22, 30, Some("Z")), q("a", 40, 50, None)];
+        let r = evaluate(&gold, &pred, true, |a, b| a == b);
+        assert_eq!(r.exact.matched, 1);
+        assert_eq!(r.overlap.matched, 2);
+        assert!((r.overlap.precision - 2.0 / 3.0).abs() < 1e-9);
+        assert!((r.overlap.recall - 2.0 / 3.0).abs() < 1e-9);
+        let sp = r.speaker.unwrap();
+        assert_eq!((sp.correct, sp.total), (1, 2));
+        assert!(r.to_string().contains("overlap"));
+    }
+
+    #[test]
+    fn one_to_one_matching() {
+        let gold = vec![q("a", 0, 100, None)];
+        let pred = vec![q("a", 0, 40, None), q("a", 50, 100, None)];
+        let r = evaluate(&gold, &pred, false, |a, b| a == b);
+        assert_eq!(r.overlap.matched, 1);
+        assert!((r.overlap.precision - 0.5).abs() < 1e-9);
+        assert!(r.speaker.is_none());
+    }
+}

@@ -1,0 +1,155 @@
+//! Stage 2 of the pipeline: quotations and their speakers.
+//!
+//! [`QuoteExtractor::extract`] pairs quotation marks ([`marks`]), attributes each quote
+//! ([`crate::speakers::attribute`]) and converts byte offsets to char offsets once at the end.
+//! It is linear in the article length and never panics.
+//!
+//! ```
+//! use stance::{quotes::QuoteExtractor, Article};
+//! let x = QuoteExtractor::with_defaults();
+//! let a = Article::new("a", "“No one is being sidelined here,” Rubio said.");
+//! let q = x.extract(&a);
+//! assert_eq!(q[0].text, "No one is being sidelined here,");
+//! assert_eq!(q[0].speaker.as_deref(), Some("Marco Rubio"));
+//! ```
+
+pub mod marks;
+
+use crate::article::{Article, CharIndex, Mention};
+use crate::speakers::attribute::{attribute, Lexicon};
+use crate::speakers::{Cues, Gazetteer};
+use serde::{Deserialize, Serialize};
+
+/// Quotes shorter than this many words are `fragment: true` (annotation guide §1).
+pub const FRAGMENT_WORDS: usize = 3;
+
+/// One quotation with its attribution. Offsets are char offsets into the article text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quote {
+    /// First char of the quoted text (inside the marks).
+    pub start: usize,
+    /// End of the quoted text, exclusive.
+    pub end: usize,
+    /// `article.text.chars()[start..end]`.
+    pub text: String,
+    /// Under three words (scare quotes, terms, one-word partial quotes).
+    pub fragment: bool,
+    /// Canonical speaker, or `None` when a careful reader could not tell.
+    pub speaker: Option<String>,
+    /// The span naming the speaker at this attribution (name, role or pronoun).
+    pub speaker_mention: Option<Mention>,
+    /// The attribution cue (`said`, `according to`), if any.
+    pub cue: Option<Mention>,
+    /// 0..1 confidence of the attribution.
+    pub confidence: f32,
+    /// Char span of the quote's introducing context: the sentence(s) holding the quote and its
+    /// cue (for a one-word quote like “unacceptable”, the whole sentence around it). Used by the
+    /// topic and stance models.
+    #[serde(skip)]
+    pub context: (usize, usize),
+}
+
+/// One output line of `stance quotes`: the article id followed by the quote's fields, in the
+/// documented key order.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuoteRecord<'a> {
+    /// Article id.
+    pub article: &'a str,
+    #[serde(flatten)]
+    pub quote: &'a Quote,
+}
+
+/// Finds quotes and attributes them. Cheap to share across threads (`Send + Sync`).
+#[derive(Debug, Clone)]
+pub struct QuoteExtractor {
+    gazetteer: Gazetteer,
+    cues: Cues,
+    lexicon: Lexicon,
+}
+
+impl QuoteExtractor {
+    /// An extractor with the given speaker gazetteer and cue list.
+    pub fn new(gazetteer: Gazetteer, cues: Cues) -> Self {
+        let lexicon = Lexicon::new(&cues);
+        QuoteExtractor { gazetteer, cues, lexicon }
+    }
+
+    /// The embedded defaults: `data/speakers.toml` and `data/cues.toml`.
+    pub fn with_defaults() -> Self {
+        Self::new(Gazetteer::builtin(), Cues::builtin())
+    }
+
+    /// The gazetteer in use.
+    pub fn gazetteer(&self) -> &Gazetteer {
+        &self.gazetteer
+    }
+
+    /// All quotes of `article`, in text order.
+    pub fn extract(&self, article: &Article) -> Vec<Quote> {
+        let text = article.text.as_str();
+        let body = marks::body_end(text);
+        let raw = marks::find_quotes(text, body);
+        if raw.is_empty() {
+            return Vec::new();
+        }
+        let attrs = attribute(text, body, &raw, &self.gazetteer, &self.cues, &self.lexicon);
+        let idx = CharIndex::new(text);
+        let mention = |(s, e): (usize, usize)| Mention {
+            start: idx.char_of(s),
+            end: idx.char_of(e),
+            text: text[s..e].to_string(),
+        };
+        let mut quotes: Vec<Quote> = raw
+            .iter()
+            .zip(attrs)
+            .map(|(q, a)| {
+                let t = &text[q.start..q.end];
+                Quote {
+                    start: idx.char_of(q.start),
+                    end: idx.char_of(q.end),
+                    text: t.to_string(),
+                    fragment: t.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).count() < FRAGMENT_WORDS,
+                    speaker: a.speaker,
+                    speaker_mention: a.mention.map(mention),
+                    cue: a.cue.map(mention),
+                    confidence: a.confidence,
+                    context: (idx.char_of(a.context.0), idx.char_of(a.context.1)),
+                }
+            })
+            .collect();
+        borrow_repeated_speakers(&mut quotes);
+        quotes
+    }
+}
+
+/// A quote without a cue that repeats words quoted elsewhere in the article with a speaker
+/// (headlines: `Agree to ‘Lay the Groundwork’` … the State Department said it would “lay the
+/// groundwork …”) takes that speaker.
+fn borrow_repeated_speakers(quotes: &mut [Quote]) {
+    let key = |t: &str| -> String {
+        let k = t
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| w.to_lowercase())
+            .collect::<Vec<_>>()
+            .join(" ");
+        // Padded so that containment respects word boundaries.
+        format!(" {k} ")
+    };
+    let keys: Vec<String> = quotes.iter().map(|q| key(&q.text)).collect();
+    for i in 0..quotes.len() {
+        if quotes[i].speaker.is_some() || quotes[i].speaker_mention.is_some() || keys[i].split_whitespace().count() < 2 {
+            continue;
+        }
+        let found = (0..quotes.len()).find(|&j| {
+            j != i && quotes[j].speaker.is_some() && quotes[j].cue.is_some() && keys[j].contains(keys[i].as_str())
+        });
+        if let Some(j) = found {
+            quotes[i].speaker = quotes[j].speaker.clone();
+            quotes[i].confidence = 0.6;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

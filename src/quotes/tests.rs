@@ -1,0 +1,195 @@
+//! One small article per convention of the annotation guide (§1–§2).
+
+use super::*;
+
+fn run(text: &str) -> Vec<Quote> {
+    QuoteExtractor::with_defaults().extract(&Article::new("t", text))
+}
+
+fn speakers(text: &str) -> Vec<(String, Option<String>)> {
+    run(text).into_iter().map(|q| (q.text, q.speaker)).collect()
+}
+
+fn s(x: &str) -> Option<String> {
+    Some(x.to_string())
+}
+
+#[test]
+fn offsets_are_chars_and_text_matches() {
+    let t = "Zelenskyy’s “Ми не здамося” — “we will not give up,” Zelenskyy said.";
+    let chars: Vec<char> = t.chars().collect();
+    let qs = run(t);
+    assert_eq!(qs.len(), 2);
+    assert_eq!(qs[1].speaker_mention.as_ref().unwrap().text, "Zelenskyy");
+    for q in qs {
+        assert_eq!(chars[q.start..q.end].iter().collect::<String>(), q.text);
+        if let Some(m) = q.speaker_mention {
+            assert_eq!(chars[m.start..m.end].iter().collect::<String>(), m.text);
+        }
+    }
+}
+
+#[test]
+fn post_and_inverted_cues() {
+    let t = "“No one is being sidelined here,” Rubio said.\n\n“We have agreed,” said Yuri Ushakov, an advisor to Russian President Vladimir Putin.";
+    assert_eq!(
+        speakers(t),
+        vec![
+            ("No one is being sidelined here,".into(), s("Marco Rubio")),
+            ("We have agreed,".into(), s("Yuri Ushakov")),
+        ]
+    );
+    let q = run(t);
+    assert_eq!(q[0].cue.as_ref().unwrap().text, "said");
+    assert_eq!(q[1].speaker_mention.as_ref().unwrap().text, "Yuri Ushakov");
+}
+
+#[test]
+fn pre_cues_colon_and_partial() {
+    let t = "He is here.\n\nRubio acknowledged that the talks were the “first step of a long and difficult journey,” a departure.\n\nLavrov emphasized, “The presence of any troops is unacceptable to us.”\n\nWaltz asserted: “Territory would underlie any talks.”";
+    let sp = speakers(t);
+    assert_eq!(sp[0].1, s("Marco Rubio"));
+    assert_eq!(sp[1].1, s("Sergey Lavrov"));
+    assert_eq!(sp[2].1, s("Mike Waltz"));
+}
+
+#[test]
+fn titles_roles_and_appositives() {
+    let t = "“We do not plan on dictating,” Kremlin spokesman Dmitry Peskov said.\n\nYuri Ushakov, an adviser to Putin, said the talks had “gone well,” with both sides agreeing.\n\nZelenskyy called the attack proof. “This has nothing to do with the fighting,” the Ukrainian leader said.";
+    let sp = speakers(t);
+    assert_eq!(sp[0].1, s("Dmitry Peskov"));
+    assert_eq!(sp[1].1, s("Yuri Ushakov"));
+    assert_eq!(sp[2].1, s("Volodymyr Zelensky"));
+    let q = run(t);
+    assert_eq!(q[2].speaker_mention.as_ref().unwrap().text, "the Ukrainian leader");
+}
+
+#[test]
+fn pronouns_resolve_to_nearest_compatible_speaker() {
+    let t = "Following the talks, Dmitriev remarked that the teams treated each other as equals. “It is too early to talk about compromises,” he said.\n\nUS State Department spokesperson Tammy Bruce spoke after Lavrov. “One phone call is not sufficient,” she said.";
+    let sp = speakers(t);
+    assert_eq!(sp[0].1, s("Kirill Dmitriev"));
+    assert_eq!(sp[1].1, s("Tammy Bruce"));
+}
+
+#[test]
+fn split_quote_and_continuation_keep_the_speaker() {
+    let t = "“We will not accept a peace deal brokered behind closed doors,” Zelenskyy declared. “Without Ukraine, peace cannot be achieved.”";
+    let sp = speakers(t);
+    assert_eq!(sp.len(), 2);
+    assert_eq!(sp[0].1, s("Volodymyr Zelensky"));
+    assert_eq!(sp[1].1, s("Volodymyr Zelensky"));
+    let q = run(t);
+    assert!(q[1].cue.is_none());
+}
+
+#[test]
+fn multi_paragraph_quote_is_one_quote() {
+    let t = "Lavrov said:\n\n“First we talked about embassies.\n\n“Then we talked about Ukraine. It was useful.”\n\nThe talks ended.";
+    let q = run(t);
+    assert_eq!(q.len(), 1);
+    assert!(q[0].text.starts_with("First") && q[0].text.ends_with("useful."));
+}
+
+#[test]
+fn according_to_and_surname_after_full_name() {
+    let t = "Sergei Lavrov met Rubio. The talks were “useful,” according to Lavrov.";
+    let q = run(t);
+    assert_eq!(q[0].speaker, s("Sergey Lavrov"));
+    assert_eq!(q[0].cue.as_ref().unwrap().text, "according to");
+    assert!(q[0].fragment);
+}
+
+#[test]
+fn unknown_names_are_kept_in_full_form() {
+    let t = "Local official Anna Kowalska spoke. “We are ready,” Kowalska said.";
+    assert_eq!(run(t)[0].speaker, s("Anna Kowalska"));
+}
+
+#[test]
+fn unclear_speaker_is_null() {
+    let t = "Ukraine’s aspirations were no longer viewed as “realistic” objectives in Washington’s eyes.";
+    let q = run(t);
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].speaker, None);
+    assert!(q[0].fragment);
+}
+
+#[test]
+fn headline_single_marks_and_apostrophes() {
+    let t = "Orbán Tells Trump ‘It Would Take a Miracle’ for Ukraine to Win\n\nRussia’s envoy said the countries’ missions were fine.";
+    let q = run(t);
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].text, "It Would Take a Miracle");
+}
+
+#[test]
+fn sentence_splitting_respects_abbreviations() {
+    let t = "U.S. Secretary of State Marco Rubio spoke on Feb. 18 with Mr. Lavrov. “This is the first step,” he said.";
+    assert_eq!(run(t)[0].speaker, s("Marco Rubio"));
+}
+
+#[test]
+fn furniture_quotes_are_excluded() {
+    let body = "Rubio said the talks went well and more text follows here.\n".repeat(4);
+    let t = format!("{body}\nLatest News from Worthy News\n\nHungary’s Orbán Tells Trump ‘It Would Take a Miracle’\n");
+    assert!(run(&t).is_empty());
+}
+
+#[test]
+fn never_panics_on_garbage() {
+    for t in ["", "\"", "“”", "'x' y'", "\u{201d}a\u{201c}", "a: “", "“a\n\n“b\n\n“c", "said said “x” said"] {
+        let _ = run(t);
+    }
+    let long: String = "“ab ’ c\" «d» „e“ '".repeat(2000);
+    let _ = run(&long);
+}
+
+#[test]
+fn record_has_documented_key_order() {
+    let q = &run("“Yes, we agree,” Rubio said.")[0];
+    let rec = QuoteRecord { article: "a", quote: q };
+    let js = serde_json::to_string(&rec).unwrap();
+    let keys = ["\"article\"", "\"start\"", "\"end\"", "\"text\"", "\"fragment\"", "\"speaker\"", "\"speaker_mention\"", "\"cue\"", "\"confidence\""];
+    let pos: Vec<usize> = keys.iter().map(|k| js.find(k).unwrap()).collect();
+    assert!(pos.windows(2).all(|w| w[0] < w[1]), "{js}");
+    assert!(!js.contains("context"));
+}
+
+#[test]
+fn extractor_is_send_sync() {
+    fn ok<T: Send + Sync>() {}
+    ok::<QuoteExtractor>();
+}
+
+#[test]
+fn participle_takes_the_main_verbs_subject_not_the_dateline() {
+    let t = "MOSCOW, March 13 (Reuters) - Kremlin spokesman Dmitry Peskov told reporters that Russia was \"studying\" the plan, adding: \"It is too early to speak of any details.\"";
+    let q = run(t);
+    assert_eq!(q.len(), 2);
+    assert_eq!(q[1].speaker, s("Dmitry Peskov"));
+    assert_eq!(q[1].cue.as_ref().unwrap().text, "adding");
+}
+
+#[test]
+fn listener_of_told_is_not_a_pronoun_antecedent() {
+    let t = "'There can be no question of peacekeepers,' Lavrov told RIA Novosti. He added that any deployment would mean \"direct involvement\" of NATO.";
+    let q = run(t);
+    assert_eq!(q[0].text, "There can be no question of peacekeepers,");
+    assert_eq!(q[0].speaker, s("Sergey Lavrov"));
+    assert_eq!(q[1].speaker, s("Sergey Lavrov"));
+    assert_eq!(q[1].speaker_mention.as_ref().unwrap().text, "He");
+}
+
+#[test]
+fn guillemets_straight_marks_and_user_cues() {
+    let t = "EU foreign policy chief Kaja Kallas was skeptical. «Russia does not want peace», she said.";
+    assert_eq!(run(t)[0].speaker, s("Kaja Kallas"));
+    let mut cues = Cues::builtin();
+    cues.extend(Cues::from_toml_str("verbs = [\"quipped\", \"mused\"]", std::path::Path::new("u.toml")).unwrap());
+    let x = QuoteExtractor::new(Gazetteer::builtin(), cues);
+    let q = x.extract(&Article::new("m", "\"Peace is near, maybe,\" mused Witkoff."));
+    assert_eq!(q[0].speaker, s("Steve Witkoff"));
+    let plain = QuoteExtractor::with_defaults().extract(&Article::new("m", "\"Peace is near, maybe,\" mused Witkoff."));
+    assert_eq!(plain[0].speaker, None);
+}

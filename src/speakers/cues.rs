@@ -1,0 +1,150 @@
+//! Attribution cues: reporting verbs (`said`, `told`, `stressed`, …) and multi-word cues that
+//! precede the speaker (`according to`). The list is data (`data/cues.toml`, embedded), and
+//! users extend it with their own file.
+
+use crate::error::{Error, Result};
+use serde::Deserialize;
+use std::collections::HashSet;
+use xxhash_rust::xxh3::Xxh3Builder;
+use std::path::Path;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    verbs: Vec<String>,
+    #[serde(default)]
+    after_name: Vec<String>,
+    #[serde(default)]
+    nouns: Vec<String>,
+}
+
+/// The set of attribution cues.
+#[derive(Debug, Clone, Default)]
+pub struct Cues {
+    verbs: HashSet<String, Xxh3Builder>,
+    /// Multi-word cues followed by the speaker, as lowercase word lists.
+    after_name: Vec<Vec<String>>,
+    nouns: HashSet<String, Xxh3Builder>,
+}
+
+const BUILTIN: &str = include_str!("../../data/cues.toml");
+
+impl Cues {
+    /// The embedded default cue list (`data/cues.toml`).
+    pub fn builtin() -> Self {
+        Self::from_toml_str(BUILTIN, Path::new("data/cues.toml"))
+            .expect("embedded data/cues.toml is valid")
+    }
+
+    /// Parses a cue file; `origin` names it in errors.
+    pub fn from_toml_str(s: &str, origin: &Path) -> Result<Self> {
+        let f: File = toml::from_str(s).map_err(|e| Error::Data {
+            path: origin.to_path_buf(),
+            line: e
+                .span()
+                .map(|sp| s[..sp.start.min(s.len())].matches('\n').count() + 1)
+                .unwrap_or(0),
+            msg: e.message().to_string(),
+        })?;
+        let mut c = Cues::default();
+        c.add(f);
+        Ok(c)
+    }
+
+    /// Reads a cue file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let s = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::from_toml_str(&s, path)
+    }
+
+    /// Adds every cue of `other`.
+    pub fn extend(&mut self, other: Cues) {
+        self.verbs.extend(other.verbs);
+        self.nouns.extend(other.nouns);
+        for p in other.after_name {
+            if !self.after_name.contains(&p) {
+                self.after_name.push(p);
+            }
+        }
+        self.after_name.sort();
+    }
+
+    fn add(&mut self, f: File) {
+        self.verbs
+            .extend(f.verbs.iter().map(|v| v.trim().to_lowercase()));
+        self.nouns
+            .extend(f.nouns.iter().map(|v| v.trim().to_lowercase()));
+        for p in f.after_name {
+            let words: Vec<String> = p.split_whitespace().map(|w| w.to_lowercase()).collect();
+            if !words.is_empty() && !self.after_name.contains(&words) {
+                self.after_name.push(words);
+            }
+        }
+        self.after_name.sort();
+    }
+
+    /// True when `word` (any case) is a reporting verb.
+    pub fn is_verb(&self, word: &str) -> bool {
+        with_lower(word, |w| self.verbs.contains(w))
+    }
+
+    /// Every verb form, lowercase, sorted.
+    pub fn verbs(&self) -> Vec<&String> {
+        let mut v: Vec<&String> = self.verbs.iter().collect();
+        v.sort();
+        v
+    }
+
+    /// True when `word` is a speech noun (`statement`).
+    pub fn is_noun(&self, word: &str) -> bool {
+        with_lower(word, |w| self.nouns.contains(w))
+    }
+
+    /// Multi-word cues followed by the speaker, lowercase.
+    pub fn after_name(&self) -> &[Vec<String>] {
+        &self.after_name
+    }
+
+    /// Number of verb forms.
+    pub fn len(&self) -> usize {
+        self.verbs.len()
+    }
+
+    /// True when there are no verbs.
+    pub fn is_empty(&self) -> bool {
+        self.verbs.is_empty()
+    }
+}
+
+/// Runs `f` on the lowercase form of `word` without allocating for short ASCII words.
+pub(crate) fn with_lower<R>(word: &str, f: impl FnOnce(&str) -> R) -> R {
+    let b = word.as_bytes();
+    if b.len() <= 32 && word.is_ascii() {
+        let mut buf = [0u8; 32];
+        for (d, s) in buf.iter_mut().zip(b) {
+            *d = s.to_ascii_lowercase();
+        }
+        // ASCII in, ASCII out: always valid UTF-8.
+        f(std::str::from_utf8(&buf[..b.len()]).unwrap_or(""))
+    } else {
+        f(&word.to_lowercase())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_and_user_extension() {
+        let mut c = Cues::builtin();
+        assert!(c.is_verb("Said") && c.is_verb("stressed") && c.is_verb("told"));
+        assert!(!c.is_verb("quibbled"));
+        c.extend(Cues::from_toml_str("verbs = [\"quibbled\"]", Path::new("u.toml")).unwrap());
+        assert!(c.is_verb("quibbled"));
+        assert_eq!(c.after_name()[0], vec!["according", "to"]);
+        assert!(Cues::from_toml_str("verbs = 1", Path::new("x.toml")).is_err());
+    }
+}

@@ -1,0 +1,291 @@
+//! The speaker gazetteer: canonical names, aliases, transliterations, roles and gender,
+//! read from TOML (`data/speakers.toml` is embedded as the default; users extend it with
+//! `--speakers FILE`). Lookups normalise case, dots and common diacritics so `Zelenskyy`,
+//! `ZELENSKIY` and `U.S. State Department` / `US State Department` meet the same entry.
+
+use crate::error::{Error, Result};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Grammatical gender used to resolve `he` / `she`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Gender {
+    Male,
+    Female,
+    /// Organisations, places, or people whose gender the gazetteer does not state.
+    #[default]
+    Unknown,
+}
+
+/// What kind of thing an entry names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    #[default]
+    Person,
+    /// Ministries, governments, agencies: can speak, are `it`.
+    Org,
+    /// Countries and cities: not persons (never a pronoun antecedent for he/she).
+    Place,
+}
+
+/// One gazetteer entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// The canonical name used in outputs.
+    pub name: String,
+    /// Other spellings (surname alone, transliterations).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Role descriptions that identify this speaker (`Russian foreign minister`).
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub gender: Gender,
+    #[serde(default)]
+    pub kind: Kind,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    speaker: Vec<Entry>,
+}
+
+/// Canonical names with alias and role lookup. Later entries (user files) win on conflicts.
+#[derive(Debug, Clone, Default)]
+pub struct Gazetteer {
+    entries: Vec<Entry>,
+    by_alias: HashMap<String, usize>,
+    by_role: HashMap<String, usize>,
+}
+
+const BUILTIN: &str = include_str!("../../data/speakers.toml");
+
+impl Gazetteer {
+    /// The embedded default gazetteer (`data/speakers.toml`).
+    pub fn builtin() -> Self {
+        Self::from_toml_str(BUILTIN, Path::new("data/speakers.toml"))
+            .expect("embedded data/speakers.toml is valid")
+    }
+
+    /// An empty gazetteer (names are still attributed as written).
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// Parses a gazetteer; `origin` names the file in error messages.
+    pub fn from_toml_str(s: &str, origin: &Path) -> Result<Self> {
+        let file: File = toml::from_str(s).map_err(|e| {
+            let line = e
+                .span()
+                .map(|sp| s[..sp.start.min(s.len())].matches('\n').count() + 1)
+                .unwrap_or(0);
+            Error::Data {
+                path: origin.to_path_buf(),
+                line,
+                msg: e.message().to_string(),
+            }
+        })?;
+        let mut g = Gazetteer::default();
+        for e in file.speaker {
+            if e.name.trim().is_empty() {
+                return Err(Error::Config {
+                    path: origin.to_path_buf(),
+                    msg: "a [[speaker]] has an empty name".into(),
+                });
+            }
+            g.push(e);
+        }
+        Ok(g)
+    }
+
+    /// Reads a gazetteer file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let s = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::from_toml_str(&s, path)
+    }
+
+    /// Adds every entry of `other`; its aliases and roles override ours.
+    pub fn extend(&mut self, other: Gazetteer) {
+        for e in other.entries {
+            self.push(e);
+        }
+    }
+
+    fn push(&mut self, e: Entry) {
+        // An entry with a known canonical name merges into it (users add aliases that way).
+        let key = normalize(&e.name);
+        let idx = match self.by_alias.get(&key) {
+            Some(&i) if self.entries[i].name == e.name => {
+                let cur = &mut self.entries[i];
+                cur.aliases.extend(e.aliases.iter().cloned());
+                cur.roles.extend(e.roles.iter().cloned());
+                if e.gender != Gender::Unknown {
+                    cur.gender = e.gender;
+                }
+                i
+            }
+            _ => {
+                self.entries.push(e);
+                self.entries.len() - 1
+            }
+        };
+        let e = &self.entries[idx];
+        let keys: Vec<String> = std::iter::once(&e.name)
+            .chain(e.aliases.iter())
+            .map(|a| normalize(a))
+            .collect();
+        let roles: Vec<String> = e.roles.iter().map(|r| normalize_role(r)).collect();
+        for k in keys {
+            self.by_alias.insert(k, idx);
+        }
+        for r in roles {
+            self.by_role.insert(r, idx);
+        }
+    }
+
+    /// The canonical name for a name or alias as written, if known.
+    pub fn canonical(&self, name: &str) -> Option<&str> {
+        self.lookup(name).map(|e| e.name.as_str())
+    }
+
+    /// The entry for a name or alias.
+    pub fn lookup(&self, name: &str) -> Option<&Entry> {
+        self.by_alias
+            .get(&normalize(name))
+            .map(|&i| &self.entries[i])
+    }
+
+    /// The entry whose role is `role` (`the Ukrainian president`, `Russia's foreign minister`).
+    pub fn by_role(&self, role: &str) -> Option<&Entry> {
+        self.by_role
+            .get(&normalize_role(role))
+            .map(|&i| &self.entries[i])
+    }
+
+    /// The entry with canonical name `name`.
+    pub fn entry(&self, canonical: &str) -> Option<&Entry> {
+        self.lookup(canonical).filter(|e| e.name == canonical)
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// Lookup key: lowercase, no dots, common Latin diacritics folded, curly apostrophes straight,
+/// whitespace collapsed.
+pub fn normalize(s: &str) -> String {
+    if s.is_ascii() {
+        // Fast path: most names are ASCII.
+        let mut out = String::with_capacity(s.len());
+        let mut space = false;
+        for b in s.bytes() {
+            match b {
+                b'.' => {}
+                b' ' | b'\t' | b'\n' | b'\r' | b'-' => space = !out.is_empty(),
+                _ => {
+                    if space {
+                        out.push(' ');
+                        space = false;
+                    }
+                    out.push(b.to_ascii_lowercase() as char);
+                }
+            }
+        }
+        return out;
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        if c == '.' {
+            continue;
+        }
+        if c.is_whitespace() || c == '-' {
+            space = !out.is_empty();
+            continue;
+        }
+        if space {
+            out.push(' ');
+            space = false;
+        }
+        let c = match c {
+            '’' | '‘' => '\'',
+            'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' | 'ą' | 'Á' | 'Ä' => 'a',
+            'é' | 'è' | 'ê' | 'ë' | 'ę' | 'ě' | 'É' => 'e',
+            'í' | 'ì' | 'î' | 'ï' | 'ı' | 'İ' => 'i',
+            'ó' | 'ò' | 'ô' | 'ö' | 'õ' | 'ő' | 'ø' | 'Ö' | 'Ó' => 'o',
+            'ú' | 'ù' | 'û' | 'ü' | 'ű' | 'Ü' => 'u',
+            'ğ' => 'g',
+            'ş' | 'ś' | 'š' | 'Ş' | 'Š' | 'Ś' => 's',
+            'ç' | 'ć' | 'č' | 'Č' => 'c',
+            'ł' | 'Ł' => 'l',
+            'ń' | 'ñ' => 'n',
+            'ż' | 'ź' | 'ž' | 'Ž' => 'z',
+            'ý' => 'y',
+            'ř' => 'r',
+            _ => c,
+        };
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+/// Role key: [`normalize`] without a leading article or possessive form (`Russia's` → `russian`
+/// is not attempted; list such variants as separate roles).
+pub fn normalize_role(s: &str) -> String {
+    let n = normalize(s);
+    for det in ["the ", "a ", "an "] {
+        if let Some(rest) = n.strip_prefix(det) {
+            return rest.to_string();
+        }
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_merges_transliterations_and_roles() {
+        let g = Gazetteer::builtin();
+        assert!(g.len() > 20);
+        for n in ["Zelensky", "Zelenskyy", "Zelenskiy", "ZELENSKYY", "Volodymyr Zelenskyy"] {
+            assert_eq!(g.canonical(n), Some("Volodymyr Zelensky"), "{n}");
+        }
+        assert_eq!(g.canonical("Sergei Lavrov"), g.canonical("Sergey Lavrov"));
+        assert_eq!(g.canonical("Michael Waltz"), Some("Mike Waltz"));
+        assert_eq!(g.canonical("Erdogan"), g.canonical("Recep Tayyip Erdoğan"));
+        assert_eq!(
+            g.by_role("the Ukrainian president").map(|e| e.name.as_str()),
+            Some("Volodymyr Zelensky")
+        );
+        assert_eq!(g.canonical("Nobody Atall"), None);
+    }
+
+    #[test]
+    fn user_file_extends_and_bad_file_names_line() {
+        let mut g = Gazetteer::builtin();
+        let user = "[[speaker]]\nname = \"Jane Roe\"\naliases = [\"Roe\"]\nroles = [\"mayor of Kyiv\"]\ngender = \"female\"\n";
+        g.extend(Gazetteer::from_toml_str(user, Path::new("u.toml")).unwrap());
+        assert_eq!(g.canonical("roe"), Some("Jane Roe"));
+        assert_eq!(g.lookup("Roe").unwrap().gender, Gender::Female);
+        let err = Gazetteer::from_toml_str("[[speaker]]\nname = 3\n", Path::new("bad.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("bad.toml:2"), "{err}");
+    }
+}
