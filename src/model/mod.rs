@@ -1,0 +1,3 @@
+//! The stance / sentiment / topic-relevance model (stub while being written).
+pub mod labels;
+pub mod logistic;
