@@ -153,7 +153,8 @@ impl Tokenizer {
                 Ok(())
             }
             Inner::Hf(tk) => {
-                let enc = tk.encode_fast(text, false).map_err(|e| Error::BadInput {
+                // Not `encode_fast`: in tokenizers 0.23.2 it leaves the token strings empty.
+                let enc = tk.encode(text, false).map_err(|e| Error::BadInput {
                     origin: "tokenizer".into(),
                     reason: format!("Hugging Face tokenizer failed: {e}"),
                 })?;
