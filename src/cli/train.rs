@@ -29,7 +29,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 5)]
     pub cv: usize,
     /// Comma-separated C values to cross-validate.
-    #[arg(long, value_delimiter = ',', default_value = "1,3,10")]
+    #[arg(long, value_delimiter = ',', default_value = "1,10")]
     pub c: Vec<f64>,
     /// Word n-gram ranges to cross-validate, e.g. `1-2,1-3` (`0-0` = none).
     #[arg(long, value_delimiter = ',', default_value = "1-2")]
@@ -50,6 +50,12 @@ pub struct TrainArgs {
     /// Class weights: balanced or none.
     #[arg(long, default_value = "balanced")]
     pub class_weight: ClassWeight,
+    /// L-BFGS gradient tolerance (on the sample-weight-normalised gradient's L2 norm).
+    #[arg(long, default_value_t = TrainParams::default().tol)]
+    pub tol: f64,
+    /// L-BFGS iteration cap.
+    #[arg(long, default_value_t = TrainParams::default().max_iter)]
+    pub max_iter: u64,
     /// Fold-assignment seed.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -115,6 +121,8 @@ pub fn params(a: &TrainArgs) -> anyhow::Result<TrainParams> {
         strategy: a.strategy,
         seed: a.seed,
         relevance: !a.no_relevance,
+        tol: a.tol,
+        max_iter: a.max_iter,
         ..TrainParams::default()
     };
     p.validate()?;

@@ -184,23 +184,31 @@ pub fn tokenize(kind: &TokenizerKind, text: &str) -> Result<Vec<String>> {
 /// Applies the fast tokenizer's normalisation (rule 1 in the module docs) into `out`.
 fn normalize_into(text: &str, lowercase: bool, out: &mut String) {
     out.clear();
-    if text.is_ascii() {
-        out.push_str(text);
-        if lowercase {
-            out.make_ascii_lowercase();
-        }
-        return;
-    }
     out.reserve(text.len());
-    for c in text.chars() {
-        if c == '\u{2019}' {
-            out.push('\'');
-        } else if c.is_ascii() {
-            out.push(if lowercase { c.to_ascii_lowercase() } else { c });
-        } else if lowercase {
-            out.extend(c.to_lowercase());
-        } else {
-            out.push(c);
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        // News text is mostly ASCII: copy ASCII runs in bulk.
+        let start = i;
+        while i < b.len() && b[i] < 0x80 {
+            i += 1;
+        }
+        if i > start {
+            let from = out.len();
+            out.push_str(&text[start..i]);
+            if lowercase {
+                out[from..].make_ascii_lowercase();
+            }
+        }
+        if let Some(c) = text[i..].chars().next() {
+            i += c.len_utf8();
+            if c == '\u{2019}' {
+                out.push('\'');
+            } else if lowercase {
+                out.extend(c.to_lowercase());
+            } else {
+                out.push(c);
+            }
         }
     }
 }

@@ -201,8 +201,32 @@ struct FeatBufs {
 struct Scratch {
     tokens: Tokens,
     bufs: FeatBufs,
+    /// Fit: the keys of one document.
     keys: Vec<u64>,
-    cols: Vec<u32>,
+    /// Transform: count per column (all zero between documents) and the columns touched.
+    counts: Vec<u32>,
+    touched: Vec<u32>,
+    cache: TokenCache,
+}
+
+/// Runs `f` with this thread's scratch space (reused across calls, so the hot path does not
+/// allocate in the steady state).
+fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+    }
+    SCRATCH.with(|sc| match sc.try_borrow_mut() {
+        Ok(mut sc) => f(&mut sc),
+        // Only reachable on re-entrant use; a fresh buffer is correct, just slower.
+        Err(_) => f(&mut Scratch::default()),
+    })
+}
+
+/// Source of [`Vectorizer`] ids, which key the per-thread char n-gram caches.
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn next_id() -> u64 {
+    NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Calls `emit(key, name_bytes)` for every feature occurrence of the tokens, in order: word
@@ -214,96 +238,206 @@ fn for_each_feature(
     bufs: &mut FeatBufs,
     mut emit: impl FnMut(u64, &[u8]),
 ) {
-    let ntok = tokens.len();
-    let key = &mut bufs.key;
-    if cfg.uses_words() {
-        let (lo, hi) = cfg.word_ngrams;
-        for i in 0..ntok {
-            key.clear();
-            key.extend_from_slice(WORD_PREFIX.as_bytes());
-            key.extend_from_slice(tokens.get(i).as_bytes());
-            if lo <= 1 {
-                emit(xxh3_64(key), key);
-            }
-            for n in 2..=hi {
-                if i + n > ntok {
-                    break;
-                }
-                key.push(b' ');
-                key.extend_from_slice(tokens.get(i + n - 1).as_bytes());
-                if n >= lo {
-                    emit(xxh3_64(key), key);
-                }
-            }
+    word_features(cfg, tokens, &mut bufs.key, 1, &mut emit);
+    if let Some(range) = cfg.char_ngrams {
+        for t in tokens.iter() {
+            char_features(t, range, bufs, &mut emit);
         }
     }
-    if let Some((lo, hi)) = cfg.char_ngrams {
-        let p = CHAR_PREFIX.len();
-        let FeatBufs { key, pad, bounds } = bufs;
+}
+
+/// The word n-grams of `tokens` (see [`for_each_feature`]).
+#[inline]
+fn word_features(
+    cfg: &VectorizerConfig,
+    tokens: &Tokens,
+    key: &mut Vec<u8>,
+    min_n: usize,
+    mut emit: impl FnMut(u64, &[u8]),
+) {
+    if !cfg.uses_words() {
+        return;
+    }
+    let ntok = tokens.len();
+    let (lo, hi) = cfg.word_ngrams;
+    let lo = lo.max(min_n);
+    if lo > hi {
+        return;
+    }
+    for i in 0..ntok {
         key.clear();
-        key.extend_from_slice(CHAR_PREFIX.as_bytes());
-        for t in tokens.iter() {
-            pad.clear();
-            pad.push(b' ');
-            pad.extend_from_slice(t.as_bytes());
-            pad.push(b' ');
-            if t.is_ascii() {
-                let m = pad.len();
-                for n in lo..=hi.min(m) {
-                    for s in 0..=(m - n) {
-                        key.truncate(p);
-                        key.extend_from_slice(&pad[s..s + n]);
-                        emit(xxh3_64(key), key);
-                    }
-                }
-            } else {
-                // Char starts of the padded token, plus its end.
-                bounds.clear();
-                bounds.push(0);
-                bounds.extend(t.char_indices().map(|(i, _)| i + 1));
-                bounds.push(pad.len() - 1);
-                bounds.push(pad.len());
-                let m = bounds.len() - 1; // chars in the padded token
-                for n in lo..=hi.min(m) {
-                    for s in 0..=(m - n) {
-                        key.truncate(p);
-                        key.extend_from_slice(&pad[bounds[s]..bounds[s + n]]);
-                        emit(xxh3_64(key), key);
-                    }
-                }
+        key.extend_from_slice(WORD_PREFIX.as_bytes());
+        key.extend_from_slice(tokens.get(i).as_bytes());
+        if lo <= 1 {
+            emit(xxh3_64(key), key);
+        }
+        for n in 2..=hi {
+            if i + n > ntok {
+                break;
+            }
+            key.push(b' ');
+            key.extend_from_slice(tokens.get(i + n - 1).as_bytes());
+            if n >= lo {
+                emit(xxh3_64(key), key);
             }
         }
     }
 }
 
-/// Merges duplicate sorted columns into `(col, tf × idf)` and L2-normalises.
-fn finish_row(
-    cols: &mut [u32],
-    idf: &[f32],
-    sublinear: bool,
-    indices: &mut Vec<u32>,
-    values: &mut Vec<f32>,
+/// The char n-grams of one token (see [`for_each_feature`]).
+#[inline]
+fn char_features(
+    t: &str,
+    (lo, hi): (usize, usize),
+    bufs: &mut FeatBufs,
+    mut emit: impl FnMut(u64, &[u8]),
 ) {
-    cols.sort_unstable();
-    let start = indices.len();
-    let mut k = 0;
-    while k < cols.len() {
-        let c = cols[k];
-        let mut e = k + 1;
-        while e < cols.len() && cols[e] == c {
-            e += 1;
+    let p = CHAR_PREFIX.len();
+    let FeatBufs { key, pad, bounds } = bufs;
+    key.clear();
+    key.extend_from_slice(CHAR_PREFIX.as_bytes());
+    pad.clear();
+    pad.push(b' ');
+    pad.extend_from_slice(t.as_bytes());
+    pad.push(b' ');
+    if t.is_ascii() {
+        let m = pad.len();
+        for n in lo..=hi.min(m) {
+            for s in 0..=(m - n) {
+                key.truncate(p);
+                key.extend_from_slice(&pad[s..s + n]);
+                emit(xxh3_64(key), key);
+            }
         }
-        let count = (e - k) as f32;
-        let tf = if sublinear { 1.0 + count.ln() } else { count };
-        indices.push(c);
-        values.push(tf * idf[c as usize]);
-        k = e;
+    } else {
+        // Char starts of the padded token, plus its end.
+        bounds.clear();
+        bounds.push(0);
+        bounds.extend(t.char_indices().map(|(i, _)| i + 1));
+        bounds.push(pad.len() - 1);
+        bounds.push(pad.len());
+        let m = bounds.len() - 1; // chars in the padded token
+        for n in lo..=hi.min(m) {
+            for s in 0..=(m - n) {
+                key.truncate(p);
+                key.extend_from_slice(&pad[bounds[s]..bounds[s + n]]);
+                emit(xxh3_64(key), key);
+            }
+        }
     }
-    let row = &mut values[start..];
-    let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt();
-    if norm > 0.0 {
-        let inv = 1.0 / norm;
-        row.iter_mut().for_each(|v| *v *= inv);
+}
+
+/// Open-addressing map from feature key to column: linear probing over a power-of-two array
+/// of `(key, column)` slots, so that a lookup usually touches a single cache line (the
+/// vocabulary outgrows the CPU caches, and lookups are the hot path's main cost). Keys are
+/// xxh3 hashes, so their low bits index the array directly. Never iterated into outputs.
+#[derive(Clone, Default)]
+struct ColumnTable {
+    slots: Vec<(u64, u32)>,
+    mask: usize,
+}
+
+/// Column value marking an empty slot (columns are < `u32::MAX`).
+const EMPTY: u32 = u32::MAX;
+
+impl ColumnTable {
+    /// Builds the table for `names` (column = position); errors on a key collision.
+    fn build(names: &[String]) -> std::result::Result<ColumnTable, String> {
+        if names.len() >= EMPTY as usize {
+            return Err("too many features".into());
+        }
+        // Load factor <= 2/3 keeps linear probes short.
+        let cap = (names.len() * 3 / 2 + 1).next_power_of_two().max(16);
+        let mut t = ColumnTable {
+            slots: vec![(0, EMPTY); cap],
+            mask: cap - 1,
+        };
+        for (col, name) in names.iter().enumerate() {
+            let key = feature_key(name);
+            let mut i = key as usize & t.mask;
+            loop {
+                let (k, c) = t.slots[i];
+                if c == EMPTY {
+                    t.slots[i] = (key, col as u32);
+                    break;
+                }
+                if k == key {
+                    return Err(format!(
+                        "features {name:?} and {:?} have the same key",
+                        names[c as usize]
+                    ));
+                }
+                i = (i + 1) & t.mask;
+            }
+        }
+        Ok(t)
+    }
+
+    /// The column of `key`, if it is in the vocabulary.
+    #[inline]
+    fn get(&self, key: u64) -> Option<u32> {
+        let mut i = key as usize & self.mask;
+        loop {
+            let (k, c) = self.slots[i];
+            if c == EMPTY {
+                return None;
+            }
+            if k == key {
+                return Some(c);
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+}
+
+/// Longest token (bytes) kept in a [`TokenCache`] entry; longer tokens are recomputed.
+const CACHED_TOKEN_MAX: usize = 27;
+
+/// One direct-mapped [`TokenCache`] entry; `len == 0` means empty.
+#[derive(Clone, Copy)]
+struct TokenEntry {
+    len: u8,
+    bytes: [u8; CACHED_TOKEN_MAX],
+    /// Column of the word unigram, or `EMPTY`.
+    unigram: u32,
+    /// The token's known char n-gram columns: `cols[start..start + count]` of the cache.
+    start: u32,
+    count: u32,
+}
+
+const EMPTY_ENTRY: TokenEntry = TokenEntry {
+    len: 0,
+    bytes: [0; CACHED_TOKEN_MAX],
+    unigram: EMPTY,
+    start: 0,
+    count: 0,
+};
+
+/// Per-thread memo of what a token contributes on its own (its word unigram column and its
+/// known char n-gram columns) for one vectorizer. Tokens follow Zipf's law, so most lookups
+/// hit, saving ~25 hash-table probes per token with char 2–5 grams. A cached value is a pure
+/// function of the token, so results never depend on the cache's state.
+#[derive(Default)]
+struct TokenCache {
+    /// Id of the vectorizer the entries belong to (0: none).
+    owner: u64,
+    entries: Vec<TokenEntry>,
+    cols: Vec<u32>,
+}
+
+/// Direct-mapped entries in a [`TokenCache`] (a power of two).
+const CACHE_ENTRIES: usize = 1 << 16;
+/// The column arena is emptied (with all entries) past this size, bounding memory.
+const CACHE_MAX_COLS: usize = 1 << 22;
+
+impl TokenCache {
+    fn reset_for(&mut self, owner: u64) {
+        if self.owner != owner || self.cols.len() >= CACHE_MAX_COLS || self.entries.is_empty() {
+            self.owner = owner;
+            self.entries.clear();
+            self.entries.resize(CACHE_ENTRIES, EMPTY_ENTRY);
+            self.cols.clear();
+        }
     }
 }
 
@@ -319,7 +453,9 @@ pub struct Vectorizer {
     names: Vec<String>,
     idf: Vec<f32>,
     n_docs: usize,
-    index: KeyMap<u32>,
+    index: ColumnTable,
+    /// Identifies this vocabulary for the per-thread caches (not saved).
+    id: u64,
 }
 
 impl std::fmt::Debug for Vectorizer {
@@ -394,7 +530,7 @@ impl TryFrom<VectorizerFile> for Vectorizer {
             return Err(format!("bad idf value {x}"));
         }
         let tokenizer = Tokenizer::new(&f.config.tokenizer).map_err(|e| e.to_string())?;
-        let index = build_index(&f.names)?;
+        let index = ColumnTable::build(&f.names)?;
         Ok(Vectorizer {
             config: f.config,
             tokenizer,
@@ -402,20 +538,9 @@ impl TryFrom<VectorizerFile> for Vectorizer {
             idf: f.idf,
             n_docs: f.n_docs,
             index,
+            id: next_id(),
         })
     }
-}
-
-fn build_index(names: &[String]) -> std::result::Result<KeyMap<u32>, String> {
-    let mut index = KeyMap::with_capacity_and_hasher(names.len(), Default::default());
-    for (col, name) in names.iter().enumerate() {
-        if index.insert(feature_key(name), col as u32).is_some() {
-            return Err(format!(
-                "feature {name:?} collides with another feature's key"
-            ));
-        }
-    }
-    Ok(index)
 }
 
 /// Documents per parallel task: big enough to amortise scheduling, small enough to balance.
@@ -516,7 +641,7 @@ impl Vectorizer {
             .map(|&(_, d)| (((1.0 + n as f64) / (1.0 + f64::from(d))).ln() + 1.0) as f32)
             .collect();
         let names: Vec<String> = feats.into_iter().map(|(s, _)| s).collect();
-        let index = build_index(&names).map_err(Error::Training)?;
+        let index = ColumnTable::build(&names).map_err(Error::Training)?;
         Ok(Vectorizer {
             config: config.clone(),
             tokenizer,
@@ -524,6 +649,7 @@ impl Vectorizer {
             idf,
             n_docs: n,
             index,
+            id: next_id(),
         })
     }
 
@@ -532,17 +658,19 @@ impl Vectorizer {
     pub fn transform(&self, docs: &[&str]) -> sprs::CsMat<f32> {
         let parts: Vec<(Vec<usize>, Vec<usize>, Vec<f32>)> = docs
             .par_chunks(CHUNK)
-            .map_init(Scratch::default, |sc, chunk| {
-                let mut lens = Vec::with_capacity(chunk.len());
-                let mut idx32 = Vec::new();
-                let mut vals = Vec::new();
-                for doc in chunk {
-                    let before = idx32.len();
-                    self.row_into(doc, sc, &mut idx32, &mut vals);
-                    lens.push(idx32.len() - before);
-                }
-                let idx = idx32.into_iter().map(|c| c as usize).collect();
-                (lens, idx, vals)
+            .map(|chunk| {
+                with_scratch(|sc| {
+                    let mut lens = Vec::with_capacity(chunk.len());
+                    let mut idx32 = Vec::new();
+                    let mut vals = Vec::new();
+                    for doc in chunk {
+                        let before = idx32.len();
+                        self.row_into(doc, sc, &mut idx32, &mut vals);
+                        lens.push(idx32.len() - before);
+                    }
+                    let idx = idx32.into_iter().map(|c| c as usize).collect();
+                    (lens, idx, vals)
+                })
             })
             .collect();
         let nnz: usize = parts.iter().map(|p| p.1.len()).sum();
@@ -563,37 +691,115 @@ impl Vectorizer {
     /// Transforms one document into `row` (cleared first). Buffers are reused: no allocation
     /// in the steady state once `row` and this thread's scratch space have grown.
     pub fn transform_one(&self, doc: &str, row: &mut SparseRow) {
-        thread_local! {
-            static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
-        }
         row.indices.clear();
         row.values.clear();
-        SCRATCH.with(|sc| match sc.try_borrow_mut() {
-            Ok(mut sc) => self.row_into(doc, &mut sc, &mut row.indices, &mut row.values),
-            // Re-entrancy cannot happen here, but a fresh buffer is a correct fallback.
-            Err(_) => self.row_into(
-                doc,
-                &mut Scratch::default(),
-                &mut row.indices,
-                &mut row.values,
-            ),
-        });
+        with_scratch(|sc| self.row_into(doc, sc, &mut row.indices, &mut row.values));
     }
 
     /// Appends one document's row to `indices`/`values`.
     fn row_into(&self, doc: &str, sc: &mut Scratch, indices: &mut Vec<u32>, values: &mut Vec<f32>) {
         let Scratch {
-            tokens, bufs, cols, ..
+            tokens,
+            bufs,
+            counts,
+            touched,
+            cache,
+            ..
         } = sc;
         self.tokenizer.tokenize_into(doc, tokens);
-        cols.clear();
+        if counts.len() < self.names.len() {
+            counts.resize(self.names.len(), 0);
+        }
+        touched.clear();
         let index = &self.index;
-        for_each_feature(&self.config, tokens, bufs, |h, _| {
-            if let Some(&c) = index.get(&h) {
-                cols.push(c);
+        let mut add = |c: u32| {
+            let k = &mut counts[c as usize];
+            if *k == 0 {
+                touched.push(c);
+            }
+            *k += 1;
+        };
+        let cfg = &self.config;
+        let unigrams = cfg.uses_words() && cfg.word_ngrams.0 <= 1;
+        // Per-token features (unigram, char n-grams) through the cache; longer word
+        // n-grams directly.
+        if unigrams || cfg.char_ngrams.is_some() {
+            cache.reset_for(self.id);
+            for t in tokens.iter() {
+                let tb = t.as_bytes();
+                let slot = (xxh3_64(tb) as usize) & (CACHE_ENTRIES - 1);
+                let e = cache.entries[slot];
+                // Fixed-size compare (the stored bytes are zero-padded) beats a memcmp call.
+                let mut padded = [0u8; CACHED_TOKEN_MAX];
+                let fits = tb.len() <= CACHED_TOKEN_MAX;
+                if fits {
+                    padded[..tb.len()].copy_from_slice(tb);
+                }
+                let entry = if fits && e.len as usize == tb.len() && e.bytes == padded {
+                    e
+                } else {
+                    let mut e = EMPTY_ENTRY;
+                    if unigrams {
+                        let key = &mut bufs.key;
+                        key.clear();
+                        key.extend_from_slice(WORD_PREFIX.as_bytes());
+                        key.extend_from_slice(tb);
+                        e.unigram = index.get(xxh3_64(key)).unwrap_or(EMPTY);
+                    }
+                    e.start = cache.cols.len() as u32;
+                    if let Some(range) = cfg.char_ngrams {
+                        let cols = &mut cache.cols;
+                        char_features(t, range, bufs, |h, _| {
+                            if let Some(c) = index.get(h) {
+                                cols.push(c);
+                            }
+                        });
+                    }
+                    e.count = cache.cols.len() as u32 - e.start;
+                    // First come, first kept: no eviction, so frequent tokens (which come
+                    // early) keep their slots and the arena never thrashes. A token that
+                    // is not stored gives its arena space back below.
+                    if fits && cache.entries[slot].len == 0 {
+                        e.len = tb.len() as u8;
+                        e.bytes = padded;
+                        cache.entries[slot] = e;
+                    }
+                    e
+                };
+                if entry.unigram != EMPTY {
+                    add(entry.unigram);
+                }
+                let (s, n) = (entry.start as usize, entry.count as usize);
+                for &c in &cache.cols[s..s + n] {
+                    add(c);
+                }
+                if entry.len == 0 {
+                    cache.cols.truncate(s);
+                }
+            }
+        }
+        word_features(cfg, tokens, &mut bufs.key, 2, |h, _| {
+            if let Some(c) = index.get(h) {
+                add(c);
             }
         });
-        finish_row(cols, &self.idf, self.config.sublinear_tf, indices, values);
+        touched.sort_unstable();
+        let start = indices.len();
+        let sublinear = self.config.sublinear_tf;
+        for &c in touched.iter() {
+            let k = &mut counts[c as usize];
+            let count = *k as f32;
+            *k = 0;
+            let tf = if sublinear { 1.0 + count.ln() } else { count };
+            indices.push(c);
+            values.push(tf * self.idf[c as usize]);
+        }
+        let row = &mut values[start..];
+        let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            let inv = 1.0 / norm;
+            row.iter_mut().for_each(|v| *v *= inv);
+        }
     }
 
     /// Number of columns.
@@ -619,8 +825,8 @@ impl Vectorizer {
     /// Column of a feature name, if it is in the vocabulary.
     pub fn column(&self, name: &str) -> Option<usize> {
         self.index
-            .get(&feature_key(name))
-            .map(|&c| c as usize)
+            .get(feature_key(name))
+            .map(|c| c as usize)
             .filter(|&c| self.names[c] == name)
     }
 

@@ -61,8 +61,8 @@ impl Default for LogisticConfig {
     fn default() -> Self {
         LogisticConfig {
             c: 1.0,
-            max_iter: 200,
-            tol: 1e-5,
+            max_iter: 100,
+            tol: 1e-4,
         }
     }
 }

@@ -78,13 +78,13 @@ impl Default for TrainParams {
     fn default() -> Self {
         TrainParams {
             vectorizers: vec![default_vectorizer()],
-            c: vec![1.0, 3.0, 10.0],
+            c: vec![1.0, 10.0],
             cv_folds: 5,
             class_weight: ClassWeight::Balanced,
             strategy: Strategy::Auto,
             seed: 0,
-            max_iter: 200,
-            tol: 1e-5,
+            max_iter: 100,
+            tol: 1e-4,
             relevance: true,
             relevance_c: 10.0,
             relevance_threshold: 0.5,
