@@ -26,6 +26,17 @@ fn collect(path: &PathBuf, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// CPU seconds (user + system, all threads) of this process so far, from `/proc/self/stat`
+/// (Linux; assumes 100 clock ticks per second). On a shared machine, CPU time is a steadier
+/// measure than wall time.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut threads = 1usize;
     let mut reps = 5usize;
@@ -66,14 +77,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let v = v?;
     let mut best = f64::MAX;
     let mut nnz = 0;
+    let cpu0 = cpu_seconds();
     for _ in 0..reps.max(1) {
         let t = Instant::now();
         let x = pool.install(|| v.transform(&docs));
         best = best.min(t.elapsed().as_secs_f64());
         nnz = x.nnz();
     }
+    let cpu_s = match (cpu0, cpu_seconds()) {
+        (Some(a), Some(b)) => (b - a) / reps.max(1) as f64,
+        _ => f64::NAN,
+    };
     println!(
-        "RESULT impl=stance config={} threads={} docs={} mb={:.3} fit_s={:.3} transform_s={:.4} mbps={:.2} features={} nnz={}",
+        "RESULT impl=stance config={} threads={} docs={} mb={:.3} fit_s={:.3} transform_s={:.4} mbps={:.2} cpu_s={:.4} cpu_mbps={:.2} features={} nnz={}",
         if chars { "word1-2+char2-5" } else { "word1-2" },
         pool.current_num_threads(),
         docs.len(),
@@ -81,6 +97,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         fit_s,
         best,
         bytes as f64 / 1e6 / best,
+        cpu_s,
+        bytes as f64 / 1e6 / cpu_s,
         v.n_features(),
         nnz
     );

@@ -482,6 +482,69 @@ impl Model {
         all
     }
 
+    /// Name of column `col` of a head's input space (`nf`-wide blocks: text, then context —
+    /// or, for sentiment, marked text, left, right).
+    fn column_name(&self, col: usize, sentiment: bool) -> String {
+        let nf = self.vectorizer.n_features().max(1);
+        let prefix = match (col / nf, sentiment) {
+            (0, _) => "",
+            (1, false) => "ctx ",
+            (1, true) => "left ",
+            _ => "right ",
+        };
+        format!("{prefix}{}", self.vectorizer.feature_name(col % nf))
+    }
+
+    /// The `n` largest weights per class of every head: keys `stance:<topic>` (for the joint
+    /// strategy, shared + topic weights), `relevance:<topic>` (class `relevant`) and
+    /// `sentiment`; then class name → features, largest first.
+    pub fn top_features(&self, n: usize) -> BTreeMap<String, BTreeMap<String, Vec<Contribution>>> {
+        let top = |blocks: &[&Block], cls: usize, sentiment: bool| -> Vec<Contribution> {
+            let rows = blocks[0].rows;
+            let k = blocks[0].k;
+            let mut all: Vec<(f32, usize)> = (0..rows)
+                .map(|j| (blocks.iter().map(|b| b.w[j * k + cls]).sum::<f32>(), j))
+                .filter(|(w, _)| *w != 0.0)
+                .collect();
+            all.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            all.truncate(n);
+            all.into_iter()
+                .map(|(w, j)| Contribution {
+                    feature: self.column_name(j, sentiment),
+                    weight: w,
+                })
+                .collect()
+        };
+        let mut out = BTreeMap::new();
+        if let Some(h) = &self.stance {
+            for (t, b) in self.topics.iter().zip(&h.per_topic) {
+                let mut blocks = vec![b];
+                blocks.extend(h.shared.as_ref());
+                let m = Stance::ALL
+                    .iter()
+                    .map(|s| (s.name().to_string(), top(&blocks, s.index(), false)))
+                    .collect();
+                out.insert(format!("stance:{t}"), m);
+            }
+        }
+        if let Some(r) = &self.relevance {
+            for (t, b) in self.topics.iter().zip(r) {
+                out.insert(
+                    format!("relevance:{t}"),
+                    BTreeMap::from([("relevant".to_string(), top(&[b], 0, false))]),
+                );
+            }
+        }
+        if let Some(b) = &self.sentiment {
+            let m = Sentiment::ALL
+                .iter()
+                .map(|s| (s.name().to_string(), top(&[b], s.index(), true)))
+                .collect();
+            out.insert("sentiment".to_string(), m);
+        }
+        out
+    }
+
     /// Evaluates the model on annotated records: stance per topic and pooled (topics given,
     /// as in SemEval), sentiment where the record has a gold label.
     pub fn evaluate(&self, records: &[crate::dataset::Record]) -> crate::eval::classify::EvalReport {
