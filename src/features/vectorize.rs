@@ -201,7 +201,7 @@ struct FeatBufs {
 struct Scratch {
     tokens: Tokens,
     bufs: FeatBufs,
-    /// Fit: the keys of one document.
+    /// Feature or token keys of one document.
     keys: Vec<u64>,
     /// Transform: count per column (all zero between documents) and the columns touched.
     counts: Vec<u32>,
@@ -701,10 +701,10 @@ impl Vectorizer {
         let Scratch {
             tokens,
             bufs,
+            keys,
             counts,
             touched,
             cache,
-            ..
         } = sc;
         self.tokenizer.tokenize_into(doc, tokens);
         if counts.len() < self.names.len() {
@@ -725,9 +725,12 @@ impl Vectorizer {
         // n-grams directly.
         if unigrams || cfg.char_ngrams.is_some() {
             cache.reset_for(self.id);
-            for t in tokens.iter() {
+            // Hash first, probe after: independent probes let the CPU overlap cache misses.
+            keys.clear();
+            keys.extend(tokens.iter().map(|t| xxh3_64(t.as_bytes())));
+            for (t, &h) in tokens.iter().zip(keys.iter()) {
                 let tb = t.as_bytes();
-                let slot = (xxh3_64(tb) as usize) & (CACHE_ENTRIES - 1);
+                let slot = (h as usize) & (CACHE_ENTRIES - 1);
                 let e = cache.entries[slot];
                 // Fixed-size compare (the stored bytes are zero-padded) beats a memcmp call.
                 let mut padded = [0u8; CACHED_TOKEN_MAX];
@@ -778,11 +781,14 @@ impl Vectorizer {
                 }
             }
         }
-        word_features(cfg, tokens, &mut bufs.key, 2, |h, _| {
+        // Longer word n-grams: again all keys first, then the (mostly cache-missing) probes.
+        keys.clear();
+        word_features(cfg, tokens, &mut bufs.key, 2, |h, _| keys.push(h));
+        for &h in keys.iter() {
             if let Some(c) = index.get(h) {
                 add(c);
             }
-        });
+        }
         touched.sort_unstable();
         let start = indices.len();
         let sublinear = self.config.sublinear_tf;
