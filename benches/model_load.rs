@@ -11,16 +11,32 @@ use std::path::Path;
 fn corpus() -> Vec<Record> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/semeval2016-task6");
     let mut recs = Vec::new();
-    for f in ["trainingdata-all-annotations.txt", "trialdata-all-annotations.txt"] {
+    for f in [
+        "trainingdata-all-annotations.txt",
+        "trialdata-all-annotations.txt",
+    ] {
         if let Ok(r) = read_records(&dir.join(f), &ReadOptions::default()) {
             recs.extend(r);
         }
     }
     if recs.is_empty() {
         eprintln!("../shared/corpora absent: benchmarking a model trained on synthetic data");
-        let words = ["peace", "talks", "sanctions", "troops", "deal", "reject", "support", "kremlin", "kyiv", "summit"];
+        let words = [
+            "peace",
+            "talks",
+            "sanctions",
+            "troops",
+            "deal",
+            "reject",
+            "support",
+            "kremlin",
+            "kyiv",
+            "summit",
+        ];
         for i in 0..3000usize {
-            let text: Vec<&str> = (0..20).map(|j| words[(i * 7 + j * 13 + j * j) % words.len()]).collect();
+            let text: Vec<&str> = (0..20)
+                .map(|j| words[(i * 7 + j * 13 + j * j) % words.len()])
+                .collect();
             let mut r = Record::new(format!("{} {i}", text.join(" ")));
             let stance = ["favor", "against", "neutral"][i % 3].parse().unwrap();
             r.topics = Some([(format!("topic{}", i % 5), stance)].into_iter().collect());
@@ -50,9 +66,12 @@ fn bench(c: &mut Criterion) {
         model.topics().len(),
         bytes
     );
-    c.bench_function("model_load", |b| b.iter(|| Model::load(black_box(&dir)).unwrap()));
+    c.bench_function("model_load", |b| {
+        b.iter(|| Model::load(black_box(&dir)).unwrap())
+    });
     let m = Model::load(&dir).unwrap();
-    let text = "Hillary is our best choice if we truly want to continue being a progressive nation.";
+    let text =
+        "Hillary is our best choice if we truly want to continue being a progressive nation.";
     c.bench_function("predict_one_given_topic", |b| {
         b.iter(|| {
             m.predict(black_box(&Statement {
