@@ -148,8 +148,9 @@ pub fn decode(bytes: &[u8]) -> String {
 
 fn cp1252(b: u8) -> char {
     const HIGH: [char; 32] = [
-        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}',
-        '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž',
+        '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}',
+        'ž', 'Ÿ',
     ];
     match b {
         0x80..=0x9f => HIGH[(b - 0x80) as usize],
@@ -173,7 +174,10 @@ fn detect(path: &Path, text: &str) -> Format {
         };
     }
     let cols: Vec<&str> = first.trim_end_matches('\r').split('\t').collect();
-    if ["Target", "Tweet", "Stance"].iter().all(|c| cols.contains(c)) {
+    if ["Target", "Tweet", "Stance"]
+        .iter()
+        .all(|c| cols.contains(c))
+    {
         return Format::Semeval;
     }
     match ext.as_str() {
@@ -201,17 +205,21 @@ pub fn record_from_json(v: Value) -> std::result::Result<Record, String> {
         Some(_) => return Err("`text` must be a string".into()),
         None => return Err("missing `text`".into()),
     };
-    let opt_str = |m: &mut Map<String, Value>, k: &str| -> std::result::Result<Option<String>, String> {
-        match m.remove(k) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(_) => Err(format!("`{k}` must be a string")),
-        }
-    };
+    let opt_str =
+        |m: &mut Map<String, Value>, k: &str| -> std::result::Result<Option<String>, String> {
+            match m.remove(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s)),
+                Some(_) => Err(format!("`{k}` must be a string")),
+            }
+        };
     let context = opt_str(&mut m, "context")?;
     let speaker = opt_str(&mut m, "speaker")?;
     let sentiment = opt_str(&mut m, "sentiment")?
-        .map(|s| s.parse::<Sentiment>().map_err(|e| format!("sentiment: {e}")))
+        .map(|s| {
+            s.parse::<Sentiment>()
+                .map_err(|e| format!("sentiment: {e}"))
+        })
         .transpose()?;
     let topics = match m.remove("topics") {
         None | Some(Value::Null) => None,
@@ -221,7 +229,9 @@ pub fn record_from_json(v: Value) -> std::result::Result<Record, String> {
                 let s = v
                     .as_str()
                     .ok_or_else(|| format!("topics.{k}: expected favor|against|neutral"))?;
-                let st = s.parse::<Stance>().map_err(|e| format!("topics.{k}: {e}"))?;
+                let st = s
+                    .parse::<Stance>()
+                    .map_err(|e| format!("topics.{k}: {e}"))?;
                 out.insert(k, st);
             }
             Some(out)
@@ -235,7 +245,10 @@ pub fn record_from_json(v: Value) -> std::result::Result<Record, String> {
                 .map_err(|e| format!("target: {e} (expected {{\"start\",\"end\"}})"))?;
             let n = text.chars().count();
             if t.start >= t.end || t.end > n {
-                return Err(format!("target {}..{} outside the text's {n} chars", t.start, t.end));
+                return Err(format!(
+                    "target {}..{} outside the text's {n} chars",
+                    t.start, t.end
+                ));
             }
             Some(t)
         }
@@ -257,13 +270,20 @@ fn read_jsonl(path: &Path, text: &str) -> Result<Vec<Record>> {
         if line.trim().is_empty() {
             continue;
         }
-        let v: Value = serde_json::from_str(line).map_err(|e| data_err(path, i + 1, e.to_string()))?;
+        let v: Value =
+            serde_json::from_str(line).map_err(|e| data_err(path, i + 1, e.to_string()))?;
         out.push(record_from_json(v).map_err(|m| data_err(path, i + 1, m))?);
     }
     Ok(out)
 }
 
-fn read_delimited(path: &Path, text: &str, delim: u8, quoting: bool, o: &ReadOptions) -> Result<Vec<Record>> {
+fn read_delimited(
+    path: &Path,
+    text: &str,
+    delim: u8,
+    quoting: bool,
+    o: &ReadOptions,
+) -> Result<Vec<Record>> {
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delim)
         .quoting(quoting)
@@ -281,7 +301,11 @@ fn read_delimited(path: &Path, text: &str, delim: u8, quoting: bool, o: &ReadOpt
             Some(n) => match header.iter().position(|h| h == n) {
                 Some(i) => Ok(Some(i)),
                 None if name.is_none() => Ok(None),
-                None => Err(data_err(path, 1, format!("no column {n:?} in header {header:?}"))),
+                None => Err(data_err(
+                    path,
+                    1,
+                    format!("no column {n:?} in header {header:?}"),
+                )),
             },
         }
     };
@@ -292,7 +316,11 @@ fn read_delimited(path: &Path, text: &str, delim: u8, quoting: bool, o: &ReadOpt
     let sent_i = col(&o.sentiment_col, None)?;
     let ctx_i = col(&o.context_col, None)?;
     if stance_i.is_some() && topic_i.is_none() {
-        return Err(data_err(path, 1, "a stance column needs a topic column (--topic-col)"));
+        return Err(data_err(
+            path,
+            1,
+            "a stance column needs a topic column (--topic-col)",
+        ));
     }
     let mut out = Vec::new();
     for (n, row) in rdr.records().enumerate() {
@@ -307,14 +335,19 @@ fn read_delimited(path: &Path, text: &str, delim: u8, quoting: bool, o: &ReadOpt
         if let Some(ti) = topic_i {
             let mut t = BTreeMap::new();
             if let Some(si) = stance_i {
-                let s = get(si).parse::<Stance>().map_err(|e| data_err(path, line, e.to_string()))?;
+                let s = get(si)
+                    .parse::<Stance>()
+                    .map_err(|e| data_err(path, line, e.to_string()))?;
                 t.insert(get(ti).to_string(), s);
             }
             r.topics = Some(t);
         }
         if let Some(si) = sent_i {
-            r.sentiment =
-                Some(get(si).parse::<Sentiment>().map_err(|e| data_err(path, line, e.to_string()))?);
+            r.sentiment = Some(
+                get(si)
+                    .parse::<Sentiment>()
+                    .map_err(|e| data_err(path, line, e.to_string()))?,
+            );
         }
         for (i, h) in header.iter().enumerate() {
             if ![Some(text_i), topic_i, stance_i, sent_i, ctx_i].contains(&Some(i)) {
@@ -342,7 +375,8 @@ mod tests {
         assert_eq!(r.extra["x"], 3);
         let bad: Value = serde_json::from_str(r#"{"text":"a","topics":{"nato":"maybe"}}"#).unwrap();
         assert!(record_from_json(bad).unwrap_err().contains("maybe"));
-        let tgt: Value = serde_json::from_str(r#"{"text":"ab","target":{"start":1,"end":5}}"#).unwrap();
+        let tgt: Value =
+            serde_json::from_str(r#"{"text":"ab","target":{"start":1,"end":5}}"#).unwrap();
         assert!(record_from_json(tgt).is_err());
     }
 

@@ -512,3 +512,45 @@ fn hugging_face_tokenizer_json_can_drive_the_vectorizer() {
     let w: Vectorizer = serde_json::from_str(&serde_json::to_string(&v).unwrap()).unwrap();
     assert_eq!(v.transform(&refs), w.transform(&refs));
 }
+
+#[test]
+fn per_thread_caches_do_not_leak_between_vectorizers() {
+    // Two vectorizers with different vocabularies used alternately on one thread, plus
+    // tokens too long for the token cache and non-ASCII ones: every row must equal the naive
+    // reference, whatever the cache holds.
+    let mut docs = paragraphs();
+    docs.push("Supercalifragilisticexpialidocious antidisestablishmentarianism x".into());
+    docs.push("supercalifragilisticexpialidocious Übermäßig ÜBERMÄSSIG naïveté".into());
+    docs.push("antidisestablishmentarianism naïveté übermäßig".into());
+    let a_cfg = VectorizerConfig {
+        char_ngrams: Some((2, 5)),
+        ..Default::default()
+    };
+    let b_cfg = VectorizerConfig {
+        word_ngrams: (1, 1),
+        char_ngrams: Some((3, 4)),
+        min_df: 1,
+        ..Default::default()
+    };
+    let refs: Vec<&str> = docs.iter().map(String::as_str).collect();
+    let a = Vectorizer::fit(&a_cfg, &refs).unwrap();
+    let b = Vectorizer::fit(&b_cfg, &refs).unwrap();
+    let (ra, rb) = (
+        reference(&a_cfg, &docs, &docs),
+        reference(&b_cfg, &docs, &docs),
+    );
+    let mut row = SparseRow::default();
+    for _pass in 0..2 {
+        for (i, d) in docs.iter().enumerate() {
+            for (v, r) in [(&a, &ra), (&b, &rb)] {
+                v.transform_one(d, &mut row);
+                let want: Vec<usize> = r.rows[i].keys().copied().collect();
+                let got: Vec<usize> = row.indices.iter().map(|&c| c as usize).collect();
+                assert_eq!(got, want, "doc {i}");
+                for (g, w) in row.values.iter().zip(r.rows[i].values()) {
+                    assert!((*g as f64 - w).abs() < 1e-5);
+                }
+            }
+        }
+    }
+}

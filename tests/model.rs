@@ -12,10 +12,21 @@ use std::path::{Path, PathBuf};
 /// records (`"topics": {}`), sentiment labels, and NewsMTSC-style targeted records.
 fn synthetic_jsonl() -> String {
     let mut lines = Vec::new();
-    let fill = ["today", "in the capital", "said the minister", "again", "on monday", "to reporters"];
+    let fill = [
+        "today",
+        "in the capital",
+        "said the minister",
+        "again",
+        "on monday",
+        "to reporters",
+    ];
     for i in 0..60 {
         let f = fill[i % fill.len()];
-        let (topic, kw) = if i % 2 == 0 { ("nato", "alliance membership") } else { ("sanctions", "sanctions on moscow") };
+        let (topic, kw) = if i % 2 == 0 {
+            ("nato", "alliance membership")
+        } else {
+            ("sanctions", "sanctions on moscow")
+        };
         let (stance, word, sent) = match i % 3 {
             0 => ("favor", "we strongly support", "positive"),
             1 => ("against", "we firmly reject", "negative"),
@@ -153,7 +164,7 @@ fn saved_model(tmp: &Path) -> PathBuf {
 }
 
 fn load_err(d: &Path) -> String {
-    Model::load(d).err().expect("load must fail").to_string()
+    Model::load(d).expect_err("load must fail").to_string()
 }
 
 #[test]
@@ -168,18 +179,30 @@ fn refuses_broken_models_with_clear_messages() {
     let mid = bad.len() / 2;
     bad[mid] ^= 1;
     std::fs::write(&w, &bad).unwrap();
-    assert!(load_err(&d).contains("checksum mismatch"), "{}", load_err(&d));
+    assert!(
+        load_err(&d).contains("checksum mismatch"),
+        "{}",
+        load_err(&d)
+    );
 
     // Truncated weights.
     std::fs::write(&w, &good[..good.len() - 10]).unwrap();
-    assert!(load_err(&d).contains("weights.bin is truncated"), "{}", load_err(&d));
+    assert!(
+        load_err(&d).contains("weights.bin is truncated"),
+        "{}",
+        load_err(&d)
+    );
     std::fs::write(&w, &good).unwrap();
     assert!(Model::load(&d).is_ok());
 
     // Newer format version.
     let m = d.join("manifest.json");
     let man = std::fs::read_to_string(&m).unwrap();
-    std::fs::write(&m, man.replace("\"format_version\": 1", "\"format_version\": 99")).unwrap();
+    std::fs::write(
+        &m,
+        man.replace("\"format_version\": 1", "\"format_version\": 99"),
+    )
+    .unwrap();
     let e = load_err(&d);
     assert!(e.contains("format version 99 is newer"), "{e}");
 
@@ -195,8 +218,10 @@ fn refuses_broken_models_with_clear_messages() {
 
 #[test]
 fn train_params_are_checked() {
-    let mut p = TrainParams::default();
-    p.c = vec![0.0];
+    let p = TrainParams {
+        c: vec![0.0],
+        ..TrainParams::default()
+    };
     assert!(p.validate().is_err());
     let mut p = TrainParams::default();
     p.c.clear();
@@ -216,7 +241,18 @@ fn cli_train_predict_eval_inspect() {
     Command::cargo_bin("stance")
         .unwrap()
         .env("SOURCE_DATE_EPOCH", "1700000000")
-        .args(["train", "--quiet", "--cv", "2", "--c", "1,10", "--char-ngrams", "none", "--min-df", "1"])
+        .args([
+            "train",
+            "--quiet",
+            "--cv",
+            "2",
+            "--c",
+            "1,10",
+            "--char-ngrams",
+            "none",
+            "--min-df",
+            "1",
+        ])
         .arg("--data")
         .arg(&data)
         .arg("--out")
@@ -247,11 +283,15 @@ fn cli_train_predict_eval_inspect() {
     let t = &lines[0]["prediction"]["topics"]["nato"];
     assert_eq!(t["stance"], "favor");
     let p = &t["probs"];
-    let sum = p["favor"].as_f64().unwrap() + p["against"].as_f64().unwrap() + p["neutral"].as_f64().unwrap();
+    let sum = p["favor"].as_f64().unwrap()
+        + p["against"].as_f64().unwrap()
+        + p["neutral"].as_f64().unwrap();
     assert!((sum - 1.0).abs() < 1e-4);
     assert!(t["explain"].as_array().is_some_and(|a| !a.is_empty()));
     assert_eq!(lines[1]["prediction"]["sentiment"]["label"], "negative");
-    assert!(String::from_utf8(out.stderr).unwrap().contains("missing `text`"));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("missing `text`"));
 
     let ev = Command::cargo_bin("stance")
         .unwrap()
@@ -301,7 +341,10 @@ fn semeval_cv_smoke() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/semeval2016-task6");
     let file = dir.join("trainingdata-all-annotations.txt");
     if !file.exists() {
-        eprintln!("SKIPPED semeval_cv_smoke: {} not found (../shared absent)", file.display());
+        eprintln!(
+            "SKIPPED semeval_cv_smoke: {} not found (../shared absent)",
+            file.display()
+        );
         return;
     }
     let all = read_records(&file, &ReadOptions::default()).unwrap();

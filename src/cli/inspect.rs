@@ -30,11 +30,22 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
         return Ok(Outcome::default());
     }
     println!("model {}", a.model.display());
-    println!("  format {} v{}, written by stance {}", m.format, m.format_version, m.crate_version);
+    println!(
+        "  format {} v{}, written by stance {}",
+        m.format, m.format_version, m.crate_version
+    );
     println!("  created {}", m.created);
-    println!("  training data sha256 {} ({} records: {})", m.training_data_sha256, m.n_records, m.training_files.join(", "));
+    println!(
+        "  training data sha256 {} ({} records: {})",
+        m.training_data_sha256,
+        m.n_records,
+        m.training_files.join(", ")
+    );
     println!("  topics ({}): {}", m.topics.len(), m.topics.join(", "));
-    println!("  stance labels {:?}, sentiment labels {:?}", m.labels.stance, m.labels.sentiment);
+    println!(
+        "  stance labels {:?}, sentiment labels {:?}",
+        m.labels.stance, m.labels.sentiment
+    );
     println!(
         "  vectorizer: {} features, words {:?}, chars {:?}, min_df {}, max_df {}, sublinear_tf {}, tokenizer {}",
         m.n_features,
@@ -50,21 +61,42 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
     );
     println!(
         "  heads: stance {}, relevance {}, sentiment {}",
-        m.stance_strategy.map(|s| format!("{s:?}")).unwrap_or_else(|| "none".into()),
-        if model.relevance_head().is_some() { "yes" } else { "no" },
-        if model.sentiment_head().is_some() { "yes" } else { "no" }
+        m.stance_strategy
+            .map(|s| format!("{s:?}"))
+            .unwrap_or_else(|| "none".into()),
+        if model.relevance_head().is_some() {
+            "yes"
+        } else {
+            "no"
+        },
+        if model.sentiment_head().is_some() {
+            "yes"
+        } else {
+            "no"
+        }
     );
     let cv = &m.cv;
-    if let Some(f) = cv.get("stance_pooled").and_then(|p| p.get("f_avg")).and_then(|x| x.as_f64()) {
+    if let Some(f) = cv
+        .get("stance_pooled")
+        .and_then(|p| p.get("f_avg"))
+        .and_then(|x| x.as_f64())
+    {
         println!("  CV ({} folds): stance F_avg {:.4}", cv["folds"], f);
     }
-    if let Some(f) = cv.get("sentiment").and_then(|p| p.get("macro_f1")).and_then(|x| x.as_f64()) {
+    if let Some(f) = cv
+        .get("sentiment")
+        .and_then(|p| p.get("macro_f1"))
+        .and_then(|x| x.as_f64())
+    {
         println!("  CV sentiment macro-F1 {:.4}", f);
     }
     for (head, classes) in &top {
         println!("{head}");
         for (cls, feats) in classes {
-            let list: Vec<String> = feats.iter().map(|c| format!("{} {:+.3}", c.feature, c.weight)).collect();
+            let list: Vec<String> = feats
+                .iter()
+                .map(|c| format!("{} {:+.3}", c.feature, c.weight))
+                .collect();
             println!("  {cls:<9} {}", list.join(" | "));
         }
     }

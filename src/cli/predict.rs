@@ -54,7 +54,11 @@ fn parse_line(line: &str) -> Result<Item, String> {
         Some(Value::Object(m)) => Some(m.keys().cloned().collect()),
         Some(Value::Array(a)) => Some(
             a.iter()
-                .map(|t| t.as_str().map(str::to_string).ok_or("`topics` array must hold strings"))
+                .map(|t| {
+                    t.as_str()
+                        .map(str::to_string)
+                        .ok_or("`topics` array must hold strings")
+                })
                 .collect::<Result<Vec<_>, _>>()?,
         ),
         Some(_) => return Err("`topics` must be an object or an array of topic ids".into()),
@@ -66,11 +70,19 @@ fn parse_line(line: &str) -> Result<Item, String> {
             let e = t.get("end").and_then(Value::as_u64);
             match (s, e) {
                 (Some(s), Some(e)) if s < e => Some((s as usize, e as usize)),
-                _ => return Err("`target` must be {\"start\": n, \"end\": m} with start < end".into()),
+                _ => {
+                    return Err(
+                        "`target` must be {\"start\": n, \"end\": m} with start < end".into(),
+                    )
+                }
             }
         }
     };
-    Ok(Item { obj, topics, target })
+    Ok(Item {
+        obj,
+        topics,
+        target,
+    })
 }
 
 pub fn run(a: PredictArgs) -> anyhow::Result<Outcome> {
@@ -103,7 +115,8 @@ pub fn run(a: PredictArgs) -> anyhow::Result<Outcome> {
             })
             .collect();
         for (mut it, p) in batch.drain(..).zip(preds) {
-            it.obj.insert("prediction".into(), serde_json::to_value(&p)?);
+            it.obj
+                .insert("prediction".into(), serde_json::to_value(&p)?);
             serde_json::to_writer(&mut *out, &Value::Object(it.obj))?;
             out.write_all(b"\n")?;
         }

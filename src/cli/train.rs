@@ -91,8 +91,12 @@ fn range(s: &str) -> anyhow::Result<Option<(usize, usize)>> {
     }
     let (a, b) = s.split_once('-').unwrap_or((s, s));
     Ok(Some((
-        a.trim().parse().with_context(|| format!("bad n-gram range {s:?}"))?,
-        b.trim().parse().with_context(|| format!("bad n-gram range {s:?}"))?,
+        a.trim()
+            .parse()
+            .with_context(|| format!("bad n-gram range {s:?}"))?,
+        b.trim()
+            .parse()
+            .with_context(|| format!("bad n-gram range {s:?}"))?,
     )))
 }
 
@@ -150,8 +154,10 @@ pub fn run(a: TrainArgs) -> anyhow::Result<Outcome> {
     let bar = (!a.quiet && std::io::stderr().is_terminal()).then(|| {
         let b = indicatif::ProgressBar::new(1);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
-                .expect("valid template"),
+            indicatif::ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:30}] {pos}/{len} {msg}",
+            )
+            .expect("valid template"),
         );
         b
     });
@@ -170,7 +176,11 @@ pub fn run(a: TrainArgs) -> anyhow::Result<Outcome> {
     let names = a
         .data
         .iter()
-        .map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+        .map(|p| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
         .collect();
     model.set_training_data(dataset::data_hash(&a.data)?, names);
     model.save(&a.out)?;
@@ -216,7 +226,10 @@ fn print_report(r: &stance::model::TrainReport, p: &TrainParams) {
         }
     }
     if let Some((s, c)) = r.chosen_stance {
-        println!("chosen stance: {s:?} C={c} vectorizer #{}", r.chosen_vectorizer);
+        println!(
+            "chosen stance: {s:?} C={c} vectorizer #{}",
+            r.chosen_vectorizer
+        );
     }
     if let Some(c) = r.chosen_sentiment_c {
         println!("chosen sentiment: C={c}");

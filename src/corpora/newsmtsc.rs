@@ -45,7 +45,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Record>> {
         let n = line.sentence_normalized.chars().count();
         for t in line.targets {
             if t.from >= t.to || t.to > n {
-                return Err(err(format!("target {}..{} outside the sentence's {n} chars", t.from, t.to)));
+                return Err(err(format!(
+                    "target {}..{} outside the sentence's {n} chars",
+                    t.from, t.to
+                )));
             }
             let sentiment = match t.polarity.round() as i64 {
                 2 => Sentiment::Negative,
@@ -65,7 +68,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Record>> {
             if let Some(m) = t.mention {
                 r.extra.insert("mention".into(), Value::String(m));
             }
-            r.extra.insert("source".into(), Value::String("newsmtsc".into()));
+            r.extra
+                .insert("source".into(), Value::String("newsmtsc".into()));
             out.push(r);
         }
     }

@@ -33,13 +33,22 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Record>> {
     };
     let mut lines = text.lines().enumerate();
     let header: Vec<&str> = match lines.next() {
-        Some((_, h)) => h.trim_end_matches('\r').split('\t').map(str::trim).collect(),
+        Some((_, h)) => h
+            .trim_end_matches('\r')
+            .split('\t')
+            .map(str::trim)
+            .collect(),
         None => return Ok(Vec::new()),
     };
     let find = |n: &str| header.iter().position(|h| h.eq_ignore_ascii_case(n));
     let (ti, xi, si) = match (find("Target"), find("Tweet"), find("Stance")) {
         (Some(a), Some(b), Some(c)) => (a, b, c),
-        _ => return Err(err(1, format!("not a SemEval header (need Target, Tweet, Stance): {header:?}"))),
+        _ => {
+            return Err(err(
+                1,
+                format!("not a SemEval header (need Target, Tweet, Stance): {header:?}"),
+            ))
+        }
     };
     let (idi, senti) = (find("ID"), find("Sentiment"));
     let mut out = Vec::new();
@@ -50,7 +59,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Record>> {
         }
         let f: Vec<&str> = line.split('\t').collect();
         let get = |i: usize| f.get(i).copied().map(str::trim);
-        let tweet = get(xi).filter(|t| !t.is_empty()).ok_or_else(|| err(n + 1, "missing tweet".into()))?;
+        let tweet = get(xi)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| err(n + 1, "missing tweet".into()))?;
         let target = get(ti).ok_or_else(|| err(n + 1, "missing target".into()))?;
         let stance = get(si)
             .unwrap_or("")
@@ -59,7 +70,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Record>> {
         let mut r = Record::new(tweet);
         r.topics = Some(BTreeMap::from([(topic_id(target), stance)]));
         if let Some(s) = senti.and_then(get).filter(|s| !s.is_empty()) {
-            r.sentiment = Some(s.parse::<Sentiment>().map_err(|e| err(n + 1, e.to_string()))?);
+            r.sentiment = Some(
+                s.parse::<Sentiment>()
+                    .map_err(|e| err(n + 1, e.to_string()))?,
+            );
         }
         if let Some(id) = idi.and_then(get) {
             r.extra.insert("id".into(), Value::String(id.to_string()));
@@ -79,9 +93,19 @@ mod tests {
                  1\tHillary Clinton\tshe said \"no\" #SemST\tNONE\tOTHER\tNEITHER\r\n";
         let r = parse(Path::new("x.txt"), t).unwrap();
         assert_eq!(r.len(), 1);
-        assert_eq!(r[0].topics.as_ref().unwrap()["hillary_clinton"], Stance::Neutral);
+        assert_eq!(
+            r[0].topics.as_ref().unwrap()["hillary_clinton"],
+            Stance::Neutral
+        );
         assert_eq!(r[0].sentiment, Some(Sentiment::Neutral));
-        assert!(parse(Path::new("x"), "ID\tTarget\tTweet\tStance\n1\tA\tt\tMAYBE\n").is_err());
-        assert_eq!(topic_id("Legalization of Abortion"), "legalization_of_abortion");
+        assert!(parse(
+            Path::new("x"),
+            "ID\tTarget\tTweet\tStance\n1\tA\tt\tMAYBE\n"
+        )
+        .is_err());
+        assert_eq!(
+            topic_id("Legalization of Abortion"),
+            "legalization_of_abortion"
+        );
     }
 }

@@ -62,8 +62,16 @@ impl Confusion {
         let tp = self.matrix[c][c] as f64;
         let support: usize = self.matrix[c].iter().sum();
         let predicted: usize = self.matrix.iter().map(|r| r[c]).sum();
-        let precision = if predicted > 0 { tp / predicted as f64 } else { 0.0 };
-        let recall = if support > 0 { tp / support as f64 } else { 0.0 };
+        let precision = if predicted > 0 {
+            tp / predicted as f64
+        } else {
+            0.0
+        };
+        let recall = if support > 0 {
+            tp / support as f64
+        } else {
+            0.0
+        };
         let f1 = if precision + recall > 0.0 {
             2.0 * precision * recall / (precision + recall)
         } else {
@@ -98,7 +106,11 @@ impl Confusion {
         };
         ClassifyReport {
             n,
-            accuracy: if n > 0 { correct as f64 / n as f64 } else { 0.0 },
+            accuracy: if n > 0 {
+                correct as f64 / n as f64
+            } else {
+                0.0
+            },
             macro_f1,
             f_avg,
             per_class,
@@ -127,12 +139,20 @@ pub struct ClassifyReport {
 
 impl fmt::Display for ClassifyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "n={} accuracy={:.4} macro-F1={:.4}", self.n, self.accuracy, self.macro_f1)?;
+        write!(
+            f,
+            "n={} accuracy={:.4} macro-F1={:.4}",
+            self.n, self.accuracy, self.macro_f1
+        )?;
         if let Some(fa) = self.f_avg {
             write!(f, " F_avg={:.4}", fa)?;
         }
         writeln!(f)?;
-        writeln!(f, "  {:<10} {:>9} {:>9} {:>9} {:>8}", "class", "precision", "recall", "F1", "support")?;
+        writeln!(
+            f,
+            "  {:<10} {:>9} {:>9} {:>9} {:>8}",
+            "class", "precision", "recall", "F1", "support"
+        )?;
         for l in &self.confusion.labels {
             let s = &self.per_class[l];
             writeln!(
@@ -196,7 +216,9 @@ mod tests {
         }
         let r = c.report();
         let fav = r.per_class["favor"];
-        assert!((fav.precision - 2.0 / 3.0).abs() < 1e-12 && (fav.recall - 2.0 / 3.0).abs() < 1e-12);
+        assert!(
+            (fav.precision - 2.0 / 3.0).abs() < 1e-12 && (fav.recall - 2.0 / 3.0).abs() < 1e-12
+        );
         let ag = r.per_class["against"];
         assert!((ag.precision - 0.5).abs() < 1e-12 && (ag.recall - 0.5).abs() < 1e-12);
         assert!((r.f_avg.unwrap() - (2.0 / 3.0 + 0.5) / 2.0).abs() < 1e-12);

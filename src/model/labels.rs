@@ -134,7 +134,10 @@ mod tests {
         assert_eq!("FAVOR".parse::<Stance>().unwrap(), Stance::Favor);
         assert!("maybe".parse::<Stance>().is_err());
         assert_eq!("2".parse::<Sentiment>().unwrap(), Sentiment::Negative);
-        assert_eq!(serde_json::to_string(&Stance::Against).unwrap(), "\"against\"");
+        assert_eq!(
+            serde_json::to_string(&Stance::Against).unwrap(),
+            "\"against\""
+        );
         for (i, s) in Stance::ALL.iter().enumerate() {
             assert_eq!(s.index(), i);
             assert_eq!(s.to_string().parse::<Stance>().unwrap(), *s);

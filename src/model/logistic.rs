@@ -148,7 +148,9 @@ pub fn fit(
         return Err(Error::Training("binary fit needs exactly 2 classes".into()));
     }
     if let Some(bad) = y.iter().find(|&&c| c >= n_classes) {
-        return Err(Error::Training(format!("label index {bad} ≥ {n_classes} classes")));
+        return Err(Error::Training(format!(
+            "label index {bad} ≥ {n_classes} classes"
+        )));
     }
     let k = if binary { 1 } else { n_classes };
 
@@ -163,12 +165,19 @@ pub fn fit(
     }
     let d = cols.len();
     let indices: Vec<usize> = x.indices().iter().map(|&j| used[j] as usize).collect();
-    let xc = CsMat::new((n, d), x.indptr().raw_storage().to_vec(), indices, x.data().to_vec());
+    let xc = CsMat::new(
+        (n, d),
+        x.indptr().raw_storage().to_vec(),
+        indices,
+        x.data().to_vec(),
+    );
     let xt = xc.to_csc();
 
     let total_w: f64 = sample_weight.iter().sum();
     if !(total_w.is_finite() && total_w > 0.0) {
-        return Err(Error::Training("sample weights must sum to a positive number".into()));
+        return Err(Error::Training(
+            "sample weights must sum to a positive number".into(),
+        ));
     }
     let problem = Objective {
         x: &xc,
@@ -257,7 +266,11 @@ impl Objective<'_> {
             .for_each(|(i, (r, loss))| {
                 let range = indptr.outer_inds_sz(i);
                 let mut z = [0f64; 16];
-                let z = if k <= 16 { &mut z[..k] } else { unreachable!("≤16 classes") };
+                let z = if k <= 16 {
+                    &mut z[..k]
+                } else {
+                    unreachable!("≤16 classes")
+                };
                 z.copy_from_slice(bias);
                 for t in range {
                     let (j, v) = (ind[t], val[t] as f64);
@@ -288,7 +301,7 @@ impl Objective<'_> {
 
     fn cached<T>(&self, w: &Array1<f64>, f: impl FnOnce(&Cache) -> T) -> T {
         let mut guard = self.cache.lock().expect("objective cache poisoned");
-        if guard.as_ref().map(|c| &c.w != w).unwrap_or(true) {
+        if guard.as_ref().map(|c| c.w != *w).unwrap_or(true) {
             let (loss, resid) = self.forward(w);
             *guard = Some(Cache {
                 w: w.clone(),
@@ -325,8 +338,8 @@ impl Gradient for Objective<'_> {
             gw.par_chunks_mut(k).enumerate().for_each(|(j, gj)| {
                 for t in indptr.outer_inds_sz(j) {
                     let (i, v) = (ind[t], val[t] as f64);
-                    for c in 0..k {
-                        gj[c] += v * cache.resid[i * k + c];
+                    for (g, r) in gj.iter_mut().zip(&cache.resid[i * k..i * k + k]) {
+                        *g += v * r;
                     }
                 }
                 for c in 0..k {
@@ -354,7 +367,9 @@ mod tests {
     fn problem(n: usize, d: usize, k: usize) -> (Array2<f64>, Vec<usize>) {
         let mut s: u64 = 12345;
         let mut rnd = || {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
         };
         let truth: Vec<f64> = (0..d * k).map(|_| rnd() * 2.0).collect();
@@ -368,7 +383,9 @@ mod tests {
             let scores: Vec<f64> = (0..k)
                 .map(|c| (0..d).map(|j| x[[i, j]] * truth[j * k + c]).sum::<f64>() + rnd())
                 .collect();
-            y[i] = (0..k).max_by(|&a, &b| scores[a].total_cmp(&scores[b])).unwrap();
+            y[i] = (0..k)
+                .max_by(|&a, &b| scores[a].total_cmp(&scores[b]))
+                .unwrap();
         }
         (x, y)
     }
@@ -400,7 +417,15 @@ mod tests {
             .max_iterations(2000)
             .fit(&ds)
             .unwrap();
-        let ours = fit(&to_csr(&x), &y, 3, false, &vec![1.0; y.len()], &tight(1.0 / alpha)).unwrap();
+        let ours = fit(
+            &to_csr(&x),
+            &y,
+            3,
+            false,
+            &vec![1.0; y.len()],
+            &tight(1.0 / alpha),
+        )
+        .unwrap();
         // linfa's params: (features × classes) in its sorted class order (0, 1, 2 here).
         let p = oracle.params();
         for j in 0..5 {
@@ -413,7 +438,9 @@ mod tests {
         for i in 0..x.nrows() {
             let z: Vec<f64> = (0..3)
                 .map(|c| {
-                    (0..5).map(|j| x[[i, j]] * ours.weights[j * 3 + c] as f64).sum::<f64>()
+                    (0..5)
+                        .map(|j| x[[i, j]] * ours.weights[j * 3 + c] as f64)
+                        .sum::<f64>()
                         + ours.bias[c] as f64
                 })
                 .collect();
@@ -438,7 +465,15 @@ mod tests {
             .max_iterations(2000)
             .fit(&ds)
             .unwrap();
-        let ours = fit(&to_csr(&x), &y, 2, true, &vec![1.0; y.len()], &tight(1.0 / alpha)).unwrap();
+        let ours = fit(
+            &to_csr(&x),
+            &y,
+            2,
+            true,
+            &vec![1.0; y.len()],
+            &tight(1.0 / alpha),
+        )
+        .unwrap();
         // linfa orders its two labels and makes the larger (`true`) the positive class.
         for j in 0..4 {
             let (a, b) = (oracle.params()[j], ours.weights[j] as f64);
@@ -447,10 +482,16 @@ mod tests {
         assert!((oracle.intercept() - ours.bias[0] as f64).abs() < 2e-3);
         let probs = oracle.predict_probabilities(&x);
         for i in 0..x.nrows() {
-            let z: f64 =
-                (0..4).map(|j| x[[i, j]] * ours.weights[j] as f64).sum::<f64>() + ours.bias[0] as f64;
+            let z: f64 = (0..4)
+                .map(|j| x[[i, j]] * ours.weights[j] as f64)
+                .sum::<f64>()
+                + ours.bias[0] as f64;
             let p = 1.0 / (1.0 + (-z).exp());
-            assert!((probs[i] - p).abs() < 1e-3, "row {i}: linfa {} ours {p}", probs[i]);
+            assert!(
+                (probs[i] - p).abs() < 1e-3,
+                "row {i}: linfa {} ours {p}",
+                probs[i]
+            );
         }
     }
 

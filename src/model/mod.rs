@@ -210,7 +210,12 @@ fn argmax(z: &[f32]) -> usize {
 /// Splits `text` around a char span into (marked text, left, right) for the sentiment head.
 /// An out-of-range span is clamped.
 pub fn target_views(text: &str, span: (usize, usize), marked: &mut String) -> (usize, usize) {
-    let byte = |c: usize| text.char_indices().nth(c).map(|(b, _)| b).unwrap_or(text.len());
+    let byte = |c: usize| {
+        text.char_indices()
+            .nth(c)
+            .map(|(b, _)| b)
+            .unwrap_or(text.len())
+    };
     let (s, e) = (byte(span.0), byte(span.1.max(span.0)));
     marked.clear();
     marked.push_str(&text[..s]);
@@ -304,7 +309,13 @@ impl Model {
         })
     }
 
-    fn vectorize_stance(&self, text: &str, context: Option<&str>, tr: &mut SparseRow, ctx: &mut SparseRow) {
+    fn vectorize_stance(
+        &self,
+        text: &str,
+        context: Option<&str>,
+        tr: &mut SparseRow,
+        ctx: &mut SparseRow,
+    ) {
         self.vectorizer.transform_one(text, tr);
         match context {
             Some(c) if !c.is_empty() => self.vectorizer.transform_one(c, ctx),
@@ -333,7 +344,13 @@ impl Model {
     }
 
     /// Raw stance scores of topic `t` for a vectorized statement.
-    fn stance_scores(&self, head: &StanceHead, t: usize, tr: &SparseRow, ctx: &SparseRow) -> [f32; 3] {
+    fn stance_scores(
+        &self,
+        head: &StanceHead,
+        t: usize,
+        tr: &SparseRow,
+        ctx: &SparseRow,
+    ) -> [f32; 3] {
         let nf = self.vectorizer.n_features();
         let b = &head.per_topic[t];
         let mut z = [b.bias[0], b.bias[1], b.bias[2]];
@@ -378,14 +395,19 @@ impl Model {
             let threshold = self.manifest.relevance_threshold;
             let chosen: Vec<usize> = match &s.topics {
                 Some(given) => given.iter().filter_map(|t| self.topic_index(t)).collect(),
-                None if !rel.is_empty() => rel.iter().filter(|(_, p)| *p >= threshold).map(|(i, _)| *i).collect(),
+                None if !rel.is_empty() => rel
+                    .iter()
+                    .filter(|(_, p)| *p >= threshold)
+                    .map(|(i, _)| *i)
+                    .collect(),
                 None => (0..self.topics.len()).collect(),
             };
             if let Some(head) = &self.stance {
                 for t in chosen {
                     let mut z = self.stance_scores(head, t, &rows.text, &rows.ctx);
                     let cls = argmax(&z);
-                    let expl = (explain > 0).then(|| self.explain_stance(head, t, cls, rows, explain));
+                    let expl =
+                        (explain > 0).then(|| self.explain_stance(head, t, cls, rows, explain));
                     softmax(&mut z);
                     out.topics.insert(
                         self.topics[t].clone(),
@@ -410,7 +432,8 @@ impl Model {
                         let (bs, be) = target_views(s.text, span, &mut rows.buf);
                         self.vectorizer.transform_one(&rows.buf, &mut rows.marked);
                         self.vectorizer.transform_one(&s.text[..bs], &mut rows.left);
-                        self.vectorizer.transform_one(&s.text[be..], &mut rows.right);
+                        self.vectorizer
+                            .transform_one(&s.text[be..], &mut rows.right);
                         b.accumulate(&rows.marked, 0, &mut z);
                         b.accumulate(&rows.left, nf, &mut z);
                         b.accumulate(&rows.right, 2 * nf, &mut z);
@@ -428,8 +451,16 @@ impl Model {
                 }
                 let cls = argmax(&z);
                 let expl = (explain > 0).then(|| {
-                    let main = if s.target.is_some() { &rows.marked } else { &rows.text };
-                    let blocks = [(main, 0, ""), (&rows.left, nf, "left "), (&rows.right, 2 * nf, "right ")];
+                    let main = if s.target.is_some() {
+                        &rows.marked
+                    } else {
+                        &rows.text
+                    };
+                    let blocks = [
+                        (main, 0, ""),
+                        (&rows.left, nf, "left "),
+                        (&rows.right, 2 * nf, "right "),
+                    ];
                     self.top_contributions(&[b], &blocks, cls, explain)
                 });
                 softmax(&mut z);
@@ -447,13 +478,25 @@ impl Model {
         })
     }
 
-    fn explain_stance(&self, head: &StanceHead, t: usize, cls: usize, rows: &Rows, n: usize) -> Vec<Contribution> {
+    fn explain_stance(
+        &self,
+        head: &StanceHead,
+        t: usize,
+        cls: usize,
+        rows: &Rows,
+        n: usize,
+    ) -> Vec<Contribution> {
         let nf = self.vectorizer.n_features();
         let mut blocks = vec![&head.per_topic[t]];
         if let Some(s) = &head.shared {
             blocks.push(s);
         }
-        self.top_contributions(&blocks, &[(&rows.text, 0, ""), (&rows.ctx, nf, "ctx ")], cls, n)
+        self.top_contributions(
+            &blocks,
+            &[(&rows.text, 0, ""), (&rows.ctx, nf, "ctx ")],
+            cls,
+            n,
+        )
     }
 
     /// The `n` features with the largest contribution to class `cls` (summed over `blocks`).
@@ -469,7 +512,11 @@ impl Model {
             for (&j, &v) in row.indices.iter().zip(&row.values) {
                 let w: f32 = blocks
                     .iter()
-                    .map(|b| b.w.get((off + j as usize) * b.k + cls).copied().unwrap_or(0.0))
+                    .map(|b| {
+                        b.w.get((off + j as usize) * b.k + cls)
+                            .copied()
+                            .unwrap_or(0.0)
+                    })
                     .sum();
                 all.push(Contribution {
                     feature: format!("{prefix}{}", self.vectorizer.feature_name(j as usize)),
@@ -477,7 +524,11 @@ impl Model {
                 });
             }
         }
-        all.sort_by(|a, b| b.weight.total_cmp(&a.weight).then_with(|| a.feature.cmp(&b.feature)));
+        all.sort_by(|a, b| {
+            b.weight
+                .total_cmp(&a.weight)
+                .then_with(|| a.feature.cmp(&b.feature))
+        });
         all.truncate(n);
         all
     }
@@ -547,7 +598,10 @@ impl Model {
 
     /// Evaluates the model on annotated records: stance per topic and pooled (topics given,
     /// as in SemEval), sentiment where the record has a gold label.
-    pub fn evaluate(&self, records: &[crate::dataset::Record]) -> crate::eval::classify::EvalReport {
+    pub fn evaluate(
+        &self,
+        records: &[crate::dataset::Record],
+    ) -> crate::eval::classify::EvalReport {
         use crate::eval::classify::{Confusion, EvalReport};
         let preds: Vec<Prediction> = records
             .par_iter()

@@ -268,13 +268,21 @@ fn read_checked(dir: &Path, name: &str, info: &FileInfo) -> Result<Vec<u8>> {
     if (b.len() as u64) < info.bytes {
         return Err(Error::model(
             dir,
-            format!("{name} is truncated: {} bytes, the manifest says {}", b.len(), info.bytes),
+            format!(
+                "{name} is truncated: {} bytes, the manifest says {}",
+                b.len(),
+                info.bytes
+            ),
         ));
     }
     if b.len() as u64 != info.bytes {
         return Err(Error::model(
             dir,
-            format!("{name} has {} bytes, the manifest says {}", b.len(), info.bytes),
+            format!(
+                "{name} has {} bytes, the manifest says {}",
+                b.len(),
+                info.bytes
+            ),
         ));
     }
     let sum = sha256_hex(&b);
@@ -297,7 +305,8 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
             return Err(Error::model(
                 dir,
                 if dir.is_dir() {
-                    "missing manifest.json: not a model directory, or an interrupted copy".to_string()
+                    "missing manifest.json: not a model directory, or an interrupted copy"
+                        .to_string()
                 } else {
                     "no such model directory".to_string()
                 },
@@ -308,7 +317,10 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
     let v: serde_json::Value = serde_json::from_slice(&bytes)
         .map_err(|e| Error::model(dir, format!("manifest.json is not valid JSON: {e}")))?;
     if v.get("format").and_then(|f| f.as_str()) != Some(FORMAT_NAME) {
-        return Err(Error::model(dir, format!("manifest.json: not a {FORMAT_NAME} manifest")));
+        return Err(Error::model(
+            dir,
+            format!("manifest.json: not a {FORMAT_NAME} manifest"),
+        ));
     }
     let version = v
         .get("format_version")
@@ -323,7 +335,10 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
         ));
     }
     if version == 0 {
-        return Err(Error::model(dir, "manifest.json: format_version 0 is invalid"));
+        return Err(Error::model(
+            dir,
+            "manifest.json: format_version 0 is invalid",
+        ));
     }
     serde_json::from_value(v).map_err(|e| Error::model(dir, format!("manifest.json: {e}")))
 }
@@ -341,7 +356,8 @@ impl<'a> Cursor<'a> {
         Some(s)
     }
     fn u32(&mut self) -> Option<u32> {
-        self.take(4).map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+        self.take(4)
+            .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
     }
 }
 
@@ -370,7 +386,10 @@ fn decode_block(c: &mut Cursor<'_>, info: &BlockInfo) -> std::result::Result<Blo
     for (r, ch) in idx.chunks_exact(4).enumerate() {
         let j = u32::from_le_bytes([ch[0], ch[1], ch[2], ch[3]]) as usize;
         if j >= rows || prev.is_some_and(|p| p >= j) {
-            return Err(format!("block {}: row index {j} out of order or range", info.name));
+            return Err(format!(
+                "block {}: row index {j} out of order or range",
+                info.name
+            ));
         }
         prev = Some(j);
         for (c, v) in vals[r * k * 4..(r + 1) * k * 4].chunks_exact(4).enumerate() {
@@ -389,7 +408,10 @@ pub fn load(dir: &Path) -> Result<Model> {
     let manifest = read_manifest(dir)?;
     for needed in [VECTORIZER_FILE, WEIGHTS_FILE] {
         if !manifest.files.contains_key(needed) {
-            return Err(Error::model(dir, format!("manifest.json does not list {needed}")));
+            return Err(Error::model(
+                dir,
+                format!("manifest.json does not list {needed}"),
+            ));
         }
     }
     let vbytes = read_checked(dir, VECTORIZER_FILE, &manifest.files[VECTORIZER_FILE])?;
@@ -400,24 +422,37 @@ pub fn load(dir: &Path) -> Result<Model> {
     if nf != manifest.n_features {
         return Err(Error::model(
             dir,
-            format!("vectorizer has {nf} features, the manifest says {}", manifest.n_features),
+            format!(
+                "vectorizer has {nf} features, the manifest says {}",
+                manifest.n_features
+            ),
         ));
     }
     if !wbytes.starts_with(WEIGHTS_MAGIC) {
-        return Err(Error::model(dir, "weights.bin: bad magic (not a stance weights file)"));
+        return Err(Error::model(
+            dir,
+            "weights.bin: bad magic (not a stance weights file)",
+        ));
     }
     let mut c = Cursor { b: &wbytes, at: 8 };
     let mut by_name = BTreeMap::new();
     for info in &manifest.blocks {
-        let b = decode_block(&mut c, info).map_err(|m| Error::model(dir, format!("weights.bin: {m}")))?;
+        let b = decode_block(&mut c, info)
+            .map_err(|m| Error::model(dir, format!("weights.bin: {m}")))?;
         by_name.insert(info.name.clone(), b);
     }
     if c.at != wbytes.len() {
-        return Err(Error::model(dir, "weights.bin: trailing bytes after the last block"));
+        return Err(Error::model(
+            dir,
+            "weights.bin: trailing bytes after the last block",
+        ));
     }
     let topics = manifest.topics.clone();
     if topics.windows(2).any(|w| w[0] >= w[1]) {
-        return Err(Error::model(dir, "manifest.json: topics must be sorted and unique"));
+        return Err(Error::model(
+            dir,
+            "manifest.json: topics must be sorted and unique",
+        ));
     }
     let mut take = |name: &str, rows: usize, k: usize| -> Result<Option<Block>> {
         match by_name.remove(name) {
@@ -425,7 +460,10 @@ pub fn load(dir: &Path) -> Result<Model> {
             Some(b) if b.rows == rows && b.k == k => Ok(Some(b)),
             Some(b) => Err(Error::model(
                 dir,
-                format!("block {name} has shape {}×{}, expected {rows}×{k}", b.rows, b.k),
+                format!(
+                    "block {name} has shape {}×{}, expected {rows}×{k}",
+                    b.rows, b.k
+                ),
             )),
         }
     };
@@ -442,7 +480,12 @@ pub fn load(dir: &Path) -> Result<Model> {
             shared,
             per_topic,
         }),
-        Some(_) => return Err(Error::model(dir, "stance head does not have a block for every topic")),
+        Some(_) => {
+            return Err(Error::model(
+                dir,
+                "stance head does not have a block for every topic",
+            ))
+        }
         None => None,
     };
     let mut rel = Vec::new();
@@ -454,13 +497,23 @@ pub fn load(dir: &Path) -> Result<Model> {
     let relevance = match rel.len() {
         0 => None,
         n if n == topics.len() => Some(rel),
-        _ => return Err(Error::model(dir, "relevance head does not have a block for every topic")),
+        _ => {
+            return Err(Error::model(
+                dir,
+                "relevance head does not have a block for every topic",
+            ))
+        }
     };
     let sentiment = take("sentiment", 3 * nf, 3)?;
     if let Some(extra) = by_name.keys().next() {
-        return Err(Error::model(dir, format!("weights.bin: unexpected block {extra}")));
+        return Err(Error::model(
+            dir,
+            format!("weights.bin: unexpected block {extra}"),
+        ));
     }
-    Ok(Model::from_parts(manifest, vectorizer, topics, stance, relevance, sentiment))
+    Ok(Model::from_parts(
+        manifest, vectorizer, topics, stance, relevance, sentiment,
+    ))
 }
 
 #[cfg(test)]

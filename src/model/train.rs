@@ -14,7 +14,7 @@
 
 use super::logistic::{self, ClassWeight, Fitted, LogisticConfig};
 use super::store::{creation_time, LabelSets, Manifest, FORMAT_NAME, FORMAT_VERSION};
-use super::{Block, Label, Model, Sentiment, StanceHead, Stance};
+use super::{Block, Label, Model, Sentiment, Stance, StanceHead};
 use crate::dataset::Record;
 use crate::eval::classify::{ClassifyReport, Confusion};
 use crate::features::{Vectorizer, VectorizerConfig};
@@ -229,7 +229,10 @@ struct Feats {
 
 fn featurize(v: &Vectorizer, recs: &[Record]) -> Feats {
     let texts: Vec<&str> = recs.iter().map(|r| r.text.as_str()).collect();
-    let ctxs: Vec<&str> = recs.iter().map(|r| r.context.as_deref().unwrap_or("")).collect();
+    let ctxs: Vec<&str> = recs
+        .iter()
+        .map(|r| r.context.as_deref().unwrap_or(""))
+        .collect();
     let mut marked = Vec::with_capacity(recs.len());
     let mut left = Vec::with_capacity(recs.len());
     let mut right = Vec::with_capacity(recs.len());
@@ -293,7 +296,12 @@ impl Rows {
         self.indptr.push(self.indices.len());
     }
     fn build(self, cols: usize) -> CsMat<f32> {
-        CsMat::new((self.indptr.len() - 1, cols), self.indptr, self.indices, self.data)
+        CsMat::new(
+            (self.indptr.len() - 1, cols),
+            self.indptr,
+            self.indices,
+            self.data,
+        )
     }
 }
 
@@ -338,8 +346,8 @@ fn predict_rows(fit: &Fitted, x: &CsMat<f32>) -> Vec<usize> {
         .map(|row| {
             let mut z = fit.bias.clone();
             for (j, &v) in row.iter() {
-                for c in 0..k {
-                    z[c] += v * fit.weights[j * k + c];
+                for (zc, w) in z.iter_mut().zip(&fit.weights[j * k..j * k + k]) {
+                    *zc += v * w;
                 }
             }
             super::argmax(&z)
@@ -442,7 +450,10 @@ fn assign_folds(recs: &[Record], k: usize, seed: u64) -> Vec<usize> {
     use xxhash_rust::xxh3::xxh3_64_with_seed;
     let mut groups: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
     for (i, r) in recs.iter().enumerate() {
-        groups.entry(xxh3_64_with_seed(r.text.as_bytes(), seed)).or_default().push(i);
+        groups
+            .entry(xxh3_64_with_seed(r.text.as_bytes(), seed))
+            .or_default()
+            .push(i);
     }
     let key = |r: &Record| -> String {
         match (r.topics.as_ref().and_then(|t| t.iter().next()), r.sentiment) {
@@ -451,7 +462,10 @@ fn assign_folds(recs: &[Record], k: usize, seed: u64) -> Vec<usize> {
             _ => String::new(),
         }
     };
-    let mut order: Vec<(String, u64)> = groups.iter().map(|(h, ix)| (key(&recs[ix[0]]), *h)).collect();
+    let mut order: Vec<(String, u64)> = groups
+        .iter()
+        .map(|(h, ix)| (key(&recs[ix[0]]), *h))
+        .collect();
     order.sort();
     let mut fold = vec![0; recs.len()];
     for (n, (_, h)) in order.iter().enumerate() {
@@ -479,14 +493,20 @@ pub fn train(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let tix = |t: &str| topics.binary_search_by(|x| x.as_str().cmp(t)).expect("known topic");
+    let tix = |t: &str| {
+        topics
+            .binary_search_by(|x| x.as_str().cmp(t))
+            .expect("known topic")
+    };
     let stance_ex: Vec<Ex> = records
         .iter()
         .enumerate()
         .flat_map(|(i, r)| r.topics.iter().flatten().map(move |(t, s)| (i, t, *s)))
         .map(|(i, t, s)| (i, tix(t), s))
         .collect();
-    let sent_recs: Vec<usize> = (0..records.len()).filter(|&i| records[i].sentiment.is_some()).collect();
+    let sent_recs: Vec<usize> = (0..records.len())
+        .filter(|&i| records[i].sentiment.is_some())
+        .collect();
     if stance_ex.is_empty() && sent_recs.is_empty() {
         return Err(Error::Training(
             "no labels: records need `topics` with stances or a `sentiment`".into(),
@@ -498,15 +518,22 @@ pub fn train(
         s => vec![s],
     };
     let cw = params.class_weight;
-    let k = if params.cv_folds >= 2 { params.cv_folds } else { 0 };
+    let k = if params.cv_folds >= 2 {
+        params.cv_folds
+    } else {
+        0
+    };
     let mut report = TrainReport {
         folds: k,
         ..Default::default()
     };
     let has_stance = !stance_ex.is_empty();
     let has_sent = !sent_recs.is_empty();
-    let per_fold = (if has_stance { strategies.len() * params.c.len() } else { 0 })
-        + if has_sent { params.c.len() } else { 0 };
+    let per_fold = (if has_stance {
+        strategies.len() * params.c.len()
+    } else {
+        0
+    }) + if has_sent { params.c.len() } else { 0 };
     let total = params.vectorizers.len() * k * per_fold + 3;
     let mut done = 0;
     let mut tick = |stage: String| {
@@ -528,7 +555,8 @@ pub fn train(
     let stance_names: Vec<&str> = Stance::ALL.iter().map(|s| s.name()).collect();
     let sent_names: Vec<&str> = Sentiment::ALL.iter().map(|s| s.name()).collect();
     // (vectorizer, strategy, c) → (pooled, per-topic) confusions
-    let mut stance_conf: BTreeMap<(usize, usize, usize), (Confusion, Vec<Confusion>)> = BTreeMap::new();
+    let mut stance_conf: BTreeMap<(usize, usize, usize), (Confusion, Vec<Confusion>)> =
+        BTreeMap::new();
     let mut sent_conf: BTreeMap<(usize, usize), Confusion> = BTreeMap::new();
     if k >= 2 {
         let fold = assign_folds(records, k, params.seed);
@@ -546,7 +574,10 @@ pub fn train(
                         let m = fit_stance(&feats, &tr, nt, s, &params.solver(c), cw)?;
                         let pred = predict_stance(&m, &feats, &va, nt);
                         let entry = stance_conf.entry((vi, si, ci)).or_insert_with(|| {
-                            (Confusion::new(&stance_names), vec![Confusion::new(&stance_names); nt])
+                            (
+                                Confusion::new(&stance_names),
+                                vec![Confusion::new(&stance_names); nt],
+                            )
                         });
                         for (e, p) in va.iter().zip(pred) {
                             entry.0.add(e.2.index(), p);
@@ -555,15 +586,21 @@ pub fn train(
                         tick(format!("cv fold {}/{k} stance {s:?} C={c}", f + 1));
                     }
                 }
-                let (str_, sva): (Vec<usize>, Vec<usize>) = sent_recs.iter().partition(|&&i| fold[i] != f);
+                let (str_, sva): (Vec<usize>, Vec<usize>) =
+                    sent_recs.iter().partition(|&&i| fold[i] != f);
                 if !str_.is_empty() && !sva.is_empty() {
-                    let y: Vec<usize> = str_.iter().map(|&i| records[i].sentiment.unwrap().index()).collect();
+                    let y: Vec<usize> = str_
+                        .iter()
+                        .map(|&i| records[i].sentiment.unwrap().index())
+                        .collect();
                     let sw = logistic::sample_weights(&y, 3, cw);
                     let xtr = sentiment_matrix(&feats, &str_);
                     let xva = sentiment_matrix(&feats, &sva);
                     for (ci, &c) in params.c.iter().enumerate() {
                         let m = logistic::fit(&xtr, &y, 3, false, &sw, &params.solver(c))?;
-                        let entry = sent_conf.entry((vi, ci)).or_insert_with(|| Confusion::new(&sent_names));
+                        let entry = sent_conf
+                            .entry((vi, ci))
+                            .or_insert_with(|| Confusion::new(&sent_names));
                         for (&i, p) in sva.iter().zip(predict_rows(&m, &xva)) {
                             entry.add(records[i].sentiment.unwrap().index(), p);
                         }
@@ -574,7 +611,8 @@ pub fn train(
         }
     }
     // Selection.
-    let mut best_stance: Option<((usize, usize, usize), (f64, f64))> = None;
+    type GridPoint = (usize, usize, usize);
+    let mut best_stance: Option<(GridPoint, (f64, f64))> = None;
     for (&(vi, si, ci), (pooled, per)) in &stance_conf {
         let rep = pooled.report();
         let score = (rep.f_avg.unwrap_or(0.0), rep.macro_f1);
@@ -647,7 +685,14 @@ pub fn train(
     let feats = featurize(&v, records);
     let stance = if has_stance {
         report.chosen_stance = Some((stance_s, stance_c));
-        let m = fit_stance(&feats, &stance_ex, nt, stance_s, &params.solver(stance_c), cw)?;
+        let m = fit_stance(
+            &feats,
+            &stance_ex,
+            nt,
+            stance_s,
+            &params.solver(stance_c),
+            cw,
+        )?;
         tick("final stance".into());
         Some(into_head(m, feats.nf, nt))
     } else {
@@ -655,9 +700,19 @@ pub fn train(
     };
     let sentiment = if has_sent {
         report.chosen_sentiment_c = Some(sent_c);
-        let y: Vec<usize> = sent_recs.iter().map(|&i| records[i].sentiment.unwrap().index()).collect();
+        let y: Vec<usize> = sent_recs
+            .iter()
+            .map(|&i| records[i].sentiment.unwrap().index())
+            .collect();
         let sw = logistic::sample_weights(&y, 3, cw);
-        let m = logistic::fit(&sentiment_matrix(&feats, &sent_recs), &y, 3, false, &sw, &params.solver(sent_c))?;
+        let m = logistic::fit(
+            &sentiment_matrix(&feats, &sent_recs),
+            &y,
+            3,
+            false,
+            &sw,
+            &params.solver(sent_c),
+        )?;
         tick("final sentiment".into());
         Some(Block {
             k: 3,
@@ -694,7 +749,10 @@ pub fn train(
         blocks: Vec::new(),
         files: BTreeMap::new(),
     };
-    Ok((Model::from_parts(manifest, v, topics, stance, relevance, sentiment), report))
+    Ok((
+        Model::from_parts(manifest, v, topics, stance, relevance, sentiment),
+        report,
+    ))
 }
 
 fn fit_relevance(
@@ -708,8 +766,15 @@ fn fit_relevance(
         report.relevance_note = "not trained (disabled or no topics)".into();
         return Ok(None);
     }
-    let recs: Vec<usize> = (0..records.len()).filter(|&i| records[i].topics.is_some()).collect();
-    let has = |i: usize, t: &str| records[i].topics.as_ref().is_some_and(|m| m.contains_key(t));
+    let recs: Vec<usize> = (0..records.len())
+        .filter(|&i| records[i].topics.is_some())
+        .collect();
+    let has = |i: usize, t: &str| {
+        records[i]
+            .topics
+            .as_ref()
+            .is_some_and(|m| m.contains_key(t))
+    };
     if let Some(t) = topics.iter().find(|t| recs.iter().all(|&i| has(i, t))) {
         report.relevance_note = format!("not trained: no negative records for topic {t}");
         return Ok(None);
