@@ -67,6 +67,20 @@ fn bench(c: &mut Criterion) {
                 b.iter(|| pool.install(|| v.transform(&docs)).nnz())
             });
         }
+        if chars.is_some() {
+            // Model load: the saved vectorizer is read and its column table rebuilt.
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("vectorizer.json");
+            v.save(&path).unwrap();
+            let size = std::fs::metadata(&path).unwrap().len();
+            eprintln!("{label}: saved vectorizer is {:.1} MB", size as f64 / 1e6);
+            let mut gl = c.benchmark_group("load");
+            gl.sample_size(10);
+            gl.bench_function(BenchmarkId::new(label, v.n_features()), |b| {
+                b.iter(|| Vectorizer::load(&path).unwrap().n_features())
+            });
+            gl.finish();
+        }
         if chars.is_none() {
             // The labeler's path: one paragraph at a time into a reused row.
             let paras: Vec<&str> = docs.iter().flat_map(|d| d.split("\n\n")).collect();
