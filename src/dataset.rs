@@ -1,1 +1,388 @@
-//! (stub: being written)
+//! Training and evaluation data: the annotation guide's JSON Lines records, CSV/TSV with column
+//! flags, SemEval-2016 Task 6 TSV and NewsMTSC JSON Lines, all read into one [`Record`] type.
+//! Every reader reports malformed input as [`Error::Data`] with the file and line; non-UTF-8
+//! bytes (SemEval has some) are decoded as Windows-1252 instead of failing.
+
+use crate::model::labels::{Sentiment, Stance};
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A char-offset span (end exclusive) of the person a record's sentiment is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    /// First char of the mention.
+    pub start: usize,
+    /// One past the last char.
+    pub end: usize,
+}
+
+/// One annotated statement (a quote, a tweet, a news sentence).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// The statement's words.
+    pub text: String,
+    /// The sentence that introduces the quote, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    /// Canonical speaker name, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker: Option<String>,
+    /// Topic → stance. `None`: the record says nothing about topics (no relevance
+    /// supervision); `Some({})`: the record is about no topic (a negative for every topic).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topics: Option<BTreeMap<String, Stance>>,
+    /// Tone of the quoted words (or, with `target`, how the target is portrayed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<Sentiment>,
+    /// The person the sentiment is about (char offsets into `text`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Target>,
+    /// Every other field of the input (`id`, `article`, `source`, …), kept as is.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Record {
+    /// A record with only a text.
+    pub fn new(text: impl Into<String>) -> Record {
+        Record {
+            text: text.into(),
+            context: None,
+            speaker: None,
+            topics: None,
+            sentiment: None,
+            target: None,
+            extra: Map::new(),
+        }
+    }
+}
+
+/// Input file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Decide from the extension and the first line.
+    #[default]
+    Auto,
+    /// The annotation guide's JSON Lines.
+    Jsonl,
+    /// Comma-separated with a header row (column flags name the columns).
+    Csv,
+    /// Tab-separated with a header row (column flags name the columns).
+    Tsv,
+    /// SemEval-2016 Task 6 TSV (`ID Target Tweet Stance …`).
+    Semeval,
+    /// NewsMTSC JSON Lines (`sentence_normalized`, `targets`).
+    Newsmtsc,
+}
+
+/// How to read a data file.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// File format (default: autodetect).
+    pub format: Format,
+    /// CSV/TSV: text column (default `text`).
+    pub text_col: Option<String>,
+    /// CSV/TSV: topic column (one topic per row).
+    pub topic_col: Option<String>,
+    /// CSV/TSV: stance column (needs `topic_col`).
+    pub stance_col: Option<String>,
+    /// CSV/TSV: sentiment column.
+    pub sentiment_col: Option<String>,
+    /// CSV/TSV: context column.
+    pub context_col: Option<String>,
+}
+
+/// Reads one data file into records.
+pub fn read_records(path: &Path, opts: &ReadOptions) -> Result<Vec<Record>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let text = decode(&bytes);
+    let format = match opts.format {
+        Format::Auto => detect(path, &text),
+        f => f,
+    };
+    match format {
+        Format::Jsonl | Format::Auto => read_jsonl(path, &text),
+        Format::Newsmtsc => crate::corpora::newsmtsc::parse(path, &text),
+        Format::Semeval => crate::corpora::semeval::parse(path, &text),
+        Format::Csv => read_delimited(path, &text, b',', true, opts),
+        Format::Tsv => read_delimited(path, &text, b'\t', false, opts),
+    }
+}
+
+/// A stable hash of the data files (sha256 over each file's length and bytes, in order).
+pub fn data_hash(paths: &[PathBuf]) -> Result<String> {
+    let mut h = Sha256::new();
+    for p in paths {
+        let b = std::fs::read(p).map_err(|e| Error::io(p, e))?;
+        h.update((b.len() as u64).to_le_bytes());
+        h.update(&b);
+    }
+    Ok(hex(&h.finalize()))
+}
+
+/// Lowercase hex of bytes.
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// UTF-8 when valid, otherwise Windows-1252 (every byte maps to a char), and no BOM.
+pub fn decode(bytes: &[u8]) -> String {
+    let s = match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        // Decode line by line so valid UTF-8 lines stay intact in a mixed file.
+        Err(_) => bytes
+            .split_inclusive(|&b| b == b'\n')
+            .map(|line| match std::str::from_utf8(line) {
+                Ok(s) => s.to_string(),
+                Err(_) => line.iter().map(|&b| cp1252(b)).collect(),
+            })
+            .collect(),
+    };
+    s.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(s)
+}
+
+fn cp1252(b: u8) -> char {
+    const HIGH: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž',
+        '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}',
+        'ž', 'Ÿ',
+    ];
+    match b {
+        0x80..=0x9f => HIGH[(b - 0x80) as usize],
+        _ => b as char,
+    }
+}
+
+fn detect(path: &Path, text: &str) -> Format {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    if first.trim_start().starts_with('{') {
+        return match serde_json::from_str::<Value>(first) {
+            Ok(v) if v.get("sentence_normalized").is_some() && v.get("targets").is_some() => {
+                Format::Newsmtsc
+            }
+            _ => Format::Jsonl,
+        };
+    }
+    let cols: Vec<&str> = first.trim_end_matches('\r').split('\t').collect();
+    if ["Target", "Tweet", "Stance"]
+        .iter()
+        .all(|c| cols.contains(c))
+    {
+        return Format::Semeval;
+    }
+    match ext.as_str() {
+        "csv" => Format::Csv,
+        "tsv" | "txt" => Format::Tsv,
+        _ => Format::Jsonl,
+    }
+}
+
+fn data_err(path: &Path, line: usize, msg: impl Into<String>) -> Error {
+    Error::Data {
+        path: path.to_path_buf(),
+        line,
+        msg: msg.into(),
+    }
+}
+
+/// Parses one guide-format JSON object (used by `read_records` and `stance predict`).
+pub fn record_from_json(v: Value) -> std::result::Result<Record, String> {
+    let Value::Object(mut m) = v else {
+        return Err("expected a JSON object".into());
+    };
+    let text = match m.remove("text") {
+        Some(Value::String(s)) => s,
+        Some(_) => return Err("`text` must be a string".into()),
+        None => return Err("missing `text`".into()),
+    };
+    let opt_str =
+        |m: &mut Map<String, Value>, k: &str| -> std::result::Result<Option<String>, String> {
+            match m.remove(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s)),
+                Some(_) => Err(format!("`{k}` must be a string")),
+            }
+        };
+    let context = opt_str(&mut m, "context")?;
+    let speaker = opt_str(&mut m, "speaker")?;
+    let sentiment = opt_str(&mut m, "sentiment")?
+        .map(|s| {
+            s.parse::<Sentiment>()
+                .map_err(|e| format!("sentiment: {e}"))
+        })
+        .transpose()?;
+    let topics = match m.remove("topics") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(t)) => {
+            let mut out = BTreeMap::new();
+            for (k, v) in t {
+                let s = v
+                    .as_str()
+                    .ok_or_else(|| format!("topics.{k}: expected favor|against|neutral"))?;
+                let st = s
+                    .parse::<Stance>()
+                    .map_err(|e| format!("topics.{k}: {e}"))?;
+                out.insert(k, st);
+            }
+            Some(out)
+        }
+        Some(_) => return Err("`topics` must be an object {topic: stance}".into()),
+    };
+    let target = match m.remove("target") {
+        None | Some(Value::Null) => None,
+        Some(t) => {
+            let t: Target = serde_json::from_value(t)
+                .map_err(|e| format!("target: {e} (expected {{\"start\",\"end\"}})"))?;
+            let n = text.chars().count();
+            if t.start >= t.end || t.end > n {
+                return Err(format!(
+                    "target {}..{} outside the text's {n} chars",
+                    t.start, t.end
+                ));
+            }
+            Some(t)
+        }
+    };
+    Ok(Record {
+        text,
+        context,
+        speaker,
+        topics,
+        sentiment,
+        target,
+        extra: m,
+    })
+}
+
+fn read_jsonl(path: &Path, text: &str) -> Result<Vec<Record>> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: Value =
+            serde_json::from_str(line).map_err(|e| data_err(path, i + 1, e.to_string()))?;
+        out.push(record_from_json(v).map_err(|m| data_err(path, i + 1, m))?);
+    }
+    Ok(out)
+}
+
+fn read_delimited(
+    path: &Path,
+    text: &str,
+    delim: u8,
+    quoting: bool,
+    o: &ReadOptions,
+) -> Result<Vec<Record>> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delim)
+        .quoting(quoting)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(|e| data_err(path, 1, e.to_string()))?
+        .iter()
+        .map(|s| s.trim().to_string())
+        .collect();
+    let col = |name: &Option<String>, default: Option<&str>| -> Result<Option<usize>> {
+        match name.as_deref().or(default) {
+            None => Ok(None),
+            Some(n) => match header.iter().position(|h| h == n) {
+                Some(i) => Ok(Some(i)),
+                None if name.is_none() => Ok(None),
+                None => Err(data_err(
+                    path,
+                    1,
+                    format!("no column {n:?} in header {header:?}"),
+                )),
+            },
+        }
+    };
+    let text_i = col(&o.text_col, Some("text"))?
+        .ok_or_else(|| data_err(path, 1, "no text column (use --text-col)"))?;
+    let topic_i = col(&o.topic_col, None)?;
+    let stance_i = col(&o.stance_col, None)?;
+    let sent_i = col(&o.sentiment_col, None)?;
+    let ctx_i = col(&o.context_col, None)?;
+    if stance_i.is_some() && topic_i.is_none() {
+        return Err(data_err(
+            path,
+            1,
+            "a stance column needs a topic column (--topic-col)",
+        ));
+    }
+    let mut out = Vec::new();
+    for (n, row) in rdr.records().enumerate() {
+        let line = n + 2;
+        let row = row.map_err(|e| data_err(path, line, e.to_string()))?;
+        let get = |i: usize| row.get(i).map(str::trim).unwrap_or("");
+        let mut r = Record::new(get(text_i));
+        if r.text.is_empty() {
+            return Err(data_err(path, line, "empty text"));
+        }
+        r.context = ctx_i.map(|i| get(i).to_string()).filter(|s| !s.is_empty());
+        if let Some(ti) = topic_i {
+            let mut t = BTreeMap::new();
+            if let Some(si) = stance_i {
+                let s = get(si)
+                    .parse::<Stance>()
+                    .map_err(|e| data_err(path, line, e.to_string()))?;
+                t.insert(get(ti).to_string(), s);
+            }
+            r.topics = Some(t);
+        }
+        if let Some(si) = sent_i {
+            r.sentiment = Some(
+                get(si)
+                    .parse::<Sentiment>()
+                    .map_err(|e| data_err(path, line, e.to_string()))?,
+            );
+        }
+        for (i, h) in header.iter().enumerate() {
+            if ![Some(text_i), topic_i, stance_i, sent_i, ctx_i].contains(&Some(i)) {
+                r.extra.insert(h.clone(), Value::String(get(i).to_string()));
+            }
+        }
+        out.push(r);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guide_record_keeps_unknown_fields_and_checks_labels() {
+        let v: Value = serde_json::from_str(
+            r#"{"id":"q1","text":"ab","topics":{"nato":"favor"},"sentiment":"negative","x":3}"#,
+        )
+        .unwrap();
+        let r = record_from_json(v).unwrap();
+        assert_eq!(r.topics.unwrap()["nato"], Stance::Favor);
+        assert_eq!(r.extra["id"], "q1");
+        assert_eq!(r.extra["x"], 3);
+        let bad: Value = serde_json::from_str(r#"{"text":"a","topics":{"nato":"maybe"}}"#).unwrap();
+        assert!(record_from_json(bad).unwrap_err().contains("maybe"));
+        let tgt: Value =
+            serde_json::from_str(r#"{"text":"ab","target":{"start":1,"end":5}}"#).unwrap();
+        assert!(record_from_json(tgt).is_err());
+    }
+
+    #[test]
+    fn cp1252_fallback() {
+        assert_eq!(decode(b"caf\xe9 \x93hi\x94\n"), "café “hi”\n");
+        assert_eq!(decode("ok ü".as_bytes()), "ok ü");
+    }
+}

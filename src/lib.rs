@@ -32,3 +32,4 @@ pub mod topics;
 
 pub use article::Article;
 pub use error::{Error, Result};
+pub use model::labels::{Sentiment, Stance};

@@ -17,9 +17,36 @@ pub enum EvalStage {
     Quotes(eval_quotes::EvalQuotesArgs),
 }
 
-/// `stance eval --model DIR --data FILE` (stub, being written).
+/// `stance eval --model DIR --data FILE... [--format json]`: stance per topic and pooled
+/// (topics given by the records, as in SemEval), SemEval F_avg, macro-F1, sentiment macro-F1,
+/// confusion matrices.
 #[derive(Args, Debug)]
-pub struct EvalModelArgs {}
+pub struct EvalModelArgs {
+    /// Model directory.
+    #[arg(long)]
+    pub model: Option<std::path::PathBuf>,
+    /// Annotated data files (guide JSONL, CSV/TSV, SemEval, NewsMTSC).
+    #[arg(long, num_args = 1..)]
+    pub data: Vec<std::path::PathBuf>,
+    /// Data format (default: autodetect per file).
+    #[arg(long, value_enum, default_value_t = stance::dataset::Format::Auto)]
+    pub data_format: stance::dataset::Format,
+    /// Report format: text or json.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
+    /// CSV/TSV text column.
+    #[arg(long)]
+    pub text_col: Option<String>,
+    /// CSV/TSV topic column.
+    #[arg(long)]
+    pub topic_col: Option<String>,
+    /// CSV/TSV stance column.
+    #[arg(long)]
+    pub stance_col: Option<String>,
+    /// CSV/TSV sentiment column.
+    #[arg(long)]
+    pub sentiment_col: Option<String>,
+}
 
 pub fn run(a: EvalArgs) -> anyhow::Result<Outcome> {
     match a.stage {
@@ -28,6 +55,31 @@ pub fn run(a: EvalArgs) -> anyhow::Result<Outcome> {
     }
 }
 
-fn run_model_eval(_a: EvalModelArgs) -> anyhow::Result<Outcome> {
-    anyhow::bail!("not yet implemented")
+fn run_model_eval(a: EvalModelArgs) -> anyhow::Result<Outcome> {
+    let Some(dir) = &a.model else {
+        anyhow::bail!("--model DIR is required (or use `stance eval quotes`)");
+    };
+    if a.data.is_empty() {
+        anyhow::bail!("--data FILE is required");
+    }
+    let model = stance::model::Model::load(dir)?;
+    let opts = stance::dataset::ReadOptions {
+        format: a.data_format,
+        text_col: a.text_col.clone(),
+        topic_col: a.topic_col.clone(),
+        stance_col: a.stance_col.clone(),
+        sentiment_col: a.sentiment_col.clone(),
+        context_col: None,
+    };
+    let mut records = Vec::new();
+    for p in &a.data {
+        records.extend(stance::dataset::read_records(p, &opts)?);
+    }
+    let report = model.evaluate(&records);
+    if a.format == "json" {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{report}");
+    }
+    Ok(Outcome::default())
 }

@@ -1,0 +1,116 @@
+//! Criterion benchmark of the feature pipeline on real text: `transform` throughput (MB/s) on
+//! one thread and on all threads, for word 1–2 grams and word 1–2 + char 2–5 grams, plus the
+//! fast tokenizer alone and `transform_one` per paragraph. Corpus: `data/articles` and, when
+//! present, `../shared/corpora/polnear` (one document per `.txt` file).
+//!
+//! Run: `cargo bench --bench vectorize -- --warm-up-time 1 --measurement-time 3`.
+
+use std::path::{Path, PathBuf};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use stance::features::{SparseRow, Tokenizer, TokenizerKind, Tokens, Vectorizer, VectorizerConfig};
+
+fn txt_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .map(|e| e.into_path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "txt"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn corpus() -> Vec<String> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut files = txt_files(&root.join("data/articles"));
+    let polnear = root.join("../shared/corpora/polnear");
+    if polnear.exists() {
+        files.extend(txt_files(&polnear));
+    } else {
+        eprintln!(
+            "note: {} not present; benchmarking data/articles only",
+            polnear.display()
+        );
+    }
+    files
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let texts = corpus();
+    let docs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let bytes: u64 = docs.iter().map(|d| d.len() as u64).sum();
+    eprintln!("corpus: {} docs, {:.2} MB", docs.len(), bytes as f64 / 1e6);
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let all = rayon::ThreadPoolBuilder::new().build().unwrap();
+
+    let mut g = c.benchmark_group("vectorize");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes(bytes));
+    for (label, chars) in [("word1-2", None), ("word1-2+char2-5", Some((2, 5)))] {
+        let cfg = VectorizerConfig {
+            word_ngrams: (1, 2),
+            char_ngrams: chars,
+            min_df: 2,
+            ..Default::default()
+        };
+        let v = Vectorizer::fit(&cfg, &docs).unwrap();
+        eprintln!("{label}: {} features", v.n_features());
+        for (threads, pool) in [("1thread", &one), ("all", &all)] {
+            g.bench_function(BenchmarkId::new(label, threads), |b| {
+                b.iter(|| pool.install(|| v.transform(&docs)).nnz())
+            });
+        }
+        if chars.is_some() {
+            // Model load: the saved vectorizer is read and its column table rebuilt.
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("vectorizer.json");
+            v.save(&path).unwrap();
+            let size = std::fs::metadata(&path).unwrap().len();
+            eprintln!("{label}: saved vectorizer is {:.1} MB", size as f64 / 1e6);
+            let mut gl = c.benchmark_group("load");
+            gl.sample_size(10);
+            gl.bench_function(BenchmarkId::new(label, v.n_features()), |b| {
+                b.iter(|| Vectorizer::load(&path).unwrap().n_features())
+            });
+            gl.finish();
+        }
+        if chars.is_none() {
+            // The labeler's path: one paragraph at a time into a reused row.
+            let paras: Vec<&str> = docs.iter().flat_map(|d| d.split("\n\n")).collect();
+            let mut row = SparseRow::default();
+            g.bench_function(BenchmarkId::new(label, "transform_one"), |b| {
+                b.iter(|| {
+                    let mut n = 0;
+                    for p in &paras {
+                        v.transform_one(p, &mut row);
+                        n += row.nnz();
+                    }
+                    n
+                })
+            });
+        }
+    }
+    let tk = Tokenizer::new(&TokenizerKind::default()).unwrap();
+    let mut toks = Tokens::default();
+    g.bench_function("tokenize/fast", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            for d in &docs {
+                tk.tokenize_into(d, &mut toks);
+                n += toks.len();
+            }
+            n
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

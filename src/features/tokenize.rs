@@ -1,0 +1,343 @@
+//! Tokenizers for the feature pipeline: a hand-written fast tokenizer (the default, and the hot
+//! path) and a wrapper around any Hugging Face `tokenizer.json`.
+//!
+//! # The fast tokenizer's rules
+//!
+//! 1. **Normalisation.** The right single quotation mark `’` (U+2019) becomes `'`, so that
+//!    `don’t` and `don't` are one token. With `lowercase: true`, every other char is replaced
+//!    by [`char::to_lowercase`] (char by char, exactly like the Hugging Face `Lowercase`
+//!    normalizer; ASCII text takes a byte-wise fast path). No NFKC.
+//! 2. **Tokens** are the leftmost-first, non-overlapping matches of
+//!    [`FAST_TOKEN_PATTERN`] in the normalised text, where a *word char* is a char that is
+//!    alphabetic or numeric ([`char::is_alphanumeric`]) or `_`:
+//!    * a run of word chars (`election`, `2016`, `covid19`, `real_donald`);
+//!    * optionally prefixed by `#` or `@` when a word char follows (`#semst`, `@potus`);
+//!    * joined across an apostrophe between word chars (`don't`, `o'brien`, `it's`);
+//!    * joined across `.` or `,` between ASCII digits (`3.5`, `1,000`, `1.5bn`).
+//!
+//!    Everything else (spaces, punctuation, hyphens, emoji, symbols) separates tokens and is
+//!    dropped. `tests/features.rs` checks on real corpora that this equals the Hugging Face
+//!    pipeline built by [`super::hf::fast_equivalent`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// The regular expression that defines a fast-tokenizer token (applied to the normalised
+/// text). It is only used by the Hugging Face reference pipeline; the fast tokenizer
+/// implements it by hand.
+pub const FAST_TOKEN_PATTERN: &str = r"[#@]?[\p{Alphabetic}\p{N}_]+(?:'[\p{Alphabetic}\p{N}_]+|(?<=[0-9])[.,](?=[0-9])[\p{Alphabetic}\p{N}_]+)*";
+
+/// Which tokenizer a vectorizer uses. Saved with the model.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub enum TokenizerKind {
+    /// The hand-written fast tokenizer (see the module docs for its rules).
+    Fast {
+        /// Lowercase the text before splitting it.
+        lowercase: bool,
+    },
+    /// A Hugging Face tokenizer: the full contents of its `tokenizer.json`. Tokens are the
+    /// model's tokens (`Encoding::get_tokens`, without special tokens), so normalisation and
+    /// lowercasing are whatever the json says. The model carries the json.
+    HuggingFace(String),
+}
+
+impl Default for TokenizerKind {
+    fn default() -> Self {
+        TokenizerKind::Fast { lowercase: true }
+    }
+}
+
+/// The tokens of one document: the normalised text plus byte spans into it. Reuse one value
+/// across documents so tokenizing does not allocate in the steady state.
+#[derive(Clone, Debug, Default)]
+pub struct Tokens {
+    text: String,
+    spans: Vec<(u32, u32)>,
+}
+
+impl Tokens {
+    /// Number of tokens.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// True when there are no tokens.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// The `i`-th token. Panics if `i >= len()`, like slice indexing.
+    #[inline]
+    pub fn get(&self, i: usize) -> &str {
+        let (s, e) = self.spans[i];
+        &self.text[s as usize..e as usize]
+    }
+
+    /// The tokens in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.spans
+            .iter()
+            .map(|&(s, e)| &self.text[s as usize..e as usize])
+    }
+
+    /// The tokens as owned strings (convenience for tests and tools; not for the hot path).
+    pub fn to_vec(&self) -> Vec<String> {
+        self.iter().map(str::to_owned).collect()
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.spans.clear();
+    }
+}
+
+/// A ready-to-use tokenizer built from a [`TokenizerKind`]. Cheap to clone for the fast kind.
+#[derive(Clone)]
+pub struct Tokenizer {
+    inner: Inner,
+}
+
+#[derive(Clone)]
+enum Inner {
+    Fast { lowercase: bool },
+    // Boxed: the HF tokenizer is large and the fast variant is the common one.
+    Hf(Box<tokenizers::Tokenizer>),
+}
+
+impl std::fmt::Debug for Tokenizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.inner {
+            Inner::Fast { lowercase } => write!(f, "Tokenizer::Fast {{ lowercase: {lowercase} }}"),
+            Inner::Hf(_) => write!(f, "Tokenizer::HuggingFace"),
+        }
+    }
+}
+
+impl Tokenizer {
+    /// Builds the tokenizer; fails with [`Error::InvalidParam`] when a Hugging Face json
+    /// cannot be parsed.
+    pub fn new(kind: &TokenizerKind) -> Result<Tokenizer> {
+        let inner = match kind {
+            TokenizerKind::Fast { lowercase } => Inner::Fast {
+                lowercase: *lowercase,
+            },
+            TokenizerKind::HuggingFace(json) => {
+                let tk: tokenizers::Tokenizer = json.parse().map_err(|e| Error::InvalidParam {
+                    name: "tokenizer",
+                    value: format!("<tokenizer.json, {} bytes>", json.len()),
+                    msg: format!("not a usable Hugging Face tokenizer.json: {e}"),
+                })?;
+                Inner::Hf(Box::new(tk))
+            }
+        };
+        Ok(Tokenizer { inner })
+    }
+
+    /// Tokenizes `text` into `out` (cleared first). A Hugging Face tokenizer that fails on
+    /// this text yields no tokens rather than a panic; [`Tokenizer::try_tokenize_into`]
+    /// reports the error instead.
+    pub fn tokenize_into(&self, text: &str, out: &mut Tokens) {
+        if self.try_tokenize_into(text, out).is_err() {
+            out.clear();
+        }
+    }
+
+    /// Like [`Tokenizer::tokenize_into`] but returns the Hugging Face encoding error.
+    pub fn try_tokenize_into(&self, text: &str, out: &mut Tokens) -> Result<()> {
+        out.clear();
+        match &self.inner {
+            Inner::Fast { lowercase } => {
+                normalize_into(text, *lowercase, &mut out.text);
+                split_fast(&out.text, &mut out.spans);
+                Ok(())
+            }
+            Inner::Hf(tk) => {
+                // Not `encode_fast`: in tokenizers 0.23.2 it leaves the token strings empty.
+                let enc = tk.encode(text, false).map_err(|e| Error::BadInput {
+                    origin: "tokenizer".into(),
+                    reason: format!("Hugging Face tokenizer failed: {e}"),
+                })?;
+                for t in enc.get_tokens() {
+                    let s = out.text.len() as u32;
+                    out.text.push_str(t);
+                    out.spans.push((s, out.text.len() as u32));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Convenience: the tokens of `text` as owned strings.
+    pub fn tokenize(&self, text: &str) -> Vec<String> {
+        let mut t = Tokens::default();
+        self.tokenize_into(text, &mut t);
+        t.to_vec()
+    }
+}
+
+/// Convenience: tokenizes `text` with a tokenizer of the given kind.
+pub fn tokenize(kind: &TokenizerKind, text: &str) -> Result<Vec<String>> {
+    Ok(Tokenizer::new(kind)?.tokenize(text))
+}
+
+/// Applies the fast tokenizer's normalisation (rule 1 in the module docs) into `out`.
+fn normalize_into(text: &str, lowercase: bool, out: &mut String) {
+    out.clear();
+    out.reserve(text.len());
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        // News text is mostly ASCII: copy ASCII runs in bulk.
+        let start = i;
+        while i < b.len() && b[i] < 0x80 {
+            i += 1;
+        }
+        if i > start {
+            let from = out.len();
+            out.push_str(&text[start..i]);
+            if lowercase {
+                out[from..].make_ascii_lowercase();
+            }
+        }
+        if let Some(c) = text[i..].chars().next() {
+            i += c.len_utf8();
+            if c == '\u{2019}' {
+                out.push('\'');
+            } else if lowercase {
+                out.extend(c.to_lowercase());
+            } else {
+                out.push(c);
+            }
+        }
+    }
+}
+
+/// Word char per rule 2: alphabetic, numeric or `_`.
+#[inline]
+fn is_word(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric() || c == '_'
+    } else {
+        c.is_alphanumeric()
+    }
+}
+
+/// The char starting at byte `i` of `s` and its UTF-8 length (`i` must be a char boundary).
+#[inline]
+fn char_at(s: &str, i: usize) -> (char, usize) {
+    let b = s.as_bytes()[i];
+    if b < 0x80 {
+        (b as char, 1)
+    } else {
+        // Non-ASCII: decode one char. `i` is always a char boundary here.
+        let c = s[i..].chars().next().unwrap_or('\u{FFFD}');
+        (c, c.len_utf8())
+    }
+}
+
+/// Is there a word char at byte `i`?
+#[inline]
+fn word_at(s: &str, i: usize) -> bool {
+    i < s.len() && is_word(char_at(s, i).0)
+}
+
+/// Advances over a run of word chars starting at `i`.
+#[inline]
+fn skip_word(s: &str, mut i: usize) -> usize {
+    let b = s.as_bytes();
+    while i < b.len() {
+        let x = b[i];
+        if x < 0x80 {
+            if x.is_ascii_alphanumeric() || x == b'_' {
+                i += 1;
+                continue;
+            }
+            break;
+        }
+        let (c, l) = char_at(s, i);
+        if !c.is_alphanumeric() {
+            break;
+        }
+        i += l;
+    }
+    i
+}
+
+/// Splits normalised text into token spans (rule 2 in the module docs).
+fn split_fast(s: &str, spans: &mut Vec<(u32, u32)>) {
+    let b = s.as_bytes();
+    let n = b.len();
+    let mut i = 0;
+    while i < n {
+        let (c, l) = char_at(s, i);
+        let start = i;
+        let body = if (c == '#' || c == '@') && word_at(s, i + l) {
+            i + l
+        } else if is_word(c) {
+            i
+        } else {
+            i += l;
+            continue;
+        };
+        let mut j = skip_word(s, body);
+        while j < n {
+            let x = b[j];
+            if x == b'\'' && word_at(s, j + 1) {
+                j = skip_word(s, j + 1);
+            } else if (x == b'.' || x == b',')
+                && b[j - 1].is_ascii_digit()
+                && j + 1 < n
+                && b[j + 1].is_ascii_digit()
+            {
+                j = skip_word(s, j + 1);
+            } else {
+                break;
+            }
+        }
+        spans.push((start as u32, j as u32));
+        i = j;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fast(text: &str) -> Vec<String> {
+        tokenize(&TokenizerKind::Fast { lowercase: true }, text).unwrap()
+    }
+
+    #[test]
+    fn keeps_hashtags_mentions_numbers_contractions() {
+        assert_eq!(
+            fast("@POTUS said: Don’t cut 1,000.5 jobs! #SemST ## @ it's 3.5bn U.S. well-known"),
+            vec![
+                "@potus", "said", "don't", "cut", "1,000.5", "jobs", "#semst", "it's", "3.5bn",
+                "u", "s", "well", "known"
+            ]
+        );
+    }
+
+    #[test]
+    fn unicode_words_and_case() {
+        assert_eq!(fast("Ärger über Straße"), vec!["ärger", "über", "straße"]);
+        let kept = tokenize(&TokenizerKind::Fast { lowercase: false }, "Ärger ÜBER").unwrap();
+        assert_eq!(kept, vec!["Ärger", "ÜBER"]);
+    }
+
+    #[test]
+    fn separators_at_edges() {
+        assert_eq!(
+            fast("'quoted' 1. 2,x ,3 a'"),
+            vec!["quoted", "1", "2", "x", "3", "a"]
+        );
+        assert!(fast("").is_empty());
+        assert!(fast(" -- ... ").is_empty());
+    }
+
+    #[test]
+    fn bad_hf_json_is_an_error() {
+        assert!(Tokenizer::new(&TokenizerKind::HuggingFace("{not json".into())).is_err());
+    }
+}

@@ -1,0 +1,925 @@
+//! Word and character n-gram TF-IDF vectorizer: fit a pruned vocabulary and IDF on a training
+//! corpus, then turn documents into L2-normalised sparse rows (CSR), in parallel.
+//!
+//! # Features and their hashes (the model format depends on this)
+//!
+//! Every feature has a **name**, a UTF-8 string, and a **key** `xxh3_64(name bytes)` (XXH3
+//! 64-bit, seed 0, `xxhash_rust::xxh3::xxh3_64`). Names are:
+//!
+//! * word n-gram: `"w:"` + the n tokens joined by one space, e.g. `w:tax cuts`;
+//! * char n-gram: `"c:"` + n consecutive chars (Unicode scalar values) of a token padded with
+//!   one space on each side, e.g. token `tax` gives `c: t`, `c:ta`, `c:ax`, `c:x `, `c: ta`, … —
+//!   like scikit-learn's `char_wb`, but over the tokenizer's tokens instead of
+//!   whitespace-separated chunks, and a padded token shorter than n yields no n-gram of
+//!   length n (scikit-learn repeats the whole padded word for each such n).
+//!
+//! Keys are computed incrementally into a reused byte buffer on the hot path; nothing is
+//! allocated per token. Only the kept vocabulary's names are saved; keys are recomputed from
+//! them on load (and checked for uniqueness).
+//!
+//! # Fitting
+//!
+//! Document frequency (df) is counted per key. A feature is kept when `df >= min_df` and
+//! `df <= max_df × n_docs`; with `max_features = Some(k)` the `k` features with the highest df
+//! are kept (ties: smaller name first). Columns are the kept features **sorted by name**
+//! (byte order), so column order is deterministic. If two names ever share a key, the
+//! smaller name names the column. IDF is the smooth variant of scikit-learn:
+//! `idf = ln((1 + n_docs) / (1 + df)) + 1`, learned from the fit corpus only.
+//!
+//! # Transforming
+//!
+//! A row's value for column `j` is `tf × idf[j]`, where `tf` is the raw count, or
+//! `1 + ln(count)` with `sublinear_tf`; the row is then scaled to unit L2 norm (a document with
+//! no known feature is an empty row). Unknown features are ignored.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::xxh3_64;
+
+use super::tokenize::{Tokenizer, TokenizerKind, Tokens};
+use crate::{Error, Result};
+
+/// Namespace prefix of word n-gram feature names.
+pub const WORD_PREFIX: &str = "w:";
+/// Namespace prefix of character n-gram feature names.
+pub const CHAR_PREFIX: &str = "c:";
+/// Largest n accepted for word and char n-grams (keeps feature names bounded).
+pub const MAX_NGRAM: usize = 16;
+
+/// The key of a feature name: `xxh3_64` (seed 0) of its UTF-8 bytes.
+#[inline]
+pub fn feature_key(name: &str) -> u64 {
+    xxh3_64(name.as_bytes())
+}
+
+/// Settings of a [`Vectorizer`]; saved with the model.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct VectorizerConfig {
+    /// Tokenizer. Default `Fast { lowercase: true }`.
+    pub tokenizer: TokenizerKind,
+    /// Inclusive range of word n-gram lengths. Default `(1, 2)`; `(0, 0)` disables word
+    /// n-grams.
+    pub word_ngrams: (usize, usize),
+    /// Inclusive range of char n-gram lengths (within padded tokens), or `None`. Default
+    /// `None`: char n-grams cost ~5× more time and features, and help mainly on short,
+    /// noisy text such as tweets.
+    pub char_ngrams: Option<(usize, usize)>,
+    /// Minimum document frequency (absolute count) to keep a feature. Default 2.
+    pub min_df: usize,
+    /// Maximum document frequency as a fraction of the documents, in (0, 1]. Default 1.0.
+    pub max_df: f32,
+    /// Keep at most this many features (highest df first). Default `None`.
+    pub max_features: Option<usize>,
+    /// Use `1 + ln(count)` instead of the raw count. Default true.
+    pub sublinear_tf: bool,
+}
+
+impl Default for VectorizerConfig {
+    fn default() -> Self {
+        VectorizerConfig {
+            tokenizer: TokenizerKind::default(),
+            word_ngrams: (1, 2),
+            char_ngrams: None,
+            min_df: 2,
+            max_df: 1.0,
+            max_features: None,
+            sublinear_tf: true,
+        }
+    }
+}
+
+fn bad(name: &'static str, value: impl std::fmt::Debug, msg: &str) -> Error {
+    Error::InvalidParam {
+        name,
+        value: format!("{value:?}"),
+        msg: msg.to_string(),
+    }
+}
+
+impl VectorizerConfig {
+    /// True when word n-grams are enabled.
+    pub fn uses_words(&self) -> bool {
+        self.word_ngrams != (0, 0)
+    }
+
+    /// Checks ranges; also parses a Hugging Face tokenizer json.
+    pub fn validate(&self) -> Result<()> {
+        let ok_range = |(lo, hi): (usize, usize)| 1 <= lo && lo <= hi && hi <= MAX_NGRAM;
+        if self.uses_words() && !ok_range(self.word_ngrams) {
+            return Err(bad(
+                "word_ngrams",
+                self.word_ngrams,
+                "need 1 <= min <= max <= 16, or (0, 0) to disable",
+            ));
+        }
+        if let Some(r) = self.char_ngrams {
+            if !ok_range(r) {
+                return Err(bad("char_ngrams", r, "need 1 <= min <= max <= 16"));
+            }
+        }
+        if !self.uses_words() && self.char_ngrams.is_none() {
+            return Err(bad(
+                "word_ngrams",
+                self.word_ngrams,
+                "word and char n-grams are both disabled: no features",
+            ));
+        }
+        if self.min_df == 0 {
+            return Err(bad("min_df", self.min_df, "must be at least 1"));
+        }
+        if !(self.max_df > 0.0 && self.max_df <= 1.0) {
+            return Err(bad("max_df", self.max_df, "must be in (0, 1]"));
+        }
+        if self.max_features == Some(0) {
+            return Err(bad("max_features", self.max_features, "must be at least 1"));
+        }
+        if let TokenizerKind::HuggingFace(_) = self.tokenizer {
+            Tokenizer::new(&self.tokenizer)?;
+        }
+        Ok(())
+    }
+}
+
+/// A sparse row: sorted column indices and their values (L2-normalised by the vectorizer).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SparseRow {
+    /// Column indices, strictly increasing.
+    pub indices: Vec<u32>,
+    /// Values, one per index.
+    pub values: Vec<f32>,
+}
+
+impl SparseRow {
+    /// An empty row.
+    pub fn new() -> SparseRow {
+        SparseRow::default()
+    }
+
+    /// Number of stored entries.
+    pub fn nnz(&self) -> usize {
+        self.indices.len()
+    }
+}
+
+/// Hasher for keys that are already xxh3 hashes: passes the u64 through. Deterministic, and
+/// the maps using it are never iterated into outputs.
+#[derive(Default, Clone, Copy)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used for u64 keys; fold anything else so it still works.
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = x;
+    }
+}
+
+type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
+
+/// Buffers for building feature names: the current name, a padded token, char bounds.
+#[derive(Default)]
+struct FeatBufs {
+    key: Vec<u8>,
+    pad: Vec<u8>,
+    bounds: Vec<usize>,
+}
+
+/// Reused per-thread buffers of the hot path.
+#[derive(Default)]
+struct Scratch {
+    tokens: Tokens,
+    bufs: FeatBufs,
+    /// Feature or token keys of one document.
+    keys: Vec<u64>,
+    /// Transform: count per column (all zero between documents) and the columns touched.
+    counts: Vec<u32>,
+    touched: Vec<u32>,
+    cache: TokenCache,
+}
+
+/// Runs `f` with this thread's scratch space (reused across calls, so the hot path does not
+/// allocate in the steady state).
+fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+    }
+    SCRATCH.with(|sc| match sc.try_borrow_mut() {
+        Ok(mut sc) => f(&mut sc),
+        // Only reachable on re-entrant use; a fresh buffer is correct, just slower.
+        Err(_) => f(&mut Scratch::default()),
+    })
+}
+
+/// Source of [`Vectorizer`] ids, which key the per-thread char n-gram caches.
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn next_id() -> u64 {
+    NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Calls `emit(key, name_bytes)` for every feature occurrence of the tokens, in order: word
+/// n-grams by start token then length, then char n-grams by token, length, start.
+#[inline]
+fn for_each_feature(
+    cfg: &VectorizerConfig,
+    tokens: &Tokens,
+    bufs: &mut FeatBufs,
+    mut emit: impl FnMut(u64, &[u8]),
+) {
+    word_features(cfg, tokens, &mut bufs.key, 1, &mut emit);
+    if let Some(range) = cfg.char_ngrams {
+        for t in tokens.iter() {
+            char_features(t, range, bufs, &mut emit);
+        }
+    }
+}
+
+/// The word n-grams of `tokens` (see [`for_each_feature`]).
+#[inline]
+fn word_features(
+    cfg: &VectorizerConfig,
+    tokens: &Tokens,
+    key: &mut Vec<u8>,
+    min_n: usize,
+    mut emit: impl FnMut(u64, &[u8]),
+) {
+    if !cfg.uses_words() {
+        return;
+    }
+    let ntok = tokens.len();
+    let (lo, hi) = cfg.word_ngrams;
+    let lo = lo.max(min_n);
+    if lo > hi {
+        return;
+    }
+    for i in 0..ntok {
+        key.clear();
+        key.extend_from_slice(WORD_PREFIX.as_bytes());
+        key.extend_from_slice(tokens.get(i).as_bytes());
+        if lo <= 1 {
+            emit(xxh3_64(key), key);
+        }
+        for n in 2..=hi {
+            if i + n > ntok {
+                break;
+            }
+            key.push(b' ');
+            key.extend_from_slice(tokens.get(i + n - 1).as_bytes());
+            if n >= lo {
+                emit(xxh3_64(key), key);
+            }
+        }
+    }
+}
+
+/// The char n-grams of one token (see [`for_each_feature`]).
+#[inline]
+fn char_features(
+    t: &str,
+    (lo, hi): (usize, usize),
+    bufs: &mut FeatBufs,
+    mut emit: impl FnMut(u64, &[u8]),
+) {
+    let p = CHAR_PREFIX.len();
+    let FeatBufs { key, pad, bounds } = bufs;
+    key.clear();
+    key.extend_from_slice(CHAR_PREFIX.as_bytes());
+    pad.clear();
+    pad.push(b' ');
+    pad.extend_from_slice(t.as_bytes());
+    pad.push(b' ');
+    if t.is_ascii() {
+        let m = pad.len();
+        for n in lo..=hi.min(m) {
+            for s in 0..=(m - n) {
+                key.truncate(p);
+                key.extend_from_slice(&pad[s..s + n]);
+                emit(xxh3_64(key), key);
+            }
+        }
+    } else {
+        // Char starts of the padded token, plus its end.
+        bounds.clear();
+        bounds.push(0);
+        bounds.extend(t.char_indices().map(|(i, _)| i + 1));
+        bounds.push(pad.len() - 1);
+        bounds.push(pad.len());
+        let m = bounds.len() - 1; // chars in the padded token
+        for n in lo..=hi.min(m) {
+            for s in 0..=(m - n) {
+                key.truncate(p);
+                key.extend_from_slice(&pad[bounds[s]..bounds[s + n]]);
+                emit(xxh3_64(key), key);
+            }
+        }
+    }
+}
+
+/// Open-addressing map from feature key to column: linear probing over a power-of-two array
+/// of `(key, column)` slots, so that a lookup usually touches a single cache line (the
+/// vocabulary outgrows the CPU caches, and lookups are the hot path's main cost). Keys are
+/// xxh3 hashes, so their low bits index the array directly. Never iterated into outputs.
+#[derive(Clone, Default)]
+struct ColumnTable {
+    slots: Vec<(u64, u32)>,
+    mask: usize,
+}
+
+/// Column value marking an empty slot (columns are < `u32::MAX`).
+const EMPTY: u32 = u32::MAX;
+
+impl ColumnTable {
+    /// Builds the table for `names` (column = position); errors on a key collision.
+    fn build(names: &[String]) -> std::result::Result<ColumnTable, String> {
+        if names.len() >= EMPTY as usize {
+            return Err("too many features".into());
+        }
+        // Load factor <= 2/3 keeps linear probes short.
+        let cap = (names.len() * 3 / 2 + 1).next_power_of_two().max(16);
+        let mut t = ColumnTable {
+            slots: vec![(0, EMPTY); cap],
+            mask: cap - 1,
+        };
+        for (col, name) in names.iter().enumerate() {
+            let key = feature_key(name);
+            let mut i = key as usize & t.mask;
+            loop {
+                let (k, c) = t.slots[i];
+                if c == EMPTY {
+                    t.slots[i] = (key, col as u32);
+                    break;
+                }
+                if k == key {
+                    return Err(format!(
+                        "features {name:?} and {:?} have the same key",
+                        names[c as usize]
+                    ));
+                }
+                i = (i + 1) & t.mask;
+            }
+        }
+        Ok(t)
+    }
+
+    /// Hints the CPU to start loading the slot of `key`; lookups are cache misses on large
+    /// vocabularies, and issuing them ahead overlaps their latency.
+    #[inline]
+    fn prefetch(&self, key: u64) {
+        if let Some(slot) = self.slots.get(key as usize & self.mask) {
+            prefetch_read(slot);
+        }
+    }
+
+    /// The column of `key`, if it is in the vocabulary.
+    #[inline]
+    fn get(&self, key: u64) -> Option<u32> {
+        let mut i = key as usize & self.mask;
+        loop {
+            let (k, c) = self.slots[i];
+            if c == EMPTY {
+                return None;
+            }
+            if k == key {
+                return Some(c);
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+}
+
+/// Issues a prefetch of the cache line holding `x` (no-op off x86-64).
+#[inline(always)]
+fn prefetch_read<T>(x: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `_mm_prefetch` only needs SSE, which every x86-64 CPU has; a prefetch never
+    // faults and does not change memory, and the pointer comes from a valid reference.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>((x as *const T).cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
+}
+
+/// How many probes ahead to prefetch.
+const PREFETCH_AHEAD: usize = 8;
+
+/// Longest token (bytes) kept in a [`TokenCache`] entry; longer tokens are recomputed.
+const CACHED_TOKEN_MAX: usize = 27;
+
+/// One direct-mapped [`TokenCache`] entry; `len == 0` means empty.
+#[derive(Clone, Copy)]
+struct TokenEntry {
+    len: u8,
+    bytes: [u8; CACHED_TOKEN_MAX],
+    /// Column of the word unigram, or `EMPTY`.
+    unigram: u32,
+    /// The token's known char n-gram columns: `cols[start..start + count]` of the cache.
+    start: u32,
+    count: u32,
+}
+
+const EMPTY_ENTRY: TokenEntry = TokenEntry {
+    len: 0,
+    bytes: [0; CACHED_TOKEN_MAX],
+    unigram: EMPTY,
+    start: 0,
+    count: 0,
+};
+
+/// Per-thread memo of what a token contributes on its own (its word unigram column and its
+/// known char n-gram columns) for one vectorizer. Tokens follow Zipf's law, so most lookups
+/// hit, saving ~25 hash-table probes per token with char 2–5 grams. A cached value is a pure
+/// function of the token, so results never depend on the cache's state.
+#[derive(Default)]
+struct TokenCache {
+    /// Id of the vectorizer the entries belong to (0: none).
+    owner: u64,
+    entries: Vec<TokenEntry>,
+    cols: Vec<u32>,
+}
+
+/// Direct-mapped entries in a [`TokenCache`] (a power of two).
+const CACHE_ENTRIES: usize = 1 << 16;
+/// The column arena is emptied (with all entries) past this size, bounding memory.
+const CACHE_MAX_COLS: usize = 1 << 22;
+
+impl TokenCache {
+    fn reset_for(&mut self, owner: u64) {
+        if self.owner != owner || self.cols.len() >= CACHE_MAX_COLS || self.entries.is_empty() {
+            self.owner = owner;
+            self.entries.clear();
+            self.entries.resize(CACHE_ENTRIES, EMPTY_ENTRY);
+            self.cols.clear();
+        }
+    }
+}
+
+/// A fitted vectorizer: config, kept vocabulary (names in column order) and IDF per column.
+///
+/// Serde form (`VectorizerFile`): `{format, hash, config, n_docs, names, idf}`; the key →
+/// column map is rebuilt on load.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(try_from = "VectorizerFile", into = "VectorizerFile")]
+pub struct Vectorizer {
+    config: VectorizerConfig,
+    tokenizer: Tokenizer,
+    names: Vec<String>,
+    idf: Vec<f32>,
+    n_docs: usize,
+    index: ColumnTable,
+    /// Identifies this vocabulary for the per-thread caches (not saved).
+    id: u64,
+}
+
+impl std::fmt::Debug for Vectorizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vectorizer")
+            .field("config", &self.config)
+            .field("n_features", &self.names.len())
+            .field("n_docs", &self.n_docs)
+            .finish()
+    }
+}
+
+/// Format tag written into saved vectorizers.
+pub const VECTORIZER_FORMAT: &str = "stance-vectorizer/1";
+/// Hash description written into saved vectorizers.
+pub const VECTORIZER_HASH: &str = "xxh3_64(utf8 feature name), seed 0";
+
+/// The on-disk form of a [`Vectorizer`].
+#[derive(Serialize, Deserialize)]
+struct VectorizerFile {
+    format: String,
+    hash: String,
+    config: VectorizerConfig,
+    n_docs: usize,
+    names: Vec<String>,
+    idf: Vec<f32>,
+}
+
+impl From<Vectorizer> for VectorizerFile {
+    fn from(v: Vectorizer) -> Self {
+        VectorizerFile {
+            format: VECTORIZER_FORMAT.into(),
+            hash: VECTORIZER_HASH.into(),
+            config: v.config,
+            n_docs: v.n_docs,
+            names: v.names,
+            idf: v.idf,
+        }
+    }
+}
+
+impl TryFrom<VectorizerFile> for Vectorizer {
+    type Error = String;
+    fn try_from(f: VectorizerFile) -> std::result::Result<Self, String> {
+        if f.format != VECTORIZER_FORMAT {
+            return Err(format!(
+                "unsupported vectorizer format {:?} (expected {VECTORIZER_FORMAT:?})",
+                f.format
+            ));
+        }
+        if f.hash != VECTORIZER_HASH {
+            return Err(format!("unsupported feature hash {:?}", f.hash));
+        }
+        f.config.validate().map_err(|e| e.to_string())?;
+        if f.names.len() != f.idf.len() {
+            return Err(format!(
+                "{} feature names but {} idf values",
+                f.names.len(),
+                f.idf.len()
+            ));
+        }
+        if f.names.is_empty() {
+            return Err("empty vocabulary".into());
+        }
+        if f.names.len() > u32::MAX as usize {
+            return Err("too many features".into());
+        }
+        if let Some(w) = f.names.windows(2).find(|w| w[0] >= w[1]) {
+            return Err(format!("feature names not strictly sorted near {:?}", w[1]));
+        }
+        if let Some(x) = f.idf.iter().find(|x| !x.is_finite() || **x <= 0.0) {
+            return Err(format!("bad idf value {x}"));
+        }
+        let tokenizer = Tokenizer::new(&f.config.tokenizer).map_err(|e| e.to_string())?;
+        let index = ColumnTable::build(&f.names)?;
+        Ok(Vectorizer {
+            config: f.config,
+            tokenizer,
+            names: f.names,
+            idf: f.idf,
+            n_docs: f.n_docs,
+            index,
+            id: next_id(),
+        })
+    }
+}
+
+/// Documents per parallel task: big enough to amortise scheduling, small enough to balance.
+const CHUNK: usize = 64;
+
+impl Vectorizer {
+    /// Learns the vocabulary and IDF from `docs` (see the module docs).
+    ///
+    /// Errors: invalid config, no documents, or no feature surviving the df pruning.
+    pub fn fit(config: &VectorizerConfig, docs: &[&str]) -> Result<Vectorizer> {
+        config.validate()?;
+        if docs.is_empty() {
+            return Err(Error::Training("vectorizer: no documents to fit".into()));
+        }
+        let tokenizer = Tokenizer::new(&config.tokenizer)?;
+        let n = docs.len();
+
+        // Pass 1: document frequency per key.
+        let df: KeyMap<u32> = docs
+            .par_chunks(CHUNK)
+            .fold(
+                || (KeyMap::<u32>::default(), Scratch::default()),
+                |(mut df, mut sc), chunk| {
+                    for doc in chunk {
+                        let Scratch {
+                            tokens, bufs, keys, ..
+                        } = &mut sc;
+                        tokenizer.tokenize_into(doc, tokens);
+                        keys.clear();
+                        for_each_feature(config, tokens, bufs, |h, _| keys.push(h));
+                        keys.sort_unstable();
+                        keys.dedup();
+                        for &h in keys.iter() {
+                            *df.entry(h).or_insert(0) += 1;
+                        }
+                    }
+                    (df, sc)
+                },
+            )
+            .map(|(df, _)| df)
+            .reduce(KeyMap::default, merge_add);
+
+        let max_count = f64::from(config.max_df) * n as f64;
+        let kept: KeyMap<u32> = df
+            .into_iter()
+            .filter(|&(_, d)| d as usize >= config.min_df && f64::from(d) <= max_count)
+            .collect();
+        if kept.is_empty() {
+            return Err(Error::Training(format!(
+                "vectorizer: no feature occurs in at least min_df = {} of {} documents (max_df = {})",
+                config.min_df, n, config.max_df
+            )));
+        }
+
+        // Pass 2: names of the kept keys (smallest name wins should two names share a key).
+        let named: KeyMap<String> = docs
+            .par_chunks(CHUNK)
+            .fold(
+                || (KeyMap::<String>::default(), Scratch::default()),
+                |(mut names, mut sc), chunk| {
+                    for doc in chunk {
+                        let Scratch { tokens, bufs, .. } = &mut sc;
+                        tokenizer.tokenize_into(doc, tokens);
+                        for_each_feature(config, tokens, bufs, |h, name| {
+                            if !kept.contains_key(&h) {
+                                return;
+                            }
+                            // Names are built from &str pieces and ASCII separators.
+                            let name = String::from_utf8_lossy(name);
+                            match names.get_mut(&h) {
+                                Some(old) if **old <= *name => {}
+                                Some(old) => *old = name.into_owned(),
+                                None => {
+                                    names.insert(h, name.into_owned());
+                                }
+                            }
+                        });
+                    }
+                    (names, sc)
+                },
+            )
+            .map(|(names, _)| names)
+            .reduce(KeyMap::default, merge_min);
+
+        let mut feats: Vec<(String, u32)> = named
+            .into_iter()
+            .map(|(h, name)| (name, kept[&h]))
+            .collect();
+        if let Some(k) = config.max_features {
+            if feats.len() > k {
+                feats.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                feats.truncate(k);
+            }
+        }
+        feats.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let idf = feats
+            .iter()
+            .map(|&(_, d)| (((1.0 + n as f64) / (1.0 + f64::from(d))).ln() + 1.0) as f32)
+            .collect();
+        let names: Vec<String> = feats.into_iter().map(|(s, _)| s).collect();
+        let index = ColumnTable::build(&names).map_err(Error::Training)?;
+        Ok(Vectorizer {
+            config: config.clone(),
+            tokenizer,
+            names,
+            idf,
+            n_docs: n,
+            index,
+            id: next_id(),
+        })
+    }
+
+    /// Transforms documents into an `n_docs × n_features` CSR matrix with L2-normalised rows,
+    /// in parallel over documents (rayon's current pool).
+    pub fn transform(&self, docs: &[&str]) -> sprs::CsMat<f32> {
+        let parts: Vec<(Vec<usize>, Vec<usize>, Vec<f32>)> = docs
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                with_scratch(|sc| {
+                    let mut lens = Vec::with_capacity(chunk.len());
+                    let mut idx32 = Vec::new();
+                    let mut vals = Vec::new();
+                    for doc in chunk {
+                        let before = idx32.len();
+                        self.row_into(doc, sc, &mut idx32, &mut vals);
+                        lens.push(idx32.len() - before);
+                    }
+                    let idx = idx32.into_iter().map(|c| c as usize).collect();
+                    (lens, idx, vals)
+                })
+            })
+            .collect();
+        let nnz: usize = parts.iter().map(|p| p.1.len()).sum();
+        let mut indptr = Vec::with_capacity(docs.len() + 1);
+        let mut indices = Vec::with_capacity(nnz);
+        let mut data = Vec::with_capacity(nnz);
+        indptr.push(0);
+        for (lens, idx, vals) in parts {
+            for l in lens {
+                indptr.push(indptr[indptr.len() - 1] + l);
+            }
+            indices.extend_from_slice(&idx);
+            data.extend_from_slice(&vals);
+        }
+        sprs::CsMat::new((docs.len(), self.n_features()), indptr, indices, data)
+    }
+
+    /// Transforms one document into `row` (cleared first). Buffers are reused: no allocation
+    /// in the steady state once `row` and this thread's scratch space have grown.
+    pub fn transform_one(&self, doc: &str, row: &mut SparseRow) {
+        row.indices.clear();
+        row.values.clear();
+        with_scratch(|sc| self.row_into(doc, sc, &mut row.indices, &mut row.values));
+    }
+
+    /// Appends one document's row to `indices`/`values`.
+    fn row_into(&self, doc: &str, sc: &mut Scratch, indices: &mut Vec<u32>, values: &mut Vec<f32>) {
+        let Scratch {
+            tokens,
+            bufs,
+            keys,
+            counts,
+            touched,
+            cache,
+        } = sc;
+        self.tokenizer.tokenize_into(doc, tokens);
+        if counts.len() < self.names.len() {
+            counts.resize(self.names.len(), 0);
+        }
+        touched.clear();
+        let index = &self.index;
+        let mut add = |c: u32| {
+            let k = &mut counts[c as usize];
+            if *k == 0 {
+                touched.push(c);
+            }
+            *k += 1;
+        };
+        let cfg = &self.config;
+        let unigrams = cfg.uses_words() && cfg.word_ngrams.0 <= 1;
+        // Per-token features (unigram, char n-grams) through the cache; longer word
+        // n-grams directly.
+        if unigrams || cfg.char_ngrams.is_some() {
+            cache.reset_for(self.id);
+            // Hash first, probe after: independent probes let the CPU overlap cache misses.
+            keys.clear();
+            keys.extend(tokens.iter().map(|t| xxh3_64(t.as_bytes())));
+            for (i, (t, &h)) in tokens.iter().zip(keys.iter()).enumerate() {
+                if let Some(&ahead) = keys.get(i + PREFETCH_AHEAD) {
+                    prefetch_read(&cache.entries[(ahead as usize) & (CACHE_ENTRIES - 1)]);
+                }
+                let tb = t.as_bytes();
+                let slot = (h as usize) & (CACHE_ENTRIES - 1);
+                let e = cache.entries[slot];
+                // Fixed-size compare (the stored bytes are zero-padded) beats a memcmp call.
+                let mut padded = [0u8; CACHED_TOKEN_MAX];
+                let fits = tb.len() <= CACHED_TOKEN_MAX;
+                if fits {
+                    padded[..tb.len()].copy_from_slice(tb);
+                }
+                let entry = if fits && e.len as usize == tb.len() && e.bytes == padded {
+                    e
+                } else {
+                    let mut e = EMPTY_ENTRY;
+                    if unigrams {
+                        let key = &mut bufs.key;
+                        key.clear();
+                        key.extend_from_slice(WORD_PREFIX.as_bytes());
+                        key.extend_from_slice(tb);
+                        e.unigram = index.get(xxh3_64(key)).unwrap_or(EMPTY);
+                    }
+                    e.start = cache.cols.len() as u32;
+                    if let Some(range) = cfg.char_ngrams {
+                        let cols = &mut cache.cols;
+                        char_features(t, range, bufs, |h, _| {
+                            if let Some(c) = index.get(h) {
+                                cols.push(c);
+                            }
+                        });
+                    }
+                    e.count = cache.cols.len() as u32 - e.start;
+                    // First come, first kept: no eviction, so frequent tokens (which come
+                    // early) keep their slots and the arena never thrashes. A token that
+                    // is not stored gives its arena space back below.
+                    if fits && cache.entries[slot].len == 0 {
+                        e.len = tb.len() as u8;
+                        e.bytes = padded;
+                        cache.entries[slot] = e;
+                    }
+                    e
+                };
+                if entry.unigram != EMPTY {
+                    add(entry.unigram);
+                }
+                let (s, n) = (entry.start as usize, entry.count as usize);
+                for &c in &cache.cols[s..s + n] {
+                    add(c);
+                }
+                if entry.len == 0 {
+                    cache.cols.truncate(s);
+                }
+            }
+        }
+        // Longer word n-grams: again all keys first, then the (mostly cache-missing) probes.
+        keys.clear();
+        word_features(cfg, tokens, &mut bufs.key, 2, |h, _| keys.push(h));
+        for (i, &h) in keys.iter().enumerate() {
+            if let Some(&ahead) = keys.get(i + PREFETCH_AHEAD) {
+                index.prefetch(ahead);
+            }
+            if let Some(c) = index.get(h) {
+                add(c);
+            }
+        }
+        touched.sort_unstable();
+        let start = indices.len();
+        let sublinear = self.config.sublinear_tf;
+        for &c in touched.iter() {
+            let k = &mut counts[c as usize];
+            let count = *k as f32;
+            *k = 0;
+            let tf = if sublinear { 1.0 + count.ln() } else { count };
+            indices.push(c);
+            values.push(tf * self.idf[c as usize]);
+        }
+        let row = &mut values[start..];
+        let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            let inv = 1.0 / norm;
+            row.iter_mut().for_each(|v| *v *= inv);
+        }
+    }
+
+    /// Number of columns.
+    pub fn n_features(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Name of column `col` (`w:…` or `c:…`, see the module docs). Panics if out of range.
+    pub fn feature_name(&self, col: usize) -> &str {
+        &self.names[col]
+    }
+
+    /// All feature names in column order.
+    pub fn feature_names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// IDF per column.
+    pub fn idf(&self) -> &[f32] {
+        &self.idf
+    }
+
+    /// Column of a feature name, if it is in the vocabulary.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.index
+            .get(feature_key(name))
+            .map(|c| c as usize)
+            .filter(|&c| self.names[c] == name)
+    }
+
+    /// Number of documents the vectorizer was fitted on.
+    pub fn n_docs(&self) -> usize {
+        self.n_docs
+    }
+
+    /// The configuration it was fitted with.
+    pub fn config(&self) -> &VectorizerConfig {
+        &self.config
+    }
+
+    /// The tokenizer in use.
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
+    /// Writes the vectorizer as JSON to `path`.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+        let mut w = std::io::BufWriter::new(file);
+        serde_json::to_writer(&mut w, self)?;
+        std::io::Write::flush(&mut w).map_err(|e| Error::io(path, e))
+    }
+
+    /// Reads a vectorizer written by [`Vectorizer::save`].
+    pub fn load(path: &Path) -> Result<Vectorizer> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::model(path, e.to_string()))
+    }
+}
+
+fn merge_add(mut a: KeyMap<u32>, mut b: KeyMap<u32>) -> KeyMap<u32> {
+    if a.len() < b.len() {
+        std::mem::swap(&mut a, &mut b);
+    }
+    for (h, d) in b {
+        *a.entry(h).or_insert(0) += d;
+    }
+    a
+}
+
+fn merge_min(mut a: KeyMap<String>, mut b: KeyMap<String>) -> KeyMap<String> {
+    if a.len() < b.len() {
+        std::mem::swap(&mut a, &mut b);
+    }
+    for (h, name) in b {
+        match a.get_mut(&h) {
+            Some(old) if *old <= name => {}
+            Some(old) => *old = name,
+            None => {
+                a.insert(h, name);
+            }
+        }
+    }
+    a
+}

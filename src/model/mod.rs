@@ -1,0 +1,682 @@
+//! The statement model: one fitted [`Vectorizer`] shared by three linear heads —
+//! **stance** per topic (multinomial favor/against/neutral; joint with topic-conjoined
+//! features, or one model per topic), **topic relevance** (one-vs-rest binary per topic) and
+//! **sentiment** (multinomial, target-aware). A statement is vectorized once and the row is
+//! reused by every head and topic; scoring is a sparse-row × dense-weights dot product.
+//!
+//! Feature layout (`nf` = vectorizer columns):
+//! * stance and relevance: `[text | context]`, `2·nf` columns (context = the introducing sentence);
+//! * sentiment: `[marked text | left of target | right of target]`, `3·nf` columns. With a target
+//!   the mention is wrapped in marker tokens ([`TARGET_OPEN`]/[`TARGET_CLOSE`]) and the text
+//!   left and right of it get their own blocks; without one only the first block is filled.
+//!
+//! Submodules: [`labels`] (label enums), [`logistic`] (sparse L-BFGS trainer), [`store`]
+//! (directory format, manifest, checksums), [`train`] (cross-validation, grid, strategy).
+
+pub mod labels;
+pub mod logistic;
+pub mod store;
+pub mod train;
+
+pub use labels::{Label, Sentiment, Stance};
+pub use store::Manifest;
+pub use train::{train, Strategy, TrainParams, TrainProgress, TrainReport};
+
+use crate::features::{SparseRow, Vectorizer};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Token inserted before a sentiment target's mention.
+pub const TARGET_OPEN: &str = " xxtgtopen ";
+/// Token inserted after a sentiment target's mention.
+pub const TARGET_CLOSE: &str = " xxtgtclose ";
+
+/// A dense linear block: `score_c = Σ_j x_j · w[j·k + c] + bias[c]` (feature-major weights).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block {
+    /// Outputs per feature (classes, or 1 for a binary head).
+    pub k: usize,
+    /// Number of feature rows.
+    pub rows: usize,
+    /// `rows × k` weights, feature-major.
+    pub w: Vec<f32>,
+    /// One intercept per output.
+    pub bias: Vec<f32>,
+}
+
+impl Block {
+    /// Adds `row`'s contribution (its columns shifted by `offset`) to `z`.
+    #[inline]
+    fn accumulate(&self, row: &SparseRow, offset: usize, z: &mut [f32]) {
+        let k = self.k;
+        for (&j, &v) in row.indices.iter().zip(&row.values) {
+            let base = (offset + j as usize) * k;
+            if let Some(wj) = self.w.get(base..base + k) {
+                for (zc, wc) in z.iter_mut().zip(wj) {
+                    *zc += v * wc;
+                }
+            }
+        }
+    }
+}
+
+/// Stance heads: optional shared block (joint strategy) plus one block per topic.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StanceHead {
+    /// How it was trained.
+    pub strategy: Strategy,
+    /// Shared n-gram weights (joint strategy only).
+    pub shared: Option<Block>,
+    /// Per-topic weights, in [`Model::topics`] order (topic × n-gram in the joint model).
+    pub per_topic: Vec<Block>,
+}
+
+/// Everything a model holds; [`Model`] adds the manifest.
+#[derive(Debug, Clone)]
+pub struct Model {
+    manifest: Manifest,
+    vectorizer: Vectorizer,
+    topics: Vec<String>,
+    stance: Option<StanceHead>,
+    /// One binary block (k = 1) per topic.
+    relevance: Option<Vec<Block>>,
+    sentiment: Option<Block>,
+}
+
+/// One statement to label.
+#[derive(Debug, Clone, Default)]
+pub struct Statement<'a> {
+    /// The quoted words.
+    pub text: &'a str,
+    /// The sentence that introduces the quote.
+    pub context: Option<&'a str>,
+    /// Topics the statement is known to be about; `None` = detect with the relevance head
+    /// (or, without one, all of the model's topics).
+    pub topics: Option<Vec<String>>,
+    /// Char span of the person the sentiment is about.
+    pub target: Option<(usize, usize)>,
+}
+
+/// Stance probabilities.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StanceProbs {
+    /// P(favor).
+    pub favor: f32,
+    /// P(against).
+    pub against: f32,
+    /// P(neutral).
+    pub neutral: f32,
+}
+
+/// Sentiment probabilities.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SentimentProbs {
+    /// P(positive).
+    pub positive: f32,
+    /// P(negative).
+    pub negative: f32,
+    /// P(neutral).
+    pub neutral: f32,
+}
+
+/// A feature's contribution to a predicted class's score (`value × weight`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contribution {
+    /// Feature name (`w:` word n-gram, `c:` char n-gram; `ctx ` prefix = context block).
+    pub feature: String,
+    /// Contribution to the score.
+    pub weight: f32,
+}
+
+/// Stance on one topic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopicPrediction {
+    /// Most probable stance.
+    pub stance: Stance,
+    /// Class probabilities.
+    pub probs: StanceProbs,
+    /// P(statement is about the topic), when the model has a relevance head.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevance: Option<f32>,
+    /// Top contributing features (only with `explain`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explain: Option<Vec<Contribution>>,
+}
+
+/// Sentiment of the statement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SentimentPrediction {
+    /// Most probable sentiment.
+    pub label: Sentiment,
+    /// Class probabilities.
+    pub probs: SentimentProbs,
+    /// Top contributing features (only with `explain`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explain: Option<Vec<Contribution>>,
+}
+
+/// What the model says about one statement; serialises to the `prediction` JSON of
+/// `stance predict`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Prediction {
+    /// Stance per topic (given or detected).
+    pub topics: BTreeMap<String, TopicPrediction>,
+    /// Sentiment, when the model has a sentiment head.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<SentimentPrediction>,
+}
+
+/// Reusable per-thread buffers so a prediction does not allocate feature rows.
+#[derive(Default)]
+struct Rows {
+    text: SparseRow,
+    ctx: SparseRow,
+    marked: SparseRow,
+    left: SparseRow,
+    right: SparseRow,
+    buf: String,
+}
+
+thread_local! {
+    static ROWS: RefCell<Rows> = RefCell::new(Rows::default());
+}
+
+/// In-place softmax.
+fn softmax(z: &mut [f32]) {
+    let m = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut s = 0.0;
+    for v in z.iter_mut() {
+        *v = (*v - m).exp();
+        s += *v;
+    }
+    for v in z.iter_mut() {
+        *v /= s;
+    }
+}
+
+fn argmax(z: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, v) in z.iter().enumerate() {
+        if *v > z[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Splits `text` around a char span into (marked text, left, right) for the sentiment head.
+/// An out-of-range span is clamped.
+pub fn target_views(text: &str, span: (usize, usize), marked: &mut String) -> (usize, usize) {
+    let byte = |c: usize| {
+        text.char_indices()
+            .nth(c)
+            .map(|(b, _)| b)
+            .unwrap_or(text.len())
+    };
+    let (s, e) = (byte(span.0), byte(span.1.max(span.0)));
+    marked.clear();
+    marked.push_str(&text[..s]);
+    marked.push_str(TARGET_OPEN);
+    marked.push_str(&text[s..e]);
+    marked.push_str(TARGET_CLOSE);
+    marked.push_str(&text[e..]);
+    (s, e)
+}
+
+impl Model {
+    /// Assembles a model (used by training and loading).
+    pub(crate) fn from_parts(
+        manifest: Manifest,
+        vectorizer: Vectorizer,
+        topics: Vec<String>,
+        stance: Option<StanceHead>,
+        relevance: Option<Vec<Block>>,
+        sentiment: Option<Block>,
+    ) -> Model {
+        Model {
+            manifest,
+            vectorizer,
+            topics,
+            stance,
+            relevance,
+            sentiment,
+        }
+    }
+
+    /// Loads a model directory, checking format version, file sizes and sha256 checksums.
+    pub fn load(dir: impl AsRef<Path>) -> crate::Result<Model> {
+        store::load(dir.as_ref())
+    }
+
+    /// Saves the model directory atomically (temp dir beside the target, then rename).
+    pub fn save(&self, dir: impl AsRef<Path>) -> crate::Result<()> {
+        store::save(self, dir.as_ref())
+    }
+
+    /// The manifest (metadata, configs, CV metrics).
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Records where the training data came from (sha256 and file names) in the manifest.
+    pub fn set_training_data(&mut self, sha256: String, files: Vec<String>) {
+        self.manifest.training_data_sha256 = sha256;
+        self.manifest.training_files = files;
+    }
+
+    /// Topic ids, sorted.
+    pub fn topics(&self) -> &[String] {
+        &self.topics
+    }
+
+    /// The fitted vectorizer.
+    pub fn vectorizer(&self) -> &Vectorizer {
+        &self.vectorizer
+    }
+
+    /// The stance head, if trained.
+    pub fn stance_head(&self) -> Option<&StanceHead> {
+        self.stance.as_ref()
+    }
+
+    /// The relevance head (one binary block per topic), if trained.
+    pub fn relevance_head(&self) -> Option<&[Block]> {
+        self.relevance.as_deref()
+    }
+
+    /// The sentiment head, if trained.
+    pub fn sentiment_head(&self) -> Option<&Block> {
+        self.sentiment.as_ref()
+    }
+
+    fn topic_index(&self, t: &str) -> Option<usize> {
+        self.topics.binary_search_by(|x| x.as_str().cmp(t)).ok()
+    }
+
+    /// P(topic | text, context) for every topic, in topic order; empty without a relevance head.
+    pub fn topic_relevance(&self, text: &str, context: Option<&str>) -> Vec<(String, f32)> {
+        ROWS.with(|r| {
+            let mut r = r.borrow_mut();
+            let Rows { text: tr, ctx, .. } = &mut *r;
+            self.vectorize_stance(text, context, tr, ctx);
+            self.relevance_rows(tr, ctx)
+                .into_iter()
+                .map(|(i, p)| (self.topics[i].clone(), p))
+                .collect()
+        })
+    }
+
+    fn vectorize_stance(
+        &self,
+        text: &str,
+        context: Option<&str>,
+        tr: &mut SparseRow,
+        ctx: &mut SparseRow,
+    ) {
+        self.vectorizer.transform_one(text, tr);
+        match context {
+            Some(c) if !c.is_empty() => self.vectorizer.transform_one(c, ctx),
+            _ => {
+                ctx.indices.clear();
+                ctx.values.clear();
+            }
+        }
+    }
+
+    fn relevance_rows(&self, tr: &SparseRow, ctx: &SparseRow) -> Vec<(usize, f32)> {
+        let nf = self.vectorizer.n_features();
+        let Some(heads) = &self.relevance else {
+            return Vec::new();
+        };
+        heads
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let mut z = [b.bias[0]];
+                b.accumulate(tr, 0, &mut z);
+                b.accumulate(ctx, nf, &mut z);
+                (i, 1.0 / (1.0 + (-z[0]).exp()))
+            })
+            .collect()
+    }
+
+    /// Raw stance scores of topic `t` for a vectorized statement.
+    fn stance_scores(
+        &self,
+        head: &StanceHead,
+        t: usize,
+        tr: &SparseRow,
+        ctx: &SparseRow,
+    ) -> [f32; 3] {
+        let nf = self.vectorizer.n_features();
+        let b = &head.per_topic[t];
+        let mut z = [b.bias[0], b.bias[1], b.bias[2]];
+        b.accumulate(tr, 0, &mut z);
+        b.accumulate(ctx, nf, &mut z);
+        if let Some(s) = &head.shared {
+            for (zc, bc) in z.iter_mut().zip(&s.bias) {
+                *zc += bc;
+            }
+            s.accumulate(tr, 0, &mut z);
+            s.accumulate(ctx, nf, &mut z);
+        }
+        z
+    }
+
+    /// Predicts one statement.
+    pub fn predict(&self, s: &Statement) -> Prediction {
+        self.predict_inner(s, 0)
+    }
+
+    /// Predicts one statement and adds the `n` top contributing features per output.
+    pub fn predict_explained(&self, s: &Statement, n: usize) -> Prediction {
+        self.predict_inner(s, n)
+    }
+
+    /// Predicts many statements in parallel (rayon), in input order.
+    pub fn predict_batch(&self, s: &[Statement]) -> Vec<Prediction> {
+        s.par_iter().map(|x| self.predict(x)).collect()
+    }
+
+    fn predict_inner(&self, s: &Statement, explain: usize) -> Prediction {
+        ROWS.with(|r| {
+            let mut guard = r.borrow_mut();
+            let rows = &mut *guard;
+            let mut out = Prediction::default();
+            let needs_stance = self.stance.is_some() || self.relevance.is_some();
+            if needs_stance {
+                self.vectorize_stance(s.text, s.context, &mut rows.text, &mut rows.ctx);
+            }
+            // Which topics: given (unknown ones are skipped), detected, or all.
+            let rel = self.relevance_rows(&rows.text, &rows.ctx);
+            let threshold = self.manifest.relevance_threshold;
+            let chosen: Vec<usize> = match &s.topics {
+                Some(given) => given.iter().filter_map(|t| self.topic_index(t)).collect(),
+                None if !rel.is_empty() => rel
+                    .iter()
+                    .filter(|(_, p)| *p >= threshold)
+                    .map(|(i, _)| *i)
+                    .collect(),
+                None => (0..self.topics.len()).collect(),
+            };
+            if let Some(head) = &self.stance {
+                for t in chosen {
+                    let mut z = self.stance_scores(head, t, &rows.text, &rows.ctx);
+                    let cls = argmax(&z);
+                    let expl =
+                        (explain > 0).then(|| self.explain_stance(head, t, cls, rows, explain));
+                    softmax(&mut z);
+                    out.topics.insert(
+                        self.topics[t].clone(),
+                        TopicPrediction {
+                            stance: Stance::from_index(argmax(&z)),
+                            probs: StanceProbs {
+                                favor: z[0],
+                                against: z[1],
+                                neutral: z[2],
+                            },
+                            relevance: rel.iter().find(|(i, _)| *i == t).map(|(_, p)| *p),
+                            explain: expl,
+                        },
+                    );
+                }
+            }
+            if let Some(b) = &self.sentiment {
+                let nf = self.vectorizer.n_features();
+                let mut z = [b.bias[0], b.bias[1], b.bias[2]];
+                match s.target {
+                    Some(span) => {
+                        let (bs, be) = target_views(s.text, span, &mut rows.buf);
+                        self.vectorizer.transform_one(&rows.buf, &mut rows.marked);
+                        self.vectorizer.transform_one(&s.text[..bs], &mut rows.left);
+                        self.vectorizer
+                            .transform_one(&s.text[be..], &mut rows.right);
+                        b.accumulate(&rows.marked, 0, &mut z);
+                        b.accumulate(&rows.left, nf, &mut z);
+                        b.accumulate(&rows.right, 2 * nf, &mut z);
+                    }
+                    None => {
+                        if !needs_stance {
+                            self.vectorizer.transform_one(s.text, &mut rows.text);
+                        }
+                        b.accumulate(&rows.text, 0, &mut z);
+                        rows.left.indices.clear();
+                        rows.left.values.clear();
+                        rows.right.indices.clear();
+                        rows.right.values.clear();
+                    }
+                }
+                let cls = argmax(&z);
+                let expl = (explain > 0).then(|| {
+                    let main = if s.target.is_some() {
+                        &rows.marked
+                    } else {
+                        &rows.text
+                    };
+                    let blocks = [
+                        (main, 0, ""),
+                        (&rows.left, nf, "left "),
+                        (&rows.right, 2 * nf, "right "),
+                    ];
+                    self.top_contributions(&[b], &blocks, cls, explain)
+                });
+                softmax(&mut z);
+                out.sentiment = Some(SentimentPrediction {
+                    label: Sentiment::from_index(argmax(&z)),
+                    probs: SentimentProbs {
+                        positive: z[0],
+                        negative: z[1],
+                        neutral: z[2],
+                    },
+                    explain: expl,
+                });
+            }
+            out
+        })
+    }
+
+    fn explain_stance(
+        &self,
+        head: &StanceHead,
+        t: usize,
+        cls: usize,
+        rows: &Rows,
+        n: usize,
+    ) -> Vec<Contribution> {
+        let nf = self.vectorizer.n_features();
+        let mut blocks = vec![&head.per_topic[t]];
+        if let Some(s) = &head.shared {
+            blocks.push(s);
+        }
+        self.top_contributions(
+            &blocks,
+            &[(&rows.text, 0, ""), (&rows.ctx, nf, "ctx ")],
+            cls,
+            n,
+        )
+    }
+
+    /// The `n` features with the largest contribution to class `cls` (summed over `blocks`).
+    fn top_contributions(
+        &self,
+        blocks: &[&Block],
+        rows: &[(&SparseRow, usize, &str)],
+        cls: usize,
+        n: usize,
+    ) -> Vec<Contribution> {
+        let mut all = Vec::new();
+        for (row, off, prefix) in rows {
+            for (&j, &v) in row.indices.iter().zip(&row.values) {
+                let w: f32 = blocks
+                    .iter()
+                    .map(|b| {
+                        b.w.get((off + j as usize) * b.k + cls)
+                            .copied()
+                            .unwrap_or(0.0)
+                    })
+                    .sum();
+                all.push(Contribution {
+                    feature: format!("{prefix}{}", self.vectorizer.feature_name(j as usize)),
+                    weight: v * w,
+                });
+            }
+        }
+        all.sort_by(|a, b| {
+            b.weight
+                .total_cmp(&a.weight)
+                .then_with(|| a.feature.cmp(&b.feature))
+        });
+        all.truncate(n);
+        all
+    }
+
+    /// Name of column `col` of a head's input space (`nf`-wide blocks: text, then context —
+    /// or, for sentiment, marked text, left, right).
+    fn column_name(&self, col: usize, sentiment: bool) -> String {
+        let nf = self.vectorizer.n_features().max(1);
+        let prefix = match (col / nf, sentiment) {
+            (0, _) => "",
+            (1, false) => "ctx ",
+            (1, true) => "left ",
+            _ => "right ",
+        };
+        format!("{prefix}{}", self.vectorizer.feature_name(col % nf))
+    }
+
+    /// The `n` largest weights per class of every head: keys `stance:<topic>` (for the joint
+    /// strategy, shared + topic weights), `relevance:<topic>` (class `relevant`) and
+    /// `sentiment`; then class name → features, largest first.
+    pub fn top_features(&self, n: usize) -> BTreeMap<String, BTreeMap<String, Vec<Contribution>>> {
+        let top = |blocks: &[&Block], cls: usize, sentiment: bool| -> Vec<Contribution> {
+            let rows = blocks[0].rows;
+            let k = blocks[0].k;
+            let mut all: Vec<(f32, usize)> = (0..rows)
+                .map(|j| (blocks.iter().map(|b| b.w[j * k + cls]).sum::<f32>(), j))
+                .filter(|(w, _)| *w != 0.0)
+                .collect();
+            all.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            all.truncate(n);
+            all.into_iter()
+                .map(|(w, j)| Contribution {
+                    feature: self.column_name(j, sentiment),
+                    weight: w,
+                })
+                .collect()
+        };
+        let mut out = BTreeMap::new();
+        if let Some(h) = &self.stance {
+            for (t, b) in self.topics.iter().zip(&h.per_topic) {
+                let mut blocks = vec![b];
+                blocks.extend(h.shared.as_ref());
+                let m = Stance::ALL
+                    .iter()
+                    .map(|s| (s.name().to_string(), top(&blocks, s.index(), false)))
+                    .collect();
+                out.insert(format!("stance:{t}"), m);
+            }
+        }
+        if let Some(r) = &self.relevance {
+            for (t, b) in self.topics.iter().zip(r) {
+                out.insert(
+                    format!("relevance:{t}"),
+                    BTreeMap::from([("relevant".to_string(), top(&[b], 0, false))]),
+                );
+            }
+        }
+        if let Some(b) = &self.sentiment {
+            let m = Sentiment::ALL
+                .iter()
+                .map(|s| (s.name().to_string(), top(&[b], s.index(), true)))
+                .collect();
+            out.insert("sentiment".to_string(), m);
+        }
+        out
+    }
+
+    /// Evaluates the model on annotated records: stance per topic and pooled (topics given,
+    /// as in SemEval), sentiment where the record has a gold label.
+    pub fn evaluate(
+        &self,
+        records: &[crate::dataset::Record],
+    ) -> crate::eval::classify::EvalReport {
+        use crate::eval::classify::{Confusion, EvalReport};
+        let preds: Vec<Prediction> = records
+            .par_iter()
+            .map(|r| {
+                self.predict(&Statement {
+                    text: &r.text,
+                    context: r.context.as_deref(),
+                    topics: r.topics.as_ref().map(|t| t.keys().cloned().collect()),
+                    target: r.target.map(|t| (t.start, t.end)),
+                })
+            })
+            .collect();
+        let names: Vec<&str> = Stance::ALL.iter().map(|s| s.name()).collect();
+        let snames: Vec<&str> = Sentiment::ALL.iter().map(|s| s.name()).collect();
+        let mut pooled = Confusion::new(&names);
+        let mut per: BTreeMap<String, Confusion> = BTreeMap::new();
+        let mut sent = Confusion::new(&snames);
+        for (r, p) in records.iter().zip(&preds) {
+            for (t, gold) in r.topics.iter().flatten() {
+                if let Some(tp) = p.topics.get(t) {
+                    pooled.add(gold.index(), tp.stance.index());
+                    per.entry(t.clone())
+                        .or_insert_with(|| Confusion::new(&names))
+                        .add(gold.index(), tp.stance.index());
+                }
+            }
+            if let (Some(g), Some(sp)) = (r.sentiment, &p.sentiment) {
+                sent.add(g.index(), sp.label.index());
+            }
+        }
+        EvalReport {
+            stance_pooled: (pooled.total() > 0).then(|| pooled.report()),
+            stance_per_topic: per.into_iter().map(|(t, c)| (t, c.report())).collect(),
+            sentiment: (sent.total() > 0).then(|| sent.report()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_is_send_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Model>();
+    }
+
+    #[test]
+    fn target_views_split_on_chars() {
+        let mut m = String::new();
+        let (s, e) = target_views("Zé hit Bö hard", (7, 9), &mut m);
+        assert_eq!(&"Zé hit Bö hard"[s..e], "Bö");
+        assert_eq!(m, "Zé hit  xxtgtopen Bö xxtgtclose  hard");
+    }
+
+    #[test]
+    fn prediction_json_shape() {
+        let mut p = Prediction::default();
+        p.topics.insert(
+            "nato".into(),
+            TopicPrediction {
+                stance: Stance::Against,
+                probs: StanceProbs {
+                    favor: 0.25,
+                    against: 0.5,
+                    neutral: 0.25,
+                },
+                relevance: None,
+                explain: None,
+            },
+        );
+        let v = serde_json::to_value(&p).unwrap();
+        assert_eq!(v["topics"]["nato"]["stance"], "against");
+        assert_eq!(v["topics"]["nato"]["probs"]["against"], 0.5);
+        assert!(v.get("sentiment").is_none());
+    }
+}

@@ -1,0 +1,529 @@
+//! The saved model: a directory with `manifest.json` (metadata, configs, CV metrics, sha256 and
+//! size of every other file), `vectorizer.json` (vocabulary + IDF) and `weights.bin` (linear
+//! blocks, little-endian, zero rows omitted). See `docs/model-format.md` for the layout.
+//!
+//! Loading checks, in order: the manifest exists and parses, its format version is not newer
+//! than [`FORMAT_VERSION`], every listed file exists with the listed size (else "truncated")
+//! and sha256 (else "checksum mismatch"), and the weights agree with the manifest's block
+//! table. Saving writes a sibling temp directory and renames it into place, so a reader never
+//! sees half a model. The creation time comes from `SOURCE_DATE_EPOCH` when set, which makes
+//! the whole directory byte-for-byte reproducible.
+
+use super::{Block, Model, StanceHead, Strategy};
+use crate::dataset::hex;
+use crate::features::{Vectorizer, VectorizerConfig};
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Version of the directory format this build writes and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+/// The manifest's `format` tag.
+pub const FORMAT_NAME: &str = "stance-model";
+/// Magic bytes at the start of `weights.bin`.
+pub const WEIGHTS_MAGIC: &[u8; 8] = b"STNCWTS1";
+/// File names inside a model directory.
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// Vectorizer file name.
+pub const VECTORIZER_FILE: &str = "vectorizer.json";
+/// Weights file name.
+pub const WEIGHTS_FILE: &str = "weights.bin";
+
+/// Size and checksum of one file in the model directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileInfo {
+    /// Length in bytes.
+    pub bytes: u64,
+    /// Lowercase hex sha256 of the contents.
+    pub sha256: String,
+}
+
+/// One linear block in `weights.bin`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockInfo {
+    /// `stance.shared`, `stance.topic:<id>`, `relevance:<id>` or `sentiment`.
+    pub name: String,
+    /// Outputs per feature row.
+    pub k: usize,
+    /// Feature rows (columns of the input space).
+    pub rows: usize,
+    /// Rows stored (rows with a non-zero weight).
+    pub stored_rows: usize,
+}
+
+/// Label sets in class-index order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelSets {
+    /// Stance labels.
+    pub stance: Vec<String>,
+    /// Sentiment labels.
+    pub sentiment: Vec<String>,
+}
+
+/// Everything about a model except its numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always [`FORMAT_NAME`].
+    pub format: String,
+    /// Directory format version ([`FORMAT_VERSION`] when written by this build).
+    pub format_version: u32,
+    /// `stance` crate version that wrote the model.
+    pub crate_version: String,
+    /// Creation time, RFC 3339 UTC (from `SOURCE_DATE_EPOCH` when set).
+    pub created: String,
+    /// sha256 over the training files (see `dataset::data_hash`).
+    pub training_data_sha256: String,
+    /// Training file names (without directories).
+    pub training_files: Vec<String>,
+    /// Number of training records.
+    pub n_records: usize,
+    /// Label sets.
+    pub labels: LabelSets,
+    /// Topic ids, sorted.
+    pub topics: Vec<String>,
+    /// Vectorizer (and tokenizer) configuration.
+    pub vectorizer: VectorizerConfig,
+    /// Vectorizer columns (`nf`).
+    pub n_features: usize,
+    /// Stance strategy, when a stance head exists.
+    pub stance_strategy: Option<Strategy>,
+    /// Threshold on P(topic) above which a topic counts as detected.
+    pub relevance_threshold: f32,
+    /// Training parameters as given.
+    pub train_params: serde_json::Value,
+    /// Cross-validation results (see `TrainReport`).
+    pub cv: serde_json::Value,
+    /// Blocks in `weights.bin`, in file order.
+    pub blocks: Vec<BlockInfo>,
+    /// Every other file of the directory with size and sha256.
+    pub files: BTreeMap<String, FileInfo>,
+}
+
+/// Creation time: `SOURCE_DATE_EPOCH` (seconds) when set and valid, else now; RFC 3339 UTC.
+pub fn creation_time() -> String {
+    let secs = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0)
+        });
+    rfc3339(secs)
+}
+
+/// Formats Unix seconds as `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian, days-from-civil).
+pub fn rfc3339(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    hex(&Sha256::digest(b))
+}
+
+/// The named blocks of a model, in file order.
+fn named_blocks(m: &Model) -> Vec<(String, &Block)> {
+    let mut out = Vec::new();
+    if let Some(h) = &m.stance {
+        if let Some(s) = &h.shared {
+            out.push(("stance.shared".to_string(), s));
+        }
+        for (t, b) in m.topics.iter().zip(&h.per_topic) {
+            out.push((format!("stance.topic:{t}"), b));
+        }
+    }
+    if let Some(r) = &m.relevance {
+        for (t, b) in m.topics.iter().zip(r) {
+            out.push((format!("relevance:{t}"), b));
+        }
+    }
+    if let Some(s) = &m.sentiment {
+        out.push(("sentiment".to_string(), s));
+    }
+    out
+}
+
+fn encode_weights(blocks: &[(String, &Block)]) -> (Vec<u8>, Vec<BlockInfo>) {
+    let mut out = WEIGHTS_MAGIC.to_vec();
+    let mut infos = Vec::new();
+    for (name, b) in blocks {
+        let stored: Vec<usize> = (0..b.rows)
+            .filter(|&j| b.w[j * b.k..(j + 1) * b.k].iter().any(|&x| x != 0.0))
+            .collect();
+        for v in [b.k, b.rows, stored.len()] {
+            out.extend_from_slice(&(v as u32).to_le_bytes());
+        }
+        for &j in &stored {
+            out.extend_from_slice(&(j as u32).to_le_bytes());
+        }
+        for &j in &stored {
+            for x in &b.w[j * b.k..(j + 1) * b.k] {
+                out.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        for x in &b.bias {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        infos.push(BlockInfo {
+            name: name.clone(),
+            k: b.k,
+            rows: b.rows,
+            stored_rows: stored.len(),
+        });
+    }
+    (out, infos)
+}
+
+/// Writes `model` to `dir` atomically; an existing model at `dir` is replaced.
+pub fn save(model: &Model, dir: &Path) -> Result<()> {
+    let named = named_blocks(model);
+    let (weights, blocks) = encode_weights(&named);
+    let vec_json = serde_json::to_vec(&model.vectorizer)?;
+    let mut manifest = model.manifest.clone();
+    manifest.blocks = blocks;
+    manifest.files = BTreeMap::from([
+        (
+            VECTORIZER_FILE.to_string(),
+            FileInfo {
+                bytes: vec_json.len() as u64,
+                sha256: sha256_hex(&vec_json),
+            },
+        ),
+        (
+            WEIGHTS_FILE.to_string(),
+            FileInfo {
+                bytes: weights.len() as u64,
+                sha256: sha256_hex(&weights),
+            },
+        ),
+    ]);
+    let mut man_json = serde_json::to_vec_pretty(&manifest)?;
+    man_json.push(b'\n');
+
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+    let name = dir
+        .file_name()
+        .ok_or_else(|| Error::model(dir, "model path has no directory name"))?
+        .to_string_lossy()
+        .into_owned();
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    }
+    std::fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    let write = |f: &str, b: &[u8]| -> Result<()> {
+        let p = tmp.join(f);
+        let mut file = std::fs::File::create(&p).map_err(|e| Error::io(&p, e))?;
+        std::io::Write::write_all(&mut file, b).map_err(|e| Error::io(&p, e))?;
+        file.sync_all().map_err(|e| Error::io(&p, e))
+    };
+    let result = (|| {
+        write(VECTORIZER_FILE, &vec_json)?;
+        write(WEIGHTS_FILE, &weights)?;
+        // The manifest last: a directory with a manifest has every file it lists.
+        write(MANIFEST_FILE, &man_json)?;
+        if dir.exists() {
+            // rename(2) cannot replace a non-empty directory: move the old one aside first.
+            let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+            std::fs::rename(dir, &old).map_err(|e| Error::io(dir, e))?;
+            std::fs::rename(&tmp, dir).map_err(|e| Error::io(dir, e))?;
+            std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))
+        } else {
+            std::fs::rename(&tmp, dir).map_err(|e| Error::io(dir, e))
+        }
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    result
+}
+
+/// Reads and checks a file listed in the manifest.
+fn read_checked(dir: &Path, name: &str, info: &FileInfo) -> Result<Vec<u8>> {
+    let p = dir.join(name);
+    let b = std::fs::read(&p).map_err(|e| Error::model(dir, format!("cannot read {name}: {e}")))?;
+    if (b.len() as u64) < info.bytes {
+        return Err(Error::model(
+            dir,
+            format!(
+                "{name} is truncated: {} bytes, the manifest says {}",
+                b.len(),
+                info.bytes
+            ),
+        ));
+    }
+    if b.len() as u64 != info.bytes {
+        return Err(Error::model(
+            dir,
+            format!(
+                "{name} has {} bytes, the manifest says {}",
+                b.len(),
+                info.bytes
+            ),
+        ));
+    }
+    let sum = sha256_hex(&b);
+    if sum != info.sha256 {
+        return Err(Error::model(
+            dir,
+            format!("{name}: checksum mismatch (sha256 {sum}, the manifest says {}); the file is corrupt", info.sha256),
+        ));
+    }
+    Ok(b)
+}
+
+/// Reads and validates the manifest only (cheap; used by `inspect` and by the labeler to
+/// check the topic set before loading weights).
+pub fn read_manifest(dir: &Path) -> Result<Manifest> {
+    let p = dir.join(MANIFEST_FILE);
+    let bytes = match std::fs::read(&p) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::model(
+                dir,
+                if dir.is_dir() {
+                    "missing manifest.json: not a model directory, or an interrupted copy"
+                        .to_string()
+                } else {
+                    "no such model directory".to_string()
+                },
+            ))
+        }
+        Err(e) => return Err(Error::model(dir, format!("cannot read manifest.json: {e}"))),
+    };
+    let v: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::model(dir, format!("manifest.json is not valid JSON: {e}")))?;
+    if v.get("format").and_then(|f| f.as_str()) != Some(FORMAT_NAME) {
+        return Err(Error::model(
+            dir,
+            format!("manifest.json: not a {FORMAT_NAME} manifest"),
+        ));
+    }
+    let version = v
+        .get("format_version")
+        .and_then(|x| x.as_u64())
+        .ok_or_else(|| Error::model(dir, "manifest.json: missing format_version"))?;
+    if version > FORMAT_VERSION as u64 {
+        return Err(Error::model(
+            dir,
+            format!(
+                "model format version {version} is newer than this build of stance supports ({FORMAT_VERSION}); upgrade stance"
+            ),
+        ));
+    }
+    if version == 0 {
+        return Err(Error::model(
+            dir,
+            "manifest.json: format_version 0 is invalid",
+        ));
+    }
+    serde_json::from_value(v).map_err(|e| Error::model(dir, format!("manifest.json: {e}")))
+}
+
+/// Little-endian reader over the weights with bounds checks.
+struct Cursor<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let s = self.b.get(self.at..self.at.checked_add(n)?)?;
+        self.at += n;
+        Some(s)
+    }
+    fn u32(&mut self) -> Option<u32> {
+        self.take(4)
+            .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+    }
+}
+
+fn decode_block(c: &mut Cursor<'_>, info: &BlockInfo) -> std::result::Result<Block, String> {
+    let short = || format!("block {}: weights end early", info.name);
+    let (k, rows, stored) = (
+        c.u32().ok_or_else(short)? as usize,
+        c.u32().ok_or_else(short)? as usize,
+        c.u32().ok_or_else(short)? as usize,
+    );
+    if (k, rows, stored) != (info.k, info.rows, info.stored_rows) {
+        return Err(format!(
+            "block {}: header ({k}, {rows}, {stored}) disagrees with the manifest ({}, {}, {})",
+            info.name, info.k, info.rows, info.stored_rows
+        ));
+    }
+    if k == 0 || stored > rows {
+        return Err(format!("block {}: bad shape", info.name));
+    }
+    let idx = c.take(stored * 4).ok_or_else(short)?;
+    let vals = c.take(stored * k * 4).ok_or_else(short)?;
+    let bias = c.take(k * 4).ok_or_else(short)?;
+    let f = |s: &[u8]| f32::from_le_bytes([s[0], s[1], s[2], s[3]]);
+    let mut w = vec![0f32; rows * k];
+    let mut prev: Option<usize> = None;
+    for (r, ch) in idx.chunks_exact(4).enumerate() {
+        let j = u32::from_le_bytes([ch[0], ch[1], ch[2], ch[3]]) as usize;
+        if j >= rows || prev.is_some_and(|p| p >= j) {
+            return Err(format!(
+                "block {}: row index {j} out of order or range",
+                info.name
+            ));
+        }
+        prev = Some(j);
+        for (c, v) in vals[r * k * 4..(r + 1) * k * 4].chunks_exact(4).enumerate() {
+            w[j * k + c] = f(v);
+        }
+    }
+    let bias: Vec<f32> = bias.chunks_exact(4).map(f).collect();
+    if w.iter().chain(&bias).any(|x| !x.is_finite()) {
+        return Err(format!("block {}: non-finite weight", info.name));
+    }
+    Ok(Block { k, rows, w, bias })
+}
+
+/// Loads and checks a model directory.
+pub fn load(dir: &Path) -> Result<Model> {
+    let manifest = read_manifest(dir)?;
+    for needed in [VECTORIZER_FILE, WEIGHTS_FILE] {
+        if !manifest.files.contains_key(needed) {
+            return Err(Error::model(
+                dir,
+                format!("manifest.json does not list {needed}"),
+            ));
+        }
+    }
+    let vbytes = read_checked(dir, VECTORIZER_FILE, &manifest.files[VECTORIZER_FILE])?;
+    let wbytes = read_checked(dir, WEIGHTS_FILE, &manifest.files[WEIGHTS_FILE])?;
+    let vectorizer: Vectorizer = serde_json::from_slice(&vbytes)
+        .map_err(|e| Error::model(dir, format!("{VECTORIZER_FILE}: {e}")))?;
+    let nf = vectorizer.n_features();
+    if nf != manifest.n_features {
+        return Err(Error::model(
+            dir,
+            format!(
+                "vectorizer has {nf} features, the manifest says {}",
+                manifest.n_features
+            ),
+        ));
+    }
+    if !wbytes.starts_with(WEIGHTS_MAGIC) {
+        return Err(Error::model(
+            dir,
+            "weights.bin: bad magic (not a stance weights file)",
+        ));
+    }
+    let mut c = Cursor { b: &wbytes, at: 8 };
+    let mut by_name = BTreeMap::new();
+    for info in &manifest.blocks {
+        let b = decode_block(&mut c, info)
+            .map_err(|m| Error::model(dir, format!("weights.bin: {m}")))?;
+        by_name.insert(info.name.clone(), b);
+    }
+    if c.at != wbytes.len() {
+        return Err(Error::model(
+            dir,
+            "weights.bin: trailing bytes after the last block",
+        ));
+    }
+    let topics = manifest.topics.clone();
+    if topics.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(Error::model(
+            dir,
+            "manifest.json: topics must be sorted and unique",
+        ));
+    }
+    let mut take = |name: &str, rows: usize, k: usize| -> Result<Option<Block>> {
+        match by_name.remove(name) {
+            None => Ok(None),
+            Some(b) if b.rows == rows && b.k == k => Ok(Some(b)),
+            Some(b) => Err(Error::model(
+                dir,
+                format!(
+                    "block {name} has shape {}×{}, expected {rows}×{k}",
+                    b.rows, b.k
+                ),
+            )),
+        }
+    };
+    let shared = take("stance.shared", 2 * nf, 3)?;
+    let mut per_topic = Vec::new();
+    for t in &topics {
+        if let Some(b) = take(&format!("stance.topic:{t}"), 2 * nf, 3)? {
+            per_topic.push(b);
+        }
+    }
+    let stance = match manifest.stance_strategy {
+        Some(strategy) if per_topic.len() == topics.len() => Some(StanceHead {
+            strategy,
+            shared,
+            per_topic,
+        }),
+        Some(_) => {
+            return Err(Error::model(
+                dir,
+                "stance head does not have a block for every topic",
+            ))
+        }
+        None => None,
+    };
+    let mut rel = Vec::new();
+    for t in &topics {
+        if let Some(b) = take(&format!("relevance:{t}"), 2 * nf, 1)? {
+            rel.push(b);
+        }
+    }
+    let relevance = match rel.len() {
+        0 => None,
+        n if n == topics.len() => Some(rel),
+        _ => {
+            return Err(Error::model(
+                dir,
+                "relevance head does not have a block for every topic",
+            ))
+        }
+    };
+    let sentiment = take("sentiment", 3 * nf, 3)?;
+    if let Some(extra) = by_name.keys().next() {
+        return Err(Error::model(
+            dir,
+            format!("weights.bin: unexpected block {extra}"),
+        ));
+    }
+    Ok(Model::from_parts(
+        manifest, vectorizer, topics, stance, relevance, sentiment,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_known_dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_764_030_000), "2025-11-25T00:20:00Z");
+    }
+}
