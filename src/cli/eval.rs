@@ -1,5 +1,5 @@
 //! `stance eval`: model evaluation on annotated statements, or `stance eval quotes`.
-use super::{eval_quotes, Outcome};
+use super::{eval_labels, eval_quotes, Outcome};
 use clap::{Args, Subcommand};
 
 #[derive(Args, Debug)]
@@ -15,6 +15,8 @@ pub struct EvalArgs {
 pub enum EvalStage {
     /// Evaluate quote extraction and speaker attribution against gold annotations.
     Quotes(eval_quotes::EvalQuotesArgs),
+    /// Evaluate the whole labeler (quotes, speakers, topics, stance, sentiment) against gold.
+    Labels(eval_labels::EvalLabelsArgs),
 }
 
 /// `stance eval --model DIR --data FILE... [--format json]`: stance per topic and pooled
@@ -51,6 +53,7 @@ pub struct EvalModelArgs {
 pub fn run(a: EvalArgs) -> anyhow::Result<Outcome> {
     match a.stage {
         Some(EvalStage::Quotes(q)) => eval_quotes::run(q),
+        Some(EvalStage::Labels(l)) => eval_labels::run(l),
         None => run_model_eval(a.model),
     }
 }

@@ -2,4 +2,5 @@
 //! precision / recall / F1, SemEval's F_avg and confusion matrices for labels ([`classify`]).
 
 pub mod classify;
+pub mod labels;
 pub mod spans;
