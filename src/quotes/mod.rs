@@ -71,7 +71,11 @@ impl QuoteExtractor {
     /// An extractor with the given speaker gazetteer and cue list.
     pub fn new(gazetteer: Gazetteer, cues: Cues) -> Self {
         let lexicon = Lexicon::new(&cues);
-        QuoteExtractor { gazetteer, cues, lexicon }
+        QuoteExtractor {
+            gazetteer,
+            cues,
+            lexicon,
+        }
     }
 
     /// The embedded defaults: `data/speakers.toml` and `data/cues.toml`.
@@ -108,7 +112,11 @@ impl QuoteExtractor {
                     start: idx.char_of(q.start),
                     end: idx.char_of(q.end),
                     text: t.to_string(),
-                    fragment: t.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).count() < FRAGMENT_WORDS,
+                    fragment: t
+                        .split_whitespace()
+                        .filter(|w| w.chars().any(char::is_alphanumeric))
+                        .count()
+                        < FRAGMENT_WORDS,
                     speaker: a.speaker,
                     speaker_mention: a.mention.map(mention),
                     cue: a.cue.map(mention),
@@ -138,11 +146,17 @@ fn borrow_repeated_speakers(quotes: &mut [Quote]) {
     };
     let keys: Vec<String> = quotes.iter().map(|q| key(&q.text)).collect();
     for i in 0..quotes.len() {
-        if quotes[i].speaker.is_some() || quotes[i].speaker_mention.is_some() || keys[i].split_whitespace().count() < 2 {
+        if quotes[i].speaker.is_some()
+            || quotes[i].speaker_mention.is_some()
+            || keys[i].split_whitespace().count() < 2
+        {
             continue;
         }
         let found = (0..quotes.len()).find(|&j| {
-            j != i && quotes[j].speaker.is_some() && quotes[j].cue.is_some() && keys[j].contains(keys[i].as_str())
+            j != i
+                && quotes[j].speaker.is_some()
+                && quotes[j].cue.is_some()
+                && keys[j].contains(keys[i].as_str())
         });
         if let Some(j) = found {
             quotes[i].speaker = quotes[j].speaker.clone();

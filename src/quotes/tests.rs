@@ -61,7 +61,10 @@ fn titles_roles_and_appositives() {
     assert_eq!(sp[1].1, s("Yuri Ushakov"));
     assert_eq!(sp[2].1, s("Volodymyr Zelensky"));
     let q = run(t);
-    assert_eq!(q[2].speaker_mention.as_ref().unwrap().text, "the Ukrainian leader");
+    assert_eq!(
+        q[2].speaker_mention.as_ref().unwrap().text,
+        "the Ukrainian leader"
+    );
 }
 
 #[test]
@@ -138,7 +141,16 @@ fn furniture_quotes_are_excluded() {
 
 #[test]
 fn never_panics_on_garbage() {
-    for t in ["", "\"", "“”", "'x' y'", "\u{201d}a\u{201c}", "a: “", "“a\n\n“b\n\n“c", "said said “x” said"] {
+    for t in [
+        "",
+        "\"",
+        "“”",
+        "'x' y'",
+        "\u{201d}a\u{201c}",
+        "a: “",
+        "“a\n\n“b\n\n“c",
+        "said said “x” said",
+    ] {
         let _ = run(t);
     }
     let long: String = "“ab ’ c\" «d» „e“ '".repeat(2000);
@@ -148,9 +160,22 @@ fn never_panics_on_garbage() {
 #[test]
 fn record_has_documented_key_order() {
     let q = &run("“Yes, we agree,” Rubio said.")[0];
-    let rec = QuoteRecord { article: "a", quote: q };
+    let rec = QuoteRecord {
+        article: "a",
+        quote: q,
+    };
     let js = serde_json::to_string(&rec).unwrap();
-    let keys = ["\"article\"", "\"start\"", "\"end\"", "\"text\"", "\"fragment\"", "\"speaker\"", "\"speaker_mention\"", "\"cue\"", "\"confidence\""];
+    let keys = [
+        "\"article\"",
+        "\"start\"",
+        "\"end\"",
+        "\"text\"",
+        "\"fragment\"",
+        "\"speaker\"",
+        "\"speaker_mention\"",
+        "\"cue\"",
+        "\"confidence\"",
+    ];
     let pos: Vec<usize> = keys.iter().map(|k| js.find(k).unwrap()).collect();
     assert!(pos.windows(2).all(|w| w[0] < w[1]), "{js}");
     assert!(!js.contains("context"));
@@ -186,10 +211,22 @@ fn guillemets_straight_marks_and_user_cues() {
     let t = "EU foreign policy chief Kaja Kallas was skeptical. «Russia does not want peace», she said.";
     assert_eq!(run(t)[0].speaker, s("Kaja Kallas"));
     let mut cues = Cues::builtin();
-    cues.extend(Cues::from_toml_str("verbs = [\"quipped\", \"mused\"]", std::path::Path::new("u.toml")).unwrap());
+    cues.extend(
+        Cues::from_toml_str(
+            "verbs = [\"quipped\", \"mused\"]",
+            std::path::Path::new("u.toml"),
+        )
+        .unwrap(),
+    );
     let x = QuoteExtractor::new(Gazetteer::builtin(), cues);
-    let q = x.extract(&Article::new("m", "\"Peace is near, maybe,\" mused Witkoff."));
+    let q = x.extract(&Article::new(
+        "m",
+        "\"Peace is near, maybe,\" mused Witkoff.",
+    ));
     assert_eq!(q[0].speaker, s("Steve Witkoff"));
-    let plain = QuoteExtractor::with_defaults().extract(&Article::new("m", "\"Peace is near, maybe,\" mused Witkoff."));
+    let plain = QuoteExtractor::with_defaults().extract(&Article::new(
+        "m",
+        "\"Peace is near, maybe,\" mused Witkoff.",
+    ));
     assert_eq!(plain[0].speaker, None);
 }
