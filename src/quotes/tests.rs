@@ -230,3 +230,30 @@ fn guillemets_straight_marks_and_user_cues() {
     ));
     assert_eq!(plain[0].speaker, None);
 }
+
+#[test]
+fn broken_punctuation_article() {
+    let t = "Zelensky Says 'No Deal' Without Ukraine; Kremlin Calls Plan \"Premature\"\n\n\
+KYIV — \"We will not trade our land,\" Zelensky told lawmakers on Tuesday.\n\n\
+Peskov said the plan was \"premature\", while Lavrov, speaking in Ankara, said \"the Europeans have no place at the table.\n\
+The ministry later issued a clarification.\n\n\
+”This is a historic moment,” Trump said of the call.\n\n\
+Sybiha wrote on X: “Russia’s ‘peace’ is a ceasefire to rearm.”\n\n\
+Turkish President Recep Tayyip Erdogan said his country was ready. \"Turkey is the ideal venue,\" the Turkish leader said.\n";
+    let got = speakers(t);
+    let want = [
+        ("No Deal", "Volodymyr Zelensky"),
+        ("Premature", "Kremlin"),
+        ("We will not trade our land,", "Volodymyr Zelensky"),
+        ("premature", "Dmitry Peskov"),
+        ("the Europeans have no place at the table.", "Sergey Lavrov"),
+        ("This is a historic moment,", "Donald Trump"),
+        ("Russia’s ‘peace’ is a ceasefire to rearm.", "Andrii Sybiha"),
+        ("Turkey is the ideal venue,", "Recep Tayyip Erdoğan"),
+    ];
+    assert_eq!(got.len(), want.len(), "{got:?}");
+    for ((text, sp), (wt, ws)) in got.iter().zip(want) {
+        assert_eq!(text, wt);
+        assert_eq!(sp.as_deref(), Some(ws), "{text}");
+    }
+}

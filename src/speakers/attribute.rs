@@ -304,7 +304,10 @@ fn sentences(text: &str, toks: &[Tok], quotes: &[RawQuote], cues: &Cues) -> Vec<
             }
             TK::Punct => {
                 let p = &text[t.s..t.e];
-                if matches!(p, "." | "!" | "?" | "…") {
+                // A semicolon ends a clause: headlines join two stories with it.
+                if p == ";" {
+                    boundary_after = true;
+                } else if matches!(p, "." | "!" | "?" | "…") {
                     let mut j = i + 1;
                     while j < n
                         && toks[j].kind == TK::Punct
@@ -941,6 +944,7 @@ static CAP_VERBS: WordSet = WordSet::new(
         "slams",
         "rejects",
         "confirms",
+        "calls",
         "reveals",
         "announces",
         "suggests",
@@ -1892,7 +1896,7 @@ impl Ctx<'_> {
                     continue;
                 }
                 let k = match subj {
-                    Some(k) if !(participle && nps[k].b + 1 < c) => Some(k),
+                    Some(k) if !(participle && self.skip_adverbs_right(nps[k].b) < c) => Some(k),
                     // "Peskov told reporters …, adding: “…”": the main verb's subject.
                     _ if participle && self.main_subject(lo, c, np_at_end).is_some() => {
                         self.main_subject(lo, c, np_at_end)
