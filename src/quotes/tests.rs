@@ -257,3 +257,72 @@ Turkish President Recep Tayyip Erdogan said his country was ready. \"Turkey is t
         assert_eq!(sp.as_deref(), Some(ws), "{text}");
     }
 }
+
+mod props {
+    use super::run;
+    use proptest::prelude::*;
+
+    fn piece() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "“",
+            "”",
+            "\"",
+            "'",
+            "‘",
+            "’",
+            "«",
+            "»",
+            "„",
+            " ",
+            "\n",
+            "\n\n",
+            ".",
+            ",",
+            ":",
+            ";",
+            "(",
+            ")",
+            "said",
+            "Rubio",
+            "he",
+            "She",
+            "the Ukrainian president",
+            "U.S.",
+            "Mr.",
+            "according to",
+            "Lavrov",
+            "told",
+            "we’ve",
+            "Zelenskyy",
+            "Ми",
+            "é",
+            "—",
+            "adding",
+            "peace",
+            "talks",
+        ])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn any_text_gives_consistent_quotes(parts in prop::collection::vec(piece(), 0..60)) {
+            let text: String = parts.join(" ").replace(" \n ", "\n");
+            let chars: Vec<char> = text.chars().collect();
+            let qs = run(&text);
+            let mut last = 0;
+            for q in &qs {
+                prop_assert!(q.start <= q.end && q.end <= chars.len());
+                prop_assert!(q.start >= last);
+                last = q.start;
+                prop_assert_eq!(chars[q.start..q.end].iter().collect::<String>(), q.text.clone());
+                for m in q.speaker_mention.iter().chain(q.cue.iter()) {
+                    prop_assert!(m.start < m.end && m.end <= chars.len());
+                    prop_assert_eq!(chars[m.start..m.end].iter().collect::<String>(), m.text.clone());
+                }
+                prop_assert!(q.context.0 <= q.context.1 && q.context.1 <= chars.len());
+                prop_assert!((0.0..=1.0).contains(&q.confidence));
+            }
+        }
+    }
+}
