@@ -92,7 +92,8 @@ impl QuoteExtractor {
     pub fn extract(&self, article: &Article) -> Vec<Quote> {
         let text = article.text.as_str();
         let body = marks::body_end(text);
-        let raw = marks::find_quotes(text, body);
+        let mut raw = marks::find_quotes(text, body);
+        raw.retain(|q| !is_work_title(text, q));
         if raw.is_empty() {
             return Vec::new();
         }
@@ -128,6 +129,58 @@ impl QuoteExtractor {
         borrow_repeated_speakers(&mut quotes);
         quotes
     }
+}
+
+/// Titles of works and shows are not quotes (guide §1): `told CBS’s “Face the Nation”`,
+/// `appeared on “Meet the Press”`. Only short Title-Case spans in double marks right after a
+/// broadcaster's possessive or a show word count, so headline quotes (`Tells Trump ‘It Would
+/// Take a Miracle’`, `Trump’s “Make America Great Again”`) stay.
+fn is_work_title(text: &str, q: &marks::RawQuote) -> bool {
+    let inner = &text[q.start..q.end];
+    let words: Vec<&str> = inner.split_whitespace().collect();
+    if words.is_empty() || words.len() > 6 || inner.ends_with(['.', ',', '!', '?']) {
+        return false;
+    }
+    const SMALL: &[&str] = &[
+        "the", "of", "a", "an", "and", "in", "on", "for", "to", "with", "at",
+    ];
+    let title_case = words.iter().enumerate().all(|(i, w)| {
+        w.chars()
+            .next()
+            .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+            || (i > 0 && SMALL.contains(w))
+    });
+    if !title_case {
+        return false;
+    }
+    let before = text[..q.open].trim_end();
+    let prev = before
+        .rsplit(|c: char| c.is_whitespace())
+        .next()
+        .unwrap_or("");
+    // Broadcasters are written in capitals (ABC’s, CNN’s, POLITICO’s); Trump’s “…” is speech.
+    let owner = prev.trim_end_matches("’s").trim_end_matches("'s");
+    let possessive = owner.len() < prev.len()
+        && owner.chars().filter(|c| c.is_alphabetic()).count() >= 2
+        && owner.chars().all(|c| !c.is_lowercase());
+    let show_word = matches!(
+        prev.to_lowercase().as_str(),
+        "on" | "titled"
+            | "entitled"
+            | "show"
+            | "program"
+            | "programme"
+            | "podcast"
+            | "newspaper"
+            | "magazine"
+            | "channel"
+            | "book"
+            | "film"
+            | "documentary"
+            | "series"
+    );
+    // A lowercase word before the mark means running text, not a Title-Case headline.
+    !q.single && (possessive || show_word)
 }
 
 /// A quote without a cue that repeats words quoted elsewhere in the article with a speaker

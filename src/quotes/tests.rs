@@ -326,3 +326,12 @@ mod props {
         }
     }
 }
+
+#[test]
+fn titles_of_shows_are_not_quotes() {
+    let t = "Secretary of State Marco Rubio told CBS’s “Face the Nation” that “the talks were useful.” Waltz appeared on \"Meet the Press\" too.";
+    let q = run(t);
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].text, "the talks were useful.");
+    assert_eq!(q[0].speaker, s("Marco Rubio"));
+}
