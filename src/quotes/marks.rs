@@ -162,20 +162,24 @@ fn pair_singles(
     line_start: usize,
     line_end: usize,
 ) -> Vec<RawQuote> {
-    let inside = |p: usize| {
-        p >= carried_from
-            || doubles
-                .iter()
-                .any(|d| d.open <= p && p < d.close_end.max(d.end))
-    };
+    // `doubles` are in text order and disjoint: one forward pointer keeps this linear.
+    let mut di = 0;
     let mut pending: Option<usize> = None;
     let mut found = Vec::new();
     for m in marks {
-        if !matches!(m.ty, Ty::SOpen | Ty::SClose | Ty::SNeutral) || inside(m.pos) {
+        if !matches!(m.ty, Ty::SOpen | Ty::SClose | Ty::SNeutral) {
             continue;
         }
-        if let Some(o) = pending {
-            if doubles.iter().any(|d| o < d.open && d.open < m.pos) {
+        while di < doubles.len() && doubles[di].close_end.max(doubles[di].end) <= m.pos {
+            di += 1;
+        }
+        let inside = m.pos >= carried_from || (di < doubles.len() && doubles[di].open <= m.pos);
+        if inside {
+            continue;
+        }
+        // A double quote between a pending single open and this mark: the open was stray.
+        if let (Some(o), Some(d)) = (pending, di.checked_sub(1).map(|k| &doubles[k])) {
+            if o < d.open {
                 pending = None;
             }
         }

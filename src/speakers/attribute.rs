@@ -1879,6 +1879,8 @@ impl Ctx<'_> {
         };
         if found.is_none() {
             let mut c = qt;
+            // Bounded look-back keeps pathological one-sentence texts linear.
+            let lo = lo.max(qt.saturating_sub(80));
             while found.is_none() && c > lo {
                 c -= 1;
                 if self.is_according(c) {
@@ -1922,7 +1924,7 @@ impl Ctx<'_> {
         // 3. "according to X" or any cue later in the sentence.
         if found.is_none() {
             let mut c = qt + 1;
-            while c < se {
+            while c < se.min(qt + 60) {
                 if matches!(self.toks[c].kind, TK::Quote(_)) {
                     break;
                 }
@@ -2136,8 +2138,8 @@ impl Ctx<'_> {
         nps: &[Np],
         np_at_start: &[u32],
     ) -> Option<usize> {
-        let mut depth_comma = false;
-        for i in ss..limit {
+        // The subject stands near the sentence start; bounded for pathological inputs.
+        for i in ss..limit.min(ss + 150) {
             if let Some(k) = self.np_from(i, np_at_start) {
                 let np = &nps[k];
                 let after_prep = i > ss
@@ -2151,11 +2153,7 @@ impl Ctx<'_> {
                     return Some(k);
                 }
             }
-            if matches!(self.toks[i].kind, TK::Quote(_)) {
-                depth_comma = true;
-            }
         }
-        let _ = depth_comma;
         None
     }
 
