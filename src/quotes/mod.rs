@@ -126,7 +126,12 @@ impl QuoteExtractor {
                 }
             })
             .collect();
-        borrow_repeated_speakers(&mut quotes);
+        // Headline area: the first two lines.
+        let headline_end = text
+            .match_indices('\n')
+            .nth(1)
+            .map_or(text.len(), |(b, _)| b);
+        borrow_repeated_speakers(&mut quotes, idx.char_of(headline_end));
         quotes
     }
 }
@@ -185,8 +190,9 @@ fn is_work_title(text: &str, q: &marks::RawQuote) -> bool {
 
 /// A quote without a cue that repeats words quoted elsewhere in the article with a speaker
 /// (headlines: `Agree to ‘Lay the Groundwork’` … the State Department said it would “lay the
-/// groundwork …”) takes that speaker.
-fn borrow_repeated_speakers(quotes: &mut [Quote]) {
+/// groundwork …”) takes that speaker. Only headline-area quotes (before char `headline_end`)
+/// borrow, which also keeps this linear in the number of quotes.
+fn borrow_repeated_speakers(quotes: &mut [Quote], headline_end: usize) {
     let key = |t: &str| -> String {
         let k = t
             .split(|c: char| !c.is_alphanumeric())
@@ -197,8 +203,12 @@ fn borrow_repeated_speakers(quotes: &mut [Quote]) {
         // Padded so that containment respects word boundaries.
         format!(" {k} ")
     };
+    let n_head = quotes.iter().take_while(|q| q.start < headline_end).count();
+    if n_head == 0 {
+        return;
+    }
     let keys: Vec<String> = quotes.iter().map(|q| key(&q.text)).collect();
-    for i in 0..quotes.len() {
+    for i in 0..n_head.min(8) {
         if quotes[i].speaker.is_some()
             || quotes[i].speaker_mention.is_some()
             || keys[i].split_whitespace().count() < 2

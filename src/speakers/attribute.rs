@@ -1732,10 +1732,9 @@ impl Ctx<'_> {
     fn pronoun(&self, np: &Np, nps: &[Np], events: &[Event]) -> Option<usize> {
         let want = np.gender;
         let it = with_lower(self.w(np.a), |w| w == "it" || w == "they" || w == "we");
-        for e in events.iter().rev() {
-            if e.tok >= np.a {
-                continue;
-            }
+        // Events are in text order: start from the last one before the pronoun.
+        let before = events.partition_point(|e| e.tok < np.a);
+        for e in events[..before].iter().rev() {
             let c = &nps[e.np];
             if np.a - e.tok > 400 {
                 break;
