@@ -335,3 +335,23 @@ fn titles_of_shows_are_not_quotes() {
     assert_eq!(q[0].text, "the talks were useful.");
     assert_eq!(q[0].speaker, s("Marco Rubio"));
 }
+
+#[test]
+fn context_is_the_sentence_with_quote_and_cue() {
+    let t = "Other news here. Lavrov said the deployment of troops was “unacceptable” for Moscow. More text.";
+    let q = &run(t)[0];
+    let chars: Vec<char> = t.chars().collect();
+    let ctx: String = chars[q.context.0..q.context.1].iter().collect();
+    assert_eq!(
+        ctx,
+        "Lavrov said the deployment of troops was “unacceptable” for Moscow."
+    );
+    let t2 = "“We will not accept it,” Zelenskyy declared. “Without Ukraine, peace cannot be achieved.” Next.";
+    let q2 = &run(t2)[1];
+    let chars: Vec<char> = t2.chars().collect();
+    let ctx: String = chars[q2.context.0..q2.context.1].iter().collect();
+    assert!(
+        ctx.starts_with("“We will") && ctx.ends_with("achieved.”"),
+        "{ctx}"
+    );
+}
