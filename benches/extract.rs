@@ -8,7 +8,9 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
 fn load_dir(dir: &Path, limit: usize) -> Vec<Article> {
-    let Ok(rd) = std::fs::read_dir(dir) else { return Vec::new() };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
     let mut paths: Vec<PathBuf> = rd
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "txt"))

@@ -104,7 +104,8 @@ fn open_source(
     if path.as_os_str() == "-" {
         return Ok(stdin_source(opts.clone()));
     }
-    let meta = std::fs::metadata(path).map_err(|e| bad(path.display().to_string(), io_reason(&e)))?;
+    let meta =
+        std::fs::metadata(path).map_err(|e| bad(path.display().to_string(), io_reason(&e)))?;
     if meta.is_dir() {
         return Ok(Box::new(dir_source(path, opts.clone())));
     }
@@ -301,8 +302,14 @@ impl<R: BufRead> Iterator for JsonlSource<R> {
 }
 
 fn trim_ascii(b: &[u8]) -> &[u8] {
-    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
-    let end = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
     &b[start..end]
 }
 
@@ -370,13 +377,22 @@ mod tests {
     #[test]
     fn decode_refuses_binary_empty_and_invalid_utf8() {
         let o = InputOptions::default();
-        assert!(decode_article(b"  \n".to_vec(), &o).unwrap_err().contains("empty"));
-        assert!(decode_article(b"ab\0cd".to_vec(), &o).unwrap_err().contains("binary"));
+        assert!(decode_article(b"  \n".to_vec(), &o)
+            .unwrap_err()
+            .contains("empty"));
+        assert!(decode_article(b"ab\0cd".to_vec(), &o)
+            .unwrap_err()
+            .contains("binary"));
         assert!(decode_article(vec![b'a', 0xFF, b'b'], &o)
             .unwrap_err()
             .contains("UTF-8"));
         let small = InputOptions { max_bytes: 3 };
-        assert!(decode_article(b"abcd".to_vec(), &small).unwrap_err().contains("limit"));
-        assert_eq!(decode_article(b"\xEF\xBB\xBFhi".to_vec(), &o).unwrap(), "hi");
+        assert!(decode_article(b"abcd".to_vec(), &small)
+            .unwrap_err()
+            .contains("limit"));
+        assert_eq!(
+            decode_article(b"\xEF\xBB\xBFhi".to_vec(), &o).unwrap(),
+            "hi"
+        );
     }
 }

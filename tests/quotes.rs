@@ -16,14 +16,25 @@ fn stance() -> Command {
 
 fn json_report(args: &[&str]) -> Value {
     let out = stance().args(args).current_dir(root()).output().unwrap();
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("one JSON report")
 }
 
 #[test]
 fn seeds_against_gold() {
     let r = json_report(&[
-        "eval", "quotes", "--gold", "data/gold/seeds.jsonl", "--articles", "data/articles", "--format", "json",
+        "eval",
+        "quotes",
+        "--gold",
+        "data/gold/seeds.jsonl",
+        "--articles",
+        "data/articles",
+        "--format",
+        "json",
     ]);
     eprintln!("seeds: {r}");
     assert_eq!(r["gold"], 66);
@@ -34,7 +45,11 @@ fn seeds_against_gold() {
 
 #[test]
 fn quotes_output_offsets_match_the_articles() {
-    let out = stance().args(["quotes", "data/articles"]).current_dir(root()).output().unwrap();
+    let out = stance()
+        .args(["quotes", "data/articles"])
+        .current_dir(root())
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let stdout = String::from_utf8(out.stdout).unwrap();
     let mut n = 0;
@@ -43,11 +58,23 @@ fn quotes_output_offsets_match_the_articles() {
         let id = v["article"].as_str().unwrap();
         let text = std::fs::read_to_string(root().join(format!("data/articles/{id}.txt"))).unwrap();
         let chars: Vec<char> = text.chars().collect();
-        let (s, e) = (v["start"].as_u64().unwrap() as usize, v["end"].as_u64().unwrap() as usize);
-        assert_eq!(chars[s..e].iter().collect::<String>(), v["text"].as_str().unwrap());
+        let (s, e) = (
+            v["start"].as_u64().unwrap() as usize,
+            v["end"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(
+            chars[s..e].iter().collect::<String>(),
+            v["text"].as_str().unwrap()
+        );
         if let Some(m) = v["speaker_mention"].as_object() {
-            let (s, e) = (m["start"].as_u64().unwrap() as usize, m["end"].as_u64().unwrap() as usize);
-            assert_eq!(chars[s..e].iter().collect::<String>(), m["text"].as_str().unwrap());
+            let (s, e) = (
+                m["start"].as_u64().unwrap() as usize,
+                m["end"].as_u64().unwrap() as usize,
+            );
+            assert_eq!(
+                chars[s..e].iter().collect::<String>(),
+                m["text"].as_str().unwrap()
+            );
         }
         let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
         assert_eq!(keys.len(), 9);
@@ -65,22 +92,40 @@ fn polnear_root() -> Option<PathBuf> {
 #[test]
 fn polnear_dev() {
     let Some(p) = polnear_root() else {
-        eprintln!("skipping polnear_dev: ../shared/corpora/polnear not found beside the repository");
+        eprintln!(
+            "skipping polnear_dev: ../shared/corpora/polnear not found beside the repository"
+        );
         return;
     };
-    let r = json_report(&["eval", "quotes", "--polnear", p.to_str().unwrap(), "--split", "dev", "--format", "json"]);
+    let r = json_report(&[
+        "eval",
+        "quotes",
+        "--polnear",
+        p.to_str().unwrap(),
+        "--split",
+        "dev",
+        "--format",
+        "json",
+    ]);
     eprintln!("PolNeAR dev: {r}");
     assert!(r["gold"].as_u64().unwrap() > 300);
     assert!(r["overlap"]["recall"].as_f64().unwrap() >= 0.95, "{r}");
     // Issue target is 0.90; this asserts what the extractor measurably reaches today.
-    assert!(r["speaker_mention"]["accuracy"].as_f64().unwrap() >= 0.75, "{r}");
+    assert!(
+        r["speaker_mention"]["accuracy"].as_f64().unwrap() >= 0.75,
+        "{r}"
+    );
 }
 
 #[test]
 fn bad_inputs_are_reported_and_the_rest_processed() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("a_good.txt"), "“We will not give up,” Zelenskyy said.\n").unwrap();
+    std::fs::write(
+        d.join("a_good.txt"),
+        "“We will not give up,” Zelenskyy said.\n",
+    )
+    .unwrap();
     std::fs::write(d.join("b_bad_utf8.txt"), b"\xff\xfe \"x\"").unwrap();
     std::fs::write(d.join("c_binary.txt"), b"ab\0cd").unwrap();
     std::fs::write(d.join("d_empty.txt"), b"  \n").unwrap();
@@ -98,14 +143,21 @@ fn bad_inputs_are_reported_and_the_rest_processed() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(stdout.lines().count(), 1);
     assert!(stdout.contains("\"speaker\":\"Volodymyr Zelensky\""));
-    let missing = stance().args(["quotes", "/nonexistent/x.txt"]).output().unwrap();
+    let missing = stance()
+        .args(["quotes", "/nonexistent/x.txt"])
+        .output()
+        .unwrap();
     assert_eq!(missing.status.code(), Some(1));
 }
 
 #[test]
 fn stdin_jsonl_table_and_user_gazetteer() {
     let jsonl = "{\"id\":\"k1\",\"text\":\"Kyiv mayor Vitali Klitschko spoke. “The city stands,” the mayor said.\"}\n";
-    let out = stance().args(["quotes", "-"]).write_stdin(jsonl).output().unwrap();
+    let out = stance()
+        .args(["quotes", "-"])
+        .write_stdin(jsonl)
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["article"], "k1");
@@ -115,17 +167,35 @@ fn stdin_jsonl_table_and_user_gazetteer() {
     let g = dir.path().join("extra.toml");
     std::fs::write(&g, "[[speaker]]\nname = \"Vitali Klitschko\"\naliases = [\"Klitschko\"]\nroles = [\"Kyiv mayor\"]\ngender = \"male\"\n").unwrap();
     let txt = "“The city stands,” the Kyiv mayor said.";
-    let out = stance().arg("quotes").arg("--speakers").arg(&g).arg("-").write_stdin(txt).output().unwrap();
+    let out = stance()
+        .arg("quotes")
+        .arg("--speakers")
+        .arg(&g)
+        .arg("-")
+        .write_stdin(txt)
+        .output()
+        .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["speaker"], "Vitali Klitschko");
     assert_eq!(v["article"], "stdin");
 
-    let out = stance().args(["quotes", "--format", "table", "-"]).write_stdin(txt).output().unwrap();
+    let out = stance()
+        .args(["quotes", "--format", "table", "-"])
+        .write_stdin(txt)
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("The city stands"));
 
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "[[speaker]]\nname = [\n").unwrap();
-    let out = stance().arg("quotes").arg("--speakers").arg(&bad).arg("-").write_stdin(txt).output().unwrap();
+    let out = stance()
+        .arg("quotes")
+        .arg("--speakers")
+        .arg(&bad)
+        .arg("-")
+        .write_stdin(txt)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.toml"));
 }

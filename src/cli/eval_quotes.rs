@@ -28,7 +28,12 @@ pub enum EvalFormat {
 #[derive(clap::Args, Debug)]
 pub struct EvalQuotesArgs {
     /// Gold quotes (annotation-guide JSON Lines); needs --articles.
-    #[arg(long, value_name = "FILE", requires = "articles", conflicts_with = "polnear")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "articles",
+        conflicts_with = "polnear"
+    )]
     pub gold: Option<PathBuf>,
     /// Articles the gold refers to (directory of .txt, .jsonl, …); every article is scored.
     #[arg(long, value_name = "DIR")]
@@ -73,7 +78,8 @@ pub fn run(a: EvalQuotesArgs) -> Result<Outcome> {
     let x = extractor(a.speakers.as_ref(), a.cues.as_ref())?;
     let mut outcome = Outcome::default();
     let report: QuoteEval = if let Some(gold_path) = &a.gold {
-        let gold = read_gold_jsonl(gold_path).with_context(|| format!("reading gold {}", gold_path.display()))?;
+        let gold = read_gold_jsonl(gold_path)
+            .with_context(|| format!("reading gold {}", gold_path.display()))?;
         let dir = a.articles.clone().context("--gold needs --articles DIR")?;
         let mut articles = Vec::new();
         for item in read_inputs(&[dir], &InputOptions::default()) {

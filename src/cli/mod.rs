@@ -68,7 +68,10 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(o) if o.failed_inputs > 0 => {
-            eprintln!("stance: {} input(s) failed; the rest were processed", o.failed_inputs);
+            eprintln!(
+                "stance: {} input(s) failed; the rest were processed",
+                o.failed_inputs
+            );
             ExitCode::from(1)
         }
         Ok(_) => ExitCode::SUCCESS,

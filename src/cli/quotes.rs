@@ -46,7 +46,9 @@ pub struct QuotesArgs {
 pub fn extractor(speakers: Option<&PathBuf>, cues: Option<&PathBuf>) -> Result<QuoteExtractor> {
     let mut g = Gazetteer::builtin();
     if let Some(p) = speakers {
-        g.extend(Gazetteer::load(p).with_context(|| format!("reading --speakers {}", p.display()))?);
+        g.extend(
+            Gazetteer::load(p).with_context(|| format!("reading --speakers {}", p.display()))?,
+        );
     }
     let mut c = Cues::builtin();
     if let Some(p) = cues {
@@ -58,10 +60,16 @@ pub fn extractor(speakers: Option<&PathBuf>, cues: Option<&PathBuf>) -> Result<Q
 pub fn run(a: QuotesArgs) -> Result<Outcome> {
     let x = extractor(a.speakers.as_ref(), a.cues.as_ref())?;
     let mut out = Output::open(a.output.as_deref())?;
-    let opts = InputOptions { max_bytes: a.max_bytes };
+    let opts = InputOptions {
+        max_bytes: a.max_bytes,
+    };
     let mut outcome = Outcome::default();
     if matches!(a.format, QuotesFormat::Table) {
-        writeln!(out, "{:<24} {:>6} {:>6} {:<24} {:>4}  text", "article", "start", "end", "speaker", "conf")?;
+        writeln!(
+            out,
+            "{:<24} {:>6} {:>6} {:<24} {:>4}  text",
+            "article", "start", "end", "speaker", "conf"
+        )?;
     }
     for item in read_inputs(&a.paths, &opts) {
         let article = match item {
@@ -75,7 +83,13 @@ pub fn run(a: QuotesArgs) -> Result<Outcome> {
         for q in x.extract(&article) {
             match a.format {
                 QuotesFormat::Jsonl => {
-                    serde_json::to_writer(&mut out, &QuoteRecord { article: &article.id, quote: &q })?;
+                    serde_json::to_writer(
+                        &mut out,
+                        &QuoteRecord {
+                            article: &article.id,
+                            quote: &q,
+                        },
+                    )?;
                     out.write_all(b"\n")?;
                 }
                 QuotesFormat::Table => {

@@ -36,8 +36,14 @@ pub fn read_split(root: &Path, split: &str) -> Result<Vec<PolnearArticle>> {
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
     for ann in anns {
-        let stem = ann.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        let name = stem.rsplit_once('_').map_or(stem.as_str(), |(n, _)| n).to_string();
+        let stem = ann
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let name = stem
+            .rsplit_once('_')
+            .map_or(stem.as_str(), |(n, _)| n)
+            .to_string();
         if !seen.insert(name.clone()) {
             continue;
         }
@@ -57,14 +63,24 @@ pub fn read_split(root: &Path, split: &str) -> Result<Vec<PolnearArticle>> {
 pub fn parse_ann(id: &str, text: &str, ann: &str, origin: &Path) -> Result<Vec<SpanQuote>> {
     let idx = CharIndex::new(text);
     let nchars = idx.len_chars();
-    let mut spans: HashMap<&str, (&str, Vec<(usize, usize)>)> = HashMap::new();
+    // id → (type, fragments)
+    type Spans<'a> = HashMap<&'a str, (&'a str, Vec<(usize, usize)>)>;
+    let mut spans: Spans = HashMap::new();
     let mut rels: Vec<(Vec<&str>, Option<&str>)> = Vec::new();
     for (ln, line) in ann.lines().enumerate() {
-        let bad = |msg: &str| Error::Data { path: origin.to_path_buf(), line: ln + 1, msg: msg.into() };
+        let bad = |msg: &str| Error::Data {
+            path: origin.to_path_buf(),
+            line: ln + 1,
+            msg: msg.into(),
+        };
         let mut cols = line.split('\t');
-        let (Some(id), Some(mid)) = (cols.next(), cols.next()) else { continue };
+        let (Some(id), Some(mid)) = (cols.next(), cols.next()) else {
+            continue;
+        };
         if id.starts_with('T') {
-            let (ty, offs) = mid.split_once(' ').ok_or_else(|| bad("span without offsets"))?;
+            let (ty, offs) = mid
+                .split_once(' ')
+                .ok_or_else(|| bad("span without offsets"))?;
             let mut frags = Vec::new();
             for f in offs.split(';') {
                 let (s, e) = f.split_once(' ').ok_or_else(|| bad("bad offsets"))?;
@@ -97,14 +113,22 @@ pub fn parse_ann(id: &str, text: &str, ann: &str, origin: &Path) -> Result<Vec<S
             .and_then(|s| spans.get(s))
             .and_then(|(_, f)| Some((f.first()?.0, f.last()?.1)));
         for c in contents {
-            let Some((_, frags)) = spans.get(c) else { continue };
+            let Some((_, frags)) = spans.get(c) else {
+                continue;
+            };
             for &(s, e) in frags {
                 let bs = idx.byte(s);
                 let be = idx.byte(e);
                 for (qs, qe) in marked_segments(&text[bs..be]) {
                     let (cs, ce) = (idx.char_of(bs + qs), idx.char_of(bs + qe));
                     if ce > cs {
-                        out.push(SpanQuote { article: id.to_string(), start: cs, end: ce, speaker: None, mention });
+                        out.push(SpanQuote {
+                            article: id.to_string(),
+                            start: cs,
+                            end: ce,
+                            speaker: None,
+                            mention,
+                        });
                     }
                 }
             }
@@ -159,7 +183,10 @@ mod tests {
         let ann = "T1\tSource 0 5\tTrump\nT2\tCue 6 10\tsaid\nT3\tContent 11 54\tthat …\nE1\tAttribution:T9 Source:T1 Cue:T2 Content:T3\n";
         let q = parse_ann("a", text, ann, Path::new("a.ann")).unwrap();
         let chars: Vec<char> = text.chars().collect();
-        let t: Vec<String> = q.iter().map(|q| chars[q.start..q.end].iter().collect()).collect();
+        let t: Vec<String> = q
+            .iter()
+            .map(|q| chars[q.start..q.end].iter().collect())
+            .collect();
         assert_eq!(t, ["ethanol people", "do a fantastic job."]);
         assert_eq!(q[0].mention, Some((0, 5)));
         assert!(parse_ann("a", text, "T1\tSource 0 999\tx\n", Path::new("a.ann")).is_err());

@@ -33,10 +33,27 @@ pub struct Prf {
 
 impl Prf {
     fn new(matched: usize, predicted: usize, gold: usize) -> Self {
-        let p = if predicted == 0 { 0.0 } else { matched as f64 / predicted as f64 };
-        let r = if gold == 0 { 0.0 } else { matched as f64 / gold as f64 };
-        let f = if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) };
-        Prf { precision: p, recall: r, f1: f, matched }
+        let p = if predicted == 0 {
+            0.0
+        } else {
+            matched as f64 / predicted as f64
+        };
+        let r = if gold == 0 {
+            0.0
+        } else {
+            matched as f64 / gold as f64
+        };
+        let f = if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        };
+        Prf {
+            precision: p,
+            recall: r,
+            f1: f,
+            matched,
+        }
     }
 }
 
@@ -51,7 +68,11 @@ pub struct Accuracy {
 impl Accuracy {
     fn new(correct: usize, total: usize) -> Self {
         Accuracy {
-            accuracy: if total == 0 { 0.0 } else { correct as f64 / total as f64 },
+            accuracy: if total == 0 {
+                0.0
+            } else {
+                correct as f64 / total as f64
+            },
             correct,
             total,
         }
@@ -151,16 +172,36 @@ pub fn evaluate(
 
 impl fmt::Display for QuoteEval {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "articles {}  gold quotes {}  predicted {}", self.articles, self.gold, self.predicted)?;
-        writeln!(f, "{:<16} {:>9} {:>9} {:>9} {:>8}", "quote spans", "precision", "recall", "F1", "matched")?;
+        writeln!(
+            f,
+            "articles {}  gold quotes {}  predicted {}",
+            self.articles, self.gold, self.predicted
+        )?;
+        writeln!(
+            f,
+            "{:<16} {:>9} {:>9} {:>9} {:>8}",
+            "quote spans", "precision", "recall", "F1", "matched"
+        )?;
         for (name, p) in [("exact", &self.exact), ("overlap", &self.overlap)] {
-            writeln!(f, "{:<16} {:>9.4} {:>9.4} {:>9.4} {:>8}", name, p.precision, p.recall, p.f1, p.matched)?;
+            writeln!(
+                f,
+                "{:<16} {:>9.4} {:>9.4} {:>9.4} {:>8}",
+                name, p.precision, p.recall, p.f1, p.matched
+            )?;
         }
         if let Some(a) = &self.speaker {
-            writeln!(f, "speaker accuracy on matched quotes: {:.4} ({}/{})", a.accuracy, a.correct, a.total)?;
+            writeln!(
+                f,
+                "speaker accuracy on matched quotes: {:.4} ({}/{})",
+                a.accuracy, a.correct, a.total
+            )?;
         }
         if let Some(a) = &self.speaker_mention {
-            writeln!(f, "speaker-mention accuracy on matched quotes: {:.4} ({}/{})", a.accuracy, a.correct, a.total)?;
+            writeln!(
+                f,
+                "speaker-mention accuracy on matched quotes: {:.4} ({}/{})",
+                a.accuracy, a.correct, a.total
+            )?;
         }
         Ok(())
     }
@@ -214,13 +255,27 @@ mod tests {
     use super::*;
 
     fn q(a: &str, s: usize, e: usize, sp: Option<&str>) -> SpanQuote {
-        SpanQuote { article: a.into(), start: s, end: e, speaker: sp.map(Into::into), mention: None }
+        SpanQuote {
+            article: a.into(),
+            start: s,
+            end: e,
+            speaker: sp.map(Into::into),
+            mention: None,
+        }
     }
 
     #[test]
     fn exact_overlap_and_speaker() {
-        let gold = vec![q("a", 0, 10, Some("X")), q("a", 20, 30, None), q("b", 0, 5, Some("Y"))];
-        let pred = vec![q("a", 0, 10, Some("X")), q("a", 22, 30, Some("Z")), q("a", 40, 50, None)];
+        let gold = vec![
+            q("a", 0, 10, Some("X")),
+            q("a", 20, 30, None),
+            q("b", 0, 5, Some("Y")),
+        ];
+        let pred = vec![
+            q("a", 0, 10, Some("X")),
+            q("a", 22, 30, Some("Z")),
+            q("a", 40, 50, None),
+        ];
         let r = evaluate(&gold, &pred, true, |a, b| a == b);
         assert_eq!(r.exact.matched, 1);
         assert_eq!(r.overlap.matched, 2);

@@ -69,7 +69,7 @@ pub fn find_quotes(text: &str, body_end: usize) -> Vec<RawQuote> {
         scan_marks(bytes, line_start, line_end, &mut marks);
         let first_double = out.len();
         let mut open: Option<(usize, usize)> = None; // (open offset, text start)
-        // The continuation paragraph's own opening mark is part of the quote's text.
+                                                     // The continuation paragraph's own opening mark is part of the quote's text.
         let mut skip_at = usize::MAX;
         if let Some(c) = carry.take() {
             open = Some(c);
@@ -133,7 +133,14 @@ pub fn find_quotes(text: &str, body_end: usize) -> Vec<RawQuote> {
         }
         // Single marks, outside this line's double quotes (and a quote carried to the next line).
         let carried_from = carry.map_or(usize::MAX, |c| c.0);
-        let singles = pair_singles(text, &marks, &out[first_double..], carried_from, line_start, line_end);
+        let singles = pair_singles(
+            text,
+            &marks,
+            &out[first_double..],
+            carried_from,
+            line_start,
+            line_end,
+        );
         out.extend(singles);
         line_start = line_end + 1;
         if carry.is_some() {
@@ -155,15 +162,24 @@ fn pair_singles(
     line_start: usize,
     line_end: usize,
 ) -> Vec<RawQuote> {
-    let inside = |p: usize| p >= carried_from || doubles.iter().any(|d| d.open <= p && p < d.close_end.max(d.end));
+    // `doubles` are in text order and disjoint: one forward pointer keeps this linear.
+    let mut di = 0;
     let mut pending: Option<usize> = None;
     let mut found = Vec::new();
     for m in marks {
-        if !matches!(m.ty, Ty::SOpen | Ty::SClose | Ty::SNeutral) || inside(m.pos) {
+        if !matches!(m.ty, Ty::SOpen | Ty::SClose | Ty::SNeutral) {
             continue;
         }
-        if let Some(o) = pending {
-            if doubles.iter().any(|d| o < d.open && d.open < m.pos) {
+        while di < doubles.len() && doubles[di].close_end.max(doubles[di].end) <= m.pos {
+            di += 1;
+        }
+        let inside = m.pos >= carried_from || (di < doubles.len() && doubles[di].open <= m.pos);
+        if inside {
+            continue;
+        }
+        // A double quote between a pending single open and this mark: the open was stray.
+        if let (Some(o), Some(d)) = (pending, di.checked_sub(1).map(|k| &doubles[k])) {
+            if o < d.open {
                 pending = None;
             }
         }
@@ -215,7 +231,10 @@ fn is_elision(rest: &str) -> bool {
         .collect::<String>()
         .to_lowercase();
     w.starts_with(|c: char| c.is_ascii_digit())
-        || matches!(w.as_str(), "em" | "til" | "tis" | "twas" | "cause" | "n" | "s")
+        || matches!(
+            w.as_str(),
+            "em" | "til" | "tis" | "twas" | "cause" | "n" | "s"
+        )
 }
 
 fn has_word(s: &str) -> bool {
@@ -231,8 +250,16 @@ fn scan_marks(b: &[u8], from: usize, to: usize, out: &mut Vec<Mark>) {
     while i < to {
         let c = b[i];
         match c {
-            b'"' => out.push(Mark { pos: i, len: 1, ty: Ty::Neutral }),
-            b'\'' => out.push(Mark { pos: i, len: 1, ty: Ty::SNeutral }),
+            b'"' => out.push(Mark {
+                pos: i,
+                len: 1,
+                ty: Ty::Neutral,
+            }),
+            b'\'' => out.push(Mark {
+                pos: i,
+                len: 1,
+                ty: Ty::SNeutral,
+            }),
             0xE2 if i + 2 < to && b[i + 1] == 0x80 => {
                 let ty = match b[i + 2] {
                     0x9C | 0x9E | 0x9F => Some(Ty::Open), // “ „ ‟
@@ -249,8 +276,16 @@ fn scan_marks(b: &[u8], from: usize, to: usize, out: &mut Vec<Mark>) {
             }
             0xC2 if i + 1 < to => {
                 match b[i + 1] {
-                    0xAB => out.push(Mark { pos: i, len: 2, ty: Ty::Open }), // «
-                    0xBB => out.push(Mark { pos: i, len: 2, ty: Ty::Close }), // »
+                    0xAB => out.push(Mark {
+                        pos: i,
+                        len: 2,
+                        ty: Ty::Open,
+                    }), // «
+                    0xBB => out.push(Mark {
+                        pos: i,
+                        len: 2,
+                        ty: Ty::Close,
+                    }), // »
                     _ => {}
                 }
                 i += 2;
@@ -271,7 +306,27 @@ fn next_char(text: &str, pos: usize, line_end: usize) -> Option<char> {
 }
 
 fn is_close_punct(c: char) -> bool {
-    matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | ')' | ']' | '}' | '…' | '—' | '–' | '-' | '\'' | '’' | '"' | '”' | '»' | '/')
+    matches!(
+        c,
+        '.' | ','
+            | ';'
+            | ':'
+            | '!'
+            | '?'
+            | ')'
+            | ']'
+            | '}'
+            | '…'
+            | '—'
+            | '–'
+            | '-'
+            | '\''
+            | '’'
+            | '"'
+            | '”'
+            | '»'
+            | '/'
+    )
 }
 
 fn can_open(text: &str, m: &Mark, ls: usize, le: usize) -> bool {
@@ -280,7 +335,9 @@ fn can_open(text: &str, m: &Mark, ls: usize, le: usize) -> bool {
     let next_ok = next.is_some_and(|c| !c.is_whitespace());
     match m.ty {
         Ty::Open => next_ok,
-        Ty::Neutral => next_ok && !prev.is_some_and(|c| c.is_alphanumeric() || c == '.' || c == ','),
+        Ty::Neutral => {
+            next_ok && !prev.is_some_and(|c| c.is_alphanumeric() || c == '.' || c == ',')
+        }
         // A closing-type mark opens only in broken punctuation: ”foo” after a space.
         Ty::Close => next_ok && prev.is_none_or(|c| c.is_whitespace() || c == '(' || c == '['),
         _ => false,
@@ -331,9 +388,18 @@ fn trim_end(text: &str, s: usize, e: usize) -> usize {
 fn is_link_line(line: &str) -> bool {
     let t = line.trim_start();
     let head: String = t.chars().take(14).collect::<String>().to_lowercase();
-    ["read more", "read also", "also read", "related:", "see also", "watch:", "listen:", "more:"]
-        .iter()
-        .any(|p| head.starts_with(p))
+    [
+        "read more",
+        "read also",
+        "also read",
+        "related:",
+        "see also",
+        "watch:",
+        "listen:",
+        "more:",
+    ]
+    .iter()
+    .any(|p| head.starts_with(p))
 }
 
 /// Byte offset where the article body ends: the first page-furniture line ("Latest News",
@@ -352,12 +418,32 @@ pub fn body_end(text: &str) -> usize {
         let low = t.trim_end_matches([':', '.', '!']).to_lowercase();
         let furniture = matches!(
             low.as_str(),
-            "latest news" | "related articles" | "related stories" | "related posts" | "related"
-                | "you may also like" | "you might also like" | "more stories" | "recommended"
-                | "recommended for you" | "most popular" | "most read" | "trending" | "trending now"
-                | "leave a comment" | "leave a reply" | "comments" | "share this" | "share this article"
-                | "popular posts" | "recent posts" | "more from this author" | "about the author"
-                | "read next" | "more news" | "top stories"
+            "latest news"
+                | "related articles"
+                | "related stories"
+                | "related posts"
+                | "related"
+                | "you may also like"
+                | "you might also like"
+                | "more stories"
+                | "recommended"
+                | "recommended for you"
+                | "most popular"
+                | "most read"
+                | "trending"
+                | "trending now"
+                | "leave a comment"
+                | "leave a reply"
+                | "comments"
+                | "share this"
+                | "share this article"
+                | "popular posts"
+                | "recent posts"
+                | "more from this author"
+                | "about the author"
+                | "read next"
+                | "more news"
+                | "top stories"
         ) || low.starts_with("latest news from")
             || low.starts_with("more from ");
         let legal = low.starts_with("copyright") || low.starts_with('©');
@@ -373,26 +459,44 @@ mod tests {
     use super::*;
 
     fn texts(t: &str) -> Vec<&str> {
-        find_quotes(t, t.len()).iter().map(|q| &t[q.start..q.end]).collect()
+        find_quotes(t, t.len())
+            .iter()
+            .map(|q| &t[q.start..q.end])
+            .collect()
     }
 
     #[test]
     fn all_mark_styles() {
-        assert_eq!(texts("He said \"yes\" and “no” and «oui» and „ja“ ok."), ["yes", "no", "oui", "ja"]);
+        assert_eq!(
+            texts("He said \"yes\" and “no” and «oui» and „ja“ ok."),
+            ["yes", "no", "oui", "ja"]
+        );
         assert_eq!(texts("Der »Frieden« kommt."), ["Frieden"]);
     }
 
     #[test]
     fn apostrophes_are_not_marks() {
-        assert_eq!(texts("Russia’s view: we’ve the countries’ missions."), Vec::<&str>::new());
-        assert_eq!(texts("Orbán Tells Trump ‘It Would Take a Miracle’ for Ukraine’s win"), ["It Would Take a Miracle"]);
-        assert_eq!(texts("Agree to 'Lay the Groundwork' in the '90s, rock 'n' roll"), ["Lay the Groundwork"]);
+        assert_eq!(
+            texts("Russia’s view: we’ve the countries’ missions."),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            texts("Orbán Tells Trump ‘It Would Take a Miracle’ for Ukraine’s win"),
+            ["It Would Take a Miracle"]
+        );
+        assert_eq!(
+            texts("Agree to 'Lay the Groundwork' in the '90s, rock 'n' roll"),
+            ["Lay the Groundwork"]
+        );
     }
 
     #[test]
     fn nested_single_stays_inside_double() {
         let t = "“Today I heard, ‘oh, well, we weren’t invited.’ Well,” he said.";
-        assert_eq!(texts(t), ["Today I heard, ‘oh, well, we weren’t invited.’ Well,"]);
+        assert_eq!(
+            texts(t),
+            ["Today I heard, ‘oh, well, we weren’t invited.’ Well,"]
+        );
     }
 
     #[test]
@@ -421,7 +525,18 @@ mod tests {
 
     #[test]
     fn never_panics_on_odd_input() {
-        for t in ["\"", "“", "”", "'", "’x", "\"\"\"", "«»", "a\"\n\"b", "\u{2019}\u{2018}", "x\u{201c}\n"] {
+        for t in [
+            "\"",
+            "“",
+            "”",
+            "'",
+            "’x",
+            "\"\"\"",
+            "«»",
+            "a\"\n\"b",
+            "\u{2019}\u{2018}",
+            "x\u{201c}\n",
+        ] {
             let _ = find_quotes(t, t.len());
         }
     }

@@ -71,7 +71,11 @@ impl QuoteExtractor {
     /// An extractor with the given speaker gazetteer and cue list.
     pub fn new(gazetteer: Gazetteer, cues: Cues) -> Self {
         let lexicon = Lexicon::new(&cues);
-        QuoteExtractor { gazetteer, cues, lexicon }
+        QuoteExtractor {
+            gazetteer,
+            cues,
+            lexicon,
+        }
     }
 
     /// The embedded defaults: `data/speakers.toml` and `data/cues.toml`.
@@ -88,7 +92,8 @@ impl QuoteExtractor {
     pub fn extract(&self, article: &Article) -> Vec<Quote> {
         let text = article.text.as_str();
         let body = marks::body_end(text);
-        let raw = marks::find_quotes(text, body);
+        let mut raw = marks::find_quotes(text, body);
+        raw.retain(|q| !is_work_title(text, q));
         if raw.is_empty() {
             return Vec::new();
         }
@@ -108,7 +113,11 @@ impl QuoteExtractor {
                     start: idx.char_of(q.start),
                     end: idx.char_of(q.end),
                     text: t.to_string(),
-                    fragment: t.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).count() < FRAGMENT_WORDS,
+                    fragment: t
+                        .split_whitespace()
+                        .filter(|w| w.chars().any(char::is_alphanumeric))
+                        .count()
+                        < FRAGMENT_WORDS,
                     speaker: a.speaker,
                     speaker_mention: a.mention.map(mention),
                     cue: a.cue.map(mention),
@@ -117,15 +126,73 @@ impl QuoteExtractor {
                 }
             })
             .collect();
-        borrow_repeated_speakers(&mut quotes);
+        // Headline area: the first two lines.
+        let headline_end = text
+            .match_indices('\n')
+            .nth(1)
+            .map_or(text.len(), |(b, _)| b);
+        borrow_repeated_speakers(&mut quotes, idx.char_of(headline_end));
         quotes
     }
 }
 
+/// Titles of works and shows are not quotes (guide §1): `told CBS’s “Face the Nation”`,
+/// `appeared on “Meet the Press”`. Only short Title-Case spans in double marks right after a
+/// broadcaster's possessive or a show word count, so headline quotes (`Tells Trump ‘It Would
+/// Take a Miracle’`, `Trump’s “Make America Great Again”`) stay.
+fn is_work_title(text: &str, q: &marks::RawQuote) -> bool {
+    let inner = &text[q.start..q.end];
+    let words: Vec<&str> = inner.split_whitespace().collect();
+    if words.is_empty() || words.len() > 6 || inner.ends_with(['.', ',', '!', '?']) {
+        return false;
+    }
+    const SMALL: &[&str] = &[
+        "the", "of", "a", "an", "and", "in", "on", "for", "to", "with", "at",
+    ];
+    let title_case = words.iter().enumerate().all(|(i, w)| {
+        w.chars()
+            .next()
+            .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+            || (i > 0 && SMALL.contains(w))
+    });
+    if !title_case {
+        return false;
+    }
+    let before = text[..q.open].trim_end();
+    let prev = before
+        .rsplit(|c: char| c.is_whitespace())
+        .next()
+        .unwrap_or("");
+    // Broadcasters are written in capitals (ABC’s, CNN’s, POLITICO’s); Trump’s “…” is speech.
+    let owner = prev.trim_end_matches("’s").trim_end_matches("'s");
+    let possessive = owner.len() < prev.len()
+        && owner.chars().filter(|c| c.is_alphabetic()).count() >= 2
+        && owner.chars().all(|c| !c.is_lowercase());
+    let show_word = matches!(
+        prev.to_lowercase().as_str(),
+        "on" | "titled"
+            | "entitled"
+            | "show"
+            | "program"
+            | "programme"
+            | "podcast"
+            | "newspaper"
+            | "magazine"
+            | "channel"
+            | "book"
+            | "film"
+            | "documentary"
+            | "series"
+    );
+    // A lowercase word before the mark means running text, not a Title-Case headline.
+    !q.single && (possessive || show_word)
+}
+
 /// A quote without a cue that repeats words quoted elsewhere in the article with a speaker
 /// (headlines: `Agree to ‘Lay the Groundwork’` … the State Department said it would “lay the
-/// groundwork …”) takes that speaker.
-fn borrow_repeated_speakers(quotes: &mut [Quote]) {
+/// groundwork …”) takes that speaker. Only headline-area quotes (before char `headline_end`)
+/// borrow, which also keeps this linear in the number of quotes.
+fn borrow_repeated_speakers(quotes: &mut [Quote], headline_end: usize) {
     let key = |t: &str| -> String {
         let k = t
             .split(|c: char| !c.is_alphanumeric())
@@ -136,13 +203,23 @@ fn borrow_repeated_speakers(quotes: &mut [Quote]) {
         // Padded so that containment respects word boundaries.
         format!(" {k} ")
     };
+    let n_head = quotes.iter().take_while(|q| q.start < headline_end).count();
+    if n_head == 0 {
+        return;
+    }
     let keys: Vec<String> = quotes.iter().map(|q| key(&q.text)).collect();
-    for i in 0..quotes.len() {
-        if quotes[i].speaker.is_some() || quotes[i].speaker_mention.is_some() || keys[i].split_whitespace().count() < 2 {
+    for i in 0..n_head.min(8) {
+        if quotes[i].speaker.is_some()
+            || quotes[i].speaker_mention.is_some()
+            || keys[i].split_whitespace().count() < 2
+        {
             continue;
         }
         let found = (0..quotes.len()).find(|&j| {
-            j != i && quotes[j].speaker.is_some() && quotes[j].cue.is_some() && keys[j].contains(keys[i].as_str())
+            j != i
+                && quotes[j].speaker.is_some()
+                && quotes[j].cue.is_some()
+                && keys[j].contains(keys[i].as_str())
         });
         if let Some(j) = found {
             quotes[i].speaker = quotes[j].speaker.clone();

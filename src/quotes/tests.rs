@@ -61,7 +61,10 @@ fn titles_roles_and_appositives() {
     assert_eq!(sp[1].1, s("Yuri Ushakov"));
     assert_eq!(sp[2].1, s("Volodymyr Zelensky"));
     let q = run(t);
-    assert_eq!(q[2].speaker_mention.as_ref().unwrap().text, "the Ukrainian leader");
+    assert_eq!(
+        q[2].speaker_mention.as_ref().unwrap().text,
+        "the Ukrainian leader"
+    );
 }
 
 #[test]
@@ -138,7 +141,16 @@ fn furniture_quotes_are_excluded() {
 
 #[test]
 fn never_panics_on_garbage() {
-    for t in ["", "\"", "“”", "'x' y'", "\u{201d}a\u{201c}", "a: “", "“a\n\n“b\n\n“c", "said said “x” said"] {
+    for t in [
+        "",
+        "\"",
+        "“”",
+        "'x' y'",
+        "\u{201d}a\u{201c}",
+        "a: “",
+        "“a\n\n“b\n\n“c",
+        "said said “x” said",
+    ] {
         let _ = run(t);
     }
     let long: String = "“ab ’ c\" «d» „e“ '".repeat(2000);
@@ -148,9 +160,22 @@ fn never_panics_on_garbage() {
 #[test]
 fn record_has_documented_key_order() {
     let q = &run("“Yes, we agree,” Rubio said.")[0];
-    let rec = QuoteRecord { article: "a", quote: q };
+    let rec = QuoteRecord {
+        article: "a",
+        quote: q,
+    };
     let js = serde_json::to_string(&rec).unwrap();
-    let keys = ["\"article\"", "\"start\"", "\"end\"", "\"text\"", "\"fragment\"", "\"speaker\"", "\"speaker_mention\"", "\"cue\"", "\"confidence\""];
+    let keys = [
+        "\"article\"",
+        "\"start\"",
+        "\"end\"",
+        "\"text\"",
+        "\"fragment\"",
+        "\"speaker\"",
+        "\"speaker_mention\"",
+        "\"cue\"",
+        "\"confidence\"",
+    ];
     let pos: Vec<usize> = keys.iter().map(|k| js.find(k).unwrap()).collect();
     assert!(pos.windows(2).all(|w| w[0] < w[1]), "{js}");
     assert!(!js.contains("context"));
@@ -186,10 +211,147 @@ fn guillemets_straight_marks_and_user_cues() {
     let t = "EU foreign policy chief Kaja Kallas was skeptical. «Russia does not want peace», she said.";
     assert_eq!(run(t)[0].speaker, s("Kaja Kallas"));
     let mut cues = Cues::builtin();
-    cues.extend(Cues::from_toml_str("verbs = [\"quipped\", \"mused\"]", std::path::Path::new("u.toml")).unwrap());
+    cues.extend(
+        Cues::from_toml_str(
+            "verbs = [\"quipped\", \"mused\"]",
+            std::path::Path::new("u.toml"),
+        )
+        .unwrap(),
+    );
     let x = QuoteExtractor::new(Gazetteer::builtin(), cues);
-    let q = x.extract(&Article::new("m", "\"Peace is near, maybe,\" mused Witkoff."));
+    let q = x.extract(&Article::new(
+        "m",
+        "\"Peace is near, maybe,\" mused Witkoff.",
+    ));
     assert_eq!(q[0].speaker, s("Steve Witkoff"));
-    let plain = QuoteExtractor::with_defaults().extract(&Article::new("m", "\"Peace is near, maybe,\" mused Witkoff."));
+    let plain = QuoteExtractor::with_defaults().extract(&Article::new(
+        "m",
+        "\"Peace is near, maybe,\" mused Witkoff.",
+    ));
     assert_eq!(plain[0].speaker, None);
+}
+
+#[test]
+fn broken_punctuation_article() {
+    let t = "Zelensky Says 'No Deal' Without Ukraine; Kremlin Calls Plan \"Premature\"\n\n\
+KYIV — \"We will not trade our land,\" Zelensky told lawmakers on Tuesday.\n\n\
+Peskov said the plan was \"premature\", while Lavrov, speaking in Ankara, said \"the Europeans have no place at the table.\n\
+The ministry later issued a clarification.\n\n\
+”This is a historic moment,” Trump said of the call.\n\n\
+Sybiha wrote on X: “Russia’s ‘peace’ is a ceasefire to rearm.”\n\n\
+Turkish President Recep Tayyip Erdogan said his country was ready. \"Turkey is the ideal venue,\" the Turkish leader said.\n";
+    let got = speakers(t);
+    let want = [
+        ("No Deal", "Volodymyr Zelensky"),
+        ("Premature", "Kremlin"),
+        ("We will not trade our land,", "Volodymyr Zelensky"),
+        ("premature", "Dmitry Peskov"),
+        ("the Europeans have no place at the table.", "Sergey Lavrov"),
+        ("This is a historic moment,", "Donald Trump"),
+        ("Russia’s ‘peace’ is a ceasefire to rearm.", "Andrii Sybiha"),
+        ("Turkey is the ideal venue,", "Recep Tayyip Erdoğan"),
+    ];
+    assert_eq!(got.len(), want.len(), "{got:?}");
+    for ((text, sp), (wt, ws)) in got.iter().zip(want) {
+        assert_eq!(text, wt);
+        assert_eq!(sp.as_deref(), Some(ws), "{text}");
+    }
+}
+
+mod props {
+    use super::run;
+    use proptest::prelude::*;
+
+    fn piece() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "“",
+            "”",
+            "\"",
+            "'",
+            "‘",
+            "’",
+            "«",
+            "»",
+            "„",
+            " ",
+            "\n",
+            "\n\n",
+            ".",
+            ",",
+            ":",
+            ";",
+            "(",
+            ")",
+            "said",
+            "Rubio",
+            "he",
+            "She",
+            "the Ukrainian president",
+            "U.S.",
+            "Mr.",
+            "according to",
+            "Lavrov",
+            "told",
+            "we’ve",
+            "Zelenskyy",
+            "Ми",
+            "é",
+            "—",
+            "adding",
+            "peace",
+            "talks",
+        ])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn any_text_gives_consistent_quotes(parts in prop::collection::vec(piece(), 0..60)) {
+            let text: String = parts.join(" ").replace(" \n ", "\n");
+            let chars: Vec<char> = text.chars().collect();
+            let qs = run(&text);
+            let mut last = 0;
+            for q in &qs {
+                prop_assert!(q.start <= q.end && q.end <= chars.len());
+                prop_assert!(q.start >= last);
+                last = q.start;
+                prop_assert_eq!(chars[q.start..q.end].iter().collect::<String>(), q.text.clone());
+                for m in q.speaker_mention.iter().chain(q.cue.iter()) {
+                    prop_assert!(m.start < m.end && m.end <= chars.len());
+                    prop_assert_eq!(chars[m.start..m.end].iter().collect::<String>(), m.text.clone());
+                }
+                prop_assert!(q.context.0 <= q.context.1 && q.context.1 <= chars.len());
+                prop_assert!((0.0..=1.0).contains(&q.confidence));
+            }
+        }
+    }
+}
+
+#[test]
+fn titles_of_shows_are_not_quotes() {
+    let t = "Secretary of State Marco Rubio told CBS’s “Face the Nation” that “the talks were useful.” Waltz appeared on \"Meet the Press\" too.";
+    let q = run(t);
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].text, "the talks were useful.");
+    assert_eq!(q[0].speaker, s("Marco Rubio"));
+}
+
+#[test]
+fn context_is_the_sentence_with_quote_and_cue() {
+    let t = "Other news here. Lavrov said the deployment of troops was “unacceptable” for Moscow. More text.";
+    let q = &run(t)[0];
+    let chars: Vec<char> = t.chars().collect();
+    let ctx: String = chars[q.context.0..q.context.1].iter().collect();
+    assert_eq!(
+        ctx,
+        "Lavrov said the deployment of troops was “unacceptable” for Moscow."
+    );
+    let t2 = "“We will not accept it,” Zelenskyy declared. “Without Ukraine, peace cannot be achieved.” Next.";
+    let q2 = &run(t2)[1];
+    let chars: Vec<char> = t2.chars().collect();
+    let ctx: String = chars[q2.context.0..q2.context.1].iter().collect();
+    assert!(
+        ctx.starts_with("“We will") && ctx.ends_with("achieved.”"),
+        "{ctx}"
+    );
 }

@@ -132,7 +132,11 @@ pub fn attribute(
             });
             continue;
         }
-        let prev = if qi > 0 { out.get(qi - 1).map(|a| (qtok[qi - 1], a)) } else { None };
+        let prev = if qi > 0 {
+            out.get(qi - 1).map(|a| (qtok[qi - 1], a))
+        } else {
+            None
+        };
         let a = ctx.attribute_one(ti, &nps, &np_at_end, &np_at_start, &events, prev);
         out.push(a);
     }
@@ -165,8 +169,18 @@ fn tokenize(text: &str, from: usize, to: usize, out: &mut Vec<Tok>) {
     while let Some((i, c)) = it.next() {
         let s = from + i;
         if c == '\n' {
-            if !matches!(out.last(), Some(Tok { kind: TK::Newline, .. })) {
-                out.push(Tok { s, e: s + 1, kind: TK::Newline });
+            if !matches!(
+                out.last(),
+                Some(Tok {
+                    kind: TK::Newline,
+                    ..
+                })
+            ) {
+                out.push(Tok {
+                    s,
+                    e: s + 1,
+                    kind: TK::Newline,
+                });
             }
             continue;
         }
@@ -175,12 +189,9 @@ fn tokenize(text: &str, from: usize, to: usize, out: &mut Vec<Tok>) {
         }
         if c.is_alphanumeric() {
             let mut e = s + c.len_utf8();
-            let mut single = c.is_uppercase();
             let mut last = c;
-            loop {
-                let Some(&(j, d)) = it.peek() else { break };
+            while let Some(&(j, d)) = it.peek() {
                 if d.is_alphanumeric() {
-                    single = single && false;
                     last = d;
                     it.next();
                     e = from + j + d.len_utf8();
@@ -205,14 +216,20 @@ fn tokenize(text: &str, from: usize, to: usize, out: &mut Vec<Tok>) {
                     continue;
                 }
                 // Closing dot of an inner-dot abbreviation (U.S.).
-                if d == '.' && seg[s - from..e - from].contains('.') && !seg[s - from..e - from].ends_with('.') {
+                if d == '.'
+                    && seg[s - from..e - from].contains('.')
+                    && !seg[s - from..e - from].ends_with('.')
+                {
                     it.next();
                     e = from + j + 1;
                 }
                 break;
             }
-            let _ = single;
-            out.push(Tok { s, e, kind: TK::Word });
+            out.push(Tok {
+                s,
+                e,
+                kind: TK::Word,
+            });
         } else {
             out.push(Tok {
                 s,
@@ -223,14 +240,23 @@ fn tokenize(text: &str, from: usize, to: usize, out: &mut Vec<Tok>) {
     }
 }
 
-static ABBREV: WordSet = WordSet::new(0, &[
-    "mr", "mrs", "ms", "dr", "st", "sen", "rep", "gov", "gen", "lt", "col", "sgt", "jr", "sr", "jan", "feb",
-    "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "inc", "corp", "co", "no", "vs",
-    "etc", "capt", "adm", "maj", "prof", "rev", "hon", "mt", "ft", "ave", "approx", "dept", "est", "fig",
-    "ltd", "cmdr", "pres", "supt", "messrs",
-]);
+static ABBREV: WordSet = WordSet::new(
+    0,
+    &[
+        "mr", "mrs", "ms", "dr", "st", "sen", "rep", "gov", "gen", "lt", "col", "sgt", "jr", "sr",
+        "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "inc",
+        "corp", "co", "no", "vs", "etc", "capt", "adm", "maj", "prof", "rev", "hon", "mt", "ft",
+        "ave", "approx", "dept", "est", "fig", "ltd", "cmdr", "pres", "supt", "messrs",
+    ],
+);
 
-static TITLE_ABBREV: WordSet = WordSet::new(1, &["mr", "mrs", "ms", "dr", "sen", "rep", "gov", "gen", "lt", "col", "sgt", "capt", "adm", "prof", "rev", "st", "maj", "pres"]);
+static TITLE_ABBREV: WordSet = WordSet::new(
+    1,
+    &[
+        "mr", "mrs", "ms", "dr", "sen", "rep", "gov", "gen", "lt", "col", "sgt", "capt", "adm",
+        "prof", "rev", "st", "maj", "pres",
+    ],
+);
 
 fn sentences(text: &str, toks: &[Tok], quotes: &[RawQuote], cues: &Cues) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
@@ -278,9 +304,15 @@ fn sentences(text: &str, toks: &[Tok], quotes: &[RawQuote], cues: &Cues) -> Vec<
             }
             TK::Punct => {
                 let p = &text[t.s..t.e];
-                if matches!(p, "." | "!" | "?" | "…") {
+                // A semicolon ends a clause: headlines join two stories with it.
+                if p == ";" {
+                    boundary_after = true;
+                } else if matches!(p, "." | "!" | "?" | "…") {
                     let mut j = i + 1;
-                    while j < n && toks[j].kind == TK::Punct && matches!(&text[toks[j].s..toks[j].e], ")" | "]" | "." | "!" | "?") {
+                    while j < n
+                        && toks[j].kind == TK::Punct
+                        && matches!(&text[toks[j].s..toks[j].e], ")" | "]" | "." | "!" | "?")
+                    {
                         j += 1;
                     }
                     let abbrev = p == "."
@@ -288,7 +320,8 @@ fn sentences(text: &str, toks: &[Tok], quotes: &[RawQuote], cues: &Cues) -> Vec<
                         && toks[i - 1].kind == TK::Word
                         && toks[i - 1].e == t.s
                         && with_lower(&text[toks[i - 1].s..toks[i - 1].e], |w| {
-                            ABBREV.has(w) || (w.chars().count() == 1 && w.chars().all(char::is_alphabetic))
+                            ABBREV.has(w)
+                                || (w.chars().count() == 1 && w.chars().all(char::is_alphabetic))
                         });
                     if !abbrev && (j >= n || starts_upper(&toks[j])) {
                         i = j - 1;
@@ -301,7 +334,10 @@ fn sentences(text: &str, toks: &[Tok], quotes: &[RawQuote], cues: &Cues) -> Vec<
                 // "… in the U.S. The talks …": an inner-dot abbreviation can end a sentence.
                 if w.ends_with('.') && i + 1 < n {
                     let nt = toks[i + 1];
-                    if nt.kind == TK::Word && with_lower(&text[nt.s..nt.e], |x| COMMON.has(x)) && starts_upper(&nt) {
+                    if nt.kind == TK::Word
+                        && with_lower(&text[nt.s..nt.e], |x| COMMON.has(x))
+                        && starts_upper(&nt)
+                    {
                         boundary_after = true;
                     }
                 }
@@ -323,7 +359,8 @@ fn sentences(text: &str, toks: &[Tok], quotes: &[RawQuote], cues: &Cues) -> Vec<
                             .is_some_and(|k| {
                                 k + 1 >= n
                                     || matches!(toks[k + 1].kind, TK::Newline)
-                                    || (toks[k + 1].kind == TK::Punct && matches!(&text[toks[k + 1].s..toks[k + 1].e], "." | ","))
+                                    || (toks[k + 1].kind == TK::Punct
+                                        && matches!(&text[toks[k + 1].s..toks[k + 1].e], "." | ","))
                             });
                         if !name_then_cue {
                             boundary_after = true;
@@ -345,117 +382,841 @@ fn sentences(text: &str, toks: &[Tok], quotes: &[RawQuote], cues: &Cues) -> Vec<
 }
 
 /// Frequent capitalised words that do not start a name.
-static COMMON: WordSet = WordSet::new(2, &[
-    "the", "a", "an", "but", "and", "or", "however", "meanwhile", "in", "on", "at", "for", "from", "to", "with",
-    "after", "before", "during", "when", "while", "since", "as", "if", "this", "that", "these", "those", "it",
-    "its", "they", "their", "he", "she", "his", "her", "we", "our", "i", "you", "following", "despite",
-    "although", "though", "yet", "still", "also", "both", "all", "some", "many", "most", "several", "other",
-    "another", "any", "each", "every", "no", "not", "there", "here", "then", "now", "today", "yesterday",
-    "tomorrow", "earlier", "later", "last", "next", "first", "second", "one", "two", "three", "by", "of",
-    "about", "over", "under", "under", "between", "among", "against", "without", "within", "into", "amid",
-    "speaking", "asked", "according", "reflecting", "addressing", "responding", "separately", "instead",
-    "indeed", "moreover", "furthermore", "additionally", "overall", "so", "thus", "because", "what", "who",
-    "which", "where", "why", "how", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
-    "sunday", "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december", "such", "more", "less", "only", "even", "just", "again", "already",
-    "once", "separate", "top", "senior", "new", "former", "several", "officials", "sources", "analysts",
-    "experts", "critics", "observers", "shortly", "asked", "upon", "until", "unlike", "like", "via", "per",
-    "breaking", "update", "updated", "photo", "image", "video", "watch", "read", "share", "subscribe", "home",
-    "latest", "news", "exclusive", "opinion", "analysis", "editor", "editorial", "live", "report", "reports",
-    "jan", "feb", "apr", "jun", "jul", "aug", "sept", "sep", "oct", "nov", "dec", "transcript", "partial",
-]);
+static COMMON: WordSet = WordSet::new(
+    2,
+    &[
+        "the",
+        "a",
+        "an",
+        "but",
+        "and",
+        "or",
+        "however",
+        "meanwhile",
+        "in",
+        "on",
+        "at",
+        "for",
+        "from",
+        "to",
+        "with",
+        "after",
+        "before",
+        "during",
+        "when",
+        "while",
+        "since",
+        "as",
+        "if",
+        "this",
+        "that",
+        "these",
+        "those",
+        "it",
+        "its",
+        "they",
+        "their",
+        "he",
+        "she",
+        "his",
+        "her",
+        "we",
+        "our",
+        "i",
+        "you",
+        "following",
+        "despite",
+        "although",
+        "though",
+        "yet",
+        "still",
+        "also",
+        "both",
+        "all",
+        "some",
+        "many",
+        "most",
+        "several",
+        "other",
+        "another",
+        "any",
+        "each",
+        "every",
+        "no",
+        "not",
+        "there",
+        "here",
+        "then",
+        "now",
+        "today",
+        "yesterday",
+        "tomorrow",
+        "earlier",
+        "later",
+        "last",
+        "next",
+        "first",
+        "second",
+        "one",
+        "two",
+        "three",
+        "by",
+        "of",
+        "about",
+        "over",
+        "under",
+        "under",
+        "between",
+        "among",
+        "against",
+        "without",
+        "within",
+        "into",
+        "amid",
+        "speaking",
+        "asked",
+        "according",
+        "reflecting",
+        "addressing",
+        "responding",
+        "separately",
+        "instead",
+        "indeed",
+        "moreover",
+        "furthermore",
+        "additionally",
+        "overall",
+        "so",
+        "thus",
+        "because",
+        "what",
+        "who",
+        "which",
+        "where",
+        "why",
+        "how",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "such",
+        "more",
+        "less",
+        "only",
+        "even",
+        "just",
+        "again",
+        "already",
+        "once",
+        "separate",
+        "top",
+        "senior",
+        "new",
+        "former",
+        "several",
+        "officials",
+        "sources",
+        "analysts",
+        "experts",
+        "critics",
+        "observers",
+        "shortly",
+        "asked",
+        "upon",
+        "until",
+        "unlike",
+        "like",
+        "via",
+        "per",
+        "breaking",
+        "update",
+        "updated",
+        "photo",
+        "image",
+        "video",
+        "watch",
+        "read",
+        "share",
+        "subscribe",
+        "home",
+        "latest",
+        "news",
+        "exclusive",
+        "opinion",
+        "analysis",
+        "editor",
+        "editorial",
+        "live",
+        "report",
+        "reports",
+        "jan",
+        "feb",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sept",
+        "sep",
+        "oct",
+        "nov",
+        "dec",
+        "transcript",
+        "partial",
+    ],
+);
 
 /// Lowercase words that can be part of a role phrase (`Kremlin spokesman`, `the Ukrainian leader`).
-static ROLE_WORDS: WordSet = WordSet::new(3, &[
-    "spokesman", "spokeswoman", "spokesperson", "minister", "president", "leader", "adviser", "advisor",
-    "envoy", "aide", "negotiator", "secretary", "chancellor", "official", "diplomat", "ambassador", "chief",
-    "head", "foreign", "prime", "national", "security", "defense", "defence", "deputy", "special", "senior",
-    "top", "presidential", "press", "vice", "state", "general", "representative", "lawmaker", "senator",
-    "governor", "mayor", "commander", "director", "chairman", "chairwoman", "ceo", "founder", "candidate",
-    "nominee", "policy", "affairs", "ministry", "department", "government", "office", "premier", "king",
-    "queen", "prince", "counterpart", "host", "chair", "speaker", "congressman", "congresswoman",
-    "strategist", "manager", "campaign", "attorney", "judge", "justice", "former", "executive", "assistant",
-    "counselor", "investment", "fund", "sovereign", "wealth", "white", "house", "russian", "ukrainian",
-    "military", "intelligence", "army", "navy", "forces", "administration", "kremlin", "foreign-policy",
-    "delegation", "team", "member", "members", "sources", "source", "officials", "diplomats", "republican",
-    "democratic", "democrat", "gop", "party", "chairperson", "cabinet",
-]);
+static ROLE_WORDS: WordSet = WordSet::new(
+    3,
+    &[
+        "spokesman",
+        "spokeswoman",
+        "spokesperson",
+        "minister",
+        "president",
+        "leader",
+        "adviser",
+        "advisor",
+        "envoy",
+        "aide",
+        "negotiator",
+        "secretary",
+        "chancellor",
+        "official",
+        "diplomat",
+        "ambassador",
+        "chief",
+        "head",
+        "foreign",
+        "prime",
+        "national",
+        "security",
+        "defense",
+        "defence",
+        "deputy",
+        "special",
+        "senior",
+        "top",
+        "presidential",
+        "press",
+        "vice",
+        "state",
+        "general",
+        "representative",
+        "lawmaker",
+        "senator",
+        "governor",
+        "mayor",
+        "commander",
+        "director",
+        "chairman",
+        "chairwoman",
+        "ceo",
+        "founder",
+        "candidate",
+        "nominee",
+        "policy",
+        "affairs",
+        "ministry",
+        "department",
+        "government",
+        "office",
+        "premier",
+        "king",
+        "queen",
+        "prince",
+        "counterpart",
+        "host",
+        "chair",
+        "speaker",
+        "congressman",
+        "congresswoman",
+        "strategist",
+        "manager",
+        "campaign",
+        "attorney",
+        "judge",
+        "justice",
+        "former",
+        "executive",
+        "assistant",
+        "counselor",
+        "investment",
+        "fund",
+        "sovereign",
+        "wealth",
+        "white",
+        "house",
+        "russian",
+        "ukrainian",
+        "military",
+        "intelligence",
+        "army",
+        "navy",
+        "forces",
+        "administration",
+        "kremlin",
+        "foreign-policy",
+        "delegation",
+        "team",
+        "member",
+        "members",
+        "sources",
+        "source",
+        "officials",
+        "diplomats",
+        "republican",
+        "democratic",
+        "democrat",
+        "gop",
+        "party",
+        "chairperson",
+        "cabinet",
+    ],
+);
 
 /// Head nouns that make a role phrase (the last word of a role mention).
-static ROLE_HEADS: WordSet = WordSet::new(4, &[
-    "spokesman", "spokeswoman", "spokesperson", "minister", "president", "leader", "adviser", "advisor",
-    "envoy", "aide", "negotiator", "secretary", "chancellor", "official", "diplomat", "ambassador", "chief",
-    "head", "premier", "king", "queen", "prince", "counterpart", "chair", "speaker", "congressman",
-    "congresswoman", "strategist", "manager", "attorney", "judge", "senator", "governor", "mayor",
-    "commander", "director", "chairman", "chairwoman", "ceo", "founder", "candidate", "nominee",
-    "ministry", "department", "government", "office", "administration", "kremlin", "delegation",
-    "chairperson", "representative", "lawmaker",
-]);
+static ROLE_HEADS: WordSet = WordSet::new(
+    4,
+    &[
+        "spokesman",
+        "spokeswoman",
+        "spokesperson",
+        "minister",
+        "president",
+        "leader",
+        "adviser",
+        "advisor",
+        "envoy",
+        "aide",
+        "negotiator",
+        "secretary",
+        "chancellor",
+        "official",
+        "diplomat",
+        "ambassador",
+        "chief",
+        "head",
+        "premier",
+        "king",
+        "queen",
+        "prince",
+        "counterpart",
+        "chair",
+        "speaker",
+        "congressman",
+        "congresswoman",
+        "strategist",
+        "manager",
+        "attorney",
+        "judge",
+        "senator",
+        "governor",
+        "mayor",
+        "commander",
+        "director",
+        "chairman",
+        "chairwoman",
+        "ceo",
+        "founder",
+        "candidate",
+        "nominee",
+        "ministry",
+        "department",
+        "government",
+        "office",
+        "administration",
+        "kremlin",
+        "delegation",
+        "chairperson",
+        "representative",
+        "lawmaker",
+    ],
+);
 
 /// Capitalised words that are titles or nationalities, not part of a person's name.
-static TITLE_WORDS: WordSet = WordSet::new(5, &[
-    "president", "secretary", "minister", "foreign", "prime", "chancellor", "spokesman", "spokeswoman",
-    "spokesperson", "senator", "sen", "rep", "gov", "mr", "mrs", "ms", "dr", "national", "security",
-    "adviser", "advisor", "special", "envoy", "ambassador", "presidential", "aide", "ceo", "representative",
-    "state", "defense", "defence", "vice", "general", "chief", "deputy", "leader", "crown", "prince", "king",
-    "queen", "pope", "sir", "lord", "director", "chairman", "governor", "mayor", "judge", "justice", "speaker",
-    "commander", "colonel", "gen", "lt", "col", "adm", "press", "department", "ministry", "house", "white",
-    "kremlin", "former", "acting", "senior", "top", "u.s.", "us", "u.k.", "uk", "un", "u.n.", "eu", "e.u.",
-    "nato", "russian", "ukrainian", "american", "french", "british", "german", "polish", "turkish", "saudi",
-    "hungarian", "italian", "spanish", "chinese", "european", "finnish", "danish", "slovak", "israeli",
-    "iranian", "indian", "japanese", "canadian", "dutch", "belgian", "swedish", "norwegian", "estonian",
-    "latvian", "lithuanian", "romanian", "czech", "austrian", "swiss", "greek", "georgian", "belarusian",
-    "republican", "democratic", "democrat", "gop", "rdif", "direct", "investment", "fund", "middle", "east",
-    "of", "the", "and", "for", "affairs", "policy", "council", "commission", "union", "federation",
-    "candidate", "nominee", "congressman", "congresswoman", "attorney", "executive", "officer", "host",
-    "anchor", "correspondent", "reporter", "professor", "rev", "capt", "maj", "prof", "sgt", "pres",
-    "russia’s", "russia's", "ukraine’s", "ukraine's", "america’s", "america's", "putin’s", "putin's", "trump’s",
-    "trump's", "kremlin’s", "kremlin's", "saudi arabia’s", "president-elect", "secretary-general", "gop",
-]);
+static TITLE_WORDS: WordSet = WordSet::new(
+    5,
+    &[
+        "president",
+        "secretary",
+        "minister",
+        "foreign",
+        "prime",
+        "chancellor",
+        "spokesman",
+        "spokeswoman",
+        "spokesperson",
+        "senator",
+        "sen",
+        "rep",
+        "gov",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "national",
+        "security",
+        "adviser",
+        "advisor",
+        "special",
+        "envoy",
+        "ambassador",
+        "presidential",
+        "aide",
+        "ceo",
+        "representative",
+        "state",
+        "defense",
+        "defence",
+        "vice",
+        "general",
+        "chief",
+        "deputy",
+        "leader",
+        "crown",
+        "prince",
+        "king",
+        "queen",
+        "pope",
+        "sir",
+        "lord",
+        "director",
+        "chairman",
+        "governor",
+        "mayor",
+        "judge",
+        "justice",
+        "speaker",
+        "commander",
+        "colonel",
+        "gen",
+        "lt",
+        "col",
+        "adm",
+        "press",
+        "department",
+        "ministry",
+        "house",
+        "white",
+        "kremlin",
+        "former",
+        "acting",
+        "senior",
+        "top",
+        "u.s.",
+        "us",
+        "u.k.",
+        "uk",
+        "un",
+        "u.n.",
+        "eu",
+        "e.u.",
+        "nato",
+        "russian",
+        "ukrainian",
+        "american",
+        "french",
+        "british",
+        "german",
+        "polish",
+        "turkish",
+        "saudi",
+        "hungarian",
+        "italian",
+        "spanish",
+        "chinese",
+        "european",
+        "finnish",
+        "danish",
+        "slovak",
+        "israeli",
+        "iranian",
+        "indian",
+        "japanese",
+        "canadian",
+        "dutch",
+        "belgian",
+        "swedish",
+        "norwegian",
+        "estonian",
+        "latvian",
+        "lithuanian",
+        "romanian",
+        "czech",
+        "austrian",
+        "swiss",
+        "greek",
+        "georgian",
+        "belarusian",
+        "republican",
+        "democratic",
+        "democrat",
+        "gop",
+        "rdif",
+        "direct",
+        "investment",
+        "fund",
+        "middle",
+        "east",
+        "of",
+        "the",
+        "and",
+        "for",
+        "affairs",
+        "policy",
+        "council",
+        "commission",
+        "union",
+        "federation",
+        "candidate",
+        "nominee",
+        "congressman",
+        "congresswoman",
+        "attorney",
+        "executive",
+        "officer",
+        "host",
+        "anchor",
+        "correspondent",
+        "reporter",
+        "professor",
+        "rev",
+        "capt",
+        "maj",
+        "prof",
+        "sgt",
+        "pres",
+        "russia’s",
+        "russia's",
+        "ukraine’s",
+        "ukraine's",
+        "america’s",
+        "america's",
+        "putin’s",
+        "putin's",
+        "trump’s",
+        "trump's",
+        "kremlin’s",
+        "kremlin's",
+        "saudi arabia’s",
+        "president-elect",
+        "secretary-general",
+        "gop",
+    ],
+);
 
 /// Capitalised reporting verbs of title-case headlines ("Orbán Tells Trump ‘…’").
-static CAP_VERBS: WordSet = WordSet::new(6, &[
-    "says", "said", "tells", "told", "warns", "warned", "insists", "declares", "urges", "vows", "claims",
-    "asks", "admits", "denies", "stresses", "adds", "slams", "rejects", "confirms",
-    "reveals", "announces", "suggests", "explains", "argues", "accuses", "praises", "welcomes",
-]);
+static CAP_VERBS: WordSet = WordSet::new(
+    6,
+    &[
+        "says",
+        "said",
+        "tells",
+        "told",
+        "warns",
+        "warned",
+        "insists",
+        "declares",
+        "urges",
+        "vows",
+        "claims",
+        "asks",
+        "admits",
+        "denies",
+        "stresses",
+        "adds",
+        "slams",
+        "rejects",
+        "confirms",
+        "calls",
+        "reveals",
+        "announces",
+        "suggests",
+        "explains",
+        "argues",
+        "accuses",
+        "praises",
+        "welcomes",
+    ],
+);
 
-static PARTICLES: WordSet = WordSet::new(7, &["von", "der", "van", "de", "bin", "al", "da", "la", "le", "du", "ibn", "dos", "del"]);
-static PREPS: WordSet = WordSet::new(8, &[
-    "in", "at", "from", "to", "of", "on", "near", "across", "into", "for", "with", "by", "about", "against",
-    "toward", "towards", "over", "under", "between", "among", "through", "via", "outside", "inside",
-]);
-static DETERMINERS: WordSet = WordSet::new(9, &["the", "a", "an", "his", "her", "its", "their", "our"]);
+static PARTICLES: WordSet = WordSet::new(
+    7,
+    &[
+        "von", "der", "van", "de", "bin", "al", "da", "la", "le", "du", "ibn", "dos", "del",
+    ],
+);
+static PREPS: WordSet = WordSet::new(
+    8,
+    &[
+        "in", "at", "from", "to", "of", "on", "near", "across", "into", "for", "with", "by",
+        "about", "against", "toward", "towards", "over", "under", "between", "among", "through",
+        "via", "outside", "inside",
+    ],
+);
+static DETERMINERS: WordSet =
+    WordSet::new(9, &["the", "a", "an", "his", "her", "its", "their", "our"]);
 static PRONOUNS: WordSet = WordSet::new(10, &["he", "she", "they", "it", "we", "i"]);
-static ADVERBS: WordSet = WordSet::new(11, &[
-    "also", "further", "firmly", "repeatedly", "then", "later", "has", "have", "had", "was", "is", "were",
-    "once", "again", "previously", "quickly", "publicly", "reportedly", "simply", "later", "flatly",
-    "explicitly", "separately", "recently", "clearly", "earlier", "would", "will", "had", "did", "does",
-    "do", "just", "openly", "privately", "bluntly", "initially", "subsequently", "similarly", "likewise",
-    "emphatically", "categorically", "frequently", "often", "already", "never", "not", "always", "now",
-    "too", "herself", "himself", "themselves", "personally", "directly", "strongly", "angrily", "calmly",
-    "sharply", "may", "might", "could", "can", "should", "been",
-]);
+static ADVERBS: WordSet = WordSet::new(
+    11,
+    &[
+        "also",
+        "further",
+        "firmly",
+        "repeatedly",
+        "then",
+        "later",
+        "has",
+        "have",
+        "had",
+        "was",
+        "is",
+        "were",
+        "once",
+        "again",
+        "previously",
+        "quickly",
+        "publicly",
+        "reportedly",
+        "simply",
+        "later",
+        "flatly",
+        "explicitly",
+        "separately",
+        "recently",
+        "clearly",
+        "earlier",
+        "would",
+        "will",
+        "had",
+        "did",
+        "does",
+        "do",
+        "just",
+        "openly",
+        "privately",
+        "bluntly",
+        "initially",
+        "subsequently",
+        "similarly",
+        "likewise",
+        "emphatically",
+        "categorically",
+        "frequently",
+        "often",
+        "already",
+        "never",
+        "not",
+        "always",
+        "now",
+        "too",
+        "herself",
+        "himself",
+        "themselves",
+        "personally",
+        "directly",
+        "strongly",
+        "angrily",
+        "calmly",
+        "sharply",
+        "may",
+        "might",
+        "could",
+        "can",
+        "should",
+        "been",
+    ],
+);
 
-static MALE_FIRST: WordSet = WordSet::new(12, &[
-    "john", "james", "michael", "mike", "david", "robert", "bill", "william", "donald", "joe", "joseph",
-    "bernie", "ted", "marco", "jeb", "ben", "chris", "christopher", "paul", "mitt", "barack", "george", "steve",
-    "steven", "mark", "peter", "tom", "thomas", "jim", "richard", "charles", "daniel", "matthew", "andrew",
-    "eric", "tim", "timothy", "scott", "jeff", "jeffrey", "kevin", "brian", "ron", "ronald", "rand", "rick",
-    "newt", "rudy", "reince", "sean", "corey", "jason", "jared", "mitch", "harry", "chuck", "lindsey", "john",
-    "vladimir", "sergei", "sergey", "dmitry", "dmitri", "yuri", "kirill", "volodymyr", "andrii", "andriy",
-    "emmanuel", "keir", "olaf", "friedrich", "viktor", "recep", "keith", "pete", "jd", "marco", "antonio",
-    "antónio", "xi", "alexander", "boris", "jens", "rustem", "denys", "hakan", "nigel", "gary", "franklin",
-    "anthony", "frank", "greg", "gregory", "larry", "jerry", "dennis", "carl", "roger", "ken", "kenneth",
-]);
-static FEMALE_FIRST: WordSet = WordSet::new(13, &[
-    "hillary", "sarah", "elizabeth", "nancy", "karen", "mary", "anna", "maria", "kelly", "megyn", "ivanka",
-    "melania", "jill", "carly", "susan", "michelle", "kellyanne", "debbie", "donna", "hope", "huma", "cheryl",
-    "kaja", "ursula", "giorgia", "tammy", "karoline", "mette", "marine", "maria", "kamala", "nikki",
-    "jennifer", "jessica", "laura", "linda", "barbara", "patricia", "katie", "kate", "katherine", "catherine",
-    "amy", "emily", "rachel", "jane", "janet", "judy", "lisa", "ruth", "sheryl", "tulsi", "elise", "liz",
-    "hope", "olena", "yulia", "iryna", "annalena", "kristi", "pam", "pamela",
-]);
+static MALE_FIRST: WordSet = WordSet::new(
+    12,
+    &[
+        "john",
+        "james",
+        "michael",
+        "mike",
+        "david",
+        "robert",
+        "bill",
+        "william",
+        "donald",
+        "joe",
+        "joseph",
+        "bernie",
+        "ted",
+        "marco",
+        "jeb",
+        "ben",
+        "chris",
+        "christopher",
+        "paul",
+        "mitt",
+        "barack",
+        "george",
+        "steve",
+        "steven",
+        "mark",
+        "peter",
+        "tom",
+        "thomas",
+        "jim",
+        "richard",
+        "charles",
+        "daniel",
+        "matthew",
+        "andrew",
+        "eric",
+        "tim",
+        "timothy",
+        "scott",
+        "jeff",
+        "jeffrey",
+        "kevin",
+        "brian",
+        "ron",
+        "ronald",
+        "rand",
+        "rick",
+        "newt",
+        "rudy",
+        "reince",
+        "sean",
+        "corey",
+        "jason",
+        "jared",
+        "mitch",
+        "harry",
+        "chuck",
+        "lindsey",
+        "john",
+        "vladimir",
+        "sergei",
+        "sergey",
+        "dmitry",
+        "dmitri",
+        "yuri",
+        "kirill",
+        "volodymyr",
+        "andrii",
+        "andriy",
+        "emmanuel",
+        "keir",
+        "olaf",
+        "friedrich",
+        "viktor",
+        "recep",
+        "keith",
+        "pete",
+        "jd",
+        "marco",
+        "antonio",
+        "antónio",
+        "xi",
+        "alexander",
+        "boris",
+        "jens",
+        "rustem",
+        "denys",
+        "hakan",
+        "nigel",
+        "gary",
+        "franklin",
+        "anthony",
+        "frank",
+        "greg",
+        "gregory",
+        "larry",
+        "jerry",
+        "dennis",
+        "carl",
+        "roger",
+        "ken",
+        "kenneth",
+    ],
+);
+static FEMALE_FIRST: WordSet = WordSet::new(
+    13,
+    &[
+        "hillary",
+        "sarah",
+        "elizabeth",
+        "nancy",
+        "karen",
+        "mary",
+        "anna",
+        "maria",
+        "kelly",
+        "megyn",
+        "ivanka",
+        "melania",
+        "jill",
+        "carly",
+        "susan",
+        "michelle",
+        "kellyanne",
+        "debbie",
+        "donna",
+        "hope",
+        "huma",
+        "cheryl",
+        "kaja",
+        "ursula",
+        "giorgia",
+        "tammy",
+        "karoline",
+        "mette",
+        "marine",
+        "maria",
+        "kamala",
+        "nikki",
+        "jennifer",
+        "jessica",
+        "laura",
+        "linda",
+        "barbara",
+        "patricia",
+        "katie",
+        "kate",
+        "katherine",
+        "catherine",
+        "amy",
+        "emily",
+        "rachel",
+        "jane",
+        "janet",
+        "judy",
+        "lisa",
+        "ruth",
+        "sheryl",
+        "tulsi",
+        "elise",
+        "liz",
+        "hope",
+        "olena",
+        "yulia",
+        "iryna",
+        "annalena",
+        "kristi",
+        "pam",
+        "pamela",
+    ],
+);
 
 /// A static word list, hashed on first use (lookups run once per token, so lists must be O(1)).
 struct WordSet {
@@ -466,18 +1227,41 @@ struct WordSet {
 
 impl WordSet {
     const fn new(index: u32, words: &'static [&'static str]) -> Self {
-        WordSet { bit: 1 << index, words, set: OnceLock::new() }
+        WordSet {
+            bit: 1 << index,
+            words,
+            set: OnceLock::new(),
+        }
     }
 
     fn has(&self, w: &str) -> bool {
-        self.set.get_or_init(|| self.words.iter().copied().collect()).contains(w)
+        self.set
+            .get_or_init(|| self.words.iter().copied().collect())
+            .contains(w)
     }
 }
 
 /// Bit set on tokens that are reporting verbs.
 const CUE_BIT: u32 = 1 << 31;
 
-static ALL_SETS: [&WordSet; 16] = [&ABBREV, &TITLE_ABBREV, &COMMON, &ROLE_WORDS, &ROLE_HEADS, &TITLE_WORDS, &CAP_VERBS, &PARTICLES, &PREPS, &DETERMINERS, &PRONOUNS, &ADVERBS, &MALE_FIRST, &FEMALE_FIRST, &CLAUSE_WORDS, &GENERIC_DETS];
+static ALL_SETS: [&WordSet; 16] = [
+    &ABBREV,
+    &TITLE_ABBREV,
+    &COMMON,
+    &ROLE_WORDS,
+    &ROLE_HEADS,
+    &TITLE_WORDS,
+    &CAP_VERBS,
+    &PARTICLES,
+    &PREPS,
+    &DETERMINERS,
+    &PRONOUNS,
+    &ADVERBS,
+    &MALE_FIRST,
+    &FEMALE_FIRST,
+    &CLAUSE_WORDS,
+    &GENERIC_DETS,
+];
 
 /// Every word list's bit (and the cue bit) for a lowercase word: one hash lookup per token.
 /// Built once per extractor from the static lists and the extractor's [`Cues`].
@@ -556,17 +1340,44 @@ enum Who {
 }
 
 /// First words of an unnamed-speaker description ("another source", "the Christie supporter").
-static GENERIC_DETS: WordSet = WordSet::new(15, &[
-    "the", "a", "an", "another", "one", "some", "many", "several", "other", "both", "two", "three", "most",
-    "few", "his", "her", "their", "its", "our", "critics", "officials", "experts", "analysts",
-]);
+static GENERIC_DETS: WordSet = WordSet::new(
+    15,
+    &[
+        "the",
+        "a",
+        "an",
+        "another",
+        "one",
+        "some",
+        "many",
+        "several",
+        "other",
+        "both",
+        "two",
+        "three",
+        "most",
+        "few",
+        "his",
+        "her",
+        "their",
+        "its",
+        "our",
+        "critics",
+        "officials",
+        "experts",
+        "analysts",
+    ],
+);
 
 /// Words that start a clause, never part of a speaker description.
-static CLAUSE_WORDS: WordSet = WordSet::new(14, &[
-    "that", "who", "which", "and", "but", "when", "as", "if", "because", "while", "in", "on", "at", "after",
-    "before", "to", "of", "for", "with", "about", "it", "this", "there", "where", "so", "than", "then", "he",
-    "she", "they", "we", "i", "you",
-]);
+static CLAUSE_WORDS: WordSet = WordSet::new(
+    14,
+    &[
+        "that", "who", "which", "and", "but", "when", "as", "if", "because", "while", "in", "on",
+        "at", "after", "before", "to", "of", "for", "with", "about", "it", "this", "there",
+        "where", "so", "than", "then", "he", "she", "they", "we", "i", "you",
+    ],
+);
 
 /// A "subject" event for pronoun resolution: who was last talked about as an agent.
 #[derive(Debug, Clone)]
@@ -629,18 +1440,22 @@ impl Ctx<'_> {
                     break;
                 }
                 if cap {
-                    if j == body && j == self.sent_start(j) && self.tf(j, &COMMON) && !self.tf(j, &DETERMINERS) {
+                    if j == body
+                        && j == self.sent_start(j)
+                        && self.tf(j, &COMMON)
+                        && !self.tf(j, &DETERMINERS)
+                    {
                         break;
                     }
                     j += 1;
-                } else if self.tf(j, &ROLE_WORDS) {
-                    j += 1;
-                } else if (self.tf(j, &PARTICLES)
-                    || ((x == "of" || x == "for") && (self.tf(j - 1, &TITLE_WORDS) || self.tf(j - 1, &ROLE_WORDS))))
-                    && j > body
-                    && j + 1 < n
-                    && self.is_word(j + 1)
-                    && is_cap(self.w(j + 1))
+                } else if self.tf(j, &ROLE_WORDS)
+                    || ((self.tf(j, &PARTICLES)
+                        || ((x == "of" || x == "for")
+                            && (self.tf(j - 1, &TITLE_WORDS) || self.tf(j - 1, &ROLE_WORDS))))
+                        && j > body
+                        && j + 1 < n
+                        && self.is_word(j + 1)
+                        && is_cap(self.w(j + 1)))
                 {
                     j += 1;
                 } else {
@@ -650,7 +1465,8 @@ impl Ctx<'_> {
                 if j + 1 < n
                     && self.toks[j].kind == TK::Punct
                     && &self.text[self.toks[j].s..self.toks[j].e] == "."
-                    && (self.tf(j - 1, &TITLE_ABBREV) || (self.w(j - 1).chars().count() == 1 && is_cap(self.w(j - 1))))
+                    && (self.tf(j - 1, &TITLE_ABBREV)
+                        || (self.w(j - 1).chars().count() == 1 && is_cap(self.w(j - 1))))
                     && self.is_word(j + 1)
                     && is_cap(self.w(j + 1))
                 {
@@ -662,7 +1478,12 @@ impl Ctx<'_> {
                 continue;
             }
             // Drop a leading common capitalised word ("However Rubio" never happens; "In Kyiv" does).
-            while a < j && self.is_word(a) && is_cap(self.w(a)) && self.tf(a, &COMMON) && !self.tf(a, &DETERMINERS) {
+            while a < j
+                && self.is_word(a)
+                && is_cap(self.w(a))
+                && self.tf(a, &COMMON)
+                && !self.tf(a, &DETERMINERS)
+            {
                 a += 1;
             }
             if a < j {
@@ -700,7 +1521,11 @@ impl Ctx<'_> {
         if let Some(e) = self.gaz.lookup(whole) {
             let mut np = self.np(body, b, NpKind::Name);
             np.a = a;
-            np.canonical = Some(if e.kind == Kind::Place { whole.to_string() } else { e.name.clone() });
+            np.canonical = Some(if e.kind == Kind::Place {
+                whole.to_string()
+            } else {
+                e.name.clone()
+            });
             np.gender = e.gender;
             np.ekind = e.kind;
             return Some(np);
@@ -714,7 +1539,9 @@ impl Ctx<'_> {
                 break;
             }
             let bare = strip_possessive(x);
-            if (is_cap(x) && !self.tf(k - 1, &TITLE_WORDS) && (bare.len() == x.len() || !lower_in(bare, &TITLE_WORDS)))
+            if (is_cap(x)
+                && !self.tf(k - 1, &TITLE_WORDS)
+                && (bare.len() == x.len() || !lower_in(bare, &TITLE_WORDS)))
                 || (self.tf(k - 1, &PARTICLES) && k < b)
             {
                 k -= 1;
@@ -746,6 +1573,7 @@ impl Ctx<'_> {
         // Article-local memory: surname → canonical, role phrase → canonical.
         let mut surnames: HashMap<String, (String, Gender, Kind)> = HashMap::new();
         let mut roles: HashMap<String, String> = HashMap::new();
+        #[allow(clippy::needless_range_loop)] // entries are re-borrowed mutably below
         for i in 0..nps.len() {
             let np = &nps[i];
             match np.kind {
@@ -761,14 +1589,25 @@ impl Ctx<'_> {
                     if np.canonical.is_some() {
                         if np.ekind == Kind::Person {
                             let key = normalize(last_word(np.canonical.as_deref().unwrap_or("")));
-                            surnames.insert(key, (np.canonical.clone().unwrap_or_default(), np.gender, np.ekind));
+                            surnames.insert(
+                                key,
+                                (
+                                    np.canonical.clone().unwrap_or_default(),
+                                    np.gender,
+                                    np.ekind,
+                                ),
+                            );
                         }
                         continue;
                     }
                     let name = strip_possessive(&self.text[np.span.0..np.span.1]).trim();
                     let words: Vec<&str> = name.split_whitespace().collect();
                     let (canon, mut gender, kind) = if let Some(e) = self.gaz.lookup(name) {
-                        let c = if e.kind == Kind::Place { name.to_string() } else { e.name.clone() };
+                        let c = if e.kind == Kind::Place {
+                            name.to_string()
+                        } else {
+                            e.name.clone()
+                        };
                         (c, e.gender, e.kind)
                     } else if words.len() == 1 {
                         match surnames.get(&normalize(name)) {
@@ -780,10 +1619,15 @@ impl Ctx<'_> {
                     };
                     if gender == Gender::Unknown && kind == Kind::Person {
                         let first = words.first().copied().unwrap_or("");
-                        let title = if np.a < self.toks.len() { self.w(np.a) } else { "" };
+                        let title = if np.a < self.toks.len() {
+                            self.w(np.a)
+                        } else {
+                            ""
+                        };
                         gender = if lower_in(first, &MALE_FIRST) || lower_in(title, &["mr"]) {
                             Gender::Male
-                        } else if lower_in(first, &FEMALE_FIRST) || lower_in(title, &["mrs", "ms"]) {
+                        } else if lower_in(first, &FEMALE_FIRST) || lower_in(title, &["mrs", "ms"])
+                        {
                             Gender::Female
                         } else {
                             Gender::Unknown
@@ -808,7 +1652,10 @@ impl Ctx<'_> {
                     np.canonical = Some(canon);
                     np.gender = gender;
                     np.ekind = kind;
-                    if np.weak && (self.gaz.lookup(name).is_some() || surnames.contains_key(&normalize(name))) {
+                    if np.weak
+                        && (self.gaz.lookup(name).is_some()
+                            || surnames.contains_key(&normalize(name)))
+                    {
                         np.weak = false;
                     }
                 }
@@ -820,7 +1667,11 @@ impl Ctx<'_> {
                         .get(&key)
                         .cloned()
                         .map(|c| (c, None))
-                        .or_else(|| self.gaz.by_role(phrase).map(|e| (e.name.clone(), Some((e.gender, e.kind)))))
+                        .or_else(|| {
+                            self.gaz
+                                .by_role(phrase)
+                                .map(|e| (e.name.clone(), Some((e.gender, e.kind))))
+                        })
                         .or_else(|| {
                             // "the spokesman" after "Kremlin spokesman Dmitry Peskov".
                             (key.split(' ').count() == 1 || key.starts_with("same "))
@@ -830,7 +1681,9 @@ impl Ctx<'_> {
                         });
                     if let Some((c, gk)) = found {
                         let (g, k) = gk.unwrap_or_else(|| {
-                            self.gaz.entry(&c).map_or((Gender::Unknown, Kind::Person), |e| (e.gender, e.kind))
+                            self.gaz
+                                .entry(&c)
+                                .map_or((Gender::Unknown, Kind::Person), |e| (e.gender, e.kind))
                         });
                         let np = &mut nps[i];
                         np.canonical = Some(c);
@@ -879,10 +1732,9 @@ impl Ctx<'_> {
     fn pronoun(&self, np: &Np, nps: &[Np], events: &[Event]) -> Option<usize> {
         let want = np.gender;
         let it = with_lower(self.w(np.a), |w| w == "it" || w == "they" || w == "we");
-        for e in events.iter().rev() {
-            if e.tok >= np.a {
-                continue;
-            }
+        // Events are in text order: start from the last one before the pronoun.
+        let before = events.partition_point(|e| e.tok < np.a);
+        for e in events[..before].iter().rev() {
             let c = &nps[e.np];
             if np.a - e.tok > 400 {
                 break;
@@ -928,7 +1780,9 @@ impl Ctx<'_> {
             return Some(k as usize);
         }
         // Appositive: "Yuri Ushakov, an adviser to Putin, said".
-        if self.toks[j - 1].kind == TK::Punct && &self.text[self.toks[j - 1].s..self.toks[j - 1].e] == "," {
+        if self.toks[j - 1].kind == TK::Punct
+            && &self.text[self.toks[j - 1].s..self.toks[j - 1].e] == ","
+        {
             let mut m = j - 1;
             let lim = (j - 1).saturating_sub(16).max(floor);
             while m > lim {
@@ -980,7 +1834,8 @@ impl Ctx<'_> {
         // 1. Cue right after the quote: ”, Rubio said / ”, said Rubio / ” he added /
         //    ”, Texas delegate Bill Eastland, wearing a hat, said.
         let mut j = qt + 1;
-        while j < se && self.toks[j].kind == TK::Punct && matches!(self.p(j), "," | "—" | "–" | "-") {
+        while j < se && self.toks[j].kind == TK::Punct && matches!(self.p(j), "," | "—" | "–" | "-")
+        {
             j += 1;
         }
         if j < se {
@@ -996,7 +1851,8 @@ impl Ctx<'_> {
             {
                 if let Some(k) = self.subject_before(c, np_at_end, j).filter(usable) {
                     // "”, to which Russia had responded": a relative clause, not an attribution.
-                    let relative = (j..nps[k].a).any(|t| self.is_word(t) && self.tf(t, &CLAUSE_WORDS));
+                    let relative =
+                        (j..nps[k].a).any(|t| self.is_word(t) && self.tf(t, &CLAUSE_WORDS));
                     if nps[k].a <= j + 3 && !relative && nps[k].ekind != Kind::Place {
                         found = Some((Who::Np(k), Some(c), 0.95));
                     }
@@ -1014,12 +1870,16 @@ impl Ctx<'_> {
             && self.toks[qt - 2].kind == TK::Punct
             && self.p(qt - 2) == ":"
         {
-            self.sents.get(self.sent_of[qt - 2] as usize).map_or(ss, |s| s.0)
+            self.sents
+                .get(self.sent_of[qt - 2] as usize)
+                .map_or(ss, |s| s.0)
         } else {
             ss
         };
         if found.is_none() {
             let mut c = qt;
+            // Bounded look-back keeps pathological one-sentence texts linear.
+            let lo = lo.max(qt.saturating_sub(80));
             while found.is_none() && c > lo {
                 c -= 1;
                 if self.is_according(c) {
@@ -1037,26 +1897,21 @@ impl Ctx<'_> {
                     continue;
                 }
                 let k = match subj {
-                    Some(k) if !(participle && nps[k].b + 1 < c) => Some(k),
+                    Some(k) if !(participle && self.skip_adverbs_right(nps[k].b) < c) => Some(k),
                     // "Peskov told reporters …, adding: “…”": the main verb's subject.
                     _ if participle && self.main_subject(lo, c, np_at_end).is_some() => {
                         self.main_subject(lo, c, np_at_end)
                     }
-                    _ => {
-                        // "the Christie supporter retorted": an unnamed subject right before the cue.
-                        if let Some(sp) = self.generic_before(c, lo).filter(|sp| sp.1 == c && self.tf(sp.0, &GENERIC_DETS) && false) {
-                            found = Some((Who::Span(sp.0, sp.1), Some(c), 0.5));
-                            break;
-                        }
-                        self.sentence_subject(lo, c, nps, np_at_start)
-                    }
+                    _ => self.sentence_subject(lo, c, nps, np_at_start),
                 };
                 if let Some(k) = k {
                     found = Some((Who::Np(k), Some(c), if participle { 0.85 } else { 0.9 }));
-                } else if let Some(k) = self
-                    .np_from(c + 1, np_at_start)
-                    .filter(|&k| self.usable(&nps[k]) && nps[k].b <= qt && nps[k].ekind != Kind::Place && !self.addressee_cue(c))
-                {
+                } else if let Some(k) = self.np_from(c + 1, np_at_start).filter(|&k| {
+                    self.usable(&nps[k])
+                        && nps[k].b <= qt
+                        && nps[k].ekind != Kind::Place
+                        && !self.addressee_cue(c)
+                }) {
                     // Inverted before the quote: "said Lavrov: “…”".
                     found = Some((Who::Np(k), Some(c), 0.85));
                 } else if let Some(sp) = self.generic_before(c, lo).filter(|_| !participle) {
@@ -1068,7 +1923,7 @@ impl Ctx<'_> {
         // 3. "according to X" or any cue later in the sentence.
         if found.is_none() {
             let mut c = qt + 1;
-            while c < se {
+            while c < se.min(qt + 60) {
                 if matches!(self.toks[c].kind, TK::Quote(_)) {
                     break;
                 }
@@ -1081,7 +1936,10 @@ impl Ctx<'_> {
                 if self.is_cue(c) {
                     let k = self
                         .subject_before(c, np_at_end, qt + 1)
-                        .or_else(|| self.np_from(c + 1, np_at_start).filter(|_| !self.addressee_cue(c)))
+                        .or_else(|| {
+                            self.np_from(c + 1, np_at_start)
+                                .filter(|_| !self.addressee_cue(c))
+                        })
                         .filter(usable);
                     if let Some(k) = k {
                         found = Some((Who::Np(k), Some(c), 0.75));
@@ -1096,7 +1954,8 @@ impl Ctx<'_> {
         if found.is_none() && qt > ss {
             let lead = self.toks[qt - 1].kind == TK::Punct
                 && (self.p(qt - 1) == ":"
-                    || (self.p(qt - 1) == "," && (ss..qt).any(|i| self.is_word(i) && self.cues.is_noun(self.w(i)))));
+                    || (self.p(qt - 1) == ","
+                        && (ss..qt).any(|i| self.is_word(i) && self.cues.is_noun(self.w(i)))));
             if lead {
                 if let Some(k) = self.sentence_subject(ss, qt, nps, np_at_start) {
                     found = Some((Who::Np(k), None, 0.6));
@@ -1164,7 +2023,10 @@ impl Ctx<'_> {
                 Some(r) => (nps[r].canonical.clone(), conf * 0.9),
                 None => (None, 0.4),
             },
-            _ => (np.canonical.clone(), if np.canonical.is_some() { conf } else { 0.4 }),
+            _ => (
+                np.canonical.clone(),
+                if np.canonical.is_some() { conf } else { 0.4 },
+            ),
         };
         Attribution {
             speaker,
@@ -1185,7 +2047,39 @@ impl Ctx<'_> {
 
     /// "told POLITICO", "asked reporters": the phrase after these cues is the listener.
     fn addressee_cue(&self, c: usize) -> bool {
-        lower_in(self.w(c), &["told", "tell", "tells", "telling", "asked", "ask", "asks", "urged", "urges", "warned", "warns", "assured", "called", "calling", "accused", "praised", "criticized", "criticised", "described", "dismissed", "rejected", "welcomed", "condemned", "threatened", "labeled", "labelled", "dubbed", "answered"])
+        lower_in(
+            self.w(c),
+            &[
+                "told",
+                "tell",
+                "tells",
+                "telling",
+                "asked",
+                "ask",
+                "asks",
+                "urged",
+                "urges",
+                "warned",
+                "warns",
+                "assured",
+                "called",
+                "calling",
+                "accused",
+                "praised",
+                "criticized",
+                "criticised",
+                "described",
+                "dismissed",
+                "rejected",
+                "welcomed",
+                "condemned",
+                "threatened",
+                "labeled",
+                "labelled",
+                "dubbed",
+                "answered",
+            ],
+        )
     }
 
     fn p(&self, i: usize) -> &str {
@@ -1200,7 +2094,12 @@ impl Ctx<'_> {
             b -= 1;
         }
         let mut a = b;
-        while a > floor && b - a < 8 && self.is_word(a - 1) && !self.is_cue(a - 1) && !self.tf(a - 1, &CLAUSE_WORDS) {
+        while a > floor
+            && b - a < 8
+            && self.is_word(a - 1)
+            && !self.is_cue(a - 1)
+            && !self.tf(a - 1, &CLAUSE_WORDS)
+        {
             a -= 1;
         }
         (a < b).then_some((a, b))
@@ -1209,7 +2108,12 @@ impl Ctx<'_> {
     /// Words after an inverted cue forming an unnamed speaker: "added another Democrat".
     fn generic_after(&self, a: usize, se: usize) -> Option<(usize, usize)> {
         let mut b = a;
-        while b < se && b - a < 8 && self.is_word(b) && !self.is_cue(b) && !self.tf(b, &CLAUSE_WORDS) {
+        while b < se
+            && b - a < 8
+            && self.is_word(b)
+            && !self.is_cue(b)
+            && !self.tf(b, &CLAUSE_WORDS)
+        {
             b += 1;
         }
         (a < b).then_some((a, b))
@@ -1219,28 +2123,36 @@ impl Ctx<'_> {
         self.is_word(c)
             && self.is_word(c + 1)
             && self.cues.after_name().iter().any(|p| {
-                p.len() == 2 && with_lower(self.w(c), |w| w == p[0]) && with_lower(self.w(c + 1), |w| w == p[1])
+                p.len() == 2
+                    && with_lower(self.w(c), |w| w == p[0])
+                    && with_lower(self.w(c + 1), |w| w == p[1])
             })
     }
 
     /// First usable NP of the sentence before token `limit` (the clause subject).
-    fn sentence_subject(&self, ss: usize, limit: usize, nps: &[Np], np_at_start: &[u32]) -> Option<usize> {
-        let mut depth_comma = false;
-        for i in ss..limit {
+    fn sentence_subject(
+        &self,
+        ss: usize,
+        limit: usize,
+        nps: &[Np],
+        np_at_start: &[u32],
+    ) -> Option<usize> {
+        // The subject stands near the sentence start; bounded for pathological inputs.
+        for i in ss..limit.min(ss + 150) {
             if let Some(k) = self.np_from(i, np_at_start) {
                 let np = &nps[k];
                 let after_prep = i > ss
                     && ((self.is_word(i - 1) && self.tf(i - 1, &PREPS))
                         || (self.toks[i - 1].kind == TK::Punct && self.p(i - 1) == "("));
-                if np.ekind != Kind::Place && self.usable(np) && !(np.weak && np.kind == NpKind::Name) && !after_prep {
+                if np.ekind != Kind::Place
+                    && self.usable(np)
+                    && !(np.weak && np.kind == NpKind::Name)
+                    && !after_prep
+                {
                     return Some(k);
                 }
             }
-            if matches!(self.toks[i].kind, TK::Quote(_)) {
-                depth_comma = true;
-            }
         }
-        let _ = depth_comma;
         None
     }
 
@@ -1259,7 +2171,19 @@ impl Ctx<'_> {
                 && {
                     let c = self.skip_adverbs_right(np.b);
                     // "a super PAC called Future45": naming, not speaking.
-                    self.is_cue(c) && !lower_in(self.w(c), &["call", "calls", "called", "dubbed", "labeled", "labelled", "described"])
+                    self.is_cue(c)
+                        && !lower_in(
+                            self.w(c),
+                            &[
+                                "call",
+                                "calls",
+                                "called",
+                                "dubbed",
+                                "labeled",
+                                "labelled",
+                                "described",
+                            ],
+                        )
                 }
         })
     }

@@ -5,8 +5,8 @@
 use crate::error::{Error, Result};
 use serde::Deserialize;
 use std::collections::HashSet;
-use xxhash_rust::xxh3::Xxh3Builder;
 use std::path::Path;
+use xxhash_rust::xxh3::Xxh3Builder;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -263,14 +263,21 @@ mod tests {
     fn builtin_merges_transliterations_and_roles() {
         let g = Gazetteer::builtin();
         assert!(g.len() > 20);
-        for n in ["Zelensky", "Zelenskyy", "Zelenskiy", "ZELENSKYY", "Volodymyr Zelenskyy"] {
+        for n in [
+            "Zelensky",
+            "Zelenskyy",
+            "Zelenskiy",
+            "ZELENSKYY",
+            "Volodymyr Zelenskyy",
+        ] {
             assert_eq!(g.canonical(n), Some("Volodymyr Zelensky"), "{n}");
         }
         assert_eq!(g.canonical("Sergei Lavrov"), g.canonical("Sergey Lavrov"));
         assert_eq!(g.canonical("Michael Waltz"), Some("Mike Waltz"));
         assert_eq!(g.canonical("Erdogan"), g.canonical("Recep Tayyip Erdoğan"));
         assert_eq!(
-            g.by_role("the Ukrainian president").map(|e| e.name.as_str()),
+            g.by_role("the Ukrainian president")
+                .map(|e| e.name.as_str()),
             Some("Volodymyr Zelensky")
         );
         assert_eq!(g.canonical("Nobody Atall"), None);
