@@ -242,6 +242,24 @@ fn word_at(s: &str, i: usize) -> bool {
     i < s.len() && is_word(char_at(s, i).0)
 }
 
+/// ASCII byte classes for the scanner: word chars, and `#`/`@` (a possible token prefix).
+const WORD: u8 = 1;
+const PREFIX: u8 = 2;
+static ASCII_CLASS: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut i = 0;
+    while i < 128 {
+        let c = i as u8;
+        if c.is_ascii_alphanumeric() || c == b'_' {
+            t[i] = WORD;
+        } else if c == b'#' || c == b'@' {
+            t[i] = PREFIX;
+        }
+        i += 1;
+    }
+    t
+};
+
 /// Advances over a run of word chars starting at `i`.
 #[inline]
 fn skip_word(s: &str, mut i: usize) -> usize {
@@ -249,7 +267,7 @@ fn skip_word(s: &str, mut i: usize) -> usize {
     while i < b.len() {
         let x = b[i];
         if x < 0x80 {
-            if x.is_ascii_alphanumeric() || x == b'_' {
+            if ASCII_CLASS[x as usize] == WORD {
                 i += 1;
                 continue;
             }
@@ -270,15 +288,32 @@ fn split_fast(s: &str, spans: &mut Vec<(u32, u32)>) {
     let n = b.len();
     let mut i = 0;
     while i < n {
-        let (c, l) = char_at(s, i);
+        // Skip ASCII separators in a tight loop (the common case between words).
+        while i < n && b[i] < 0x80 && ASCII_CLASS[b[i] as usize] == 0 {
+            i += 1;
+        }
+        if i >= n {
+            break;
+        }
         let start = i;
-        let body = if (c == '#' || c == '@') && word_at(s, i + l) {
-            i + l
-        } else if is_word(c) {
-            i
+        let x = b[i];
+        let body = if x < 0x80 {
+            if ASCII_CLASS[x as usize] == WORD {
+                i
+            } else if word_at(s, i + 1) {
+                i + 1 // `#` or `@` before a word
+            } else {
+                i += 1;
+                continue;
+            }
         } else {
-            i += l;
-            continue;
+            let (c, l) = char_at(s, i);
+            if c.is_alphanumeric() {
+                i
+            } else {
+                i += l;
+                continue;
+            }
         };
         let mut j = skip_word(s, body);
         while j < n {

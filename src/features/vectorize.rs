@@ -746,10 +746,13 @@ impl Vectorizer {
             *k += 1;
         };
         let cfg = &self.config;
-        let unigrams = cfg.uses_words() && cfg.word_ngrams.0 <= 1;
-        // Per-token features (unigram, char n-grams) through the cache; longer word
-        // n-grams directly.
-        if unigrams || cfg.char_ngrams.is_some() {
+        // With char n-grams, per-token features (unigram, char n-grams) go through the
+        // token cache and longer word n-grams are probed directly. Without, all word n-grams
+        // are probed directly: one probe per unigram either way, and the cache's memory
+        // would only compete with the column table for the CPU caches.
+        let cached = cfg.char_ngrams.is_some();
+        let unigrams = cached && cfg.uses_words() && cfg.word_ngrams.0 <= 1;
+        if cached {
             cache.reset_for(self.id);
             // Hash first, probe after: independent probes let the CPU overlap cache misses.
             keys.clear();
@@ -810,9 +813,10 @@ impl Vectorizer {
                 }
             }
         }
-        // Longer word n-grams: again all keys first, then the (mostly cache-missing) probes.
+        // Remaining word n-grams: again all keys first, then the (mostly cache-missing) probes.
         keys.clear();
-        word_features(cfg, tokens, &mut bufs.key, 2, |h, _| keys.push(h));
+        let min_n = if unigrams { 2 } else { 1 };
+        word_features(cfg, tokens, &mut bufs.key, min_n, |h, _| keys.push(h));
         for (i, &h) in keys.iter().enumerate() {
             if let Some(&ahead) = keys.get(i + PREFETCH_AHEAD) {
                 index.prefetch(ahead);

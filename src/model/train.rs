@@ -368,6 +368,7 @@ fn fit_stance(
     strategy: Strategy,
     cfg: &LogisticConfig,
     cw: ClassWeight,
+    warm: Option<&StanceFit>,
 ) -> Result<StanceFit> {
     let ys = |e: &[Ex]| e.iter().map(|x| x.2.index()).collect::<Vec<_>>();
     match strategy {
@@ -381,7 +382,12 @@ fn fit_stance(
                     }
                     let y = ys(&sub);
                     let sw = logistic::sample_weights(&y, 3, cw);
-                    logistic::fit(&stance_matrix(f, &sub, None), &y, 3, false, &sw, cfg).map(Some)
+                    let init = match warm {
+                        Some(StanceFit::PerTopic(ms)) => ms[t].as_ref(),
+                        _ => None,
+                    };
+                    let x = stance_matrix(f, &sub, None);
+                    logistic::fit_warm(&x, &y, 3, false, &sw, cfg, init).map(Some)
                 })
                 .collect();
             Ok(StanceFit::PerTopic(fits?))
@@ -390,7 +396,11 @@ fn fit_stance(
             let y = ys(ex);
             let sw = logistic::sample_weights(&y, 3, cw);
             let x = stance_matrix(f, ex, Some(n_topics));
-            Ok(StanceFit::Joint(logistic::fit(&x, &y, 3, false, &sw, cfg)?))
+            let init = match warm {
+                Some(StanceFit::Joint(m)) => Some(m),
+                _ => None,
+            };
+            Ok(StanceFit::Joint(logistic::fit_warm(&x, &y, 3, false, &sw, cfg, init)?))
         }
     }
 }
@@ -558,6 +568,9 @@ pub fn train(
     let mut stance_conf: BTreeMap<(usize, usize, usize), (Confusion, Vec<Confusion>)> =
         BTreeMap::new();
     let mut sent_conf: BTreeMap<(usize, usize), Confusion> = BTreeMap::new();
+    // Grid C values from strongest to weakest penalty: each fit warm-starts from the last.
+    let mut c_order: Vec<usize> = (0..params.c.len()).collect();
+    c_order.sort_by(|&a, &b| params.c[a].total_cmp(&params.c[b]));
     if k >= 2 {
         let fold = assign_folds(records, k, params.seed);
         for (vi, vcfg) in params.vectorizers.iter().enumerate() {
@@ -570,8 +583,10 @@ pub fn train(
                     if tr.is_empty() || va.is_empty() {
                         continue;
                     }
-                    for (ci, &c) in params.c.iter().enumerate() {
-                        let m = fit_stance(&feats, &tr, nt, s, &params.solver(c), cw)?;
+                    let mut warm: Option<StanceFit> = None;
+                    for &ci in &c_order {
+                        let c = params.c[ci];
+                        let m = fit_stance(&feats, &tr, nt, s, &params.solver(c), cw, warm.as_ref())?;
                         let pred = predict_stance(&m, &feats, &va, nt);
                         let entry = stance_conf.entry((vi, si, ci)).or_insert_with(|| {
                             (
@@ -584,6 +599,7 @@ pub fn train(
                             entry.1[e.1].add(e.2.index(), p);
                         }
                         tick(format!("cv fold {}/{k} stance {s:?} C={c}", f + 1));
+                        warm = Some(m);
                     }
                 }
                 let (str_, sva): (Vec<usize>, Vec<usize>) =
@@ -596,8 +612,10 @@ pub fn train(
                     let sw = logistic::sample_weights(&y, 3, cw);
                     let xtr = sentiment_matrix(&feats, &str_);
                     let xva = sentiment_matrix(&feats, &sva);
-                    for (ci, &c) in params.c.iter().enumerate() {
-                        let m = logistic::fit(&xtr, &y, 3, false, &sw, &params.solver(c))?;
+                    let mut warm: Option<Fitted> = None;
+                    for &ci in &c_order {
+                        let c = params.c[ci];
+                        let m = logistic::fit_warm(&xtr, &y, 3, false, &sw, &params.solver(c), warm.as_ref())?;
                         let entry = sent_conf
                             .entry((vi, ci))
                             .or_insert_with(|| Confusion::new(&sent_names));
@@ -605,6 +623,7 @@ pub fn train(
                             entry.add(records[i].sentiment.unwrap().index(), p);
                         }
                         tick(format!("cv fold {}/{k} sentiment C={c}", f + 1));
+                        warm = Some(m);
                     }
                 }
             }
@@ -692,6 +711,7 @@ pub fn train(
             stance_s,
             &params.solver(stance_c),
             cw,
+            None,
         )?;
         tick("final stance".into());
         Some(into_head(m, feats.nf, nt))
