@@ -28,8 +28,8 @@ pub struct TrainArgs {
     /// Cross-validation folds (0 = no CV: first grid values are used).
     #[arg(long, default_value_t = 5)]
     pub cv: usize,
-    /// Comma-separated C values to cross-validate.
-    #[arg(long, value_delimiter = ',', default_value = "1,10")]
+    /// Comma-separated C values to cross-validate (without CV the first is used).
+    #[arg(long, value_delimiter = ',', default_value = "10,1")]
     pub c: Vec<f64>,
     /// Word n-gram ranges to cross-validate, e.g. `1-2,1-3` (`0-0` = none).
     #[arg(long, value_delimiter = ',', default_value = "1-2")]
@@ -44,7 +44,7 @@ pub struct TrainArgs {
     #[arg(long)]
     pub max_features: Option<usize>,
     /// Stance strategy: one joint model with topic-conjoined features, one model per topic,
-    /// or choose by CV.
+    /// or choose by CV (`auto`; without CV `auto` means per-topic).
     #[arg(long, value_enum, default_value_t = Strategy::Auto)]
     pub strategy: Strategy,
     /// Class weights: balanced or none.

@@ -41,7 +41,7 @@ pub enum Strategy {
 pub struct TrainParams {
     /// Vectorizer configurations to cross-validate (the first is used without CV).
     pub vectorizers: Vec<VectorizerConfig>,
-    /// Values of C (inverse L2 strength) to cross-validate.
+    /// Values of C (inverse L2 strength) to cross-validate; without CV the first is used.
     pub c: Vec<f64>,
     /// Number of CV folds; 0 or 1 = no cross-validation (first grid entries are used).
     pub cv_folds: usize,
@@ -78,7 +78,7 @@ impl Default for TrainParams {
     fn default() -> Self {
         TrainParams {
             vectorizers: vec![default_vectorizer()],
-            c: vec![1.0, 10.0],
+            c: vec![10.0, 1.0],
             cv_folds: 5,
             class_weight: ClassWeight::Balanced,
             strategy: Strategy::Auto,
@@ -678,7 +678,11 @@ pub fn train(
                 .collect();
             (strategies[si], params.c[ci])
         }
-        None => (strategies[0], params.c[0]),
+        // No CV: `auto` means per-topic, the strategy SemEval-2016 CV favoured (see report).
+        None => match params.strategy {
+            Strategy::Auto => (Strategy::PerTopic, params.c[0]),
+            s => (s, params.c[0]),
+        },
     };
     let mut sent_c = params.c[0];
     let mut best_sent: Option<f64> = None;
