@@ -38,7 +38,7 @@ pub struct TrainArgs {
     #[arg(long, value_delimiter = ',', default_value = "2-5")]
     pub char_ngrams: Vec<String>,
     /// min_df values to cross-validate.
-    #[arg(long, value_delimiter = ',', default_value = "2")]
+    #[arg(long, value_delimiter = ',', default_value = "1")]
     pub min_df: Vec<usize>,
     /// Keep at most this many features (most frequent first).
     #[arg(long)]
