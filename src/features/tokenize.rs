@@ -318,13 +318,13 @@ fn split_fast(s: &str, spans: &mut Vec<(u32, u32)>) {
         let mut j = skip_word(s, body);
         while j < n {
             let x = b[j];
-            if x == b'\'' && word_at(s, j + 1) {
-                j = skip_word(s, j + 1);
-            } else if (x == b'.' || x == b',')
+            // Joiners: an apostrophe between word chars, `.`/`,` between ASCII digits.
+            let apostrophe = x == b'\'' && word_at(s, j + 1);
+            let number = (x == b'.' || x == b',')
                 && b[j - 1].is_ascii_digit()
                 && j + 1 < n
-                && b[j + 1].is_ascii_digit()
-            {
+                && b[j + 1].is_ascii_digit();
+            if apostrophe || number {
                 j = skip_word(s, j + 1);
             } else {
                 break;
