@@ -384,7 +384,11 @@ mod tests {
     fn csv_with_column_flags() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("d.csv");
-        std::fs::write(&p, "id,tweet,target,label,tone\n7,\"yes, \"\"do it\"\"\",nato,FAVOR,positive\n").unwrap();
+        std::fs::write(
+            &p,
+            "id,tweet,target,label,tone\n7,\"yes, \"\"do it\"\"\",nato,FAVOR,positive\n",
+        )
+        .unwrap();
         let o = ReadOptions {
             text_col: Some("tweet".into()),
             topic_col: Some("target".into()),
@@ -401,7 +405,10 @@ mod tests {
             text_col: Some("body".into()),
             ..Default::default()
         };
-        assert!(read_records(&p, &bad).unwrap_err().to_string().contains("no column \"body\""));
+        assert!(read_records(&p, &bad)
+            .unwrap_err()
+            .to_string()
+            .contains("no column \"body\""));
     }
 
     #[test]

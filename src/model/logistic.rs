@@ -167,12 +167,16 @@ pub fn fit_warm(
         )));
     }
     if n_classes > 16 {
-        return Err(Error::Training(format!("{n_classes} classes: at most 16 supported")));
+        return Err(Error::Training(format!(
+            "{n_classes} classes: at most 16 supported"
+        )));
     }
     let k = if binary { 1 } else { n_classes };
     if let Some(f) = init {
         if f.n_features != x.cols() || f.n_outputs != k {
-            return Err(Error::Training("warm-start model has a different shape".into()));
+            return Err(Error::Training(
+                "warm-start model has a different shape".into(),
+            ));
         }
     }
 
@@ -373,16 +377,16 @@ impl Gradient for Objective<'_> {
                 .enumerate()
                 .with_min_len(256)
                 .for_each(|(j, gj)| {
-                for t in indptr.outer_inds_sz(j) {
-                    let (i, v) = (ind[t], val[t] as f64);
-                    for (g, r) in gj.iter_mut().zip(&cache.resid[i * k..i * k + k]) {
-                        *g += v * r;
+                    for t in indptr.outer_inds_sz(j) {
+                        let (i, v) = (ind[t], val[t] as f64);
+                        for (g, r) in gj.iter_mut().zip(&cache.resid[i * k..i * k + k]) {
+                            *g += v * r;
+                        }
                     }
-                }
-                for c in 0..k {
-                    gj[c] += self.alpha * ws[j * k + c];
-                }
-            });
+                    for c in 0..k {
+                        gj[c] += self.alpha * ws[j * k + c];
+                    }
+                });
             for r in cache.resid.chunks(k) {
                 for c in 0..k {
                     gb[c] += r[c];

@@ -401,7 +401,9 @@ fn fit_stance(
                 Some(StanceFit::Joint(m)) => Some(m),
                 _ => None,
             };
-            Ok(StanceFit::Joint(logistic::fit_warm(&x, &y, 3, false, &sw, cfg, init)?))
+            Ok(StanceFit::Joint(logistic::fit_warm(
+                &x, &y, 3, false, &sw, cfg, init,
+            )?))
         }
     }
 }
@@ -587,7 +589,8 @@ pub fn train(
                     let mut warm: Option<StanceFit> = None;
                     for &ci in &c_order {
                         let c = params.c[ci];
-                        let m = fit_stance(&feats, &tr, nt, s, &params.solver(c), cw, warm.as_ref())?;
+                        let m =
+                            fit_stance(&feats, &tr, nt, s, &params.solver(c), cw, warm.as_ref())?;
                         let pred = predict_stance(&m, &feats, &va, nt);
                         let entry = stance_conf.entry((vi, si, ci)).or_insert_with(|| {
                             (
@@ -616,7 +619,15 @@ pub fn train(
                     let mut warm: Option<Fitted> = None;
                     for &ci in &c_order {
                         let c = params.c[ci];
-                        let m = logistic::fit_warm(&xtr, &y, 3, false, &sw, &params.solver(c), warm.as_ref())?;
+                        let m = logistic::fit_warm(
+                            &xtr,
+                            &y,
+                            3,
+                            false,
+                            &sw,
+                            &params.solver(c),
+                            warm.as_ref(),
+                        )?;
                         let entry = sent_conf
                             .entry((vi, ci))
                             .or_insert_with(|| Confusion::new(&sent_names));
