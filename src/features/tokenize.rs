@@ -146,6 +146,13 @@ impl Tokenizer {
     /// Like [`Tokenizer::tokenize_into`] but returns the Hugging Face encoding error.
     pub fn try_tokenize_into(&self, text: &str, out: &mut Tokens) -> Result<()> {
         out.clear();
+        // Spans are u32 byte offsets (half the memory of usize on the hot path).
+        if text.len() >= u32::MAX as usize / 2 {
+            return Err(Error::BadInput {
+                origin: "tokenizer".into(),
+                reason: format!("document too large to tokenize ({} bytes)", text.len()),
+            });
+        }
         match &self.inner {
             Inner::Fast { lowercase } => {
                 normalize_into(text, *lowercase, &mut out.text);
