@@ -206,7 +206,43 @@ struct Scratch {
     /// Transform: count per column (all zero between documents) and the columns touched.
     counts: Vec<u32>,
     touched: Vec<u32>,
+    /// Bitmap over columns used by [`sort_columns`] (all zero between documents).
+    bits: Vec<u64>,
     cache: TokenCache,
+}
+
+/// Sorts distinct column indices. When they are dense within their range (long documents),
+/// setting bits and reading them back in order beats a comparison sort; `bits` is left all
+/// zero.
+fn sort_columns(cols: &mut Vec<u32>, bits: &mut Vec<u64>) {
+    let n = cols.len();
+    if n < 2 {
+        return;
+    }
+    let (mut lo, mut hi) = (u32::MAX, 0u32);
+    for &c in cols.iter() {
+        lo = lo.min(c);
+        hi = hi.max(c);
+    }
+    let (wlo, whi) = ((lo >> 6) as usize, (hi >> 6) as usize);
+    if whi - wlo + 1 > n * 8 {
+        cols.sort_unstable();
+        return;
+    }
+    if bits.len() <= whi {
+        bits.resize(whi + 1, 0);
+    }
+    for &c in cols.iter() {
+        bits[(c >> 6) as usize] |= 1u64 << (c & 63);
+    }
+    cols.clear();
+    for (w, word) in bits.iter_mut().enumerate().take(whi + 1).skip(wlo) {
+        let mut x = std::mem::take(word);
+        while x != 0 {
+            cols.push(((w as u32) << 6) | x.trailing_zeros());
+            x &= x - 1;
+        }
+    }
 }
 
 /// Runs `f` with this thread's scratch space (reused across calls, so the hot path does not
@@ -730,6 +766,7 @@ impl Vectorizer {
             keys,
             counts,
             touched,
+            bits,
             cache,
         } = sc;
         self.tokenizer.tokenize_into(doc, tokens);
@@ -825,14 +862,19 @@ impl Vectorizer {
                 add(c);
             }
         }
-        touched.sort_unstable();
+        sort_columns(touched, bits);
         let start = indices.len();
         let sublinear = self.config.sublinear_tf;
         for &c in touched.iter() {
             let k = &mut counts[c as usize];
             let count = *k as f32;
             *k = 0;
-            let tf = if sublinear { 1.0 + count.ln() } else { count };
+            // Most counts are 1, where both formulas give exactly 1.
+            let tf = if count == 1.0 || !sublinear {
+                count
+            } else {
+                1.0 + count.ln()
+            };
             indices.push(c);
             values.push(tf * self.idf[c as usize]);
         }
