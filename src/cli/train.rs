@@ -62,6 +62,9 @@ pub struct TrainArgs {
     /// Do not train the topic-relevance head.
     #[arg(long)]
     pub no_relevance: bool,
+    /// Do not train the sentiment head (even if records carry sentiment).
+    #[arg(long)]
+    pub no_sentiment: bool,
     /// CSV/TSV text column.
     #[arg(long)]
     pub text_col: Option<String>,
@@ -125,6 +128,7 @@ pub fn params(a: &TrainArgs) -> anyhow::Result<TrainParams> {
         strategy: a.strategy,
         seed: a.seed,
         relevance: !a.no_relevance,
+        sentiment: !a.no_sentiment,
         tol: a.tol,
         max_iter: a.max_iter,
         ..TrainParams::default()

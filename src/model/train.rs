@@ -57,6 +57,8 @@ pub struct TrainParams {
     pub tol: f64,
     /// Train the topic-relevance head when the data allows it.
     pub relevance: bool,
+    /// Train the sentiment head when records carry sentiment labels.
+    pub sentiment: bool,
     /// C of the relevance head.
     pub relevance_c: f64,
     /// P(topic) threshold for detecting a topic.
@@ -87,6 +89,7 @@ impl Default for TrainParams {
             max_iter: 100,
             tol: 1e-4,
             relevance: true,
+            sentiment: true,
             relevance_c: 10.0,
             relevance_threshold: 0.5,
         }
@@ -518,7 +521,7 @@ pub fn train(
         .map(|(i, t, s)| (i, tix(t), s))
         .collect();
     let sent_recs: Vec<usize> = (0..records.len())
-        .filter(|&i| records[i].sentiment.is_some())
+        .filter(|&i| params.sentiment && records[i].sentiment.is_some())
         .collect();
     if stance_ex.is_empty() && sent_recs.is_empty() {
         return Err(Error::Training(
