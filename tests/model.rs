@@ -126,6 +126,14 @@ fn round_trip_gives_identical_predictions() {
     });
     assert_eq!(p.topics.keys().collect::<Vec<_>>(), ["sanctions"]);
     assert_eq!(p.topics["sanctions"].stance, stance::Stance::Against);
+    assert!(loaded
+        .check_topics(&["sanctions".into(), "nato".into()])
+        .is_ok());
+    let e = loaded
+        .check_topics(&["nato".into(), "summit".into()])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("summit") && e.contains("sanctions"), "{e}");
     // Saving over an existing model replaces it.
     loaded.save(&dir).unwrap();
     assert!(Model::load(&dir).is_ok());
