@@ -158,6 +158,29 @@ fn training_is_deterministic_to_the_byte() {
     }
 }
 
+#[test]
+fn thread_count_does_not_change_the_model() {
+    set_epoch();
+    let tmp = tempfile::tempdir().unwrap();
+    let recs = records(tmp.path());
+    let mut weights = Vec::new();
+    for threads in [1, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let (model, _) =
+            pool.install(|| stance::model::train(&recs, &small_params(), |_| {}).unwrap());
+        let d = tmp.path().join(format!("t{threads}"));
+        model.save(&d).unwrap();
+        weights.push(std::fs::read(d.join("weights.bin")).unwrap());
+    }
+    assert!(
+        weights[0] == weights[1],
+        "weights differ between 1 and 3 threads"
+    );
+}
+
 fn saved_model(tmp: &Path) -> PathBuf {
     set_epoch();
     let recs = records(tmp);
