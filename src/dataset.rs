@@ -381,6 +381,37 @@ mod tests {
     }
 
     #[test]
+    fn csv_with_column_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.csv");
+        std::fs::write(
+            &p,
+            "id,tweet,target,label,tone\n7,\"yes, \"\"do it\"\"\",nato,FAVOR,positive\n",
+        )
+        .unwrap();
+        let o = ReadOptions {
+            text_col: Some("tweet".into()),
+            topic_col: Some("target".into()),
+            stance_col: Some("label".into()),
+            sentiment_col: Some("tone".into()),
+            ..Default::default()
+        };
+        let r = read_records(&p, &o).unwrap();
+        assert_eq!(r[0].text, "yes, \"do it\"");
+        assert_eq!(r[0].topics.as_ref().unwrap()["nato"], Stance::Favor);
+        assert_eq!(r[0].sentiment, Some(Sentiment::Positive));
+        assert_eq!(r[0].extra["id"], "7");
+        let bad = ReadOptions {
+            text_col: Some("body".into()),
+            ..Default::default()
+        };
+        assert!(read_records(&p, &bad)
+            .unwrap_err()
+            .to_string()
+            .contains("no column \"body\""));
+    }
+
+    #[test]
     fn cp1252_fallback() {
         assert_eq!(decode(b"caf\xe9 \x93hi\x94\n"), "café “hi”\n");
         assert_eq!(decode("ok ü".as_bytes()), "ok ü");

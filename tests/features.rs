@@ -445,6 +445,7 @@ fn empty_and_unknown_documents_give_empty_rows() {
         &["tax cuts now", "tax cuts later"],
     )
     .unwrap();
+    assert_eq!(v.transform(&[]).shape(), (0, v.n_features()));
     let x = v.transform(&["", "zzz qqq", "tax"]);
     assert_eq!(x.indptr().raw_storage(), &[0, 0, 0, 1]);
     let mut row = SparseRow::default();

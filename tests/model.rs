@@ -126,6 +126,14 @@ fn round_trip_gives_identical_predictions() {
     });
     assert_eq!(p.topics.keys().collect::<Vec<_>>(), ["sanctions"]);
     assert_eq!(p.topics["sanctions"].stance, stance::Stance::Against);
+    assert!(loaded
+        .check_topics(&["sanctions".into(), "nato".into()])
+        .is_ok());
+    let e = loaded
+        .check_topics(&["nato".into(), "summit".into()])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("summit") && e.contains("sanctions"), "{e}");
     // Saving over an existing model replaces it.
     loaded.save(&dir).unwrap();
     assert!(Model::load(&dir).is_ok());
@@ -148,6 +156,29 @@ fn training_is_deterministic_to_the_byte() {
         let b = std::fs::read(dirs[1].join(f)).unwrap();
         assert!(a == b, "{f} differs between two identical training runs");
     }
+}
+
+#[test]
+fn thread_count_does_not_change_the_model() {
+    set_epoch();
+    let tmp = tempfile::tempdir().unwrap();
+    let recs = records(tmp.path());
+    let mut weights = Vec::new();
+    for threads in [1, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let (model, _) =
+            pool.install(|| stance::model::train(&recs, &small_params(), |_| {}).unwrap());
+        let d = tmp.path().join(format!("t{threads}"));
+        model.save(&d).unwrap();
+        weights.push(std::fs::read(d.join("weights.bin")).unwrap());
+    }
+    assert!(
+        weights[0] == weights[1],
+        "weights differ between 1 and 3 threads"
+    );
 }
 
 fn saved_model(tmp: &Path) -> PathBuf {

@@ -28,8 +28,8 @@ pub struct TrainArgs {
     /// Cross-validation folds (0 = no CV: first grid values are used).
     #[arg(long, default_value_t = 5)]
     pub cv: usize,
-    /// Comma-separated C values to cross-validate.
-    #[arg(long, value_delimiter = ',', default_value = "1,10")]
+    /// Comma-separated C values to cross-validate (without CV the first is used).
+    #[arg(long, value_delimiter = ',', default_value = "10,1")]
     pub c: Vec<f64>,
     /// Word n-gram ranges to cross-validate, e.g. `1-2,1-3` (`0-0` = none).
     #[arg(long, value_delimiter = ',', default_value = "1-2")]
@@ -38,13 +38,13 @@ pub struct TrainArgs {
     #[arg(long, value_delimiter = ',', default_value = "2-5")]
     pub char_ngrams: Vec<String>,
     /// min_df values to cross-validate.
-    #[arg(long, value_delimiter = ',', default_value = "2")]
+    #[arg(long, value_delimiter = ',', default_value = "1")]
     pub min_df: Vec<usize>,
     /// Keep at most this many features (most frequent first).
     #[arg(long)]
     pub max_features: Option<usize>,
     /// Stance strategy: one joint model with topic-conjoined features, one model per topic,
-    /// or choose by CV.
+    /// or choose by CV (`auto`; without CV `auto` means per-topic).
     #[arg(long, value_enum, default_value_t = Strategy::Auto)]
     pub strategy: Strategy,
     /// Class weights: balanced or none.
@@ -62,6 +62,9 @@ pub struct TrainArgs {
     /// Do not train the topic-relevance head.
     #[arg(long)]
     pub no_relevance: bool,
+    /// Do not train the sentiment head (even if records carry sentiment).
+    #[arg(long)]
+    pub no_sentiment: bool,
     /// CSV/TSV text column.
     #[arg(long)]
     pub text_col: Option<String>,
@@ -125,6 +128,7 @@ pub fn params(a: &TrainArgs) -> anyhow::Result<TrainParams> {
         strategy: a.strategy,
         seed: a.seed,
         relevance: !a.no_relevance,
+        sentiment: !a.no_sentiment,
         tol: a.tol,
         max_iter: a.max_iter,
         ..TrainParams::default()

@@ -1,14 +1,21 @@
-//! Feature extraction, the hot path: text → tokens ([`tokenize`]) → hashed word and
+//! Feature extraction, the hot path: text → tokens ([`mod@tokenize`]) → hashed word and
 //! character n-gram TF-IDF vectors ([`vectorize`]), as sparse CSR rows.
 //!
 //! Entry points: [`VectorizerConfig`], [`Vectorizer::fit`], [`Vectorizer::transform`] (a
-//! batch, parallel) and [`Vectorizer::transform_one`] (one document into a reusable
-//! [`SparseRow`]). [`hf`] holds the Hugging Face pipeline equivalent to the fast tokenizer.
+//! batch, parallel over documents with rayon) and [`Vectorizer::transform_one`] (one document
+//! into a reusable [`SparseRow`], for the labeler). [`hf`] holds the Hugging Face pipeline
+//! equivalent to the fast tokenizer.
+//!
+//! Saving: a [`Vectorizer`] is serde-serialisable (format `stance-vectorizer/1`: config,
+//! feature names in column order, IDF); [`Vectorizer::save`]/[`Vectorizer::load`] write and
+//! read it as JSON. Feature keys are recomputed from the names on load (xxh3, see
+//! [`vectorize`]); loading 148k features (3.3 MB) took ~26 ms here.
+//!
+//! Throughput and the comparison with scikit-learn: see `benches/README.md`.
 
 pub mod hf;
 pub mod tokenize;
-
-pub use tokenize::{tokenize, Tokenizer, TokenizerKind, Tokens, FAST_TOKEN_PATTERN};
 pub mod vectorize;
 
+pub use tokenize::{tokenize, Tokenizer, TokenizerKind, Tokens, FAST_TOKEN_PATTERN};
 pub use vectorize::{feature_key, SparseRow, Vectorizer, VectorizerConfig};

@@ -146,6 +146,13 @@ impl Tokenizer {
     /// Like [`Tokenizer::tokenize_into`] but returns the Hugging Face encoding error.
     pub fn try_tokenize_into(&self, text: &str, out: &mut Tokens) -> Result<()> {
         out.clear();
+        // Spans are u32 byte offsets (half the memory of usize on the hot path).
+        if text.len() >= u32::MAX as usize / 2 {
+            return Err(Error::BadInput {
+                origin: "tokenizer".into(),
+                reason: format!("document too large to tokenize ({} bytes)", text.len()),
+            });
+        }
         match &self.inner {
             Inner::Fast { lowercase } => {
                 normalize_into(text, *lowercase, &mut out.text);
@@ -242,26 +249,73 @@ fn word_at(s: &str, i: usize) -> bool {
     i < s.len() && is_word(char_at(s, i).0)
 }
 
+/// ASCII byte classes for the scanner: word chars, and `#`/`@` (a possible token prefix).
+const WORD: u8 = 1;
+const PREFIX: u8 = 2;
+static ASCII_CLASS: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut i = 0;
+    while i < 128 {
+        let c = i as u8;
+        if c.is_ascii_alphanumeric() || c == b'_' {
+            t[i] = WORD;
+        } else if c == b'#' || c == b'@' {
+            t[i] = PREFIX;
+        }
+        i += 1;
+    }
+    t
+};
+
+/// Bit 7 of each byte lane of `x`: set where the lane is not an ASCII word char
+/// (`[0-9A-Za-z_]`), including non-ASCII bytes. SWAR: with 7-bit lanes `v`, `v + (0x80 - a)`
+/// has bit 7 set iff `v >= a`, and no lane carries into the next.
+#[inline]
+fn non_word_lanes(x: u64) -> u64 {
+    const L: u64 = 0x0101_0101_0101_0101;
+    const H: u64 = 0x8080_8080_8080_8080;
+    let v = x & !H;
+    let ge = |a: u8| (v + L * u64::from(0x80 - a)) & H;
+    let gt = |b: u8| (v + L * u64::from(0x7F - b)) & H;
+    let digit = ge(b'0') & !gt(b'9');
+    let upper = ge(b'A') & !gt(b'Z');
+    let lower = ge(b'a') & !gt(b'z');
+    let under = ge(b'_') & !gt(b'_');
+    let word = (digit | upper | lower | under) & !(x & H);
+    !word & H
+}
+
 /// Advances over a run of word chars starting at `i`.
 #[inline]
 fn skip_word(s: &str, mut i: usize) -> usize {
     let b = s.as_bytes();
-    while i < b.len() {
-        let x = b[i];
-        if x < 0x80 {
-            if x.is_ascii_alphanumeric() || x == b'_' {
-                i += 1;
+    loop {
+        // Eight ASCII bytes at a time: finding a word's end without a branch per byte
+        // avoids a mispredicted branch per token.
+        if let Some(chunk) = b.get(i..i + 8) {
+            let mut lanes = [0u8; 8];
+            lanes.copy_from_slice(chunk);
+            let stop = non_word_lanes(u64::from_le_bytes(lanes));
+            if stop == 0 {
+                i += 8;
                 continue;
             }
-            break;
+            i += (stop.trailing_zeros() / 8) as usize;
+        } else {
+            while i < b.len() && b[i] < 0x80 && ASCII_CLASS[b[i] as usize] == WORD {
+                i += 1;
+            }
         }
-        let (c, l) = char_at(s, i);
-        if !c.is_alphanumeric() {
-            break;
+        // At the end, an ASCII non-word byte, or a non-ASCII char.
+        if i < b.len() && b[i] >= 0x80 {
+            let (c, l) = char_at(s, i);
+            if c.is_alphanumeric() {
+                i += l;
+                continue;
+            }
         }
-        i += l;
+        return i;
     }
-    i
 }
 
 /// Splits normalised text into token spans (rule 2 in the module docs).
@@ -270,26 +324,43 @@ fn split_fast(s: &str, spans: &mut Vec<(u32, u32)>) {
     let n = b.len();
     let mut i = 0;
     while i < n {
-        let (c, l) = char_at(s, i);
+        // Skip ASCII separators in a tight loop (the common case between words).
+        while i < n && b[i] < 0x80 && ASCII_CLASS[b[i] as usize] == 0 {
+            i += 1;
+        }
+        if i >= n {
+            break;
+        }
         let start = i;
-        let body = if (c == '#' || c == '@') && word_at(s, i + l) {
-            i + l
-        } else if is_word(c) {
-            i
+        let x = b[i];
+        let body = if x < 0x80 {
+            if ASCII_CLASS[x as usize] == WORD {
+                i
+            } else if word_at(s, i + 1) {
+                i + 1 // `#` or `@` before a word
+            } else {
+                i += 1;
+                continue;
+            }
         } else {
-            i += l;
-            continue;
+            let (c, l) = char_at(s, i);
+            if c.is_alphanumeric() {
+                i
+            } else {
+                i += l;
+                continue;
+            }
         };
         let mut j = skip_word(s, body);
         while j < n {
             let x = b[j];
-            if x == b'\'' && word_at(s, j + 1) {
-                j = skip_word(s, j + 1);
-            } else if (x == b'.' || x == b',')
+            // Joiners: an apostrophe between word chars, `.`/`,` between ASCII digits.
+            let apostrophe = x == b'\'' && word_at(s, j + 1);
+            let number = (x == b'.' || x == b',')
                 && b[j - 1].is_ascii_digit()
                 && j + 1 < n
-                && b[j + 1].is_ascii_digit()
-            {
+                && b[j + 1].is_ascii_digit();
+            if apostrophe || number {
                 j = skip_word(s, j + 1);
             } else {
                 break;
@@ -334,6 +405,22 @@ mod tests {
         );
         assert!(fast("").is_empty());
         assert!(fast(" -- ... ").is_empty());
+    }
+
+    #[test]
+    fn swar_classes_match_the_byte_table() {
+        for lane in 0..8 {
+            for byte in 0..=255u8 {
+                let mut lanes = [b'a'; 8];
+                lanes[lane] = byte;
+                let stop = non_word_lanes(u64::from_le_bytes(lanes));
+                let word = byte < 0x80 && ASCII_CLASS[byte as usize] == WORD;
+                assert_eq!(stop == 0, word, "byte {byte:#x} in lane {lane}");
+                if !word {
+                    assert_eq!(stop.trailing_zeros() / 8, lane as u32);
+                }
+            }
+        }
     }
 
     #[test]

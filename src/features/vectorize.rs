@@ -206,7 +206,43 @@ struct Scratch {
     /// Transform: count per column (all zero between documents) and the columns touched.
     counts: Vec<u32>,
     touched: Vec<u32>,
+    /// Bitmap over columns used by [`sort_columns`] (all zero between documents).
+    bits: Vec<u64>,
     cache: TokenCache,
+}
+
+/// Sorts distinct column indices. When they are dense within their range (long documents),
+/// setting bits and reading them back in order beats a comparison sort; `bits` is left all
+/// zero.
+fn sort_columns(cols: &mut Vec<u32>, bits: &mut Vec<u64>) {
+    let n = cols.len();
+    if n < 2 {
+        return;
+    }
+    let (mut lo, mut hi) = (u32::MAX, 0u32);
+    for &c in cols.iter() {
+        lo = lo.min(c);
+        hi = hi.max(c);
+    }
+    let (wlo, whi) = ((lo >> 6) as usize, (hi >> 6) as usize);
+    if whi - wlo + 1 > n * 8 {
+        cols.sort_unstable();
+        return;
+    }
+    if bits.len() <= whi {
+        bits.resize(whi + 1, 0);
+    }
+    for &c in cols.iter() {
+        bits[(c >> 6) as usize] |= 1u64 << (c & 63);
+    }
+    cols.clear();
+    for (w, word) in bits.iter_mut().enumerate().take(whi + 1).skip(wlo) {
+        let mut x = std::mem::take(word);
+        while x != 0 {
+            cols.push(((w as u32) << 6) | x.trailing_zeros());
+            x &= x - 1;
+        }
+    }
 }
 
 /// Runs `f` with this thread's scratch space (reused across calls, so the hot path does not
@@ -730,6 +766,7 @@ impl Vectorizer {
             keys,
             counts,
             touched,
+            bits,
             cache,
         } = sc;
         self.tokenizer.tokenize_into(doc, tokens);
@@ -746,10 +783,13 @@ impl Vectorizer {
             *k += 1;
         };
         let cfg = &self.config;
-        let unigrams = cfg.uses_words() && cfg.word_ngrams.0 <= 1;
-        // Per-token features (unigram, char n-grams) through the cache; longer word
-        // n-grams directly.
-        if unigrams || cfg.char_ngrams.is_some() {
+        // With char n-grams, per-token features (unigram, char n-grams) go through the
+        // token cache and longer word n-grams are probed directly. Without, all word n-grams
+        // are probed directly: one probe per unigram either way, and the cache's memory
+        // would only compete with the column table for the CPU caches.
+        let cached = cfg.char_ngrams.is_some();
+        let unigrams = cached && cfg.uses_words() && cfg.word_ngrams.0 <= 1;
+        if cached {
             cache.reset_for(self.id);
             // Hash first, probe after: independent probes let the CPU overlap cache misses.
             keys.clear();
@@ -810,9 +850,10 @@ impl Vectorizer {
                 }
             }
         }
-        // Longer word n-grams: again all keys first, then the (mostly cache-missing) probes.
+        // Remaining word n-grams: again all keys first, then the (mostly cache-missing) probes.
         keys.clear();
-        word_features(cfg, tokens, &mut bufs.key, 2, |h, _| keys.push(h));
+        let min_n = if unigrams { 2 } else { 1 };
+        word_features(cfg, tokens, &mut bufs.key, min_n, |h, _| keys.push(h));
         for (i, &h) in keys.iter().enumerate() {
             if let Some(&ahead) = keys.get(i + PREFETCH_AHEAD) {
                 index.prefetch(ahead);
@@ -821,14 +862,19 @@ impl Vectorizer {
                 add(c);
             }
         }
-        touched.sort_unstable();
+        sort_columns(touched, bits);
         let start = indices.len();
         let sublinear = self.config.sublinear_tf;
         for &c in touched.iter() {
             let k = &mut counts[c as usize];
             let count = *k as f32;
             *k = 0;
-            let tf = if sublinear { 1.0 + count.ln() } else { count };
+            // Most counts are 1, where both formulas give exactly 1.
+            let tf = if count == 1.0 || !sublinear {
+                count
+            } else {
+                1.0 + count.ln()
+            };
             indices.push(c);
             values.push(tf * self.idf[c as usize]);
         }

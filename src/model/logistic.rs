@@ -132,6 +132,20 @@ pub fn fit(
     sample_weight: &[f64],
     cfg: &LogisticConfig,
 ) -> Result<Fitted> {
+    fit_warm(x, y, n_classes, binary, sample_weight, cfg, None)
+}
+
+/// [`fit`] starting from `init` (e.g. the solution for a neighbouring C in a grid) instead
+/// of zeros; `init` must have the same shape. The optimum is the same; fewer iterations.
+pub fn fit_warm(
+    x: &CsMat<f32>,
+    y: &[usize],
+    n_classes: usize,
+    binary: bool,
+    sample_weight: &[f64],
+    cfg: &LogisticConfig,
+    init: Option<&Fitted>,
+) -> Result<Fitted> {
     cfg.validate()?;
     let n = x.rows();
     if !x.is_csr() {
@@ -152,7 +166,19 @@ pub fn fit(
             "label index {bad} ≥ {n_classes} classes"
         )));
     }
+    if n_classes > 16 {
+        return Err(Error::Training(format!(
+            "{n_classes} classes: at most 16 supported"
+        )));
+    }
     let k = if binary { 1 } else { n_classes };
+    if let Some(f) = init {
+        if f.n_features != x.cols() || f.n_outputs != k {
+            return Err(Error::Training(
+                "warm-start model has a different shape".into(),
+            ));
+        }
+    }
 
     // Compact the column space to the columns that occur.
     let d_full = x.cols();
@@ -190,7 +216,18 @@ pub fn fit(
         d,
         cache: Mutex::new(None),
     };
-    let init = Array1::<f64>::zeros(d * k + k);
+    let mut init_p = Array1::<f64>::zeros(d * k + k);
+    if let Some(f) = init {
+        for (new, &old) in cols.iter().enumerate() {
+            for c in 0..k {
+                init_p[new * k + c] = f.weights[old * k + c] as f64;
+            }
+        }
+        for c in 0..k {
+            init_p[d * k + c] = f.bias[c] as f64;
+        }
+    }
+    let init = init_p;
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
         .with_tolerance_grad(cfg.tol)
         .map_err(|e| Error::Training(e.to_string()))?
@@ -263,6 +300,7 @@ impl Objective<'_> {
             .par_chunks_mut(k)
             .zip(losses.par_iter_mut())
             .enumerate()
+            .with_min_len(256)
             .for_each(|(i, (r, loss))| {
                 let range = indptr.outer_inds_sz(i);
                 let mut z = [0f64; 16];
@@ -335,17 +373,20 @@ impl Gradient for Objective<'_> {
             let indptr = self.xt.indptr();
             let (ind, val) = (self.xt.indices(), self.xt.data());
             // Column-parallel Xᵀ·R: each feature's sum runs over its column in row order.
-            gw.par_chunks_mut(k).enumerate().for_each(|(j, gj)| {
-                for t in indptr.outer_inds_sz(j) {
-                    let (i, v) = (ind[t], val[t] as f64);
-                    for (g, r) in gj.iter_mut().zip(&cache.resid[i * k..i * k + k]) {
-                        *g += v * r;
+            gw.par_chunks_mut(k)
+                .enumerate()
+                .with_min_len(256)
+                .for_each(|(j, gj)| {
+                    for t in indptr.outer_inds_sz(j) {
+                        let (i, v) = (ind[t], val[t] as f64);
+                        for (g, r) in gj.iter_mut().zip(&cache.resid[i * k..i * k + k]) {
+                            *g += v * r;
+                        }
                     }
-                }
-                for c in 0..k {
-                    gj[c] += self.alpha * ws[j * k + c];
-                }
-            });
+                    for c in 0..k {
+                        gj[c] += self.alpha * ws[j * k + c];
+                    }
+                });
             for r in cache.resid.chunks(k) {
                 for c in 0..k {
                     gb[c] += r[c];

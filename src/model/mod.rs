@@ -272,6 +272,25 @@ impl Model {
         &self.topics
     }
 
+    /// Checks that the model was trained on exactly `expected` topics (any order); the error
+    /// names the missing and the extra topics. For the labeler's topic configuration check.
+    pub fn check_topics(&self, expected: &[String]) -> crate::Result<()> {
+        let want: std::collections::BTreeSet<&str> = expected.iter().map(String::as_str).collect();
+        let have: std::collections::BTreeSet<&str> =
+            self.topics.iter().map(String::as_str).collect();
+        if want == have {
+            return Ok(());
+        }
+        let missing: Vec<&str> = want.difference(&have).copied().collect();
+        let extra: Vec<&str> = have.difference(&want).copied().collect();
+        Err(crate::Error::Model {
+            path: std::path::PathBuf::new(),
+            msg: format!(
+                "topic set does not match the configuration: not in the model {missing:?}, only in the model {extra:?}"
+            ),
+        })
+    }
+
     /// The fitted vectorizer.
     pub fn vectorizer(&self) -> &Vectorizer {
         &self.vectorizer
