@@ -43,6 +43,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--no-newsmtsc", action="store_true", help="train without NewsMTSC")
     ap.add_argument("--train-flag", action="append", default=[], help="extra flag for stance train")
     a = ap.parse_args()
     if not a.no_build:
@@ -63,7 +64,7 @@ def main():
             r.write_text("".join(json.dumps(x) + "\n" for x in reported if not x["id"].startswith(art)))
             model = tmp / f"model-{art}"
             data = [str(g), str(r), str(ROOT / "data/train/authored.jsonl")]
-            if NEWSMTSC.exists():
+            if NEWSMTSC.exists() and not a.no_newsmtsc:
                 data.append(str(NEWSMTSC))
             cmd = [exe, "train", "--quiet", "--cv", "0", "--out", str(model)] + a.train_flag
             for d in data:
