@@ -86,7 +86,8 @@ pub struct Pipeline {
     extractor: QuoteExtractor,
     model: Model,
     lexicon: TopicLexicon,
-    /// For each lexicon topic, its position in the model's topic list (None: lexicon only).
+    /// For each lexicon topic, its index in the model's topic list.
+    lexicon_to_model: Vec<usize>,
     detection: DetectionParams,
 }
 
@@ -122,9 +123,22 @@ impl Pipeline {
                 .cloned()
                 .collect(),
         };
+        let lexicon = TopicLexicon::new(&usable);
+        let lexicon_to_model = lexicon
+            .ids()
+            .iter()
+            .map(|id| {
+                model
+                    .topics()
+                    .iter()
+                    .position(|t| t == id)
+                    .expect("usable topics are the model's")
+            })
+            .collect();
         Ok(Pipeline {
             extractor,
-            lexicon: TopicLexicon::new(&usable),
+            lexicon,
+            lexicon_to_model,
             model,
             detection: DetectionParams::default(),
         })
@@ -174,20 +188,29 @@ impl Pipeline {
 
     /// Labels one quote given its introducing context.
     pub fn label_quote(&self, article_id: &str, quote: Quote, context: &str) -> LabeledQuote {
-        let detected = self.detect_topics(&quote.text, context);
-        let names: Vec<String> = detected.keys().cloned().collect();
-        let pred = self.model.predict(&Statement {
-            text: &quote.text,
-            context: Some(context),
-            topics: Some(names),
-            target: None,
-        });
-        let topics = detected
+        let hits = self.lexicon.hits(&quote.text, context);
+        let mut relevance: Vec<(usize, f32)> = Vec::new();
+        // One vectorization: the model hands us every topic's P(topic), we pool it with the
+        // lexicon evidence and tell it which topics to give a stance for.
+        let pred = self.model.predict_choosing(
+            &Statement {
+                text: &quote.text,
+                context: Some(context),
+                topics: None,
+                target: None,
+            },
+            &mut |model_p: &[(usize, f32)]| {
+                relevance = self.pool_relevance(&hits, model_p);
+                relevance.iter().map(|&(t, _)| t).collect()
+            },
+        );
+        let topics = relevance
             .into_iter()
-            .filter_map(|(topic, relevance)| {
-                let tp = pred.topics.get(&topic)?;
+            .filter_map(|(t, r)| {
+                let topic = &self.model.topics()[t];
+                let tp = pred.topics.get(topic)?;
                 Some((
-                    topic,
+                    topic.clone(),
                     TopicLabel {
                         stance: tp.stance,
                         probs: StanceProbs {
@@ -195,7 +218,7 @@ impl Pipeline {
                             against: tp.probs.against,
                             neutral: tp.probs.neutral,
                         },
-                        relevance,
+                        relevance: r,
                     },
                 ))
             })
@@ -216,17 +239,18 @@ impl Pipeline {
         }
     }
 
-    /// Topics the quote takes up, with their pooled relevance.
-    pub fn detect_topics(&self, quote: &str, context: &str) -> BTreeMap<String, f32> {
-        let hits = self.lexicon.hits(quote, context);
-        let model_p: BTreeMap<String, f32> =
-            self.model.topic_relevance(quote, Some(context)).into_iter().collect();
+    /// Pools lexicon hits (in lexicon order) with the model's relevance (by model topic
+    /// index) into the detected topics `(model topic index, relevance)`.
+    fn pool_relevance(
+        &self,
+        hits: &[crate::topics::LexiconHits],
+        model_p: &[(usize, f32)],
+    ) -> Vec<(usize, f32)> {
         let d = &self.detection;
-        self.lexicon
-            .ids()
+        self.lexicon_to_model
             .iter()
             .zip(hits)
-            .filter_map(|(id, h)| {
+            .filter_map(|(&t, h)| {
                 let prior = if h.in_quote > 0 {
                     d.lexicon_in_quote
                 } else if h.in_context > 0 {
@@ -234,10 +258,29 @@ impl Pipeline {
                 } else {
                     0.0
                 };
-                let p = model_p.get(id).copied().unwrap_or(0.0);
+                let p = model_p
+                    .iter()
+                    .find(|(i, _)| *i == t)
+                    .map_or(0.0, |&(_, p)| p);
                 let r = 1.0 - (1.0 - prior) * (1.0 - p);
-                (r >= d.threshold).then(|| (id.clone(), r))
+                (r >= d.threshold).then_some((t, r))
             })
+            .collect()
+    }
+
+    /// Topics the quote takes up, with their pooled relevance, by topic id.
+    pub fn detect_topics(&self, quote: &str, context: &str) -> BTreeMap<String, f32> {
+        let hits = self.lexicon.hits(quote, context);
+        let model_p: Vec<(usize, f32)> = self
+            .model
+            .topic_relevance(quote, Some(context))
+            .into_iter()
+            .enumerate()
+            .map(|(i, (_, p))| (i, p))
+            .collect();
+        self.pool_relevance(&hits, &model_p)
+            .into_iter()
+            .map(|(t, r)| (self.model.topics()[t].clone(), r))
             .collect()
     }
 }

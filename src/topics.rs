@@ -13,9 +13,12 @@
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 use unicode_segmentation::UnicodeSegmentation;
+use xxhash_rust::xxh3::xxh3_64;
 
 /// The topics shipped with the project (`data/topics.toml`).
 pub const BUILTIN_TOPICS_TOML: &str = include_str!("../data/topics.toml");
@@ -111,25 +114,45 @@ impl TopicConfig {
     }
 }
 
-/// One pattern word: exact or prefix.
+/// One pattern word: exact (matched by its xxh3 hash, then by text) or prefix.
 #[derive(Debug, Clone)]
 enum PatWord {
-    Exact(String),
+    Exact(u64, String),
     Prefix(String),
 }
 
 impl PatWord {
+    fn exact(w: String) -> Self {
+        PatWord::Exact(xxh3_64(w.as_bytes()), w)
+    }
     fn parse(w: &str) -> Self {
-        let w = w.to_lowercase();
-        match w.strip_suffix('*') {
+        let mut low = String::new();
+        push_lower(w, &mut low);
+        match low.strip_suffix('*') {
             Some(p) => PatWord::Prefix(p.to_string()),
-            None => PatWord::Exact(w),
+            None => PatWord::exact(low),
         }
     }
-    fn matches(&self, word: &str) -> bool {
+    fn matches(&self, hash: u64, word: &str) -> bool {
         match self {
-            PatWord::Exact(e) => e == word,
+            PatWord::Exact(h, e) => *h == hash && e == word,
             PatWord::Prefix(p) => word.starts_with(p.as_str()),
+        }
+    }
+}
+
+/// Lowercases `w` onto `out`, folding the typographic apostrophe to `'` so `NATO’s` and
+/// `NATO's` match the same pattern.
+fn push_lower(w: &str, out: &mut String) {
+    if w.is_ascii() {
+        out.extend(w.bytes().map(|b| b.to_ascii_lowercase() as char));
+    } else {
+        for c in w.chars() {
+            if c == '’' {
+                out.push('\'');
+            } else {
+                out.extend(c.to_lowercase());
+            }
         }
     }
 }
@@ -139,6 +162,39 @@ struct Pattern {
     topic: usize,
     words: Vec<PatWord>,
 }
+
+/// Reusable per-thread buffers: the lowercased words of the text being matched.
+#[derive(Default)]
+struct Scratch {
+    lower: String,
+    /// (start, end, xxh3) of each word in `lower`.
+    words: Vec<(usize, usize, u64)>,
+    matched: Vec<usize>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// The keys are already xxh3 hashes: hashing them again would only cost time.
+#[derive(Default, Clone, Copy, Debug)]
+struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type HashKeyed<V> = HashMap<u64, V, BuildHasherDefault<IdentityHasher>>;
 
 /// Where a topic cue was found.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
@@ -154,10 +210,17 @@ pub struct LexiconHits {
 pub struct TopicLexicon {
     ids: Vec<String>,
     patterns: Vec<Pattern>,
-    /// Patterns by their first word when it is exact.
-    by_first: HashMap<String, Vec<usize>>,
-    /// Patterns whose first word is a prefix (few; checked linearly).
-    prefix_first: Vec<usize>,
+    /// Patterns by the hash of their first word when it is exact.
+    by_first: HashKeyed<Vec<usize>>,
+    /// Patterns whose first word is a prefix, by the prefix's first three bytes.
+    prefix_first: HashMap<[u8; 3], Vec<usize>>,
+    /// Patterns whose first word is a prefix shorter than three bytes (checked linearly).
+    short_prefix_first: Vec<usize>,
+}
+
+/// The first three bytes of a word, the key of prefix patterns.
+fn key3(w: &str) -> Option<[u8; 3]> {
+    w.as_bytes().get(..3).map(|b| [b[0], b[1], b[2]])
 }
 
 impl TopicLexicon {
@@ -166,28 +229,28 @@ impl TopicLexicon {
         let mut patterns = Vec::new();
         for (ti, t) in cfg.topics.iter().enumerate() {
             for p in t.keywords.iter().chain(&t.phrases) {
-                let words: Vec<PatWord> = p.unicode_words().map(PatWord::parse).collect();
+                let mut words: Vec<PatWord> = p.unicode_words().map(PatWord::parse).collect();
                 // `unicode_words` drops a trailing `*`; restore it for the last word.
-                let words = if p.trim_end().ends_with('*') {
-                    let mut w = words;
-                    if let Some(PatWord::Exact(last)) = w.pop() {
-                        w.push(PatWord::Prefix(last));
+                if p.trim_end().ends_with('*') {
+                    if let Some(PatWord::Exact(_, last)) = words.pop() {
+                        words.push(PatWord::Prefix(last));
                     }
-                    w
-                } else {
-                    words
-                };
+                }
                 if !words.is_empty() {
                     patterns.push(Pattern { topic: ti, words });
                 }
             }
         }
-        let mut by_first: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut prefix_first = Vec::new();
+        let mut by_first: HashKeyed<Vec<usize>> = HashKeyed::default();
+        let mut prefix_first: HashMap<[u8; 3], Vec<usize>> = HashMap::new();
+        let mut short_prefix_first = Vec::new();
         for (i, p) in patterns.iter().enumerate() {
             match &p.words[0] {
-                PatWord::Exact(w) => by_first.entry(w.clone()).or_default().push(i),
-                PatWord::Prefix(_) => prefix_first.push(i),
+                PatWord::Exact(h, _) => by_first.entry(*h).or_default().push(i),
+                PatWord::Prefix(pre) => match key3(pre) {
+                    Some(k) => prefix_first.entry(k).or_default().push(i),
+                    None => short_prefix_first.push(i),
+                },
             }
         }
         TopicLexicon {
@@ -195,6 +258,7 @@ impl TopicLexicon {
             patterns,
             by_first,
             prefix_first,
+            short_prefix_first,
         }
     }
 
@@ -204,30 +268,49 @@ impl TopicLexicon {
     }
 
     /// Counts cue matches per topic in `text` (index = topic position in [`Self::ids`]).
+    /// Allocation-free in steady state: this runs for every quote and its context.
     pub fn count(&self, text: &str, out: &mut [u32]) {
         debug_assert_eq!(out.len(), self.ids.len());
-        let words: Vec<String> = text.unicode_words().map(str::to_lowercase).collect();
-        let mut matched_topic_at = Vec::new();
-        for i in 0..words.len() {
-            matched_topic_at.clear();
-            let cands = self
-                .by_first
-                .get(&words[i])
-                .into_iter()
-                .flatten()
-                .chain(self.prefix_first.iter());
-            for &pi in cands {
-                let p = &self.patterns[pi];
-                if i + p.words.len() <= words.len()
-                    && p.words.iter().zip(&words[i..]).all(|(pw, w)| pw.matches(w))
-                    && !matched_topic_at.contains(&p.topic)
-                {
-                    // One hit per topic per start position, however many patterns overlap.
-                    matched_topic_at.push(p.topic);
-                    out[p.topic] += 1;
+        SCRATCH.with(|s| {
+            let s = &mut *s.borrow_mut();
+            s.lower.clear();
+            s.words.clear();
+            for w in text.unicode_words() {
+                let start = s.lower.len();
+                push_lower(w, &mut s.lower);
+                let h = xxh3_64(&s.lower.as_bytes()[start..]);
+                s.words.push((start, s.lower.len(), h));
+            }
+            let word = |k: usize| {
+                let (a, b, h) = s.words[k];
+                (h, &s.lower[a..b])
+            };
+            for i in 0..s.words.len() {
+                s.matched.clear();
+                let (_, first) = word(i);
+                let cands = self
+                    .by_first
+                    .get(&s.words[i].2)
+                    .into_iter()
+                    .flatten()
+                    .chain(key3(first).and_then(|k| self.prefix_first.get(&k)).into_iter().flatten())
+                    .chain(self.short_prefix_first.iter());
+                for &pi in cands {
+                    let p = &self.patterns[pi];
+                    if i + p.words.len() <= s.words.len()
+                        && p.words.iter().enumerate().all(|(k, pw)| {
+                            let (h, w) = word(i + k);
+                            pw.matches(h, w)
+                        })
+                        && !s.matched.contains(&p.topic)
+                    {
+                        // One hit per topic per start position, however many patterns overlap.
+                        s.matched.push(p.topic);
+                        out[p.topic] += 1;
+                    }
                 }
             }
-        }
+        })
     }
 
     /// Cue hits per topic for a quote and its introducing context.

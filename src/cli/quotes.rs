@@ -35,8 +35,8 @@ pub struct QuotesArgs {
     #[arg(long, value_name = "FILE")]
     pub cues: Option<PathBuf>,
     /// Write to FILE instead of stdout (atomically).
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[arg(long, short, value_name = "FILE", visible_alias = "output")]
+    pub out: Option<PathBuf>,
     /// Skip articles larger than this many bytes.
     #[arg(long, default_value_t = DEFAULT_MAX_BYTES)]
     pub max_bytes: u64,
@@ -59,7 +59,7 @@ pub fn extractor(speakers: Option<&PathBuf>, cues: Option<&PathBuf>) -> Result<Q
 
 pub fn run(a: QuotesArgs) -> Result<Outcome> {
     let x = extractor(a.speakers.as_ref(), a.cues.as_ref())?;
-    let mut out = Output::open(a.output.as_deref())?;
+    let mut out = Output::open(a.out.as_deref())?;
     let opts = InputOptions {
         max_bytes: a.max_bytes,
     };

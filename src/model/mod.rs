@@ -387,12 +387,24 @@ impl Model {
 
     /// Predicts one statement.
     pub fn predict(&self, s: &Statement) -> Prediction {
-        self.predict_inner(s, 0)
+        self.predict_inner(s, 0, None)
+    }
+
+    /// Predicts one statement in a single vectorization pass, letting `choose` pick the topics
+    /// to give a stance for from every topic's relevance `(topic index, P(topic))` (empty without
+    /// a relevance head); `s.topics` is ignored. The labeler uses this to pool the model's
+    /// relevance with its keyword evidence without vectorizing the quote twice.
+    pub fn predict_choosing(
+        &self,
+        s: &Statement,
+        choose: &mut dyn FnMut(&[(usize, f32)]) -> Vec<usize>,
+    ) -> Prediction {
+        self.predict_inner(s, 0, Some(choose))
     }
 
     /// Predicts one statement and adds the `n` top contributing features per output.
     pub fn predict_explained(&self, s: &Statement, n: usize) -> Prediction {
-        self.predict_inner(s, n)
+        self.predict_inner(s, n, None)
     }
 
     /// Predicts many statements in parallel (rayon), in input order.
@@ -400,7 +412,12 @@ impl Model {
         s.par_iter().map(|x| self.predict(x)).collect()
     }
 
-    fn predict_inner(&self, s: &Statement, explain: usize) -> Prediction {
+    fn predict_inner(
+        &self,
+        s: &Statement,
+        explain: usize,
+        choose: Option<&mut dyn FnMut(&[(usize, f32)]) -> Vec<usize>>,
+    ) -> Prediction {
         ROWS.with(|r| {
             let mut guard = r.borrow_mut();
             let rows = &mut *guard;
@@ -412,14 +429,15 @@ impl Model {
             // Which topics: given (unknown ones are skipped), detected, or all.
             let rel = self.relevance_rows(&rows.text, &rows.ctx);
             let threshold = self.manifest.relevance_threshold;
-            let chosen: Vec<usize> = match &s.topics {
-                Some(given) => given.iter().filter_map(|t| self.topic_index(t)).collect(),
-                None if !rel.is_empty() => rel
+            let chosen: Vec<usize> = match (choose, &s.topics) {
+                (Some(f), _) => f(&rel),
+                (None, Some(given)) => given.iter().filter_map(|t| self.topic_index(t)).collect(),
+                (None, None) if !rel.is_empty() => rel
                     .iter()
                     .filter(|(_, p)| *p >= threshold)
                     .map(|(i, _)| *i)
                     .collect(),
-                None => (0..self.topics.len()).collect(),
+                (None, None) => (0..self.topics.len()).collect(),
             };
             if let Some(head) = &self.stance {
                 for t in chosen {
