@@ -1,0 +1,249 @@
+//! `stance label` end to end with the shipped default model: per-quote records, CSV, the
+//! speaker × topic summary on the seeds, and refusal of broken or mismatched models.
+//! Also runs the library example that loads the model in another program.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn stance() -> Command {
+    let mut c = Command::cargo_bin("stance").expect("binary builds");
+    c.current_dir(root());
+    c
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = stance().args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn jsonl_records_carry_quote_topics_and_sentiment() {
+    let (code, stdout, stderr) = run(&["label", "data/articles"]);
+    assert_eq!(code, 0, "{stderr}");
+    let recs: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(recs.len() >= 60, "the seeds hold 66 quotes, got {}", recs.len());
+    let mut with_topics = 0;
+    for r in &recs {
+        let article = r["article"].as_str().unwrap();
+        let text = std::fs::read_to_string(root().join(format!("data/articles/{article}.txt")))
+            .unwrap();
+        let chars: Vec<char> = text.chars().collect();
+        let (s, e) = (r["start"].as_u64().unwrap() as usize, r["end"].as_u64().unwrap() as usize);
+        assert_eq!(chars[s..e].iter().collect::<String>(), r["text"].as_str().unwrap());
+        for key in ["fragment", "speaker", "speaker_mention", "cue", "confidence", "topics", "sentiment"] {
+            assert!(r.get(key).is_some(), "missing {key} in {r}");
+        }
+        let sent = r["sentiment"]["label"].as_str().unwrap();
+        assert!(["positive", "negative", "neutral"].contains(&sent));
+        for (_, t) in r["topics"].as_object().unwrap() {
+            with_topics += 1;
+            let p = &t["probs"];
+            let sum = p["favor"].as_f64().unwrap() + p["against"].as_f64().unwrap()
+                + p["neutral"].as_f64().unwrap();
+            assert!((sum - 1.0).abs() < 1e-3, "stance probabilities sum to {sum}");
+            let rel = t["relevance"].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&rel));
+            assert!(["favor", "against", "neutral"].contains(&t["stance"].as_str().unwrap()));
+        }
+    }
+    assert!(with_topics >= 40, "most seed quotes take up a topic; got {with_topics} labels");
+}
+
+/// The shipped model on its sample input: the four expectations. The seeds are part
+/// of the default model's training data, so this guards the product, it does not measure it
+/// (the held-out figures come from scripts/eval_seeds_loao.py).
+#[test]
+fn summary_puts_the_speakers_where_they_stand() {
+    let (code, stdout, stderr) = run(&["label", "--summary", "--format", "json", "data/articles"]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["articles"], 5);
+    let rows = v["rows"].as_array().unwrap();
+    let row = |speaker: &str, topic: &str| -> &Value {
+        rows.iter()
+            .find(|r| r["speaker"] == speaker && r["topic"] == topic)
+            .unwrap_or_else(|| panic!("no row {speaker} × {topic}"))
+    };
+    let net = |speaker: &str, topic: &str| row(speaker, topic)["net"].as_f64().unwrap();
+    assert!(net("Sergey Lavrov", "nato") < 0.0);
+    assert!(net("Sergey Lavrov", "peacekeepers") < 0.0);
+    assert!(net("Volodymyr Zelensky", "inclusion") > 0.0);
+    assert!(net("Marco Rubio", "diplomatic_ties") > 0.0);
+    // Counting rule: a stance is counted at most once per speaker × topic × article.
+    for r in rows {
+        let n = r["favor"].as_u64().unwrap() + r["against"].as_u64().unwrap()
+            + r["neutral"].as_u64().unwrap();
+        assert_eq!(n, r["articles"].as_u64().unwrap(), "{r}");
+        assert!(!r["evidence"].as_array().unwrap().is_empty());
+    }
+    let (code, table, _) = run(&["label", "--summary", "data/articles"]);
+    assert_eq!(code, 0);
+    assert!(table.starts_with("| speaker | topic | favor | against | neutral | net | articles | evidence |"));
+}
+
+#[test]
+fn syndicated_copies_count_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = std::fs::read_to_string(root().join("data/articles/000_43da77a679854bc7.txt")).unwrap();
+    std::fs::write(dir.path().join("a.txt"), &seed).unwrap();
+    std::fs::write(dir.path().join("b.txt"), &seed).unwrap();
+    let (code, stdout, stderr) =
+        run(&["label", "--summary", "--format", "json", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    for r in v["rows"].as_array().unwrap() {
+        assert_eq!(r["articles"], 1, "a copy of the same article counted twice: {r}");
+    }
+}
+
+#[test]
+fn csv_and_table_formats() {
+    let (code, csv, _) = run(&["label", "--format", "csv", "data/articles/004_fafa6a3430f658bd.txt"]);
+    assert_eq!(code, 0);
+    let mut rdr = csv::Reader::from_reader(csv.as_bytes());
+    let headers = rdr.headers().unwrap().clone();
+    assert_eq!(&headers[0], "article");
+    assert_eq!(&headers[4], "topic");
+    let rows: Vec<_> = rdr.records().map(|r| r.unwrap()).collect();
+    assert!(rows.len() >= 10, "one row per quote × topic");
+    let (code, table, _) = run(&["label", "--format", "table", "data/articles/004_fafa6a3430f658bd.txt"]);
+    assert_eq!(code, 0);
+    assert!(table.contains("Marco Rubio"));
+}
+
+fn copy_model(dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for f in std::fs::read_dir(root().join("models/default")).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, dst.join(f.file_name().unwrap())).unwrap();
+    }
+}
+
+/// Runs `label` with a damaged copy of the default model and returns (code, stderr).
+fn label_with_broken_model(damage: impl FnOnce(&Path)) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("model");
+    copy_model(&m);
+    damage(&m);
+    let (code, _, stderr) = run(&["label", "--model", m.to_str().unwrap(), "data/articles"]);
+    (code, stderr)
+}
+
+#[test]
+fn broken_models_are_refused_with_the_reason() {
+    let (code, err) = label_with_broken_model(|m| std::fs::remove_file(m.join("manifest.json")).unwrap());
+    assert_eq!(code, 2);
+    assert!(err.contains("missing manifest.json"), "{err}");
+
+    let (code, err) = label_with_broken_model(|m| {
+        let w = std::fs::read(m.join("weights.bin")).unwrap();
+        std::fs::write(m.join("weights.bin"), &w[..w.len() / 2]).unwrap();
+    });
+    assert_eq!(code, 2);
+    assert!(err.contains("weights.bin is truncated"), "{err}");
+
+    let (code, err) = label_with_broken_model(|m| {
+        let mut w = std::fs::read(m.join("weights.bin")).unwrap();
+        let mid = w.len() / 2;
+        w[mid] ^= 0x5a;
+        std::fs::write(m.join("weights.bin"), &w).unwrap();
+    });
+    assert_eq!(code, 2);
+    assert!(err.contains("checksum mismatch"), "{err}");
+
+    let (code, err) = label_with_broken_model(|m| {
+        let p = m.join("manifest.json");
+        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        v["format_version"] = Value::from(99);
+        std::fs::write(&p, serde_json::to_string(&v).unwrap()).unwrap();
+    });
+    assert_eq!(code, 2);
+    assert!(err.contains("newer than this build"), "{err}");
+
+    let (code, err) = run(&["label", "--model", "no/such/model", "data/articles"]).into_code_err();
+    assert_eq!(code, 2);
+    assert!(err.contains("no such model directory"), "{err}");
+}
+
+trait CodeErr {
+    fn into_code_err(self) -> (i32, String);
+}
+impl CodeErr for (i32, String, String) {
+    fn into_code_err(self) -> (i32, String) {
+        (self.0, self.2)
+    }
+}
+
+#[test]
+fn a_model_with_unconfigured_topics_is_refused_until_they_are_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("train.jsonl");
+    let mut lines = String::new();
+    let texts = [
+        ("We will build the canal whatever it costs,", "favor"),
+        ("The canal is a waste of public money,", "against"),
+        ("Work on the canal begins in May,", "neutral"),
+        ("This canal will bring jobs to the whole region,", "favor"),
+        ("Nobody asked the farmers about the canal,", "against"),
+        ("The canal commission meets on Tuesday,", "neutral"),
+    ];
+    for (i, (t, s)) in texts.iter().enumerate() {
+        lines.push_str(&format!(
+            "{}\n",
+            serde_json::json!({"id": i, "text": t, "topics": {"canal": s}, "sentiment": "neutral"})
+        ));
+    }
+    std::fs::write(&data, lines).unwrap();
+    let model = dir.path().join("canal-model");
+    let (code, _, err) = run(&[
+        "train", "--quiet", "--cv", "0", "--min-df", "1", "--data", data.to_str().unwrap(),
+        "--out", model.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let article = dir.path().join("a.txt");
+    std::fs::write(&article, "“We will build the canal whatever it costs,” the mayor said.\n").unwrap();
+    let (code, _, err) = run(&["label", "--model", model.to_str().unwrap(), article.to_str().unwrap()]);
+    assert_eq!(code, 2, "a model whose topics are not configured is refused");
+    assert!(err.contains("canal"), "the message names the topic: {err}");
+
+    let topics = dir.path().join("topics.toml");
+    std::fs::write(
+        &topics,
+        "[[topic]]\nid = \"canal\"\nproposition = \"the canal should be built\"\nkeywords = [\"canal\"]\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(&[
+        "label", "--model", model.to_str().unwrap(), "--topics", topics.to_str().unwrap(),
+        article.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert!(v["topics"].get("canal").is_some(), "{v}");
+}
+
+#[test]
+fn library_example_loads_the_model_and_labels_a_file() {
+    // `cargo test` builds the examples next to the test binaries.
+    let exe = std::env::current_exe().unwrap();
+    let examples = exe.parent().unwrap().parent().unwrap().join("examples");
+    let bin = examples.join(format!("label_file{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.exists(), "example not built at {}", bin.display());
+    let out = std::process::Command::new(bin)
+        .current_dir(root())
+        .args(["models/default", "data/articles/004_fafa6a3430f658bd.txt"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.lines().count() >= 8, "{stdout}");
+    assert!(stdout.contains("Marco Rubio\t"), "{stdout}");
+}
