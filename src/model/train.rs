@@ -82,7 +82,7 @@ impl Default for TrainParams {
         TrainParams {
             vectorizers: vec![default_vectorizer()],
             c: vec![10.0, 1.0],
-            cv_folds: 5,
+            cv_folds: 0,
             class_weight: ClassWeight::Balanced,
             strategy: Strategy::Auto,
             seed: 0,
@@ -814,6 +814,16 @@ fn fit_relevance(
             .as_ref()
             .is_some_and(|m| m.contains_key(t))
     };
+    // Topic detection is learned from quotes that take up *no* topic (`"topics": {}`): data
+    // where every record names its topic (SemEval: the target is given) has no detection task.
+    if !recs
+        .iter()
+        .any(|&i| records[i].topics.as_ref().is_some_and(|m| m.is_empty()))
+    {
+        report.relevance_note =
+            "not trained: no records about none of the topics (\"topics\": {})".into();
+        return Ok(None);
+    }
     if let Some(t) = topics.iter().find(|t| recs.iter().all(|&i| has(i, t))) {
         report.relevance_note = format!("not trained: no negative records for topic {t}");
         return Ok(None);
