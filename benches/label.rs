@@ -58,9 +58,20 @@ fn bench(c: &mut Criterion) {
     let bytes: usize = articles.iter().map(|a| a.text.len()).sum();
     let mut g = c.benchmark_group("label");
     g.throughput(Throughput::Elements(articles.len() as u64));
-    g.bench_function(format!("{} articles, 1 thread (elements = articles)", articles.len()), |b| {
-        b.iter(|| articles.iter().map(|a| pipeline.label(a).len()).sum::<usize>())
-    });
+    g.bench_function(
+        format!(
+            "{} articles, 1 thread (elements = articles)",
+            articles.len()
+        ),
+        |b| {
+            b.iter(|| {
+                articles
+                    .iter()
+                    .map(|a| pipeline.label(a).len())
+                    .sum::<usize>()
+            })
+        },
+    );
     g.throughput(Throughput::Bytes(bytes as u64));
     g.bench_function("extract quotes only, 1 thread (bytes)", |b| {
         b.iter(|| {

@@ -43,7 +43,11 @@ fn main() -> ExitCode {
             .as_ref()
             .map(|s| s.label.to_string())
             .unwrap_or_default();
-        println!("{speaker}\t[{}]\t{tone}\t{}", topics.join(" "), q.quote.text);
+        println!(
+            "{speaker}\t[{}]\t{tone}\t{}",
+            topics.join(" "),
+            q.quote.text
+        );
     }
     ExitCode::SUCCESS
 }

@@ -11,7 +11,7 @@ the authored data and NewsMTSC, as the default model), labels the held-out artic
     python3 scripts/eval_seeds_loao.py --json     # machine-readable pooled report
 
 Each fold runs the default model's exact training command (DEFAULT_FLAGS, see
-models/default/README.md), cross-validation grid included, on its own training data only.
+models/README.md), cross-validation grid included, on its own training data only.
 """
 import argparse
 import json
@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NEWSMTSC = ROOT.parent / "shared" / "corpora" / "newsmtsc" / "train.jsonl"
-# The flags `models/default` was trained with (keep in sync with models/default/README.md).
+# The flags `models/default` was trained with (keep in sync with models/README.md).
 DEFAULT_FLAGS = ["--cv", "5", "--char-ngrams", "none", "--word-ngrams", "1-2,1-3", "--c", "1,10,100", "--min-df", "1,2"]
 LABELS = {"stance": ["favor", "against", "neutral"], "sentiment": ["positive", "negative", "neutral"]}
 

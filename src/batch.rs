@@ -174,14 +174,19 @@ mod tests {
         }
         let items = (0..100_000).map(|i| Ok(Article::new(i.to_string(), "x")));
         let mut n = 0;
-        let r = run(items, &BatchOptions::default(), |_| (), |_| {
-            n += 1;
-            if n == 10 {
-                Err(Stop)
-            } else {
-                Ok(())
-            }
-        });
+        let r = run(
+            items,
+            &BatchOptions::default(),
+            |_| (),
+            |_| {
+                n += 1;
+                if n == 10 {
+                    Err(Stop)
+                } else {
+                    Ok(())
+                }
+            },
+        );
         assert!(r.is_err());
         assert_eq!(n, 10);
     }

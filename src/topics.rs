@@ -293,7 +293,12 @@ impl TopicLexicon {
                     .get(&s.words[i].2)
                     .into_iter()
                     .flatten()
-                    .chain(key3(first).and_then(|k| self.prefix_first.get(&k)).into_iter().flatten())
+                    .chain(
+                        key3(first)
+                            .and_then(|k| self.prefix_first.get(&k))
+                            .into_iter()
+                            .flatten(),
+                    )
                     .chain(self.short_prefix_first.iter());
                 for &pi in cands {
                     let p = &self.patterns[pi];

@@ -29,7 +29,10 @@ fn check(text: &str) -> Vec<Quote> {
         assert!((0.0..=1.0).contains(&q.confidence));
         assert!(q.context.0 <= q.context.1 && q.context.1 <= chars.len());
         for m in [&q.speaker_mention, &q.cue].into_iter().flatten() {
-            assert!(m.start <= m.end && m.end <= chars.len(), "bad mention {m:?}");
+            assert!(
+                m.start <= m.end && m.end <= chars.len(),
+                "bad mention {m:?}"
+            );
             let s: String = chars[m.start..m.end].iter().collect();
             assert_eq!(s, m.text, "mention text differs from article chars");
         }
@@ -91,8 +94,13 @@ fn unbalanced_mark_does_not_swallow_the_rest_of_the_article() {
     let text = "He said “this never closes.\n\nThe next paragraph is reporting.\n\n“A real quote,” Rubio said.";
     let quotes = check(text);
     assert!(
-        quotes.iter().all(|q| !q.text.contains("next paragraph is reporting")),
+        quotes
+            .iter()
+            .all(|q| !q.text.contains("next paragraph is reporting")),
         "an unclosed mark swallowed later paragraphs: {quotes:?}"
     );
-    assert!(quotes.iter().any(|q| q.text == "A real quote,"), "{quotes:?}");
+    assert!(
+        quotes.iter().any(|q| q.text == "A real quote,"),
+        "{quotes:?}"
+    );
 }

@@ -29,17 +29,38 @@ fn run(args: &[&str]) -> (i32, String, String) {
 fn jsonl_records_carry_quote_topics_and_sentiment() {
     let (code, stdout, stderr) = run(&["label", "data/articles"]);
     assert_eq!(code, 0, "{stderr}");
-    let recs: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert!(recs.len() >= 60, "the seeds hold 66 quotes, got {}", recs.len());
+    let recs: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        recs.len() >= 60,
+        "the seeds hold 66 quotes, got {}",
+        recs.len()
+    );
     let mut with_topics = 0;
     for r in &recs {
         let article = r["article"].as_str().unwrap();
-        let text = std::fs::read_to_string(root().join(format!("data/articles/{article}.txt")))
-            .unwrap();
+        let text =
+            std::fs::read_to_string(root().join(format!("data/articles/{article}.txt"))).unwrap();
         let chars: Vec<char> = text.chars().collect();
-        let (s, e) = (r["start"].as_u64().unwrap() as usize, r["end"].as_u64().unwrap() as usize);
-        assert_eq!(chars[s..e].iter().collect::<String>(), r["text"].as_str().unwrap());
-        for key in ["fragment", "speaker", "speaker_mention", "cue", "confidence", "topics", "sentiment"] {
+        let (s, e) = (
+            r["start"].as_u64().unwrap() as usize,
+            r["end"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(
+            chars[s..e].iter().collect::<String>(),
+            r["text"].as_str().unwrap()
+        );
+        for key in [
+            "fragment",
+            "speaker",
+            "speaker_mention",
+            "cue",
+            "confidence",
+            "topics",
+            "sentiment",
+        ] {
             assert!(r.get(key).is_some(), "missing {key} in {r}");
         }
         let sent = r["sentiment"]["label"].as_str().unwrap();
@@ -47,15 +68,22 @@ fn jsonl_records_carry_quote_topics_and_sentiment() {
         for (_, t) in r["topics"].as_object().unwrap() {
             with_topics += 1;
             let p = &t["probs"];
-            let sum = p["favor"].as_f64().unwrap() + p["against"].as_f64().unwrap()
+            let sum = p["favor"].as_f64().unwrap()
+                + p["against"].as_f64().unwrap()
                 + p["neutral"].as_f64().unwrap();
-            assert!((sum - 1.0).abs() < 1e-3, "stance probabilities sum to {sum}");
+            assert!(
+                (sum - 1.0).abs() < 1e-3,
+                "stance probabilities sum to {sum}"
+            );
             let rel = t["relevance"].as_f64().unwrap();
             assert!((0.0..=1.0).contains(&rel));
             assert!(["favor", "against", "neutral"].contains(&t["stance"].as_str().unwrap()));
         }
     }
-    assert!(with_topics >= 40, "most seed quotes take up a topic; got {with_topics} labels");
+    assert!(
+        with_topics >= 40,
+        "most seed quotes take up a topic; got {with_topics} labels"
+    );
 }
 
 /// The shipped model on its sample input: the four expectations. The seeds are part
@@ -80,34 +108,51 @@ fn summary_puts_the_speakers_where_they_stand() {
     assert!(net("Marco Rubio", "diplomatic_ties") > 0.0);
     // Counting rule: a stance is counted at most once per speaker × topic × article.
     for r in rows {
-        let n = r["favor"].as_u64().unwrap() + r["against"].as_u64().unwrap()
+        let n = r["favor"].as_u64().unwrap()
+            + r["against"].as_u64().unwrap()
             + r["neutral"].as_u64().unwrap();
         assert_eq!(n, r["articles"].as_u64().unwrap(), "{r}");
         assert!(!r["evidence"].as_array().unwrap().is_empty());
     }
     let (code, table, _) = run(&["label", "--summary", "data/articles"]);
     assert_eq!(code, 0);
-    assert!(table.starts_with("| speaker | topic | favor | against | neutral | net | articles | evidence |"));
+    assert!(table.starts_with(
+        "| speaker | topic | favor | against | neutral | net | articles | evidence |"
+    ));
 }
 
 #[test]
 fn syndicated_copies_count_once() {
     let dir = tempfile::tempdir().unwrap();
-    let seed = std::fs::read_to_string(root().join("data/articles/000_43da77a679854bc7.txt")).unwrap();
+    let seed =
+        std::fs::read_to_string(root().join("data/articles/000_43da77a679854bc7.txt")).unwrap();
     std::fs::write(dir.path().join("a.txt"), &seed).unwrap();
     std::fs::write(dir.path().join("b.txt"), &seed).unwrap();
-    let (code, stdout, stderr) =
-        run(&["label", "--summary", "--format", "json", dir.path().to_str().unwrap()]);
+    let (code, stdout, stderr) = run(&[
+        "label",
+        "--summary",
+        "--format",
+        "json",
+        dir.path().to_str().unwrap(),
+    ]);
     assert_eq!(code, 0, "{stderr}");
     let v: Value = serde_json::from_str(&stdout).unwrap();
     for r in v["rows"].as_array().unwrap() {
-        assert_eq!(r["articles"], 1, "a copy of the same article counted twice: {r}");
+        assert_eq!(
+            r["articles"], 1,
+            "a copy of the same article counted twice: {r}"
+        );
     }
 }
 
 #[test]
 fn csv_and_table_formats() {
-    let (code, csv, _) = run(&["label", "--format", "csv", "data/articles/004_fafa6a3430f658bd.txt"]);
+    let (code, csv, _) = run(&[
+        "label",
+        "--format",
+        "csv",
+        "data/articles/004_fafa6a3430f658bd.txt",
+    ]);
     assert_eq!(code, 0);
     let mut rdr = csv::Reader::from_reader(csv.as_bytes());
     let headers = rdr.headers().unwrap().clone();
@@ -115,7 +160,12 @@ fn csv_and_table_formats() {
     assert_eq!(&headers[4], "topic");
     let rows: Vec<_> = rdr.records().map(|r| r.unwrap()).collect();
     assert!(rows.len() >= 10, "one row per quote × topic");
-    let (code, table, _) = run(&["label", "--format", "table", "data/articles/004_fafa6a3430f658bd.txt"]);
+    let (code, table, _) = run(&[
+        "label",
+        "--format",
+        "table",
+        "data/articles/004_fafa6a3430f658bd.txt",
+    ]);
     assert_eq!(code, 0);
     assert!(table.contains("Marco Rubio"));
 }
@@ -140,7 +190,8 @@ fn label_with_broken_model(damage: impl FnOnce(&Path)) -> (i32, String) {
 
 #[test]
 fn broken_models_are_refused_with_the_reason() {
-    let (code, err) = label_with_broken_model(|m| std::fs::remove_file(m.join("manifest.json")).unwrap());
+    let (code, err) =
+        label_with_broken_model(|m| std::fs::remove_file(m.join("manifest.json")).unwrap());
     assert_eq!(code, 2);
     assert!(err.contains("missing manifest.json"), "{err}");
 
@@ -205,14 +256,34 @@ fn a_model_with_unconfigured_topics_is_refused_until_they_are_configured() {
     std::fs::write(&data, lines).unwrap();
     let model = dir.path().join("canal-model");
     let (code, _, err) = run(&[
-        "train", "--quiet", "--cv", "0", "--min-df", "1", "--data", data.to_str().unwrap(),
-        "--out", model.to_str().unwrap(),
+        "train",
+        "--quiet",
+        "--cv",
+        "0",
+        "--min-df",
+        "1",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
     let article = dir.path().join("a.txt");
-    std::fs::write(&article, "“We will build the canal whatever it costs,” the mayor said.\n").unwrap();
-    let (code, _, err) = run(&["label", "--model", model.to_str().unwrap(), article.to_str().unwrap()]);
-    assert_eq!(code, 2, "a model whose topics are not configured is refused");
+    std::fs::write(
+        &article,
+        "“We will build the canal whatever it costs,” the mayor said.\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(&[
+        "label",
+        "--model",
+        model.to_str().unwrap(),
+        article.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        code, 2,
+        "a model whose topics are not configured is refused"
+    );
     assert!(err.contains("canal"), "the message names the topic: {err}");
 
     let topics = dir.path().join("topics.toml");
@@ -222,7 +293,11 @@ fn a_model_with_unconfigured_topics_is_refused_until_they_are_configured() {
     )
     .unwrap();
     let (code, out, err) = run(&[
-        "label", "--model", model.to_str().unwrap(), "--topics", topics.to_str().unwrap(),
+        "label",
+        "--model",
+        model.to_str().unwrap(),
+        "--topics",
+        topics.to_str().unwrap(),
         article.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");
@@ -242,7 +317,11 @@ fn library_example_loads_the_model_and_labels_a_file() {
         .args(["models/default", "data/articles/004_fafa6a3430f658bd.txt"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.lines().count() >= 8, "{stdout}");
     assert!(stdout.contains("Marco Rubio\t"), "{stdout}");

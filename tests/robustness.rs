@@ -36,9 +36,18 @@ fn invalid_utf8_binary_and_empty_files_are_reported_and_skipped() {
     write(dir.path(), "e_good.txt", GOOD.as_bytes());
     let (code, stdout, stderr) = quotes(&[dir.path().to_str().unwrap()]);
     assert_eq!(code, 1, "some inputs failed → exit 1; stderr: {stderr}");
-    assert!(stderr.contains("b_latin1.txt") && stderr.contains("UTF-8"), "{stderr}");
-    assert!(stderr.contains("c_binary.txt") && stderr.contains("binary"), "{stderr}");
-    assert!(stderr.contains("d_empty.txt") && stderr.contains("empty"), "{stderr}");
+    assert!(
+        stderr.contains("b_latin1.txt") && stderr.contains("UTF-8"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("c_binary.txt") && stderr.contains("binary"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("d_empty.txt") && stderr.contains("empty"),
+        "{stderr}"
+    );
     let articles: Vec<&str> = stdout
         .lines()
         .map(|l| {
@@ -52,27 +61,38 @@ fn invalid_utf8_binary_and_empty_files_are_reported_and_skipped() {
             }
         })
         .collect();
-    assert_eq!(articles, vec!["a", "e"], "both good articles labeled, in order");
+    assert_eq!(
+        articles,
+        vec!["a", "e"],
+        "both good articles labeled, in order"
+    );
 }
 
 #[test]
 fn missing_path_dangling_symlink_and_directory_loop_are_reported() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "good.txt", GOOD.as_bytes());
-    std::os::unix::fs::symlink(dir.path().join("nowhere.txt"), dir.path().join("dangling.txt"))
-        .unwrap();
+    std::os::unix::fs::symlink(
+        dir.path().join("nowhere.txt"),
+        dir.path().join("dangling.txt"),
+    )
+    .unwrap();
     std::fs::create_dir(dir.path().join("sub")).unwrap();
     std::os::unix::fs::symlink(dir.path(), dir.path().join("sub/loop")).unwrap();
     let missing = dir.path().join("missing.txt");
-    let (code, stdout, stderr) = quotes(&[
-        missing.to_str().unwrap(),
-        dir.path().to_str().unwrap(),
-    ]);
+    let (code, stdout, stderr) = quotes(&[missing.to_str().unwrap(), dir.path().to_str().unwrap()]);
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("missing.txt") && stderr.contains("no such file"), "{stderr}");
+    assert!(
+        stderr.contains("missing.txt") && stderr.contains("no such file"),
+        "{stderr}"
+    );
     assert!(stderr.contains("dangling.txt"), "{stderr}");
     assert!(stderr.contains("loop"), "{stderr}");
-    assert_eq!(stdout.lines().count(), 1, "the good article is still extracted once");
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "the good article is still extracted once"
+    );
 }
 
 #[test]
@@ -101,16 +121,28 @@ fn large_jsonl_with_a_malformed_line_reports_its_number() {
         if i == 100_000 {
             writeln!(f, "{{\"id\": \"broken\", \"text\": ").unwrap();
         } else if i % 1000 == 0 {
-            writeln!(f, "{}", serde_json::json!({"id": format!("q{i}"), "text": GOOD})).unwrap();
+            writeln!(
+                f,
+                "{}",
+                serde_json::json!({"id": format!("q{i}"), "text": GOOD})
+            )
+            .unwrap();
         } else {
-            writeln!(f, "{}", serde_json::json!({"id": format!("n{i}"), "text": "No quotes here."}))
-                .unwrap();
+            writeln!(
+                f,
+                "{}",
+                serde_json::json!({"id": format!("n{i}"), "text": "No quotes here."})
+            )
+            .unwrap();
         }
     }
     drop(f);
     let (code, stdout, stderr) = quotes(&[p.to_str().unwrap()]);
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("big.jsonl:100000"), "line number reported: {stderr}");
+    assert!(
+        stderr.contains("big.jsonl:100000"),
+        "line number reported: {stderr}"
+    );
     assert!(stderr.contains("malformed JSON"), "{stderr}");
     // Every 1000th line bears a quote (200 lines) but line 100,000 is the broken one: the
     // other 199 are all extracted, none lost around the bad line.
@@ -146,7 +178,10 @@ fn writing_to_a_full_disk_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let big: String = GOOD.repeat(20_000);
     write(dir.path(), "a.txt", big.as_bytes());
-    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_stance"))
         .args(["quotes", dir.path().join("a.txt").to_str().unwrap()])
         .stdout(full)
@@ -197,7 +232,10 @@ fn out_file_appears_whole_or_not_at_all() {
 fn a_100_mb_article_is_processed() {
     // Quotes every ~2 KB across 100 MB: extraction must stay linear and not fall over.
     let dir = tempfile::tempdir().unwrap();
-    let para = format!("{GOOD}\n{}\n\n", "Reporting without quotation marks. ".repeat(55));
+    let para = format!(
+        "{GOOD}\n{}\n\n",
+        "Reporting without quotation marks. ".repeat(55)
+    );
     let reps = 100 * 1024 * 1024 / para.len() + 1;
     let p = dir.path().join("huge.txt");
     {
@@ -210,6 +248,10 @@ fn a_100_mb_article_is_processed() {
         .args(["quotes", p.to_str().unwrap()])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(out.stdout.iter().filter(|&&b| b == b'\n').count(), reps);
 }

@@ -122,11 +122,9 @@ pub fn run(a: LabelArgs) -> Result<Outcome> {
 }
 
 fn build_pipeline(a: &LabelArgs) -> Result<Pipeline> {
-    let model = Model::load(&a.model).with_context(|| {
-        format!(
-            "cannot load the model (use --model DIR; the default is models/default in the project directory)"
-        )
-    })?;
+    let model = Model::load(&a.model).context(
+        "cannot load the model (use --model DIR; the default is models/default in the project directory)",
+    )?;
     let mut gazetteer = Gazetteer::builtin();
     if let Some(p) = &a.speakers {
         gazetteer.extend(Gazetteer::load(p)?);
@@ -140,15 +138,22 @@ fn build_pipeline(a: &LabelArgs) -> Result<Pipeline> {
 }
 
 const CSV_HEADER: [&str; 13] = [
-    "article", "start", "end", "speaker", "topic", "stance", "p_favor", "p_against", "p_neutral",
-    "relevance", "sentiment", "fragment", "text",
+    "article",
+    "start",
+    "end",
+    "speaker",
+    "topic",
+    "stance",
+    "p_favor",
+    "p_against",
+    "p_neutral",
+    "relevance",
+    "sentiment",
+    "fragment",
+    "text",
 ];
 
-fn write_quotes(
-    out: &mut Output,
-    format: LabelFormat,
-    quotes: &[LabeledQuote],
-) -> Result<()> {
+fn write_quotes(out: &mut Output, format: LabelFormat, quotes: &[LabeledQuote]) -> Result<()> {
     match format {
         LabelFormat::Jsonl | LabelFormat::Json => {
             for q in quotes {
@@ -167,25 +172,33 @@ fn write_quotes(
                     .as_ref()
                     .map(|s| s.label.to_string())
                     .unwrap_or_default();
-                let base = |topic: &str, st: String, pf: String, pa: String, pn: String, r: String| {
-                    vec![
-                        q.article.clone(),
-                        q.quote.start.to_string(),
-                        q.quote.end.to_string(),
-                        speaker.clone(),
-                        topic.to_string(),
-                        st,
-                        pf,
-                        pa,
-                        pn,
-                        r,
-                        sentiment.clone(),
-                        q.quote.fragment.to_string(),
-                        q.quote.text.clone(),
-                    ]
-                };
+                let base =
+                    |topic: &str, st: String, pf: String, pa: String, pn: String, r: String| {
+                        vec![
+                            q.article.clone(),
+                            q.quote.start.to_string(),
+                            q.quote.end.to_string(),
+                            speaker.clone(),
+                            topic.to_string(),
+                            st,
+                            pf,
+                            pa,
+                            pn,
+                            r,
+                            sentiment.clone(),
+                            q.quote.fragment.to_string(),
+                            q.quote.text.clone(),
+                        ]
+                    };
                 if q.topics.is_empty() {
-                    w.write_record(base("", String::new(), String::new(), String::new(), String::new(), String::new()))?;
+                    w.write_record(base(
+                        "",
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                    ))?;
                 }
                 for (topic, l) in &q.topics {
                     w.write_record(base(
@@ -219,7 +232,11 @@ fn write_quotes(
                     q.quote.start,
                     q.quote.end,
                     q.quote.speaker.as_deref().unwrap_or("(unknown)"),
-                    if topics.is_empty() { "-".to_string() } else { topics.join(",") },
+                    if topics.is_empty() {
+                        "-".to_string()
+                    } else {
+                        topics.join(",")
+                    },
                     sentiment,
                     ellipsize(&q.quote.text, 80)
                 )?;

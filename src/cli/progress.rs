@@ -4,8 +4,8 @@
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub struct Progress {
     bar: Option<ProgressBar>,
@@ -36,8 +36,10 @@ impl Progress {
             None => {
                 let b = ProgressBar::new_spinner();
                 b.set_style(
-                    ProgressStyle::with_template("{spinner} {binary_bytes} {binary_bytes_per_sec} {msg}")
-                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    ProgressStyle::with_template(
+                        "{spinner} {binary_bytes} {binary_bytes_per_sec} {msg}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                 );
                 b
             }
@@ -56,7 +58,10 @@ impl Progress {
             let secs = b.elapsed().as_secs_f64().max(1e-3);
             let count = self.articles.fetch_add(1, Ordering::Relaxed) + 1;
             if count % 64 == 0 {
-                b.set_message(format!("{count} articles, {:.0} articles/s", count as f64 / secs));
+                b.set_message(format!(
+                    "{count} articles, {:.0} articles/s",
+                    count as f64 / secs
+                ));
             }
         }
     }
@@ -89,7 +94,11 @@ fn total_bytes(paths: &[PathBuf]) -> Option<u64> {
         }
         let meta = std::fs::metadata(p).ok()?;
         if meta.is_dir() {
-            for e in walkdir::WalkDir::new(p).follow_links(true).into_iter().flatten() {
+            for e in walkdir::WalkDir::new(p)
+                .follow_links(true)
+                .into_iter()
+                .flatten()
+            {
                 if e.file_type().is_file()
                     && e.path().extension().and_then(|x| x.to_str()) == Some("txt")
                 {

@@ -77,9 +77,21 @@ pub struct LabelEval {
 }
 
 fn prf(tp: usize, predicted: usize, gold: usize) -> Prf {
-    let p = if predicted == 0 { 0.0 } else { tp as f64 / predicted as f64 };
-    let r = if gold == 0 { 0.0 } else { tp as f64 / gold as f64 };
-    let f1 = if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) };
+    let p = if predicted == 0 {
+        0.0
+    } else {
+        tp as f64 / predicted as f64
+    };
+    let r = if gold == 0 {
+        0.0
+    } else {
+        tp as f64 / gold as f64
+    };
+    let f1 = if p + r == 0.0 {
+        0.0
+    } else {
+        2.0 * p * r / (p + r)
+    };
     Prf {
         precision: p,
         recall: r,
@@ -96,7 +108,10 @@ fn names<L: Label>() -> Vec<&'static str> {
 /// articles not given are ignored).
 pub fn evaluate(pipeline: &Pipeline, articles: &[Article], gold: &[GoldQuote]) -> LabelEval {
     let ids: BTreeSet<&str> = articles.iter().map(|a| a.id.as_str()).collect();
-    let gold: Vec<&GoldQuote> = gold.iter().filter(|g| ids.contains(g.article.as_str())).collect();
+    let gold: Vec<&GoldQuote> = gold
+        .iter()
+        .filter(|g| ids.contains(g.article.as_str()))
+        .collect();
     let mut pred_spans = Vec::new();
     let mut stance_given = Confusion::new(&names::<Stance>());
     let mut stance_detected = Confusion::new(&names::<Stance>());
@@ -118,7 +133,10 @@ pub fn evaluate(pipeline: &Pipeline, articles: &[Article], gold: &[GoldQuote]) -
         let mut pairs = Vec::new();
         for (i, g) in golds.iter().enumerate() {
             for (j, p) in labeled.iter().enumerate() {
-                let o = g.end.min(p.quote.end).saturating_sub(g.start.max(p.quote.start));
+                let o = g
+                    .end
+                    .min(p.quote.end)
+                    .saturating_sub(g.start.max(p.quote.start));
                 if o > 0 {
                     pairs.push((o, i, j));
                 }
@@ -200,11 +218,23 @@ impl fmt::Display for LabelEval {
             "topic detection (micro, matched quotes): precision {:.4} recall {:.4} F1 {:.4} ({} correct)",
             t.precision, t.recall, t.f1, t.matched
         )?;
-        writeln!(f, "{:<22} {:>9} {:>9} {:>9}", "  per topic", "precision", "recall", "F1")?;
+        writeln!(
+            f,
+            "{:<22} {:>9} {:>9} {:>9}",
+            "  per topic", "precision", "recall", "F1"
+        )?;
         for (topic, p) in &self.topic_detection_per_topic {
-            writeln!(f, "  {:<20} {:>9.4} {:>9.4} {:>9.4}", topic, p.precision, p.recall, p.f1)?;
+            writeln!(
+                f,
+                "  {:<20} {:>9.4} {:>9.4} {:>9.4}",
+                topic, p.precision, p.recall, p.f1
+            )?;
         }
-        writeln!(f, "\n== stance, gold topic given ==\n{}", self.stance_given_topic)?;
+        writeln!(
+            f,
+            "\n== stance, gold topic given ==\n{}",
+            self.stance_given_topic
+        )?;
         writeln!(f, "== stance, detected topics ==\n{}", self.stance_detected)?;
         writeln!(f, "== sentiment ==\n{}", self.sentiment)
     }

@@ -11,7 +11,7 @@
 //!   left and right of it get their own blocks; without one only the first block is filled.
 //!
 //! Submodules: [`labels`] (label enums), [`logistic`] (sparse L-BFGS trainer), [`store`]
-//! (directory format, manifest, checksums), [`train`] (cross-validation, grid, strategy).
+//! (directory format, manifest, checksums), [`mod@train`] (cross-validation, grid, strategy).
 
 pub mod labels;
 pub mod logistic;
@@ -179,6 +179,9 @@ struct Rows {
     right: SparseRow,
     buf: String,
 }
+
+/// Picks the topics to give a stance for from every topic's `(index, relevance)`.
+pub type TopicChooser<'a> = dyn FnMut(&[(usize, f32)]) -> Vec<usize> + 'a;
 
 thread_local! {
     static ROWS: RefCell<Rows> = RefCell::new(Rows::default());
@@ -394,11 +397,7 @@ impl Model {
     /// to give a stance for from every topic's relevance `(topic index, P(topic))` (empty without
     /// a relevance head); `s.topics` is ignored. The labeler uses this to pool the model's
     /// relevance with its keyword evidence without vectorizing the quote twice.
-    pub fn predict_choosing(
-        &self,
-        s: &Statement,
-        choose: &mut dyn FnMut(&[(usize, f32)]) -> Vec<usize>,
-    ) -> Prediction {
+    pub fn predict_choosing(&self, s: &Statement, choose: &mut TopicChooser<'_>) -> Prediction {
         self.predict_inner(s, 0, Some(choose))
     }
 
@@ -416,7 +415,7 @@ impl Model {
         &self,
         s: &Statement,
         explain: usize,
-        choose: Option<&mut dyn FnMut(&[(usize, f32)]) -> Vec<usize>>,
+        choose: Option<&mut TopicChooser<'_>>,
     ) -> Prediction {
         ROWS.with(|r| {
             let mut guard = r.borrow_mut();
