@@ -14,6 +14,43 @@
 //!
 //! [`batch`] streams any number of articles through a stage in parallel, in order;
 //! [`dataset`] reads training data, [`corpora`] the public corpora, [`eval`] holds the metrics.
+//!
+//! ## Labeling an article with the shipped model
+//!
+//! ```
+//! use stance::{pipeline::Pipeline, Article};
+//!
+//! # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/models/default");
+//! let pipeline = Pipeline::load(dir)?; // checks format version, checksums and topics
+//! let article = Article::new(
+//!     "riyadh",
+//!     "Russia rejects any European troops in Ukraine. “This is, of course, unacceptable \
+//!      to us,” Foreign Minister Sergei Lavrov said of sending NATO peacekeepers.",
+//! );
+//! let quotes = pipeline.label(&article);
+//! assert_eq!(quotes[0].quote.speaker.as_deref(), Some("Sergey Lavrov"));
+//! assert!(quotes[0].topics.contains_key("peacekeepers"));
+//! # Ok::<(), stance::Error>(())
+//! ```
+//!
+//! ## Predicting one statement
+//!
+//! ```
+//! use stance::model::{Model, Statement};
+//!
+//! # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/models/default");
+//! let model = Model::load(dir)?;
+//! let p = model.predict(&Statement {
+//!     text: "We will never recognise the occupied territories as Russian.",
+//!     context: None,
+//!     topics: Some(vec!["territory".into()]), // topic given: stance only for it
+//!     target: None,
+//! });
+//! let label = &p.topics["territory"];
+//! assert!(label.probs.favor + label.probs.against + label.probs.neutral > 0.99);
+//! println!("{:?} {:?}", label.stance, p.sentiment.map(|s| s.label));
+//! # Ok::<(), stance::Error>(())
+//! ```
 
 pub mod article;
 pub mod batch;
