@@ -16,14 +16,29 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) {
 
 const GOOD: &str = "“We will not accept a deal without Ukraine,” Zelensky said on Tuesday.\n";
 
-/// Runs `stance quotes` on `args` and returns (exit code, stdout, stderr).
-fn quotes(args: &[&str]) -> (i32, String, String) {
-    let out = stance().arg("quotes").args(args).output().unwrap();
+fn run(sub: &str, args: &[&str]) -> (i32, String, String) {
+    let out = stance()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg(sub)
+        .args(args)
+        .output()
+        .unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Runs `stance quotes` and `stance label` (default model) on `args`: both must report the
+/// same failures, exit the same way and emit one line per quote. Returns the `quotes` run.
+fn quotes(args: &[&str]) -> (i32, String, String) {
+    let q = run("quotes", args);
+    let l = run("label", &[&["--quiet"], args].concat());
+    assert_eq!(q.0, l.0, "exit codes differ; label stderr: {}", l.2);
+    assert_eq!(q.2, l.2, "quotes and label report failures differently");
+    assert_eq!(q.1.lines().count(), l.1.lines().count(), "label lost or added quotes");
+    q
 }
 
 #[test]
@@ -254,4 +269,59 @@ fn a_100_mb_article_is_processed() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(out.stdout.iter().filter(|&&b| b == b'\n').count(), reps);
+}
+
+/// Kills a run mid-way: the output path must not exist (no half file); same for a model
+/// being trained into `--out DIR`.
+#[test]
+fn an_interrupted_run_leaves_no_half_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("big.jsonl");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&input).unwrap());
+        for i in 0..400_000 {
+            writeln!(f, "{}", serde_json::json!({"id": i, "text": GOOD})).unwrap();
+        }
+    }
+    let target = dir.path().join("labeled.jsonl");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stance"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["label", "--quiet", "--out", target.to_str().unwrap(), input.to_str().unwrap()])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until it has started writing its temp file, then kill it.
+    let started = (0..400).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(25));
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .any(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+    });
+    let finished_early = child.try_wait().unwrap().is_some();
+    child.kill().ok();
+    child.wait().unwrap();
+    if finished_early {
+        eprintln!("skipped: the run finished before it could be interrupted");
+        return;
+    }
+    assert!(started, "the run never opened its temp output");
+    assert!(!target.exists(), "an interrupted run left a (half) output file");
+
+    // train --out: an interrupted training leaves no model directory behind.
+    let model = dir.path().join("model");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stance"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["train", "--quiet", "--cv", "5", "--data", "data/train/authored.jsonl"])
+        .args(["--out", model.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let done = child.try_wait().unwrap().is_some();
+    child.kill().ok();
+    child.wait().unwrap();
+    if !done {
+        assert!(!model.exists(), "an interrupted training left a model directory");
+    }
 }
