@@ -37,7 +37,11 @@ fn quotes(args: &[&str]) -> (i32, String, String) {
     let l = run("label", &[&["--quiet"], args].concat());
     assert_eq!(q.0, l.0, "exit codes differ; label stderr: {}", l.2);
     assert_eq!(q.2, l.2, "quotes and label report failures differently");
-    assert_eq!(q.1.lines().count(), l.1.lines().count(), "label lost or added quotes");
+    assert_eq!(
+        q.1.lines().count(),
+        l.1.lines().count(),
+        "label lost or added quotes"
+    );
     q
 }
 
@@ -286,7 +290,13 @@ fn an_interrupted_run_leaves_no_half_output() {
     let target = dir.path().join("labeled.jsonl");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stance"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["label", "--quiet", "--out", target.to_str().unwrap(), input.to_str().unwrap()])
+        .args([
+            "label",
+            "--quiet",
+            "--out",
+            target.to_str().unwrap(),
+            input.to_str().unwrap(),
+        ])
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
@@ -306,13 +316,23 @@ fn an_interrupted_run_leaves_no_half_output() {
         return;
     }
     assert!(started, "the run never opened its temp output");
-    assert!(!target.exists(), "an interrupted run left a (half) output file");
+    assert!(
+        !target.exists(),
+        "an interrupted run left a (half) output file"
+    );
 
     // train --out: an interrupted training leaves no model directory behind.
     let model = dir.path().join("model");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stance"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["train", "--quiet", "--cv", "5", "--data", "data/train/authored.jsonl"])
+        .args([
+            "train",
+            "--quiet",
+            "--cv",
+            "5",
+            "--data",
+            "data/train/authored.jsonl",
+        ])
         .args(["--out", model.to_str().unwrap()])
         .stdout(std::process::Stdio::null())
         .spawn()
@@ -322,6 +342,9 @@ fn an_interrupted_run_leaves_no_half_output() {
     child.kill().ok();
     child.wait().unwrap();
     if !done {
-        assert!(!model.exists(), "an interrupted training left a model directory");
+        assert!(
+            !model.exists(),
+            "an interrupted training left a model directory"
+        );
     }
 }

@@ -76,30 +76,6 @@ pub struct LabelEval {
     pub sentiment: ClassifyReport,
 }
 
-fn prf(tp: usize, predicted: usize, gold: usize) -> Prf {
-    let p = if predicted == 0 {
-        0.0
-    } else {
-        tp as f64 / predicted as f64
-    };
-    let r = if gold == 0 {
-        0.0
-    } else {
-        tp as f64 / gold as f64
-    };
-    let f1 = if p + r == 0.0 {
-        0.0
-    } else {
-        2.0 * p * r / (p + r)
-    };
-    Prf {
-        precision: p,
-        recall: r,
-        f1,
-        matched: tp,
-    }
-}
-
 fn names<L: Label>() -> Vec<&'static str> {
     L::ALL.iter().map(|l| l.name()).collect()
 }
@@ -128,28 +104,13 @@ pub fn evaluate(pipeline: &Pipeline, articles: &[Article], gold: &[GoldQuote]) -
             speaker: q.quote.speaker.clone(),
             mention: None,
         }));
-        // One-to-one overlap matching, largest overlap first (as in spans::evaluate).
         let golds: Vec<&&GoldQuote> = gold.iter().filter(|g| g.article == article.id).collect();
-        let mut pairs = Vec::new();
-        for (i, g) in golds.iter().enumerate() {
-            for (j, p) in labeled.iter().enumerate() {
-                let o = g
-                    .end
-                    .min(p.quote.end)
-                    .saturating_sub(g.start.max(p.quote.start));
-                if o > 0 {
-                    pairs.push((o, i, j));
-                }
-            }
-        }
-        pairs.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-        let (mut gu, mut pu) = (vec![false; golds.len()], vec![false; labeled.len()]);
-        for (_, i, j) in pairs {
-            if gu[i] || pu[j] {
-                continue;
-            }
-            gu[i] = true;
-            pu[j] = true;
+        let gs: Vec<(usize, usize)> = golds.iter().map(|g| (g.start, g.end)).collect();
+        let ps: Vec<(usize, usize)> = labeled
+            .iter()
+            .map(|q| (q.quote.start, q.quote.end))
+            .collect();
+        for (i, j) in spans::match_overlapping(&gs, &ps) {
             let (g, p) = (golds[i], &labeled[j]);
             let gold_topics: BTreeSet<&String> = g.topics.keys().collect();
             let pred_topics: BTreeSet<&String> = p.topics.keys().collect();
@@ -198,10 +159,10 @@ pub fn evaluate(pipeline: &Pipeline, articles: &[Article], gold: &[GoldQuote]) -
         .collect();
     LabelEval {
         quotes: spans::evaluate(&gold_spans, &pred_spans, true, |a, b| a == b),
-        topic_detection: prf(tp, n_pred, n_gold),
+        topic_detection: Prf::new(tp, n_pred, n_gold),
         topic_detection_per_topic: per_topic
             .into_iter()
-            .map(|(t, (tp, p, g))| (t, prf(tp, p, g)))
+            .map(|(t, (tp, p, g))| (t, Prf::new(tp, p, g)))
             .collect(),
         stance_given_topic: stance_given.report(),
         stance_detected: stance_detected.report(),

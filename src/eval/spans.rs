@@ -32,7 +32,8 @@ pub struct Prf {
 }
 
 impl Prf {
-    fn new(matched: usize, predicted: usize, gold: usize) -> Self {
+    /// Scores from the number of matched pairs, predictions and gold items.
+    pub fn new(matched: usize, predicted: usize, gold: usize) -> Self {
         let p = if predicted == 0 {
             0.0
         } else {
@@ -121,25 +122,9 @@ pub fn evaluate(
             .iter()
             .filter(|g| p.iter().any(|p| p.start == g.start && p.end == g.end))
             .count();
-        // One-to-one matching, largest overlap first (ties: text order).
-        let mut pairs: Vec<(usize, usize, usize)> = Vec::new();
-        for (i, gq) in g.iter().enumerate() {
-            for (j, pq) in p.iter().enumerate() {
-                let o = gq.end.min(pq.end).saturating_sub(gq.start.max(pq.start));
-                if o > 0 {
-                    pairs.push((o, i, j));
-                }
-            }
-        }
-        pairs.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-        let mut gu = vec![false; g.len()];
-        let mut pu = vec![false; p.len()];
-        for (_, i, j) in pairs {
-            if gu[i] || pu[j] {
-                continue;
-            }
-            gu[i] = true;
-            pu[j] = true;
+        let gs: Vec<(usize, usize)> = g.iter().map(|q| (q.start, q.end)).collect();
+        let ps: Vec<(usize, usize)> = p.iter().map(|q| (q.start, q.end)).collect();
+        for (i, j) in match_overlapping(&gs, &ps) {
             over += 1;
             let (gq, pq) = (g[i], p[j]);
             if has_speakers {
@@ -168,6 +153,32 @@ pub fn evaluate(
         speaker: has_speakers.then(|| Accuracy::new(sp_ok, sp_n)),
         speaker_mention: (m_n > 0).then(|| Accuracy::new(m_ok, m_n)),
     }
+}
+
+/// One-to-one matching of overlapping spans, largest overlap first (ties in text order):
+/// the `(gold index, predicted index)` pairs.
+pub fn match_overlapping(gold: &[(usize, usize)], pred: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    let mut pairs: Vec<(usize, usize, usize)> = Vec::new();
+    for (i, g) in gold.iter().enumerate() {
+        for (j, p) in pred.iter().enumerate() {
+            let o = g.1.min(p.1).saturating_sub(g.0.max(p.0));
+            if o > 0 {
+                pairs.push((o, i, j));
+            }
+        }
+    }
+    pairs.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let mut gu = vec![false; gold.len()];
+    let mut pu = vec![false; pred.len()];
+    let mut out = Vec::new();
+    for (_, i, j) in pairs {
+        if !gu[i] && !pu[j] {
+            gu[i] = true;
+            pu[j] = true;
+            out.push((i, j));
+        }
+    }
+    out
 }
 
 impl fmt::Display for QuoteEval {
