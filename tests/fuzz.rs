@@ -1,17 +1,35 @@
 //! Property-based fuzzing of extraction and labeling: for any text — random Unicode, stray and
 //! unbalanced quotation marks, apostrophes, empty paragraphs — nothing panics, every offset
-//! is valid and every quote's `text` equals the article's chars at `start..end`.
+//! is valid, every quote's `text` equals the article's chars at `start..end`, and labeling
+//! (default model) returns the same quotes with valid probabilities.
 //!
-//! Crashes found by this fuzzer are kept as named regression tests at the bottom.
+//! `PROPTEST_CASES=50000 cargo test --release --test fuzz` runs it for longer. Crashes found by
+//! this fuzzer are kept as named regression tests at the bottom.
 
 use proptest::prelude::*;
 use stance::article::Article;
+use stance::pipeline::Pipeline;
 use stance::quotes::{Quote, QuoteExtractor};
 use std::sync::OnceLock;
 
 fn extractor() -> &'static QuoteExtractor {
     static E: OnceLock<QuoteExtractor> = OnceLock::new();
     E.get_or_init(QuoteExtractor::with_defaults)
+}
+
+fn pipeline() -> &'static Pipeline {
+    static P: OnceLock<Pipeline> = OnceLock::new();
+    P.get_or_init(|| {
+        Pipeline::load(concat!(env!("CARGO_MANIFEST_DIR"), "/models/default"))
+            .expect("the default model loads")
+    })
+}
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(512)
 }
 
 /// Checks every invariant of the extractor's output on `text`.
@@ -35,6 +53,19 @@ fn check(text: &str) -> Vec<Quote> {
             );
             let s: String = chars[m.start..m.end].iter().collect();
             assert_eq!(s, m.text, "mention text differs from article chars");
+        }
+    }
+    let labeled = pipeline().label(&article);
+    assert_eq!(labeled.len(), quotes.len(), "labeling lost or added quotes");
+    for (l, q) in labeled.iter().zip(&quotes) {
+        assert_eq!(&l.quote, q);
+        for t in l.topics.values() {
+            let sum = t.probs.favor + t.probs.against + t.probs.neutral;
+            assert!((sum - 1.0).abs() < 1e-3 && (0.0..=1.0).contains(&t.relevance));
+        }
+        if let Some(s) = &l.sentiment {
+            let sum = s.probs.positive + s.probs.negative + s.probs.neutral;
+            assert!((sum - 1.0).abs() < 1e-3);
         }
     }
     quotes
@@ -67,7 +98,7 @@ fn newsy_text() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), .. ProptestConfig::default() })]
 
     #[test]
     fn extraction_invariants_hold_on_newsy_noise(text in newsy_text()) {

@@ -87,19 +87,26 @@ pub fn run(a: LabelArgs) -> Result<Outcome> {
     let stats = batch::run(
         inputs,
         &opts,
-        |article| pipeline.label(article),
+        // Per-quote output is rendered on the worker threads, so the writer only copies bytes.
+        |article| {
+            let quotes = pipeline.label(article);
+            if a.summary {
+                Ok((quotes, Vec::new()))
+            } else {
+                let mut bytes = Vec::with_capacity(512 * quotes.len());
+                write_quotes(&mut bytes, format, &quotes).map(|_| (Vec::new(), bytes))
+            }
+        },
         |item| -> Result<()> {
             match item {
                 BatchItem::Failed(bad) => {
                     progress.suspend(|| report_bad_input(&bad));
                 }
-                BatchItem::Done(article, quotes) => {
+                BatchItem::Done(article, rendered) => {
                     progress.article(article.text.len());
-                    if a.summary {
-                        quotes.iter().for_each(|q| summary.add(q));
-                    } else {
-                        write_quotes(&mut out, format, &quotes)?;
-                    }
+                    let (quotes, bytes) = rendered?;
+                    quotes.iter().for_each(|q| summary.add(q));
+                    out.write_all(&bytes)?;
                 }
             }
             Ok(())
@@ -153,7 +160,7 @@ const CSV_HEADER: [&str; 13] = [
     "text",
 ];
 
-fn write_quotes(out: &mut Output, format: LabelFormat, quotes: &[LabeledQuote]) -> Result<()> {
+fn write_quotes(out: &mut impl Write, format: LabelFormat, quotes: &[LabeledQuote]) -> Result<()> {
     match format {
         LabelFormat::Jsonl | LabelFormat::Json => {
             for q in quotes {
