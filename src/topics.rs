@@ -17,7 +17,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
-use unicode_segmentation::UnicodeSegmentation;
+use crate::features::{Tokenizer, TokenizerKind, Tokens};
 use xxhash_rust::xxh3::xxh3_64;
 
 /// The topics shipped with the project (`data/topics.toml`).
@@ -125,34 +125,10 @@ impl PatWord {
     fn exact(w: String) -> Self {
         PatWord::Exact(xxh3_64(w.as_bytes()), w)
     }
-    fn parse(w: &str) -> Self {
-        let mut low = String::new();
-        push_lower(w, &mut low);
-        match low.strip_suffix('*') {
-            Some(p) => PatWord::Prefix(p.to_string()),
-            None => PatWord::exact(low),
-        }
-    }
     fn matches(&self, hash: u64, word: &str) -> bool {
         match self {
             PatWord::Exact(h, e) => *h == hash && e == word,
             PatWord::Prefix(p) => word.starts_with(p.as_str()),
-        }
-    }
-}
-
-/// Lowercases `w` onto `out`, folding the typographic apostrophe to `'` so `NATO’s` and
-/// `NATO's` match the same pattern.
-fn push_lower(w: &str, out: &mut String) {
-    if w.is_ascii() {
-        out.extend(w.bytes().map(|b| b.to_ascii_lowercase() as char));
-    } else {
-        for c in w.chars() {
-            if c == '’' {
-                out.push('\'');
-            } else {
-                out.extend(c.to_lowercase());
-            }
         }
     }
 }
@@ -163,12 +139,11 @@ struct Pattern {
     words: Vec<PatWord>,
 }
 
-/// Reusable per-thread buffers: the lowercased words of the text being matched.
+/// Reusable per-thread buffers: the tokens of the text being matched and their hashes.
 #[derive(Default)]
 struct Scratch {
-    lower: String,
-    /// (start, end, xxh3) of each word in `lower`.
-    words: Vec<(usize, usize, u64)>,
+    tokens: Tokens,
+    hashes: Vec<u64>,
     matched: Vec<usize>,
 }
 
@@ -209,6 +184,8 @@ pub struct LexiconHits {
 #[derive(Debug, Clone)]
 pub struct TopicLexicon {
     ids: Vec<String>,
+    /// The feature pipeline's fast tokenizer, lowercasing: one definition of a word.
+    tokenizer: Tokenizer,
     patterns: Vec<Pattern>,
     /// Patterns by the hash of their first word when it is exact.
     by_first: HashKeyed<Vec<usize>>,
@@ -216,6 +193,11 @@ pub struct TopicLexicon {
     prefix_first: HashMap<[u8; 3], Vec<usize>>,
     /// Patterns whose first word is a prefix shorter than three bytes (checked linearly).
     short_prefix_first: Vec<usize>,
+}
+
+fn lexicon_tokenizer() -> Tokenizer {
+    Tokenizer::new(&TokenizerKind::Fast { lowercase: true })
+        .expect("the fast tokenizer always builds")
 }
 
 /// The first three bytes of a word, the key of prefix patterns.
@@ -226,11 +208,13 @@ fn key3(w: &str) -> Option<[u8; 3]> {
 impl TopicLexicon {
     /// Compiles the lexicon.
     pub fn new(cfg: &TopicConfig) -> Self {
+        let tokenizer = lexicon_tokenizer();
         let mut patterns = Vec::new();
         for (ti, t) in cfg.topics.iter().enumerate() {
             for p in t.keywords.iter().chain(&t.phrases) {
-                let mut words: Vec<PatWord> = p.unicode_words().map(PatWord::parse).collect();
-                // `unicode_words` drops a trailing `*`; restore it for the last word.
+                let mut words: Vec<PatWord> =
+                    tokenizer.tokenize(p).into_iter().map(PatWord::exact).collect();
+                // The tokenizer drops a trailing `*`: the last word is then a prefix.
                 if p.trim_end().ends_with('*') {
                     if let Some(PatWord::Exact(_, last)) = words.pop() {
                         words.push(PatWord::Prefix(last));
@@ -255,6 +239,7 @@ impl TopicLexicon {
         }
         TopicLexicon {
             ids: cfg.ids(),
+            tokenizer,
             patterns,
             by_first,
             prefix_first,
@@ -273,24 +258,17 @@ impl TopicLexicon {
         debug_assert_eq!(out.len(), self.ids.len());
         SCRATCH.with(|s| {
             let s = &mut *s.borrow_mut();
-            s.lower.clear();
-            s.words.clear();
-            for w in text.unicode_words() {
-                let start = s.lower.len();
-                push_lower(w, &mut s.lower);
-                let h = xxh3_64(&s.lower.as_bytes()[start..]);
-                s.words.push((start, s.lower.len(), h));
-            }
-            let word = |k: usize| {
-                let (a, b, h) = s.words[k];
-                (h, &s.lower[a..b])
-            };
-            for i in 0..s.words.len() {
+            self.tokenizer.tokenize_into(text, &mut s.tokens);
+            s.hashes.clear();
+            s.hashes
+                .extend(s.tokens.iter().map(|w| xxh3_64(w.as_bytes())));
+            let word = |k: usize| (s.hashes[k], s.tokens.get(k));
+            for i in 0..s.hashes.len() {
                 s.matched.clear();
                 let (_, first) = word(i);
                 let cands = self
                     .by_first
-                    .get(&s.words[i].2)
+                    .get(&s.hashes[i])
                     .into_iter()
                     .flatten()
                     .chain(
@@ -302,7 +280,7 @@ impl TopicLexicon {
                     .chain(self.short_prefix_first.iter());
                 for &pi in cands {
                     let p = &self.patterns[pi];
-                    if i + p.words.len() <= s.words.len()
+                    if i + p.words.len() <= s.hashes.len()
                         && p.words.iter().enumerate().all(|(k, pw)| {
                             let (h, w) = word(i + k);
                             pw.matches(h, w)
@@ -393,6 +371,22 @@ phrases = ["troops on the ground", "European troops"]
         let mut out = vec![0; 2];
         lex.count("The sanctuary was quiet. Troops on the move.", &mut out);
         assert_eq!(out, vec![0, 0], "prefix must not match 'sanctuary'");
+    }
+
+    #[test]
+    fn apostrophes_and_hyphens_match_either_spelling() {
+        let cfg = TopicConfig::from_toml_str(
+            "[[topic]]\nid = \"nato\"\nproposition = \"p\"\nkeywords = [\"non-aligned\"]\nphrases = [\"nato's door\", \"peace-keep*\"]\n",
+            Path::new("t.toml"),
+        )
+        .unwrap();
+        let lex = TopicLexicon::new(&cfg);
+        let mut out = vec![0];
+        lex.count("NATO’s door stays open for a non-aligned state", &mut out);
+        assert_eq!(out, vec![2]);
+        let mut out = vec![0];
+        lex.count("peace-keeping troops", &mut out);
+        assert_eq!(out, vec![1]);
     }
 
     #[test]
