@@ -25,7 +25,7 @@ impl Default for BatchOptions {
     fn default() -> Self {
         BatchOptions {
             threads: 0,
-            chunk_articles: 512,
+            chunk_articles: 128,
             chunk_bytes: 16 << 20,
         }
     }

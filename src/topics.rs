@@ -12,12 +12,12 @@
 //! word with that prefix (`sanction*` matches "sanctions", "sanctioned").
 
 use crate::error::{Error, Result};
+use crate::features::{Tokenizer, TokenizerKind, Tokens};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
-use crate::features::{Tokenizer, TokenizerKind, Tokens};
 use xxhash_rust::xxh3::xxh3_64;
 
 /// The topics shipped with the project (`data/topics.toml`).
@@ -212,8 +212,11 @@ impl TopicLexicon {
         let mut patterns = Vec::new();
         for (ti, t) in cfg.topics.iter().enumerate() {
             for p in t.keywords.iter().chain(&t.phrases) {
-                let mut words: Vec<PatWord> =
-                    tokenizer.tokenize(p).into_iter().map(PatWord::exact).collect();
+                let mut words: Vec<PatWord> = tokenizer
+                    .tokenize(p)
+                    .into_iter()
+                    .map(PatWord::exact)
+                    .collect();
                 // The tokenizer drops a trailing `*`: the last word is then a prefix.
                 if p.trim_end().ends_with('*') {
                     if let Some(PatWord::Exact(_, last)) = words.pop() {
