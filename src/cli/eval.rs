@@ -36,18 +36,8 @@ pub struct EvalModelArgs {
     /// Report format: text or json.
     #[arg(long, default_value = "text", value_parser = ["text", "json"])]
     pub format: String,
-    /// CSV/TSV text column.
-    #[arg(long)]
-    pub text_col: Option<String>,
-    /// CSV/TSV topic column.
-    #[arg(long)]
-    pub topic_col: Option<String>,
-    /// CSV/TSV stance column.
-    #[arg(long)]
-    pub stance_col: Option<String>,
-    /// CSV/TSV sentiment column.
-    #[arg(long)]
-    pub sentiment_col: Option<String>,
+    #[command(flatten)]
+    pub columns: super::train::ColumnArgs,
 }
 
 pub fn run(a: EvalArgs) -> anyhow::Result<Outcome> {
@@ -66,14 +56,7 @@ fn run_model_eval(a: EvalModelArgs) -> anyhow::Result<Outcome> {
         anyhow::bail!("--data FILE is required");
     }
     let model = stance::model::Model::load(dir)?;
-    let opts = stance::dataset::ReadOptions {
-        format: a.data_format,
-        text_col: a.text_col.clone(),
-        topic_col: a.topic_col.clone(),
-        stance_col: a.stance_col.clone(),
-        sentiment_col: a.sentiment_col.clone(),
-        context_col: None,
-    };
+    let opts = a.columns.read_options(a.data_format);
     let mut records = Vec::new();
     for p in &a.data {
         records.extend(stance::dataset::read_records(p, &opts)?);

@@ -67,6 +67,19 @@ pub struct TrainArgs {
     /// Do not train the sentiment head (even if records carry sentiment).
     #[arg(long)]
     pub no_sentiment: bool,
+    #[command(flatten)]
+    pub columns: ColumnArgs,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Column flags for CSV/TSV data files (shared by `train` and `eval`).
+#[derive(Args, Debug, Clone)]
+pub struct ColumnArgs {
     /// CSV/TSV text column.
     #[arg(long)]
     pub text_col: Option<String>,
@@ -82,12 +95,20 @@ pub struct TrainArgs {
     /// CSV/TSV context column.
     #[arg(long)]
     pub context_col: Option<String>,
-    /// Print the report as JSON.
-    #[arg(long)]
-    pub json: bool,
-    /// No progress bar.
-    #[arg(long, short)]
-    pub quiet: bool,
+}
+
+impl ColumnArgs {
+    /// The dataset reader's options for files of `format`.
+    pub fn read_options(&self, format: Format) -> ReadOptions {
+        ReadOptions {
+            format,
+            text_col: self.text_col.clone(),
+            topic_col: self.topic_col.clone(),
+            stance_col: self.stance_col.clone(),
+            sentiment_col: self.sentiment_col.clone(),
+            context_col: self.context_col.clone(),
+        }
+    }
 }
 
 fn range(s: &str) -> anyhow::Result<Option<(usize, usize)>> {
@@ -141,14 +162,7 @@ pub fn params(a: &TrainArgs) -> anyhow::Result<TrainParams> {
 
 pub fn run(a: TrainArgs) -> anyhow::Result<Outcome> {
     let params = params(&a)?;
-    let opts = ReadOptions {
-        format: a.format,
-        text_col: a.text_col.clone(),
-        topic_col: a.topic_col.clone(),
-        stance_col: a.stance_col.clone(),
-        sentiment_col: a.sentiment_col.clone(),
-        context_col: a.context_col.clone(),
-    };
+    let opts = a.columns.read_options(a.format);
     let mut records = Vec::new();
     for p in &a.data {
         let r = dataset::read_records(p, &opts)?;
