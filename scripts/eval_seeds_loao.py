@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 NEWSMTSC = ROOT.parent / "shared" / "corpora" / "newsmtsc" / "train.jsonl"
 # The flags `models/default` was trained with (keep in sync with models/README.md).
-DEFAULT_FLAGS = ["--cv", "5", "--char-ngrams", "none", "--word-ngrams", "1-2,1-3", "--c", "1,10,100", "--min-df", "1,2"]
+DEFAULT_FLAGS = ["--cv", "5", "--char-ngrams", "none", "--word-ngrams", "1-2,1-3", "--c", "1,10,100", "--min-df", "1,2", "--class-weight", "none"]
 LABELS = {"stance": ["favor", "against", "neutral"], "sentiment": ["positive", "negative", "neutral"]}
 
 

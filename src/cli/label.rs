@@ -9,8 +9,6 @@ use stance::batch::{self, BatchItem, BatchOptions};
 use stance::input::{read_inputs, InputOptions, DEFAULT_MAX_BYTES};
 use stance::model::Model;
 use stance::pipeline::{LabeledQuote, Pipeline};
-use stance::quotes::QuoteExtractor;
-use stance::speakers::{Cues, Gazetteer};
 use stance::summary::Summary;
 use stance::topics::TopicConfig;
 use std::io::Write;
@@ -33,6 +31,9 @@ pub struct LabelArgs {
     /// Extra speaker gazetteer (TOML), merged over the built-in one.
     #[arg(long, value_name = "FILE")]
     pub speakers: Option<PathBuf>,
+    /// Extra attribution cues (TOML, see data/cues.toml); extends the built-in list.
+    #[arg(long, value_name = "FILE")]
+    pub cues: Option<PathBuf>,
     /// Extra topic configuration (TOML), merged over the built-in topics.
     #[arg(long, value_name = "FILE")]
     pub topics: Option<PathBuf>,
@@ -132,15 +133,11 @@ fn build_pipeline(a: &LabelArgs) -> Result<Pipeline> {
     let model = Model::load(&a.model).context(
         "cannot load the model (use --model DIR; the default is models/default in the project directory)",
     )?;
-    let mut gazetteer = Gazetteer::builtin();
-    if let Some(p) = &a.speakers {
-        gazetteer.extend(Gazetteer::load(p)?);
-    }
     let mut topics = TopicConfig::builtin();
     if let Some(p) = &a.topics {
         topics.extend(TopicConfig::load(p)?);
     }
-    let extractor = QuoteExtractor::new(gazetteer, Cues::builtin());
+    let extractor = super::quotes::extractor(a.speakers.as_ref(), a.cues.as_ref())?;
     Ok(Pipeline::new(extractor, model, &topics)?)
 }
 
