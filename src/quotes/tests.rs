@@ -213,7 +213,7 @@ fn guillemets_straight_marks_and_user_cues() {
     let mut cues = Cues::builtin();
     cues.extend(
         Cues::from_toml_str(
-            "verbs = [\"quipped\", \"mused\"]",
+            "verbs = [\"quipped\", \"intoned\"]",
             std::path::Path::new("u.toml"),
         )
         .unwrap(),
@@ -221,12 +221,12 @@ fn guillemets_straight_marks_and_user_cues() {
     let x = QuoteExtractor::new(Gazetteer::builtin(), cues);
     let q = x.extract(&Article::new(
         "m",
-        "\"Peace is near, maybe,\" mused Witkoff.",
+        "\"Peace is near, maybe,\" intoned Witkoff.",
     ));
     assert_eq!(q[0].speaker, s("Steve Witkoff"));
     let plain = QuoteExtractor::with_defaults().extract(&Article::new(
         "m",
-        "\"Peace is near, maybe,\" mused Witkoff.",
+        "\"Peace is near, maybe,\" intoned Witkoff.",
     ));
     assert_eq!(plain[0].speaker, None);
 }
@@ -354,4 +354,37 @@ fn context_is_the_sentence_with_quote_and_cue() {
         ctx.starts_with("“We will") && ctx.ends_with("achieved.”"),
         "{ctx}"
     );
+}
+
+#[test]
+fn more_reporting_verbs() {
+    let t = "“It was never going to be easy,” Ruocco mused on Tuesday.\n\nOkafor blamed the delay on “a broken system that nobody wants to fix.”\n\nHalvorsen touted the plan as “the biggest tax cut in a generation.”\n\nOutside, Delgado chanted, “No more wars in our name.”";
+    let q = run(t);
+    let m: Vec<&str> = q
+        .iter()
+        .map(|q| q.speaker_mention.as_ref().map_or("", |m| m.text.as_str()))
+        .collect();
+    assert_eq!(m, ["Ruocco", "Okafor", "Halvorsen", "Delgado"]);
+}
+
+#[test]
+fn capitalised_verb_forms_inside_names_are_not_cues() {
+    // "State" (of "State Department") and "States" are not the verb "state".
+    let t = "Okafor said the review by the State Department was “deeply flawed and incomplete.”\n\nHalvorsen said aid to the United States was “a promise we intend to keep.”";
+    let q = run(t);
+    let m: Vec<&str> = q
+        .iter()
+        .map(|q| q.speaker_mention.as_ref().map_or("", |m| m.text.as_str()))
+        .collect();
+    assert_eq!(m, ["Okafor", "Halvorsen"]);
+    assert!(q.iter().all(|q| q.cue.as_ref().unwrap().text == "said"));
+    // A title-case headline keeps its capitalised verb.
+    let h = run("Gina Rodriguez Questioned What It Means To Be “Latino Enough.”");
+    assert_eq!(h[0].cue.as_ref().unwrap().text, "Questioned");
+    assert!(h[0]
+        .speaker_mention
+        .as_ref()
+        .unwrap()
+        .text
+        .starts_with("Gina Rodriguez"));
 }

@@ -86,7 +86,7 @@ pub fn attribute(
             *s = si as u32;
         }
     }
-    let flags: Vec<u32> = toks
+    let mut flags: Vec<u32> = toks
         .iter()
         .map(|t| {
             if t.kind != TK::Word {
@@ -95,6 +95,7 @@ pub fn attribute(
             lex.bits(&text[t.s..t.e])
         })
         .collect();
+    demote_noun_cues(text, &toks, &sents, &mut flags);
     let ctx = Ctx {
         text,
         toks: &toks,
@@ -141,6 +142,46 @@ pub fn attribute(
         out.push(a);
     }
     out
+}
+
+/// Clears the cue bit of reporting-verb forms that are nouns or parts of names here: a
+/// capitalised form inside a sentence ("the State Department", "the United States", "The
+/// Washington Post"; title-case headlines like "Gina Rodriguez Questioned What…" excepted).
+fn demote_noun_cues(text: &str, toks: &[Tok], sents: &[(usize, usize)], flags: &mut [u32]) {
+    // Per token: first of its sentence; its sentence is in sentence case (mostly lowercase
+    // words), so a capitalised verb form inside it is not a title-case headline verb.
+    let mut starts = vec![false; toks.len()];
+    let mut prose = vec![false; toks.len()];
+    for &(a, b) in sents {
+        let b = b.min(toks.len());
+        if a >= b {
+            continue;
+        }
+        starts[a] = true;
+        let words = toks[a..b].iter().filter(|t| t.kind == TK::Word);
+        let (n, lower) = words.fold((0, 0), |(n, l), t| {
+            (n + 1, l + usize::from(!is_cap(&text[t.s..t.e])))
+        });
+        let p = lower * 2 > n;
+        for x in &mut prose[a..b] {
+            *x = p;
+        }
+    }
+    for i in 1..toks.len() {
+        if flags[i] & CUE_BIT == 0 {
+            continue;
+        }
+        let w = &text[toks[i].s..toks[i].e];
+        let prev = toks[i - 1];
+        let proper = !starts[i]
+            && prose[i]
+            && matches!(prev.kind, TK::Word | TK::Punct)
+            && is_cap(w)
+            && flags[i] & CAP_VERBS.bit == 0;
+        if proper {
+            flags[i] &= !CUE_BIT;
+        }
+    }
 }
 
 /// Tokens outside quotes, with each quote as one token.
