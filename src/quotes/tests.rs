@@ -388,3 +388,26 @@ fn capitalised_verb_forms_inside_names_are_not_cues() {
         .text
         .starts_with("Gina Rodriguez"));
 }
+
+#[test]
+fn question_then_cue_with_a_tail_is_one_sentence() {
+    let t = "The rally went on.\n\n“Why are you still endorsing him?” Okafor asked Republican senators.\n\n“Who do they think they are?” Halvorsen said of the company on Tuesday.\n\n“Is this over?” Delgado added that nobody knew.";
+    let q = run(t);
+    let m: Vec<&str> = q
+        .iter()
+        .map(|q| q.speaker_mention.as_ref().map_or("", |m| m.text.as_str()))
+        .collect();
+    assert_eq!(m[..2], ["Okafor", "Halvorsen"]);
+    // "added that …" opens a new sentence: the question is not Delgado's.
+    assert_ne!(m[2], "Delgado");
+}
+
+#[test]
+fn statement_lead_in_paragraph() {
+    let t = "When the senator died, Halvorsen released the following statement:\n\n“We offer our condolences to his family and friends.”";
+    let q = run(t);
+    assert_eq!(q[0].speaker_mention.as_ref().unwrap().text, "Halvorsen");
+    // No speech noun in the lead-in: no speaker.
+    let q = run("Okafor saw the forecast:\n\n“It rained only once in the whole week.”");
+    assert!(q[0].speaker_mention.is_none());
+}

@@ -144,6 +144,50 @@ pub fn attribute(
     out
 }
 
+/// After “…?” Obama asked: does the word after the cue continue the attribution ("said of
+/// Apple", "said on Twitter", "said Tuesday", "asked reporters") rather than open a reported
+/// clause ("added that …", "asked whether …")?
+fn cue_tail(cue: &str, next: &str) -> bool {
+    const CONT: [&str; 22] = [
+        "of",
+        "to",
+        "on",
+        "about",
+        "in",
+        "at",
+        "during",
+        "after",
+        "before",
+        "from",
+        "with",
+        "while",
+        "as",
+        "via",
+        "later",
+        "earlier",
+        "recently",
+        "last",
+        "this",
+        "rhetorically",
+        "afterward",
+        "afterwards",
+    ];
+    const DAYS: [&str; 7] = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
+    const CLAUSE: [&str; 7] = ["that", "whether", "if", "why", "how", "what", "when"];
+    if lower_in(next, &CONT) || lower_in(next, &DAYS) {
+        return true;
+    }
+    lower_in(cue, &["told", "asked", "tells", "asks"]) && !lower_in(next, &CLAUSE)
+}
+
 /// Clears the cue bit of reporting-verb forms that are nouns or parts of names here: a
 /// capitalised form inside a sentence ("the State Department", "the United States", "The
 /// Washington Post"; title-case headlines like "Gina Rodriguez Questioned What…" excepted).
@@ -402,6 +446,11 @@ fn sentences(text: &str, toks: &[Tok], quotes: &[RawQuote], cues: &Cues) -> Vec<
                                     || matches!(toks[k + 1].kind, TK::Newline)
                                     || (toks[k + 1].kind == TK::Punct
                                         && matches!(&text[toks[k + 1].s..toks[k + 1].e], "." | ","))
+                                    || (toks[k + 1].kind == TK::Word
+                                        && cue_tail(
+                                            &text[toks[k].s..toks[k].e],
+                                            &text[toks[k + 1].s..toks[k + 1].e],
+                                        ))
                             });
                         if !name_then_cue {
                             boundary_after = true;
@@ -1999,6 +2048,30 @@ impl Ctx<'_> {
                         && (ss..qt).any(|i| self.is_word(i) && self.cues.is_noun(self.w(i)))));
             if lead {
                 if let Some(k) = self.sentence_subject(ss, qt, nps, np_at_start) {
+                    found = Some((Who::Np(k), None, 0.6));
+                }
+            }
+        }
+        // 4b. A paragraph-opening quote after a lead-in naming a statement: "Clinton released
+        //     the following statement:\n\n“…”".
+        if found.is_none() && qt == ss && lo < ss {
+            let noun = (lo..qt - 2).any(|i| self.is_word(i) && self.cues.is_noun(self.w(i)));
+            // "When Wallace died, Clinton released …": skip an opening subordinate clause.
+            let from = if self.is_word(lo)
+                && lower_in(
+                    self.w(lo),
+                    &[
+                        "when", "after", "as", "while", "before", "since", "although", "though",
+                    ],
+                ) {
+                (lo..qt - 2)
+                    .find(|&i| self.toks[i].kind == TK::Punct && self.p(i) == ",")
+                    .map_or(lo, |i| i + 1)
+            } else {
+                lo
+            };
+            if noun {
+                if let Some(k) = self.sentence_subject(from, qt - 2, nps, np_at_start) {
                     found = Some((Who::Np(k), None, 0.6));
                 }
             }
