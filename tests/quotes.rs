@@ -112,7 +112,7 @@ fn polnear_dev() {
     assert!(r["overlap"]["recall"].as_f64().unwrap() >= 0.95, "{r}");
     // Issue target is 0.90; this asserts what the extractor measurably reaches today.
     assert!(
-        r["speaker_mention"]["accuracy"].as_f64().unwrap() >= 0.75,
+        r["speaker_mention"]["accuracy"].as_f64().unwrap() >= 0.78,
         "{r}"
     );
 }

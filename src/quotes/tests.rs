@@ -411,3 +411,12 @@ fn statement_lead_in_paragraph() {
     let q = run("Okafor saw the forecast:\n\n“It rained only once in the whole week.”");
     assert!(q[0].speaker_mention.is_none());
 }
+
+#[test]
+fn coordinated_cue_shares_the_clause_subject() {
+    let t =
+        "Okafor confirmed she had been there and said, “We will not back down from this fight.”";
+    let q = run(t);
+    assert_eq!(q[0].speaker_mention.as_ref().unwrap().text, "Okafor");
+    assert_eq!(q[0].cue.as_ref().unwrap().text, "said");
+}

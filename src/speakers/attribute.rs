@@ -1992,6 +1992,11 @@ impl Ctx<'_> {
                     _ if participle && self.main_subject(lo, c, np_at_end).is_some() => {
                         self.main_subject(lo, c, np_at_end)
                     }
+                    // "Hayek confirmed she had been and said, “…”": a coordinated cue shares
+                    // the subject of the clause's first cue.
+                    _ if self.after_and(c, lo) && self.main_subject(lo, c, np_at_end).is_some() => {
+                        self.main_subject(lo, c, np_at_end)
+                    }
                     _ => self.sentence_subject(lo, c, nps, np_at_start),
                 };
                 if let Some(k) = k {
@@ -2149,6 +2154,18 @@ impl Ctx<'_> {
             confidence: conf,
             context: ctx,
         }
+    }
+
+    /// The cue at `c` follows "and" (adverbs and commas skipped): "… and then said".
+    fn after_and(&self, c: usize, lo: usize) -> bool {
+        let mut j = c;
+        while j > lo
+            && ((self.is_word(j - 1) && self.tf(j - 1, &ADVERBS))
+                || (self.toks[j - 1].kind == TK::Punct && self.p(j - 1) == ","))
+        {
+            j -= 1;
+        }
+        j > lo && self.is_word(j - 1) && self.w(j - 1).eq_ignore_ascii_case("and")
     }
 
     /// Subject of the nearest finite cue before `c` in the sentence.
