@@ -2,28 +2,11 @@
 //! speaker × topic summary on the seeds, and refusal of broken or mismatched models.
 //! Also runs the library example that loads the model in another program.
 
-use assert_cmd::Command;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn stance() -> Command {
-    let mut c = Command::cargo_bin("stance").expect("binary builds");
-    c.current_dir(root());
-    c
-}
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = stance().args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::{root, run};
 
 #[test]
 fn jsonl_records_carry_quote_topics_and_sentiment() {

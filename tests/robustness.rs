@@ -2,13 +2,11 @@
 //! One test per row of the robustness table; model-file refusals are in `tests/model.rs`
 //! and `tests/label.rs`.
 
-use assert_cmd::Command;
 use std::io::Write;
 use std::path::Path;
 
-fn stance() -> Command {
-    Command::cargo_bin("stance").expect("binary builds")
-}
+mod common;
+use common::stance;
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) {
     std::fs::write(dir.join(name), bytes).unwrap();
@@ -16,25 +14,11 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) {
 
 const GOOD: &str = "“We will not accept a deal without Ukraine,” Zelensky said on Tuesday.\n";
 
-fn run(sub: &str, args: &[&str]) -> (i32, String, String) {
-    let out = stance()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .arg(sub)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 /// Runs `stance quotes` and `stance label` (default model) on `args`: both must report the
 /// same failures, exit the same way and emit one line per quote. Returns the `quotes` run.
 fn quotes(args: &[&str]) -> (i32, String, String) {
-    let q = run("quotes", args);
-    let l = run("label", &[&["--quiet"], args].concat());
+    let q = common::run(&[&["quotes"], args].concat());
+    let l = common::run(&[&["label", "--quiet"], args].concat());
     assert_eq!(q.0, l.0, "exit codes differ; label stderr: {}", l.2);
     assert_eq!(q.2, l.2, "quotes and label report failures differently");
     assert_eq!(

@@ -74,7 +74,8 @@ pub struct StanceHead {
     pub per_topic: Vec<Block>,
 }
 
-/// Everything a model holds; [`Model`] adds the manifest.
+/// A trained model: manifest, vectorizer and the linear heads (stance, topic relevance,
+/// sentiment). Load with [`Model::load`]; `Send + Sync`, share it across threads.
 #[derive(Debug, Clone)]
 pub struct Model {
     manifest: Manifest,
