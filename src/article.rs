@@ -15,6 +15,9 @@ pub struct Article {
     pub text: String,
 }
 
+/// Chars of an article's lead (see [`Article::lead`]).
+pub const LEAD_CHARS: usize = 300;
+
 impl Article {
     /// Creates an article from an id and its text.
     pub fn new(id: impl Into<String>, text: impl Into<String>) -> Self {
@@ -23,6 +26,25 @@ impl Article {
             text: text.into(),
         }
     }
+
+    /// The article's lead: its first [`LEAD_CHARS`] chars (after leading white space), to the
+    /// end of the word they stop in. In news the headline and first sentence say what the
+    /// story is about, which tells the topic of a quote whose own words do not.
+    pub fn lead(&self) -> &str {
+        lead(&self.text)
+    }
+}
+
+/// See [`Article::lead`].
+pub fn lead(text: &str) -> &str {
+    let t = text.trim_start();
+    let Some((cut, _)) = t.char_indices().nth(LEAD_CHARS) else {
+        return t.trim_end();
+    };
+    let end = t[cut..]
+        .find(char::is_whitespace)
+        .map_or(t.len(), |i| cut + i);
+    &t[..end]
 }
 
 /// A half-open range of char offsets with the text it covers.

@@ -41,9 +41,27 @@ pub struct Record {
     /// The person the sentiment is about (char offsets into `text`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<Target>,
+    /// The lead (headline and first sentence) of the article the statement comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead: Option<String>,
+    /// Sample weight in training (default 1; a JSONL record may set `"weight"`).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub weight: f32,
+    /// Cross-validation group: records of one group always share a fold (set by recipes:
+    /// the story an article belongs to). `None` = grouped by identical text.
+    #[serde(skip)]
+    pub group: Option<String>,
     /// Every other field of the input (`id`, `article`, `source`, …), kept as is.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+fn one() -> f32 {
+    1.0
+}
+
+fn is_one(w: &f32) -> bool {
+    *w == 1.0
 }
 
 impl Record {
@@ -56,6 +74,9 @@ impl Record {
             topics: None,
             sentiment: None,
             target: None,
+            lead: None,
+            weight: 1.0,
+            group: None,
             extra: Map::new(),
         }
     }
@@ -214,6 +235,7 @@ pub fn record_from_json(v: Value) -> std::result::Result<Record, String> {
             }
         };
     let context = opt_str(&mut m, "context")?;
+    let lead = opt_str(&mut m, "lead")?;
     let speaker = opt_str(&mut m, "speaker")?;
     let sentiment = opt_str(&mut m, "sentiment")?
         .map(|s| {
@@ -253,6 +275,14 @@ pub fn record_from_json(v: Value) -> std::result::Result<Record, String> {
             Some(t)
         }
     };
+    let weight = match m.remove("weight") {
+        None | Some(Value::Null) => 1.0,
+        Some(Value::Number(n)) => match n.as_f64() {
+            Some(w) if w.is_finite() && w >= 0.0 => w as f32,
+            _ => return Err(format!("`weight` must be a finite number ≥ 0, got {n}")),
+        },
+        Some(_) => return Err("`weight` must be a number".into()),
+    };
     Ok(Record {
         text,
         context,
@@ -260,6 +290,9 @@ pub fn record_from_json(v: Value) -> std::result::Result<Record, String> {
         topics,
         sentiment,
         target,
+        lead,
+        weight,
+        group: None,
         extra: m,
     })
 }

@@ -63,6 +63,7 @@ pub mod input;
 pub mod model;
 pub mod pipeline;
 pub mod quotes;
+pub mod recipe;
 pub mod speakers;
 pub mod summary;
 pub mod topics;

@@ -1,18 +1,16 @@
 //! Stage 7: the whole path for one article — quotes → speakers → topics → stance and
 //! sentiment — as one [`Pipeline`] that is cheap to share across threads.
 //!
-//! Topic detection combines two signals per quote, read with its introducing context:
-//! the keyword lexicon of the topic configuration ([`crate::topics`]) and the model's learned
-//! topic head. Their evidence is pooled as independent votes,
-//! `relevance = 1 − (1 − lexicon_prior)(1 − p_model)`, and a topic is kept when the pooled
-//! relevance reaches [`DetectionParams::threshold`]. A cue inside the quote is strong
-//! evidence, a cue only in the surrounding sentence weaker (it may be about another clause).
+//! Topics are detected by the model's learned relevance head, which reads the quote, its
+//! introducing context and the topic keywords found in each (as evidence, not as a rule;
+//! see [`crate::model::inputs`]); a topic is kept when P(topic) reaches its threshold, at
+//! most the model's number of topics per quote (both chosen by cross-validation).
 
 use crate::article::Article;
 use crate::error::{Error, Result};
 use crate::model::{Model, Sentiment, Stance, Statement};
 use crate::quotes::{Quote, QuoteExtractor};
-use crate::topics::{TopicConfig, TopicLexicon};
+use crate::topics::TopicConfig;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -60,35 +58,10 @@ pub struct LabeledQuote {
     pub sentiment: Option<SentimentLabel>,
 }
 
-/// Thresholds of topic detection.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct DetectionParams {
-    /// Prior given by a topic cue inside the quote.
-    pub lexicon_in_quote: f32,
-    /// Prior given by a cue only in the introducing context.
-    pub lexicon_in_context: f32,
-    /// Minimum pooled relevance for a topic to be reported.
-    pub threshold: f32,
-}
-
-impl Default for DetectionParams {
-    fn default() -> Self {
-        DetectionParams {
-            lexicon_in_quote: 0.6,
-            lexicon_in_context: 0.35,
-            threshold: 0.5,
-        }
-    }
-}
-
-/// Quote extractor + topic lexicon + trained model.
+/// Quote extractor + trained model.
 pub struct Pipeline {
     extractor: QuoteExtractor,
     model: Model,
-    lexicon: TopicLexicon,
-    /// For each lexicon topic, its index in the model's topic list.
-    lexicon_to_model: Vec<usize>,
-    detection: DetectionParams,
 }
 
 impl Pipeline {
@@ -114,34 +87,7 @@ impl Pipeline {
                 ),
             });
         }
-        // Only topics the model can give a stance on are detected.
-        let usable = TopicConfig {
-            topics: topics
-                .topics
-                .iter()
-                .filter(|t| model.topics().contains(&t.id))
-                .cloned()
-                .collect(),
-        };
-        let lexicon = TopicLexicon::new(&usable);
-        let lexicon_to_model = lexicon
-            .ids()
-            .iter()
-            .map(|id| {
-                model
-                    .topics()
-                    .iter()
-                    .position(|t| t == id)
-                    .expect("usable topics are the model's")
-            })
-            .collect();
-        Ok(Pipeline {
-            extractor,
-            lexicon,
-            lexicon_to_model,
-            model,
-            detection: DetectionParams::default(),
-        })
+        Ok(Pipeline { extractor, model })
     }
 
     /// The default extractor and topics with the model saved in `dir`.
@@ -152,12 +98,6 @@ impl Pipeline {
             model,
             &TopicConfig::builtin(),
         )
-    }
-
-    /// Changes the detection thresholds.
-    pub fn with_detection(mut self, p: DetectionParams) -> Self {
-        self.detection = p;
-        self
     }
 
     /// The model in use.
@@ -181,36 +121,31 @@ impl Pipeline {
             .into_iter()
             .map(|q| {
                 let context = idx.slice(&article.text, q.context.0, q.context.1);
-                self.label_quote(&article.id, q, context)
+                self.label_quote(&article.id, q, context, article.lead())
             })
             .collect()
     }
 
-    /// Labels one quote given its introducing context.
-    pub fn label_quote(&self, article_id: &str, quote: Quote, context: &str) -> LabeledQuote {
-        let hits = self.lexicon.hits(&quote.text, context);
-        let mut relevance: Vec<(usize, f32)> = Vec::new();
-        // One vectorization: the model hands us every topic's P(topic), we pool it with the
-        // lexicon evidence and tell it which topics to give a stance for.
-        let pred = self.model.predict_choosing(
-            &Statement {
-                text: &quote.text,
-                context: Some(context),
-                topics: None,
-                target: None,
-            },
-            &mut |model_p: &[(usize, f32)]| {
-                relevance = self.pool_relevance(&hits, model_p);
-                relevance.iter().map(|&(t, _)| t).collect()
-            },
-        );
-        let topics = relevance
+    /// Labels one quote given its introducing context and its article's lead.
+    pub fn label_quote(
+        &self,
+        article_id: &str,
+        quote: Quote,
+        context: &str,
+        lead: &str,
+    ) -> LabeledQuote {
+        let pred = self.model.predict(&Statement {
+            text: &quote.text,
+            context: Some(context),
+            lead: Some(lead),
+            ..Default::default()
+        });
+        let topics = pred
+            .topics
             .into_iter()
-            .filter_map(|(t, r)| {
-                let topic = &self.model.topics()[t];
-                let tp = pred.topics.get(topic)?;
-                Some((
-                    topic.clone(),
+            .map(|(topic, tp)| {
+                (
+                    topic,
                     TopicLabel {
                         stance: tp.stance,
                         probs: StanceProbs {
@@ -218,9 +153,9 @@ impl Pipeline {
                             against: tp.probs.against,
                             neutral: tp.probs.neutral,
                         },
-                        relevance: r,
+                        relevance: tp.relevance.unwrap_or(1.0),
                     },
-                ))
+                )
             })
             .collect();
         let sentiment = pred.sentiment.map(|s| SentimentLabel {
@@ -239,48 +174,24 @@ impl Pipeline {
         }
     }
 
-    /// Pools lexicon hits (in lexicon order) with the model's relevance (by model topic
-    /// index) into the detected topics `(model topic index, relevance)`.
-    fn pool_relevance(
-        &self,
-        hits: &[crate::topics::LexiconHits],
-        model_p: &[(usize, f32)],
-    ) -> Vec<(usize, f32)> {
-        let d = &self.detection;
-        self.lexicon_to_model
-            .iter()
-            .zip(hits)
-            .filter_map(|(&t, h)| {
-                let prior = if h.in_quote > 0 {
-                    d.lexicon_in_quote
-                } else if h.in_context > 0 {
-                    d.lexicon_in_context
-                } else {
-                    0.0
-                };
-                let p = model_p
-                    .iter()
-                    .find(|(i, _)| *i == t)
-                    .map_or(0.0, |&(_, p)| p);
-                let r = 1.0 - (1.0 - prior) * (1.0 - p);
-                (r >= d.threshold).then_some((t, r))
-            })
-            .collect()
-    }
-
-    /// Topics the quote takes up, with their pooled relevance, by topic id.
-    pub fn detect_topics(&self, quote: &str, context: &str) -> BTreeMap<String, f32> {
-        let hits = self.lexicon.hits(quote, context);
-        let model_p: Vec<(usize, f32)> = self
+    /// Topics the quote takes up, with their relevance, by topic id.
+    pub fn detect_topics(&self, quote: &str, context: &str, lead: &str) -> BTreeMap<String, f32> {
+        let p: Vec<f32> = self
             .model
-            .topic_relevance(quote, Some(context))
+            .topic_relevance(&Statement {
+                text: quote,
+                context: Some(context),
+                lead: Some(lead),
+                ..Default::default()
+            })
             .into_iter()
-            .enumerate()
-            .map(|(i, (_, p))| (i, p))
+            .map(|(_, p)| p)
             .collect();
-        self.pool_relevance(&hits, &model_p)
+        let d = self.model.detection();
+        let th: Vec<f32> = self.model.topics().iter().map(|t| d.threshold(t)).collect();
+        crate::model::choose_topics(&p, &th, d.max_topics)
             .into_iter()
-            .map(|(t, r)| (self.model.topics()[t].clone(), r))
+            .map(|t| (self.model.topics()[t].clone(), p[t]))
             .collect()
     }
 }

@@ -160,7 +160,7 @@ def main():
         if text not in ctx:
             errs.append(f"text not in context: {text[:60]!r}")
         n[art] = n.get(art, 0) + 1
-        out.append({"id": f"{art}-r{n[art]:02d}", "text": text, "context": ctx, "speaker": spk,
+        out.append({"id": f"{art}-r{n[art]:02d}", "article": art, "text": text, "context": ctx, "speaker": spk,
                     "topics": dict(sorted(topics.items())), "sentiment": sent, "source": "seeds-reported"})
     if errs:
         print("\n".join(errs), file=sys.stderr)

@@ -1,5 +1,5 @@
 //! `stance eval`: model evaluation on annotated statements, or `stance eval quotes`.
-use super::{eval_labels, eval_quotes, Outcome};
+use super::{eval_cv, eval_labels, eval_quotes, Outcome};
 use clap::{Args, Subcommand};
 
 #[derive(Args, Debug)]
@@ -17,6 +17,8 @@ pub enum EvalStage {
     Quotes(eval_quotes::EvalQuotesArgs),
     /// Evaluate the whole labeler (quotes, speakers, topics, stance, sentiment) against gold.
     Labels(eval_labels::EvalLabelsArgs),
+    /// Grouped cross-validation of a training recipe over real labelled news, end to end.
+    Cv(eval_cv::EvalCvArgs),
 }
 
 /// `stance eval --model DIR --data FILE... [--format json]`: stance per topic and pooled
@@ -44,6 +46,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<Outcome> {
     match a.stage {
         Some(EvalStage::Quotes(q)) => eval_quotes::run(q),
         Some(EvalStage::Labels(l)) => eval_labels::run(l),
+        Some(EvalStage::Cv(c)) => eval_cv::run(c),
         None => run_model_eval(a.model),
     }
 }

@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod eval;
+mod eval_cv;
 mod eval_labels;
 mod eval_quotes;
 mod inspect;

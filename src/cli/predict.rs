@@ -107,6 +107,7 @@ pub fn run(a: PredictArgs) -> anyhow::Result<Outcome> {
                     context: it.obj.get("context").and_then(Value::as_str),
                     topics: it.topics.clone(),
                     target: it.target,
+                    lead: it.obj.get("lead").and_then(Value::as_str),
                 };
                 match a.explain {
                     Some(n) => model.predict_explained(&s, n),

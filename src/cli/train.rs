@@ -17,8 +17,13 @@ use std::path::PathBuf;
 #[derive(Args, Debug)]
 pub struct TrainArgs {
     /// Training data files (repeatable; formats may differ).
-    #[arg(long, required = true, num_args = 1..)]
+    #[arg(long, required_unless_present = "recipe", num_args = 1..)]
     pub data: Vec<PathBuf>,
+    /// Train from a recipe (TOML: gold news sets, statement files with weights, off-domain
+    /// negatives, training parameters; see models/default.recipe.toml) instead of --data and
+    /// the grid flags.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["data", "format", "cv", "c", "word_ngrams", "char_ngrams", "min_df", "max_features", "strategy", "class_weight", "tol", "max_iter", "seed", "no_relevance", "no_sentiment"])]
+    pub recipe: Option<PathBuf>,
     /// Model directory to write (replaced atomically).
     #[arg(long)]
     pub out: PathBuf,
@@ -160,8 +165,32 @@ pub fn params(a: &TrainArgs) -> anyhow::Result<TrainParams> {
     Ok(p)
 }
 
-pub fn run(a: TrainArgs) -> anyhow::Result<Outcome> {
-    let params = params(&a)?;
+/// Records, parameters and the files they came from (for the training-data hash).
+fn inputs(a: &TrainArgs) -> anyhow::Result<(Vec<dataset::Record>, TrainParams, Vec<PathBuf>)> {
+    if let Some(path) = &a.recipe {
+        let recipe = stance::recipe::Recipe::load(path)
+            .with_context(|| format!("cannot read the recipe {}", path.display()))?;
+        let data = recipe.load_data(&stance::quotes::QuoteExtractor::with_defaults())?;
+        let (records, _) = data.training_records(
+            &stance::quotes::QuoteExtractor::with_defaults(),
+            |_| true,
+            None,
+        );
+        if !a.quiet {
+            eprintln!(
+                "{}: {} records ({} gold quotes, {} statements, {} off-domain negatives)",
+                path.display(),
+                records.len(),
+                data.sets.iter().map(|(s, _)| s.quotes.len()).sum::<usize>(),
+                data.statements.len(),
+                data.off_domain.len()
+            );
+        }
+        let mut files = vec![path.clone()];
+        files.extend(recipe.files()?);
+        return Ok((records, recipe.train, files));
+    }
+    let params = params(a)?;
     let opts = a.columns.read_options(a.format);
     let mut records = Vec::new();
     for p in &a.data {
@@ -171,6 +200,11 @@ pub fn run(a: TrainArgs) -> anyhow::Result<Outcome> {
         }
         records.extend(r);
     }
+    Ok((records, params, a.data.clone()))
+}
+
+pub fn run(a: TrainArgs) -> anyhow::Result<Outcome> {
+    let (records, params, files) = inputs(&a)?;
     let bar = (!a.quiet && std::io::stderr().is_terminal()).then(|| {
         let b = indicatif::ProgressBar::new(1);
         b.set_style(
@@ -193,8 +227,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<Outcome> {
         b.finish_and_clear();
     }
     let secs = t.elapsed().as_secs_f64();
-    let names = a
-        .data
+    let names = files
         .iter()
         .map(|p| {
             p.file_name()
@@ -202,7 +235,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<Outcome> {
                 .unwrap_or_default()
         })
         .collect();
-    model.set_training_data(dataset::data_hash(&a.data)?, names);
+    model.set_training_data(dataset::data_hash(&files)?, names);
     model.save(&a.out)?;
     if a.json {
         let mut v = serde_json::to_value(&report)?;

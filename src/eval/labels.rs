@@ -1,202 +1,538 @@
-//! End-to-end evaluation of the labeler against gold quotes in the annotation guide's format:
-//! quote spans and speakers (as in [`super::spans`]), then, on the quotes matched by overlap,
-//! topic detection, stance and sentiment.
+//! End-to-end evaluation of the labeler against gold quotes in the annotation guide's format,
+//! with the figures the project's owners measure, defined exactly so:
 //!
-//! - **Topic detection**: micro P/R/F1 over (quote, topic) pairs of matched quotes.
-//! - **Stance given the topic**: for every gold (quote, topic) the model predicts the stance
-//!   with the topic given (SemEval's setting), so stance is measured apart from detection.
-//! - **Stance end to end**: (quote, topic) pairs both gold and detected.
-//! - **Sentiment**: per matched quote.
+//! - **Quotes**: a predicted quote matches a gold quote when their char spans overlap by at
+//!   least half of *each* span (one-to-one, largest overlap first, per article).
+//! - **Topics**: micro P/R/F1 over (quote, topic) pairs of *all* gold and predicted quotes: a
+//!   missed quote loses its gold topics (false negatives), a spurious quote's topics are false
+//!   positives; a pair is correct when its quotes match and the topic is the same.
+//! - **Stance** `F_avg` = mean of F1(favor) and F1(against) over (quote, topic, stance)
+//!   triples, end to end: a missed topic is a missed stance, a spurious topic with a stance
+//!   is a false one. F1(neutral) is reported beside it.
+//! - **Sentiment**: macro-F1 over matched quotes with a gold sentiment.
+//! - **Speaker**: accuracy of the canonical name on matched quotes (`null` = `null` is right).
+//! - **Summary agreement**: the speaker × topic table ([`crate::summary`]) built from the gold
+//!   quotes and from the predictions with the same counting rules; a row is right when the
+//!   same (speaker, topic) row exists on both sides with the same sign of `net` (> 0, < 0, 0).
+//!   P/R/F1 over rows.
+//!
+//! Diagnostics beside them: stance with the gold topic given (the model asked for exactly the
+//! gold topics of a matched quote) and stance on the (quote, topic) pairs that are both gold
+//! and predicted, each with its confusion matrix.
+//!
+//! All figures are built from additive [`LabelCounts`], so cross-validation pools folds by
+//! summing counts ([`LabelCounts::merge`]) and reports the pooled figures.
 
 use super::classify::{ClassifyReport, Confusion};
-use super::spans::{self, Prf, QuoteEval, SpanQuote};
+use super::spans::Prf;
 use crate::article::{Article, CharIndex};
-use crate::error::{Error, Result};
 use crate::model::labels::Label;
 use crate::model::{Sentiment, Stance, Statement};
-use crate::pipeline::Pipeline;
+use crate::pipeline::{LabeledQuote, Pipeline, StanceProbs, TopicLabel};
+use crate::quotes::Quote;
+use crate::summary::Summary;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+pub use crate::corpora::gold::{read_gold, GoldQuote};
+use crate::quotes::match_spans;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::path::Path;
 
-/// One gold quote with its labels.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct GoldQuote {
-    pub article: String,
-    pub start: usize,
-    pub end: usize,
-    #[serde(default)]
-    pub speaker: Option<String>,
-    #[serde(default)]
-    pub topics: BTreeMap<String, Stance>,
-    #[serde(default)]
-    pub sentiment: Option<Sentiment>,
+/// True positives, predictions and gold items of one P/R/F1 figure.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrfCounts {
+    pub tp: usize,
+    pub predicted: usize,
+    pub gold: usize,
 }
 
-/// Reads gold quotes (records with `start`/`end`; others are skipped).
-pub fn read_gold(path: &Path) -> Result<Vec<GoldQuote>> {
-    let s = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let mut out = Vec::new();
-    for (i, line) in s.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| Error::Data {
-            path: path.to_path_buf(),
-            line: i + 1,
-            msg: e.to_string(),
-        })?;
-        if v.get("start").is_none() || v.get("end").is_none() {
-            continue;
-        }
-        let g: GoldQuote = serde_json::from_value(v).map_err(|e| Error::Data {
-            path: path.to_path_buf(),
-            line: i + 1,
-            msg: e.to_string(),
-        })?;
-        out.push(g);
+impl PrfCounts {
+    fn add(&mut self, o: &PrfCounts) {
+        self.tp += o.tp;
+        self.predicted += o.predicted;
+        self.gold += o.gold;
     }
-    Ok(out)
+
+    /// The scores.
+    pub fn prf(&self) -> Prf {
+        Prf::new(self.tp, self.predicted, self.gold)
+    }
 }
 
-/// The report of `stance eval labels`.
-#[derive(Debug, Clone, Serialize)]
-pub struct LabelEval {
-    pub quotes: QuoteEval,
-    /// Micro P/R/F1 of detected topics on matched quotes.
-    pub topic_detection: Prf,
-    /// Per topic: P/R/F1 of detection on matched quotes.
-    pub topic_detection_per_topic: BTreeMap<String, Prf>,
-    /// Stance with the gold topic given, pooled over topics.
-    pub stance_given_topic: ClassifyReport,
-    /// Stance on (quote, topic) pairs both gold and detected.
-    pub stance_detected: ClassifyReport,
-    /// Sentiment on matched quotes that have a gold sentiment.
-    pub sentiment: ClassifyReport,
+/// Additive counts behind every figure of [`LabelEval`]; sum them over folds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelCounts {
+    pub articles: usize,
+    /// Quote matching: tp = matched pairs.
+    pub quotes: PrfCounts,
+    /// Matched quotes whose canonical speaker is right.
+    pub speaker_correct: usize,
+    /// (quote, topic) pairs.
+    pub topics: PrfCounts,
+    pub topics_per_topic: BTreeMap<String, PrfCounts>,
+    /// (quote, topic, stance) triples per stance class, in [`Stance::ALL`] order.
+    pub stance: [PrfCounts; 3],
+    /// Stance with the gold topics given, on matched quotes.
+    pub stance_given_topic: Confusion,
+    /// Stance on (quote, topic) pairs that are both gold and predicted.
+    pub stance_on_matched_topics: Confusion,
+    /// Sentiment on matched quotes with a gold label.
+    pub sentiment: Confusion,
+    /// Summary rows with the right sign.
+    pub summary: PrfCounts,
+}
+
+impl Default for LabelCounts {
+    fn default() -> Self {
+        let stance = names::<Stance>();
+        LabelCounts {
+            articles: 0,
+            quotes: PrfCounts::default(),
+            speaker_correct: 0,
+            topics: PrfCounts::default(),
+            topics_per_topic: BTreeMap::new(),
+            stance: [PrfCounts::default(); 3],
+            stance_given_topic: Confusion::new(&stance),
+            stance_on_matched_topics: Confusion::new(&stance),
+            sentiment: Confusion::new(&names::<Sentiment>()),
+            summary: PrfCounts::default(),
+        }
+    }
 }
 
 fn names<L: Label>() -> Vec<&'static str> {
     L::ALL.iter().map(|l| l.name()).collect()
 }
 
-/// Labels `articles` with `pipeline` and scores the result against `gold` (gold quotes of
-/// articles not given are ignored).
-pub fn evaluate(pipeline: &Pipeline, articles: &[Article], gold: &[GoldQuote]) -> LabelEval {
+impl LabelCounts {
+    /// Adds another set of counts (another fold).
+    pub fn merge(&mut self, o: &LabelCounts) {
+        self.articles += o.articles;
+        self.quotes.add(&o.quotes);
+        self.speaker_correct += o.speaker_correct;
+        self.topics.add(&o.topics);
+        for (t, c) in &o.topics_per_topic {
+            self.topics_per_topic.entry(t.clone()).or_default().add(c);
+        }
+        for (a, b) in self.stance.iter_mut().zip(&o.stance) {
+            a.add(b);
+        }
+        self.stance_given_topic.merge(&o.stance_given_topic);
+        self.stance_on_matched_topics
+            .merge(&o.stance_on_matched_topics);
+        self.sentiment.merge(&o.sentiment);
+        self.summary.add(&o.summary);
+    }
+
+    /// The figures.
+    pub fn report(&self) -> LabelEval {
+        let stance: BTreeMap<String, Prf> = Stance::ALL
+            .iter()
+            .zip(&self.stance)
+            .map(|(s, c)| (s.name().to_string(), c.prf()))
+            .collect();
+        let f_avg = (stance["favor"].f1 + stance["against"].f1) / 2.0;
+        let sentiment = self.sentiment.report();
+        LabelEval {
+            articles: self.articles,
+            gold_quotes: self.quotes.gold,
+            predicted_quotes: self.quotes.predicted,
+            quotes: self.quotes.prf(),
+            speaker_accuracy: ratio(self.speaker_correct, self.quotes.tp),
+            topics: self.topics.prf(),
+            topics_per_topic: self
+                .topics_per_topic
+                .iter()
+                .map(|(t, c)| (t.clone(), c.prf()))
+                .collect(),
+            stance_f_avg: f_avg,
+            stance,
+            sentiment_macro_f1: sentiment.macro_f1,
+            sentiment,
+            summary: self.summary.prf(),
+            stance_given_topic: self.stance_given_topic.report(),
+            stance_on_matched_topics: self.stance_on_matched_topics.report(),
+            counts: self.clone(),
+        }
+    }
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+/// The report of `stance eval labels` (and of each cross-validation fold).
+#[derive(Debug, Clone, Serialize)]
+pub struct LabelEval {
+    pub articles: usize,
+    pub gold_quotes: usize,
+    pub predicted_quotes: usize,
+    /// Quote spans matched by overlap ≥ 0.5 of both spans.
+    pub quotes: Prf,
+    /// Canonical speaker right, on matched quotes.
+    pub speaker_accuracy: f64,
+    /// Micro P/R/F1 over (quote, topic) pairs, end to end.
+    pub topics: Prf,
+    pub topics_per_topic: BTreeMap<String, Prf>,
+    /// (F1(favor) + F1(against)) / 2 over (quote, topic, stance) triples, end to end.
+    pub stance_f_avg: f64,
+    /// P/R/F1 per stance class over triples, end to end.
+    pub stance: BTreeMap<String, Prf>,
+    /// Macro-F1 over matched quotes.
+    pub sentiment_macro_f1: f64,
+    pub sentiment: ClassifyReport,
+    /// Summary rows (speaker, topic) with the right sign of `net`.
+    pub summary: Prf,
+    /// Diagnostic: stance with the gold topics given.
+    pub stance_given_topic: ClassifyReport,
+    /// Diagnostic: stance on (quote, topic) pairs both gold and predicted.
+    pub stance_on_matched_topics: ClassifyReport,
+    /// The counts behind the figures.
+    pub counts: LabelCounts,
+}
+
+/// A gold quote as a labeled quote with certain (one-hot) stance, for the gold summary.
+fn gold_as_labeled(g: &GoldQuote) -> LabeledQuote {
+    let topics = g
+        .topics
+        .iter()
+        .map(|(t, s)| {
+            let mut probs = StanceProbs::default();
+            match s {
+                Stance::Favor => probs.favor = 1.0,
+                Stance::Against => probs.against = 1.0,
+                Stance::Neutral => probs.neutral = 1.0,
+            }
+            (
+                t.clone(),
+                TopicLabel {
+                    stance: *s,
+                    probs,
+                    relevance: 1.0,
+                },
+            )
+        })
+        .collect();
+    LabeledQuote {
+        article: g.article.clone(),
+        quote: Quote {
+            start: g.start,
+            end: g.end,
+            text: g.text.clone().unwrap_or_default(),
+            fragment: false,
+            speaker: g.speaker.clone(),
+            speaker_mention: None,
+            cue: None,
+            confidence: 1.0,
+            context: (g.start, g.end),
+        },
+        topics,
+        sentiment: None,
+    }
+}
+
+/// The sign of every summary row: (speaker, topic) → −1, 0 or +1.
+fn summary_signs<'a>(quotes: impl Iterator<Item = &'a LabeledQuote>) -> BTreeMap<(String, String), i8> {
+    let mut s = Summary::new();
+    for q in quotes {
+        s.add(q);
+    }
+    s.rows()
+        .into_iter()
+        .map(|r| {
+            let sign = if r.net > 0.0 {
+                1
+            } else if r.net < 0.0 {
+                -1
+            } else {
+                0
+            };
+            ((r.speaker, r.topic), sign)
+        })
+        .collect()
+}
+
+/// Scores predictions against gold. `predicted[i]` are the labeled quotes of `articles[i]`;
+/// gold quotes of articles not given are ignored. `given_topic` predicts the stance of a
+/// matched quote for the gold topics (the diagnostic "stance, gold topic given"); pass `None`
+/// to skip it.
+pub fn score(
+    articles: &[Article],
+    predicted: &[Vec<LabeledQuote>],
+    gold: &[GoldQuote],
+    given_topic: Option<&(dyn Fn(&Article, &LabeledQuote, &[String]) -> BTreeMap<String, Stance> + Sync)>,
+) -> LabelCounts {
+    let mut c = LabelCounts {
+        articles: articles.len(),
+        ..Default::default()
+    };
     let ids: BTreeSet<&str> = articles.iter().map(|a| a.id.as_str()).collect();
     let gold: Vec<&GoldQuote> = gold
         .iter()
         .filter(|g| ids.contains(g.article.as_str()))
         .collect();
-    let mut pred_spans = Vec::new();
-    let mut stance_given = Confusion::new(&names::<Stance>());
-    let mut stance_detected = Confusion::new(&names::<Stance>());
-    let mut sentiment = Confusion::new(&names::<Sentiment>());
-    let (mut tp, mut n_pred, mut n_gold) = (0, 0, 0);
-    let mut per_topic: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();
-    for article in articles {
-        let labeled = pipeline.label(article);
-        let idx = CharIndex::new(&article.text);
-        pred_spans.extend(labeled.iter().map(|q| SpanQuote {
-            article: article.id.clone(),
-            start: q.quote.start,
-            end: q.quote.end,
-            speaker: q.quote.speaker.clone(),
-            mention: None,
-        }));
-        let golds: Vec<&&GoldQuote> = gold.iter().filter(|g| g.article == article.id).collect();
+    let stance_ix = |s: &Stance| s.index();
+    for (article, labeled) in articles.iter().zip(predicted) {
+        let golds: Vec<&GoldQuote> = gold
+            .iter()
+            .copied()
+            .filter(|g| g.article == article.id)
+            .collect();
+        c.quotes.gold += golds.len();
+        c.quotes.predicted += labeled.len();
+        // Every gold and predicted pair / triple counts, matched or not.
+        for g in &golds {
+            c.topics.gold += g.topics.len();
+            for (t, s) in &g.topics {
+                c.topics_per_topic.entry(t.clone()).or_default().gold += 1;
+                c.stance[stance_ix(s)].gold += 1;
+            }
+        }
+        for p in labeled {
+            c.topics.predicted += p.topics.len();
+            for (t, l) in &p.topics {
+                c.topics_per_topic.entry(t.clone()).or_default().predicted += 1;
+                c.stance[stance_ix(&l.stance)].predicted += 1;
+            }
+        }
         let gs: Vec<(usize, usize)> = golds.iter().map(|g| (g.start, g.end)).collect();
         let ps: Vec<(usize, usize)> = labeled
             .iter()
             .map(|q| (q.quote.start, q.quote.end))
             .collect();
-        for (i, j) in spans::match_overlapping(&gs, &ps) {
+        for (i, j) in match_spans(&gs, &ps) {
             let (g, p) = (golds[i], &labeled[j]);
-            let gold_topics: BTreeSet<&String> = g.topics.keys().collect();
-            let pred_topics: BTreeSet<&String> = p.topics.keys().collect();
-            n_gold += gold_topics.len();
-            n_pred += pred_topics.len();
-            tp += gold_topics.intersection(&pred_topics).count();
-            for t in gold_topics.union(&pred_topics) {
-                let e = per_topic.entry((*t).clone()).or_default();
-                e.0 += (gold_topics.contains(t) && pred_topics.contains(t)) as usize;
-                e.1 += pred_topics.contains(t) as usize;
-                e.2 += gold_topics.contains(t) as usize;
-            }
+            c.quotes.tp += 1;
+            c.speaker_correct += (g.speaker == p.quote.speaker) as usize;
             for (t, gs) in &g.topics {
                 if let Some(l) = p.topics.get(t) {
-                    stance_detected.add(gs.index(), l.stance.index());
+                    c.topics.tp += 1;
+                    c.topics_per_topic.entry(t.clone()).or_default().tp += 1;
+                    c.stance_on_matched_topics
+                        .add(gs.index(), l.stance.index());
+                    if l.stance == *gs {
+                        c.stance[stance_ix(gs)].tp += 1;
+                    }
                 }
             }
-            if !g.topics.is_empty() {
-                let context = idx.slice(&article.text, p.quote.context.0, p.quote.context.1);
-                let pred = pipeline.model().predict(&Statement {
-                    text: &p.quote.text,
-                    context: Some(context),
-                    topics: Some(g.topics.keys().cloned().collect()),
-                    target: None,
-                });
-                for (t, gs) in &g.topics {
-                    if let Some(tp) = pred.topics.get(t) {
-                        stance_given.add(gs.index(), tp.stance.index());
+            if let Some(f) = given_topic {
+                if !g.topics.is_empty() {
+                    let topics: Vec<String> = g.topics.keys().cloned().collect();
+                    let pred = f(article, p, &topics);
+                    for (t, gs) in &g.topics {
+                        if let Some(ps) = pred.get(t) {
+                            c.stance_given_topic.add(gs.index(), ps.index());
+                        }
                     }
                 }
             }
             if let (Some(gs), Some(ps)) = (g.sentiment, &p.sentiment) {
-                sentiment.add(gs.index(), ps.label.index());
+                c.sentiment.add(gs.index(), ps.label.index());
             }
         }
     }
-    let gold_spans: Vec<SpanQuote> = gold
-        .iter()
-        .map(|g| SpanQuote {
-            article: g.article.clone(),
-            start: g.start,
-            end: g.end,
-            speaker: g.speaker.clone(),
-            mention: None,
-        })
-        .collect();
-    LabelEval {
-        quotes: spans::evaluate(&gold_spans, &pred_spans, true, |a, b| a == b),
-        topic_detection: Prf::new(tp, n_pred, n_gold),
-        topic_detection_per_topic: per_topic
+    let gold_labeled: Vec<LabeledQuote> = gold.iter().map(|g| gold_as_labeled(g)).collect();
+    let gold_rows = summary_signs(gold_labeled.iter());
+    let pred_rows = summary_signs(predicted.iter().flatten());
+    c.summary = PrfCounts {
+        tp: pred_rows
+            .iter()
+            .filter(|(k, s)| gold_rows.get(*k) == Some(s))
+            .count(),
+        predicted: pred_rows.len(),
+        gold: gold_rows.len(),
+    };
+    c
+}
+
+/// Labels `articles` with `pipeline` (in parallel) and scores them against `gold`.
+pub fn evaluate(pipeline: &Pipeline, articles: &[Article], gold: &[GoldQuote]) -> LabelCounts {
+    let predicted: Vec<Vec<LabeledQuote>> =
+        articles.par_iter().map(|a| pipeline.label(a)).collect();
+    score_predictions(pipeline, articles, &predicted, gold)
+}
+
+/// Scores `predicted` (the labeled quotes of each of `articles`, made by `pipeline`) against
+/// `gold`, with `pipeline`'s model for the "stance with the gold topic given" diagnostic.
+pub fn score_predictions(
+    pipeline: &Pipeline,
+    articles: &[Article],
+    predicted: &[Vec<LabeledQuote>],
+    gold: &[GoldQuote],
+) -> LabelCounts {
+    let given = |article: &Article, p: &LabeledQuote, topics: &[String]| {
+        let idx = CharIndex::new(&article.text);
+        let context = idx.slice(&article.text, p.quote.context.0, p.quote.context.1);
+        pipeline
+            .model()
+            .predict(&Statement {
+                text: &p.quote.text,
+                context: Some(context),
+                topics: Some(topics.to_vec()),
+                target: None,
+                lead: Some(article.lead()),
+            })
+            .topics
             .into_iter()
-            .map(|(t, (tp, p, g))| (t, Prf::new(tp, p, g)))
-            .collect(),
-        stance_given_topic: stance_given.report(),
-        stance_detected: stance_detected.report(),
-        sentiment: sentiment.report(),
-    }
+            .map(|(t, tp)| (t, tp.stance))
+            .collect()
+    };
+    score(articles, predicted, gold, Some(&given))
+}
+
+/// Off-domain check: of the quotes found in `articles` (news about none of the configured
+/// topics), how many get at least one topic. Returns (quotes, quotes with a topic).
+pub fn off_domain(pipeline: &Pipeline, articles: &[Article]) -> (usize, usize) {
+    articles
+        .par_iter()
+        .map(|a| {
+            let q = pipeline.label(a);
+            (q.len(), q.iter().filter(|q| !q.topics.is_empty()).count())
+        })
+        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+}
+
+fn prf_line(f: &mut fmt::Formatter<'_>, name: &str, p: &Prf) -> fmt::Result {
+    writeln!(
+        f,
+        "  {:<22} {:>9.4} {:>9.4} {:>9.4}",
+        name, p.precision, p.recall, p.f1
+    )
 }
 
 impl fmt::Display for LabelEval {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{}", self.quotes)?;
-        let t = &self.topic_detection;
+        let c = &self.counts;
         writeln!(
             f,
-            "topic detection (micro, matched quotes): precision {:.4} recall {:.4} F1 {:.4} ({} correct)",
-            t.precision, t.recall, t.f1, t.matched
+            "articles {}  gold quotes {}  predicted quotes {}",
+            self.articles, self.gold_quotes, self.predicted_quotes
         )?;
+        writeln!(f, "  {:<22} {:>9} {:>9} {:>9}", "", "precision", "recall", "F1")?;
+        prf_line(f, "quotes (overlap ≥ 0.5)", &self.quotes)?;
+        prf_line(f, "topics (micro)", &self.topics)?;
+        for (s, p) in &self.stance {
+            prf_line(f, &format!("stance {s}"), p)?;
+        }
+        prf_line(f, "summary rows (sign)", &self.summary)?;
+        writeln!(f)?;
         writeln!(
             f,
-            "{:<22} {:>9} {:>9} {:>9}",
-            "  per topic", "precision", "recall", "F1"
+            "topic micro-F1 {:.4}   stance F_avg {:.4}   sentiment macro-F1 {:.4}   speaker accuracy {:.4} ({}/{})   summary sign F1 {:.4}",
+            self.topics.f1,
+            self.stance_f_avg,
+            self.sentiment_macro_f1,
+            self.speaker_accuracy,
+            c.speaker_correct,
+            c.quotes.tp,
+            self.summary.f1
         )?;
-        for (topic, p) in &self.topic_detection_per_topic {
+        writeln!(f, "\nper topic (end to end)")?;
+        writeln!(f, "  {:<22} {:>9} {:>9} {:>9} {:>6} {:>6}", "", "precision", "recall", "F1", "pred", "gold")?;
+        for (t, p) in &self.topics_per_topic {
+            let k = &c.topics_per_topic[t];
             writeln!(
                 f,
-                "  {:<20} {:>9.4} {:>9.4} {:>9.4}",
-                topic, p.precision, p.recall, p.f1
+                "  {:<22} {:>9.4} {:>9.4} {:>9.4} {:>6} {:>6}",
+                t, p.precision, p.recall, p.f1, k.predicted, k.gold
             )?;
         }
+        writeln!(f, "\n== sentiment (matched quotes) ==\n{}", self.sentiment)?;
         writeln!(
             f,
-            "\n== stance, gold topic given ==\n{}",
+            "== diagnostic: stance with the gold topic given ==\n{}",
             self.stance_given_topic
         )?;
-        writeln!(f, "== stance, detected topics ==\n{}", self.stance_detected)?;
-        writeln!(f, "== sentiment ==\n{}", self.sentiment)
+        writeln!(
+            f,
+            "== diagnostic: stance on (quote, topic) pairs both gold and predicted ==\n{}",
+            self.stance_on_matched_topics
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gold(article: &str, start: usize, end: usize, speaker: Option<&str>, topics: &[(&str, Stance)]) -> GoldQuote {
+        GoldQuote {
+            article: article.into(),
+            start,
+            end,
+            text: None,
+            speaker: speaker.map(str::to_string),
+            topics: topics.iter().map(|(t, s)| (t.to_string(), *s)).collect(),
+            sentiment: Some(Sentiment::Neutral),
+        }
+    }
+
+    fn pred(article: &str, start: usize, end: usize, speaker: Option<&str>, topics: &[(&str, Stance)]) -> LabeledQuote {
+        let mut q = gold_as_labeled(&gold(article, start, end, speaker, topics));
+        q.sentiment = Some(crate::pipeline::SentimentLabel {
+            label: Sentiment::Neutral,
+            probs: Default::default(),
+        });
+        q
+    }
+
+    #[test]
+    fn half_overlap_of_both_spans_is_required() {
+        assert_eq!(match_spans(&[(0, 10)], &[(5, 10)]), vec![(0, 0)]);
+        assert_eq!(match_spans(&[(0, 10)], &[(6, 10)]), vec![]);
+        // A long prediction swallowing a short gold quote is not a match.
+        assert_eq!(match_spans(&[(10, 14)], &[(0, 40)]), vec![]);
+    }
+
+    #[test]
+    fn end_to_end_counts_missed_and_spurious_quotes() {
+        use Stance::*;
+        let a = Article::new("a", "x".repeat(200));
+        let golds = vec![
+            gold("a", 0, 20, Some("Lavrov"), &[("nato", Against)]),
+            gold("a", 30, 50, Some("Rubio"), &[("peace_talks", Favor)]), // missed
+        ];
+        let preds = vec![
+            pred("a", 0, 20, Some("Lavrov"), &[("nato", Against), ("peacekeepers", Against)]),
+            pred("a", 100, 120, None, &[("summit", Favor)]), // spurious
+        ];
+        let c = score(&[a], &[preds], &golds, None);
+        assert_eq!(c.quotes, PrfCounts { tp: 1, predicted: 2, gold: 2 });
+        assert_eq!(c.topics, PrfCounts { tp: 1, predicted: 3, gold: 2 });
+        assert_eq!(c.stance[Against.index()], PrfCounts { tp: 1, predicted: 2, gold: 1 });
+        assert_eq!(c.stance[Favor.index()], PrfCounts { tp: 0, predicted: 1, gold: 1 });
+        let r = c.report();
+        assert!((r.stance["against"].f1 - 2.0 / 3.0).abs() < 1e-9);
+        assert!((r.stance_f_avg - 1.0 / 3.0).abs() < 1e-9);
+        assert_eq!(c.speaker_correct, 1);
+        // Gold rows: (Lavrov, nato, −), (Rubio, peace_talks, +); predicted rows:
+        // (Lavrov, nato, −), (Lavrov, peacekeepers, −).
+        assert_eq!(c.summary, PrfCounts { tp: 1, predicted: 2, gold: 2 });
+    }
+
+    #[test]
+    fn counts_merge_like_one_run() {
+        use Stance::*;
+        let a = Article::new("a", "x".repeat(100));
+        let b = Article::new("b", "x".repeat(100));
+        let golds = vec![
+            gold("a", 0, 20, Some("S"), &[("nato", Against)]),
+            gold("b", 0, 20, Some("S"), &[("nato", Favor)]),
+        ];
+        let pa = vec![pred("a", 0, 20, Some("S"), &[("nato", Against)])];
+        let pb = vec![pred("b", 0, 20, Some("S"), &[("nato", Neutral)])];
+        let mut merged = score(std::slice::from_ref(&a), &[pa.clone()], &golds, None);
+        merged.merge(&score(std::slice::from_ref(&b), &[pb.clone()], &golds, None));
+        let one = score(&[a, b], &[pa, pb], &golds, None);
+        assert_eq!(merged.topics, one.topics);
+        assert_eq!(merged.stance, one.stance);
+        assert_eq!(merged.quotes, one.quotes);
+        // Rows differ by construction: per fold, S/nato is one row in each fold.
+        assert_eq!(merged.summary.gold, 2);
+        assert_eq!(one.summary.gold, 1);
     }
 }

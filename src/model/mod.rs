@@ -13,13 +13,15 @@
 //! Submodules: [`labels`] (label enums), [`logistic`] (sparse L-BFGS trainer), [`store`]
 //! (directory format, manifest, checksums), [`mod@train`] (cross-validation, grid, strategy).
 
+pub mod inputs;
 pub mod labels;
 pub mod logistic;
 pub mod store;
 pub mod train;
 
 pub use labels::{Label, Sentiment, Stance};
-pub use store::Manifest;
+pub use inputs::{Featurizer, HeadInputs, Part, PartRows, StatementText};
+pub use store::{Detection, HeadSpecs, Manifest};
 pub use train::{train, Strategy, TrainParams, TrainProgress, TrainReport};
 
 use crate::features::{SparseRow, Vectorizer};
@@ -79,12 +81,27 @@ pub struct StanceHead {
 #[derive(Debug, Clone)]
 pub struct Model {
     manifest: Manifest,
-    vectorizer: Vectorizer,
+    featurizer: Featurizer,
     topics: Vec<String>,
     stance: Option<StanceHead>,
     /// One binary block (k = 1) per topic.
     relevance: Option<Vec<Block>>,
     sentiment: Option<Block>,
+    stance_in: HeadInputs,
+    relevance_in: HeadInputs,
+    sentiment_in: HeadInputs,
+    /// Every part some head reads.
+    needed: Vec<Part>,
+    /// Detection threshold per topic, in topic order.
+    thresholds: Vec<f32>,
+}
+
+/// Adds a block's score of `rows` (laid out as `inputs`) to `z`.
+#[inline]
+fn score(b: &Block, inputs: &HeadInputs, rows: &PartRows, z: &mut [f32]) {
+    for (&p, &off) in inputs.parts.iter().zip(&inputs.offsets) {
+        b.accumulate(rows.get(p), off, z);
+    }
 }
 
 /// One statement to label.
@@ -99,6 +116,8 @@ pub struct Statement<'a> {
     pub topics: Option<Vec<String>>,
     /// Char span of the person the sentiment is about.
     pub target: Option<(usize, usize)>,
+    /// The lead of the article the statement comes from ([`crate::Article::lead`]).
+    pub lead: Option<&'a str>,
 }
 
 /// Stance probabilities.
@@ -173,16 +192,9 @@ pub struct Prediction {
 /// Reusable per-thread buffers so a prediction does not allocate feature rows.
 #[derive(Default)]
 struct Rows {
-    text: SparseRow,
-    ctx: SparseRow,
-    marked: SparseRow,
-    left: SparseRow,
-    right: SparseRow,
-    buf: String,
+    parts: PartRows,
+    marked: String,
 }
-
-/// Picks the topics to give a stance for from every topic's `(index, relevance)`.
-pub type TopicChooser<'a> = dyn FnMut(&[(usize, f32)]) -> Vec<usize> + 'a;
 
 thread_local! {
     static ROWS: RefCell<Rows> = RefCell::new(Rows::default());
@@ -230,23 +242,61 @@ pub fn target_views(text: &str, span: (usize, usize), marked: &mut String) -> (u
     (s, e)
 }
 
+/// Which topics a statement takes up, from every topic's P(topic): those at or above their
+/// threshold, the most probable `max_topics` of them, in topic order.
+pub fn choose_topics(p: &[f32], thresholds: &[f32], max_topics: usize) -> Vec<usize> {
+    let mut chosen: Vec<usize> = (0..p.len())
+        .filter(|&t| p[t] >= thresholds.get(t).copied().unwrap_or(0.5))
+        .collect();
+    chosen.sort_by(|&a, &b| p[b].total_cmp(&p[a]).then(a.cmp(&b)));
+    chosen.truncate(max_topics.max(1));
+    chosen.sort_unstable();
+    chosen
+}
+
 impl Model {
-    /// Assembles a model (used by training and loading).
+    /// Assembles a model (used by training and loading); checks that every head's blocks
+    /// fit its inputs.
     pub(crate) fn from_parts(
         manifest: Manifest,
-        vectorizer: Vectorizer,
+        featurizer: Featurizer,
         topics: Vec<String>,
         stance: Option<StanceHead>,
         relevance: Option<Vec<Block>>,
         sentiment: Option<Block>,
     ) -> Model {
+        let heads = &manifest.heads;
+        let stance_in = HeadInputs::new(&heads.stance, &featurizer);
+        let relevance_in = HeadInputs::new(&heads.relevance, &featurizer);
+        let sentiment_in = HeadInputs::new(&heads.sentiment, &featurizer);
+        let mut needed: Vec<Part> = Vec::new();
+        if stance.is_some() {
+            needed.extend(&heads.stance);
+        }
+        if relevance.is_some() {
+            needed.extend(&heads.relevance);
+        }
+        if sentiment.is_some() {
+            needed.extend(&heads.sentiment);
+        }
+        needed.sort();
+        needed.dedup();
+        let thresholds = topics
+            .iter()
+            .map(|t| manifest.detection.threshold(t))
+            .collect();
         Model {
+            thresholds,
             manifest,
-            vectorizer,
+            featurizer,
             topics,
             stance,
             relevance,
             sentiment,
+            stance_in,
+            relevance_in,
+            sentiment_in,
+            needed,
         }
     }
 
@@ -297,7 +347,12 @@ impl Model {
 
     /// The fitted vectorizer.
     pub fn vectorizer(&self) -> &Vectorizer {
-        &self.vectorizer
+        &self.featurizer.vectorizer
+    }
+
+    /// The featurizer (vectorizer + topic lexicon).
+    pub fn featurizer(&self) -> &Featurizer {
+        &self.featurizer
     }
 
     /// The stance head, if trained.
@@ -315,96 +370,95 @@ impl Model {
         self.sentiment.as_ref()
     }
 
+    /// How topics are detected (thresholds, topics per quote).
+    pub fn detection(&self) -> &Detection {
+        &self.manifest.detection
+    }
+
     fn topic_index(&self, t: &str) -> Option<usize> {
         self.topics.binary_search_by(|x| x.as_str().cmp(t)).ok()
     }
 
-    /// P(topic | text, context) for every topic, in topic order; empty without a relevance head.
-    pub fn topic_relevance(&self, text: &str, context: Option<&str>) -> Vec<(String, f32)> {
+    /// Computes every part the heads read for one statement.
+    fn featurize(&self, s: &Statement, rows: &mut Rows) {
+        let target = s.target.map(|span| {
+            let (b, e) = target_views(s.text, span, &mut rows.marked);
+            (b, e)
+        });
+        let st = StatementText {
+            text: s.text,
+            context: s.context.unwrap_or(""),
+            lead: s.lead.unwrap_or(""),
+            target: target.map(|(b, e)| (rows.marked.as_str(), b, e)),
+        };
+        // Without a target the sentiment text is the text: vectorize it once.
+        let share = target.is_none()
+            && self.needed.contains(&Part::Text)
+            && self.needed.contains(&Part::SentimentText);
+        for &p in &self.needed {
+            if share && p == Part::SentimentText {
+                continue;
+            }
+            self.featurizer
+                .featurize(st, std::slice::from_ref(&p), &mut rows.parts);
+        }
+        if share {
+            let (a, b) = rows.parts.rows.split_at_mut(Part::SentimentText.index());
+            let (text, sent) = (&a[Part::Text.index()], &mut b[0]);
+            sent.indices.clone_from(&text.indices);
+            sent.values.clone_from(&text.values);
+        }
+    }
+
+    /// P(topic | statement) for every topic, in topic order; empty without a relevance head.
+    pub fn topic_relevance(&self, s: &Statement) -> Vec<(String, f32)> {
         ROWS.with(|r| {
             let mut r = r.borrow_mut();
-            let Rows { text: tr, ctx, .. } = &mut *r;
-            self.vectorize_stance(text, context, tr, ctx);
-            self.relevance_rows(tr, ctx)
+            self.featurize(s, &mut r);
+            self.relevance_probs(&r.parts)
                 .into_iter()
+                .enumerate()
                 .map(|(i, p)| (self.topics[i].clone(), p))
                 .collect()
         })
     }
 
-    fn vectorize_stance(
-        &self,
-        text: &str,
-        context: Option<&str>,
-        tr: &mut SparseRow,
-        ctx: &mut SparseRow,
-    ) {
-        self.vectorizer.transform_one(text, tr);
-        match context {
-            Some(c) if !c.is_empty() => self.vectorizer.transform_one(c, ctx),
-            _ => {
-                ctx.indices.clear();
-                ctx.values.clear();
-            }
-        }
-    }
-
-    fn relevance_rows(&self, tr: &SparseRow, ctx: &SparseRow) -> Vec<(usize, f32)> {
-        let nf = self.vectorizer.n_features();
+    fn relevance_probs(&self, rows: &PartRows) -> Vec<f32> {
         let Some(heads) = &self.relevance else {
             return Vec::new();
         };
         heads
             .iter()
-            .enumerate()
-            .map(|(i, b)| {
+            .map(|b| {
                 let mut z = [b.bias[0]];
-                b.accumulate(tr, 0, &mut z);
-                b.accumulate(ctx, nf, &mut z);
-                (i, 1.0 / (1.0 + (-z[0]).exp()))
+                score(b, &self.relevance_in, rows, &mut z);
+                1.0 / (1.0 + (-z[0]).exp())
             })
             .collect()
     }
 
-    /// Raw stance scores of topic `t` for a vectorized statement.
-    fn stance_scores(
-        &self,
-        head: &StanceHead,
-        t: usize,
-        tr: &SparseRow,
-        ctx: &SparseRow,
-    ) -> [f32; 3] {
-        let nf = self.vectorizer.n_features();
+    /// Raw stance scores of topic `t`.
+    fn stance_scores(&self, head: &StanceHead, t: usize, rows: &PartRows) -> [f32; 3] {
         let b = &head.per_topic[t];
         let mut z = [b.bias[0], b.bias[1], b.bias[2]];
-        b.accumulate(tr, 0, &mut z);
-        b.accumulate(ctx, nf, &mut z);
+        score(b, &self.stance_in, rows, &mut z);
         if let Some(s) = &head.shared {
             for (zc, bc) in z.iter_mut().zip(&s.bias) {
                 *zc += bc;
             }
-            s.accumulate(tr, 0, &mut z);
-            s.accumulate(ctx, nf, &mut z);
+            score(s, &self.stance_in, rows, &mut z);
         }
         z
     }
 
     /// Predicts one statement.
     pub fn predict(&self, s: &Statement) -> Prediction {
-        self.predict_inner(s, 0, None)
-    }
-
-    /// Predicts one statement in a single vectorization pass, letting `choose` pick the topics
-    /// to give a stance for from every topic's relevance `(topic index, P(topic))` (empty without
-    /// a relevance head); `s.topics` is ignored. The labeler uses this to pool the model's
-    /// relevance with its keyword evidence without vectorizing the quote twice.
-    pub fn predict_choosing(&self, s: &Statement, choose: &mut TopicChooser<'_>) -> Prediction {
-        self.predict_inner(s, 0, Some(choose))
+        self.predict_inner(s, 0)
     }
 
     /// Predicts one statement and adds the `n` top contributing features per output.
     pub fn predict_explained(&self, s: &Statement, n: usize) -> Prediction {
-        self.predict_inner(s, n, None)
+        self.predict_inner(s, n)
     }
 
     /// Predicts many statements in parallel (rayon), in input order.
@@ -412,39 +466,33 @@ impl Model {
         s.par_iter().map(|x| self.predict(x)).collect()
     }
 
-    fn predict_inner(
-        &self,
-        s: &Statement,
-        explain: usize,
-        choose: Option<&mut TopicChooser<'_>>,
-    ) -> Prediction {
+    fn predict_inner(&self, s: &Statement, explain: usize) -> Prediction {
         ROWS.with(|r| {
             let mut guard = r.borrow_mut();
             let rows = &mut *guard;
+            self.featurize(s, rows);
+            let rows = &rows.parts;
             let mut out = Prediction::default();
-            let needs_stance = self.stance.is_some() || self.relevance.is_some();
-            if needs_stance {
-                self.vectorize_stance(s.text, s.context, &mut rows.text, &mut rows.ctx);
-            }
             // Which topics: given (unknown ones are skipped), detected, or all.
-            let rel = self.relevance_rows(&rows.text, &rows.ctx);
-            let threshold = self.manifest.relevance_threshold;
-            let chosen: Vec<usize> = match (choose, &s.topics) {
-                (Some(f), _) => f(&rel),
-                (None, Some(given)) => given.iter().filter_map(|t| self.topic_index(t)).collect(),
-                (None, None) if !rel.is_empty() => rel
-                    .iter()
-                    .filter(|(_, p)| *p >= threshold)
-                    .map(|(i, _)| *i)
-                    .collect(),
-                (None, None) => (0..self.topics.len()).collect(),
+            let rel = self.relevance_probs(rows);
+            let chosen: Vec<usize> = match &s.topics {
+                Some(given) => given.iter().filter_map(|t| self.topic_index(t)).collect(),
+                None if !rel.is_empty() => choose_topics(
+                    &rel,
+                    &self.thresholds,
+                    self.manifest.detection.max_topics,
+                ),
+                None => (0..self.topics.len()).collect(),
             };
             if let Some(head) = &self.stance {
                 for t in chosen {
-                    let mut z = self.stance_scores(head, t, &rows.text, &rows.ctx);
+                    let mut z = self.stance_scores(head, t, rows);
                     let cls = argmax(&z);
-                    let expl =
-                        (explain > 0).then(|| self.explain_stance(head, t, cls, rows, explain));
+                    let expl = (explain > 0).then(|| {
+                        let mut blocks = vec![&head.per_topic[t]];
+                        blocks.extend(head.shared.as_ref());
+                        self.top_contributions(&blocks, &self.stance_in, rows, cls, explain)
+                    });
                     softmax(&mut z);
                     out.topics.insert(
                         self.topics[t].clone(),
@@ -455,51 +503,18 @@ impl Model {
                                 against: z[1],
                                 neutral: z[2],
                             },
-                            relevance: rel.iter().find(|(i, _)| *i == t).map(|(_, p)| *p),
+                            relevance: rel.get(t).copied(),
                             explain: expl,
                         },
                     );
                 }
             }
             if let Some(b) = &self.sentiment {
-                let nf = self.vectorizer.n_features();
                 let mut z = [b.bias[0], b.bias[1], b.bias[2]];
-                match s.target {
-                    Some(span) => {
-                        let (bs, be) = target_views(s.text, span, &mut rows.buf);
-                        self.vectorizer.transform_one(&rows.buf, &mut rows.marked);
-                        self.vectorizer.transform_one(&s.text[..bs], &mut rows.left);
-                        self.vectorizer
-                            .transform_one(&s.text[be..], &mut rows.right);
-                        b.accumulate(&rows.marked, 0, &mut z);
-                        b.accumulate(&rows.left, nf, &mut z);
-                        b.accumulate(&rows.right, 2 * nf, &mut z);
-                    }
-                    None => {
-                        if !needs_stance {
-                            self.vectorizer.transform_one(s.text, &mut rows.text);
-                        }
-                        b.accumulate(&rows.text, 0, &mut z);
-                        rows.left.indices.clear();
-                        rows.left.values.clear();
-                        rows.right.indices.clear();
-                        rows.right.values.clear();
-                    }
-                }
+                score(b, &self.sentiment_in, rows, &mut z);
                 let cls = argmax(&z);
-                let expl = (explain > 0).then(|| {
-                    let main = if s.target.is_some() {
-                        &rows.marked
-                    } else {
-                        &rows.text
-                    };
-                    let blocks = [
-                        (main, 0, ""),
-                        (&rows.left, nf, "left "),
-                        (&rows.right, 2 * nf, "right "),
-                    ];
-                    self.top_contributions(&[b], &blocks, cls, explain)
-                });
+                let expl = (explain > 0)
+                    .then(|| self.top_contributions(&[b], &self.sentiment_in, rows, cls, explain));
                 softmax(&mut z);
                 out.sentiment = Some(SentimentPrediction {
                     label: Sentiment::from_index(argmax(&z)),
@@ -515,37 +530,18 @@ impl Model {
         })
     }
 
-    fn explain_stance(
-        &self,
-        head: &StanceHead,
-        t: usize,
-        cls: usize,
-        rows: &Rows,
-        n: usize,
-    ) -> Vec<Contribution> {
-        let nf = self.vectorizer.n_features();
-        let mut blocks = vec![&head.per_topic[t]];
-        if let Some(s) = &head.shared {
-            blocks.push(s);
-        }
-        self.top_contributions(
-            &blocks,
-            &[(&rows.text, 0, ""), (&rows.ctx, nf, "ctx ")],
-            cls,
-            n,
-        )
-    }
-
     /// The `n` features with the largest contribution to class `cls` (summed over `blocks`).
     fn top_contributions(
         &self,
         blocks: &[&Block],
-        rows: &[(&SparseRow, usize, &str)],
+        inputs: &HeadInputs,
+        rows: &PartRows,
         cls: usize,
         n: usize,
     ) -> Vec<Contribution> {
         let mut all = Vec::new();
-        for (row, off, prefix) in rows {
+        for (&part, &off) in inputs.parts.iter().zip(&inputs.offsets) {
+            let row = rows.get(part);
             for (&j, &v) in row.indices.iter().zip(&row.values) {
                 let w: f32 = blocks
                     .iter()
@@ -556,7 +552,7 @@ impl Model {
                     })
                     .sum();
                 all.push(Contribution {
-                    feature: format!("{prefix}{}", self.vectorizer.feature_name(j as usize)),
+                    feature: self.featurizer.feature_name(part, j as usize, &self.topics),
                     weight: v * w,
                 });
             }
@@ -570,24 +566,19 @@ impl Model {
         all
     }
 
-    /// Name of column `col` of a head's input space (`nf`-wide blocks: text, then context —
-    /// or, for sentiment, marked text, left, right).
-    fn column_name(&self, col: usize, sentiment: bool) -> String {
-        let nf = self.vectorizer.n_features().max(1);
-        let prefix = match (col / nf, sentiment) {
-            (0, _) => "",
-            (1, false) => "ctx ",
-            (1, true) => "left ",
-            _ => "right ",
-        };
-        format!("{prefix}{}", self.vectorizer.feature_name(col % nf))
+    /// Name of column `col` of a head's input space.
+    fn column_name(&self, inputs: &HeadInputs, col: usize) -> String {
+        match inputs.locate(col) {
+            Some((p, j)) => self.featurizer.feature_name(p, j, &self.topics),
+            None => format!("#{col}"),
+        }
     }
 
     /// The `n` largest weights per class of every head: keys `stance:<topic>` (for the joint
     /// strategy, shared + topic weights), `relevance:<topic>` (class `relevant`) and
     /// `sentiment`; then class name → features, largest first.
     pub fn top_features(&self, n: usize) -> BTreeMap<String, BTreeMap<String, Vec<Contribution>>> {
-        let top = |blocks: &[&Block], cls: usize, sentiment: bool| -> Vec<Contribution> {
+        let top = |blocks: &[&Block], cls: usize, inputs: &HeadInputs| -> Vec<Contribution> {
             let rows = blocks[0].rows;
             let k = blocks[0].k;
             let mut all: Vec<(f32, usize)> = (0..rows)
@@ -598,7 +589,7 @@ impl Model {
             all.truncate(n);
             all.into_iter()
                 .map(|(w, j)| Contribution {
-                    feature: self.column_name(j, sentiment),
+                    feature: self.column_name(inputs, j),
                     weight: w,
                 })
                 .collect()
@@ -610,7 +601,12 @@ impl Model {
                 blocks.extend(h.shared.as_ref());
                 let m = Stance::ALL
                     .iter()
-                    .map(|s| (s.name().to_string(), top(&blocks, s.index(), false)))
+                    .map(|s| {
+                        (
+                            s.name().to_string(),
+                            top(&blocks, s.index(), &self.stance_in),
+                        )
+                    })
                     .collect();
                 out.insert(format!("stance:{t}"), m);
             }
@@ -619,14 +615,19 @@ impl Model {
             for (t, b) in self.topics.iter().zip(r) {
                 out.insert(
                     format!("relevance:{t}"),
-                    BTreeMap::from([("relevant".to_string(), top(&[b], 0, false))]),
+                    BTreeMap::from([("relevant".to_string(), top(&[b], 0, &self.relevance_in))]),
                 );
             }
         }
         if let Some(b) = &self.sentiment {
             let m = Sentiment::ALL
                 .iter()
-                .map(|s| (s.name().to_string(), top(&[b], s.index(), true)))
+                .map(|s| {
+                    (
+                        s.name().to_string(),
+                        top(&[b], s.index(), &self.sentiment_in),
+                    )
+                })
                 .collect();
             out.insert("sentiment".to_string(), m);
         }
@@ -648,6 +649,7 @@ impl Model {
                     context: r.context.as_deref(),
                     topics: r.topics.as_ref().map(|t| t.keys().cloned().collect()),
                     target: r.target.map(|t| (t.start, t.end)),
+                    lead: r.lead.as_deref(),
                 })
             })
             .collect();

@@ -9,7 +9,9 @@
 //! sees half a model. The creation time comes from `SOURCE_DATE_EPOCH` when set, which makes
 //! the whole directory byte-for-byte reproducible.
 
+use super::inputs::{Featurizer, HeadInputs, Part};
 use super::{Block, Model, StanceHead, Strategy};
+use crate::topics::TopicConfig;
 use crate::dataset::hex;
 use crate::features::{Vectorizer, VectorizerConfig};
 use crate::{Error, Result};
@@ -18,8 +20,10 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Version of the directory format this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the directory format this build writes and the only one it reads. Version 1
+/// (stance 0.1: heads over `[text | context]` only, topics found by a keyword rule pooled
+/// with the model) is refused with a message saying how to retrain.
+pub const FORMAT_VERSION: u32 = 2;
 /// The manifest's `format` tag.
 pub const FORMAT_NAME: &str = "stance-model";
 /// Magic bytes at the start of `weights.bin`.
@@ -62,6 +66,57 @@ pub struct LabelSets {
     pub sentiment: Vec<String>,
 }
 
+/// The parts each head reads (see [`super::inputs`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HeadSpecs {
+    pub stance: Vec<Part>,
+    pub relevance: Vec<Part>,
+    pub sentiment: Vec<Part>,
+}
+
+impl Default for HeadSpecs {
+    fn default() -> Self {
+        HeadSpecs {
+            stance: vec![Part::Text, Part::Context],
+            relevance: vec![Part::Text, Part::Context, Part::Lexicon],
+            sentiment: vec![Part::SentimentText, Part::Left, Part::Right],
+        }
+    }
+}
+
+/// How topics are detected from the relevance head's P(topic).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Detection {
+    /// A topic is detected when P(topic) reaches its threshold.
+    pub thresholds: BTreeMap<String, f32>,
+    /// Threshold of topics not in `thresholds`.
+    pub default_threshold: f32,
+    /// At most this many topics per quote (the most probable).
+    pub max_topics: usize,
+}
+
+impl Default for Detection {
+    fn default() -> Self {
+        Detection {
+            thresholds: BTreeMap::new(),
+            default_threshold: 0.5,
+            max_topics: 3,
+        }
+    }
+}
+
+impl Detection {
+    /// The threshold of `topic`.
+    pub fn threshold(&self, topic: &str) -> f32 {
+        self.thresholds
+            .get(topic)
+            .copied()
+            .unwrap_or(self.default_threshold)
+    }
+}
+
 /// Everything about a model except its numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -89,8 +144,13 @@ pub struct Manifest {
     pub n_features: usize,
     /// Stance strategy, when a stance head exists.
     pub stance_strategy: Option<Strategy>,
-    /// Threshold on P(topic) above which a topic counts as detected.
-    pub relevance_threshold: f32,
+    /// The parts each head reads.
+    pub heads: HeadSpecs,
+    /// Topic detection: thresholds and topics per quote.
+    pub detection: Detection,
+    /// The topic configuration whose keywords feed the `lexicon` part (saved so the part means
+    /// at labeling time what it meant in training).
+    pub topic_lexicon: Option<TopicConfig>,
     /// Training parameters as given.
     pub train_params: serde_json::Value,
     /// Cross-validation results (see `TrainReport`).
@@ -197,7 +257,7 @@ fn encode_weights(blocks: &[(String, &Block)]) -> (Vec<u8>, Vec<BlockInfo>) {
 pub fn save(model: &Model, dir: &Path) -> Result<()> {
     let named = named_blocks(model);
     let (weights, blocks) = encode_weights(&named);
-    let vec_json = serde_json::to_vec(&model.vectorizer)?;
+    let vec_json = serde_json::to_vec(&model.featurizer.vectorizer)?;
     let mut manifest = model.manifest.clone();
     manifest.blocks = blocks;
     manifest.files = BTreeMap::from([
@@ -340,6 +400,14 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
             "manifest.json: format_version 0 is invalid",
         ));
     }
+    if version < FORMAT_VERSION as u64 {
+        return Err(Error::model(
+            dir,
+            format!(
+                "model format version {version} was written by an older stance (0.1) whose topic detection this build no longer has; retrain it (e.g. `stance train --recipe models/default.recipe.toml --out DIR`, or `stance train --data …` as before)"
+            ),
+        ));
+    }
     serde_json::from_value(v).map_err(|e| Error::model(dir, format!("manifest.json: {e}")))
 }
 
@@ -419,6 +487,28 @@ pub fn load(dir: &Path) -> Result<Model> {
     let vectorizer: Vectorizer = serde_json::from_slice(&vbytes)
         .map_err(|e| Error::model(dir, format!("{VECTORIZER_FILE}: {e}")))?;
     let nf = vectorizer.n_features();
+    let featurizer = Featurizer::new(
+        vectorizer,
+        &manifest.topics,
+        manifest.topic_lexicon.as_ref(),
+    );
+    let heads = &manifest.heads;
+    for p in heads
+        .stance
+        .iter()
+        .chain(&heads.relevance)
+        .chain(&heads.sentiment)
+    {
+        if !featurizer.supports(*p) {
+            return Err(Error::model(
+                dir,
+                format!("manifest.json: a head reads the {p:?} part, but the model has no data for it"),
+            ));
+        }
+    }
+    let stance_rows = HeadInputs::new(&heads.stance, &featurizer).width;
+    let relevance_rows = HeadInputs::new(&heads.relevance, &featurizer).width;
+    let sentiment_rows = HeadInputs::new(&heads.sentiment, &featurizer).width;
     if nf != manifest.n_features {
         return Err(Error::model(
             dir,
@@ -467,10 +557,10 @@ pub fn load(dir: &Path) -> Result<Model> {
             )),
         }
     };
-    let shared = take("stance.shared", 2 * nf, 3)?;
+    let shared = take("stance.shared", stance_rows, 3)?;
     let mut per_topic = Vec::new();
     for t in &topics {
-        if let Some(b) = take(&format!("stance.topic:{t}"), 2 * nf, 3)? {
+        if let Some(b) = take(&format!("stance.topic:{t}"), stance_rows, 3)? {
             per_topic.push(b);
         }
     }
@@ -490,7 +580,7 @@ pub fn load(dir: &Path) -> Result<Model> {
     };
     let mut rel = Vec::new();
     for t in &topics {
-        if let Some(b) = take(&format!("relevance:{t}"), 2 * nf, 1)? {
+        if let Some(b) = take(&format!("relevance:{t}"), relevance_rows, 1)? {
             rel.push(b);
         }
     }
@@ -504,7 +594,7 @@ pub fn load(dir: &Path) -> Result<Model> {
             ))
         }
     };
-    let sentiment = take("sentiment", 3 * nf, 3)?;
+    let sentiment = take("sentiment", sentiment_rows, 3)?;
     if let Some(extra) = by_name.keys().next() {
         return Err(Error::model(
             dir,
@@ -512,7 +602,7 @@ pub fn load(dir: &Path) -> Result<Model> {
         ));
     }
     Ok(Model::from_parts(
-        manifest, vectorizer, topics, stance, relevance, sentiment,
+        manifest, featurizer, topics, stance, relevance, sentiment,
     ))
 }
 

@@ -1,23 +1,33 @@
-//! Training: k-fold cross-validation over a grid (vectorizer configs × C × stance strategy),
-//! then a final fit of every head on all the data with the chosen settings.
+//! Training: k-fold cross-validation over a grid, then a final fit of every head on all the
+//! data with the chosen settings.
 //!
-//! * **Folds** are over records; records with the same text share a fold (NewsMTSC has one
-//!   record per target of a sentence), and folds are stratified by the first label. The
+//! * **Folds** are over records; records of one `group` (a story, set by recipes) or, without
+//!   one, with the same text share a fold, and folds are stratified by the first label. The
 //!   vectorizer is refitted inside every fold, so CV never sees held-out vocabulary or IDF.
-//! * **Stance strategies**: `joint` = one multinomial model over all topics with shared
-//!   n-grams plus topic × n-gram features and a topic indicator (topic-specific intercepts);
-//!   `per-topic` = one multinomial model per topic; `auto` picks the better by CV F_avg.
-//! * **Selection**: stance by pooled F_avg (SemEval's score; macro-F1 breaks ties), sentiment
-//!   by macro-F1. Ties go to the earlier grid entry, so selection is deterministic.
-//! * **Relevance** (one-vs-rest per topic) is trained when every topic has positive and negative
-//!   records; a record's `topics` keys are its positives, `"topics": {}` is a negative for all.
+//! * **What CV chooses**, each from out-of-fold predictions:
+//!   - stance: vectorizer × strategy (`joint` = one model over all topics with shared n-grams
+//!     plus topic × n-gram features; `per-topic`) × C, and a bias on the `neutral` score
+//!     (procedural and hedged quotes are `neutral`, and a plain argmax under-predicts it), by
+//!     pooled F_avg (macro-F1 breaks ties);
+//!   - sentiment: C and a bias per class (negative, neutral) by macro-F1;
+//!   - topic detection: the relevance head's C, one threshold per topic (topics with enough
+//!     positives; the others share a global one) and the number of topics per quote, by
+//!     micro-F1 over (quote, topic) pairs, under a cap on the share of off-domain quotes
+//!     (`"source": "off-domain"`) that get any topic.
+//! * **Selection uses real data only**: records with `"source": "authored"` train the heads but
+//!   never count in a selection metric (they were written by the team, not reported).
+//! * Ties go to the earlier grid entry, so selection is deterministic.
+//! * **Relevance** (one-vs-rest per topic) is trained when the data has records about no topic
+//!   (`"topics": {}`); a record's `topics` keys are its positives, the rest negatives.
 
+use super::inputs::{Featurizer, HeadInputs, Part, StatementText};
 use super::logistic::{self, ClassWeight, Fitted, LogisticConfig};
-use super::store::{creation_time, LabelSets, Manifest, FORMAT_NAME, FORMAT_VERSION};
+use super::store::{creation_time, Detection, HeadSpecs, LabelSets, Manifest, FORMAT_NAME, FORMAT_VERSION};
 use super::{Block, Label, Model, Sentiment, Stance, StanceHead};
 use crate::dataset::Record;
 use crate::eval::classify::{ClassifyReport, Confusion};
 use crate::features::{Vectorizer, VectorizerConfig};
+use crate::topics::TopicConfig;
 use crate::{Error, Result};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -36,12 +46,14 @@ pub enum Strategy {
     Auto,
 }
 
-/// Training parameters (checked by [`TrainParams::validate`]).
+/// Training parameters (checked by [`TrainParams::validate`]). In a recipe's `[train]`
+/// table, fields left out take their [`Default`] values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct TrainParams {
     /// Vectorizer configurations to cross-validate (the first is used without CV).
     pub vectorizers: Vec<VectorizerConfig>,
-    /// Values of C (inverse L2 strength) to cross-validate; without CV the first is used.
+    /// Values of C (inverse L2 strength) for stance and sentiment; without CV the first.
     pub c: Vec<f64>,
     /// Number of CV folds; 0 or 1 = no cross-validation (first grid entries are used).
     pub cv_folds: usize,
@@ -59,10 +71,25 @@ pub struct TrainParams {
     pub relevance: bool,
     /// Train the sentiment head when records carry sentiment labels.
     pub sentiment: bool,
-    /// C of the relevance head.
-    pub relevance_c: f64,
-    /// P(topic) threshold for detecting a topic.
-    pub relevance_threshold: f32,
+    /// C values of the relevance head (CV picks one; without CV the first).
+    pub relevance_c: Vec<f64>,
+    /// The parts each head reads.
+    pub heads: HeadSpecs,
+    /// Candidate numbers of topics per quote (CV picks one; without CV the first).
+    pub max_topics: Vec<usize>,
+    /// Detection threshold without CV (and the start of the search with it).
+    pub threshold: f32,
+    /// Tune a threshold per topic for topics with at least this many positive (real) records;
+    /// 0 = one global threshold only.
+    pub threshold_min_positives: usize,
+    /// At most this share of off-domain quotes may get a topic (CV selection constraint).
+    pub max_off_domain_rate: f64,
+    /// Candidate biases added to the `neutral` stance score (CV picks one; without CV the
+    /// first).
+    pub neutral_bias: Vec<f32>,
+    /// Candidate biases added to the negative and neutral sentiment scores (CV picks one pair
+    /// from the grid of both; without CV 0).
+    pub sentiment_bias: Vec<f32>,
 }
 
 /// The default vectorizer: word 1–2-grams plus char 2–5-grams, sublinear TF, min_df 1.
@@ -90,8 +117,14 @@ impl Default for TrainParams {
             tol: 1e-4,
             relevance: true,
             sentiment: true,
-            relevance_c: 10.0,
-            relevance_threshold: 0.5,
+            relevance_c: vec![10.0],
+            heads: HeadSpecs::default(),
+            max_topics: vec![2, 1, 3],
+            threshold: 0.5,
+            threshold_min_positives: 10,
+            max_off_domain_rate: 0.03,
+            neutral_bias: vec![0.0],
+            sentiment_bias: vec![0.0],
         }
     }
 }
@@ -99,44 +132,44 @@ impl Default for TrainParams {
 impl TrainParams {
     /// Rejects empty grids, bad C values, bad fold counts and bad vectorizer configs.
     pub fn validate(&self) -> Result<()> {
+        let bad = |name: &'static str, value: String, msg: &str| Error::InvalidParam {
+            name,
+            value,
+            msg: msg.into(),
+        };
         if self.vectorizers.is_empty() {
-            return Err(Error::InvalidParam {
-                name: "vectorizers",
-                value: "[]".into(),
-                msg: "need at least one vectorizer config".into(),
-            });
+            return Err(bad("vectorizers", "[]".into(), "need at least one vectorizer config"));
         }
         for v in &self.vectorizers {
             v.validate()?;
         }
-        if self.c.is_empty() {
-            return Err(Error::InvalidParam {
-                name: "C",
-                value: "[]".into(),
-                msg: "need at least one C".into(),
-            });
+        if self.c.is_empty() || self.relevance_c.is_empty() {
+            return Err(bad("C", "[]".into(), "need at least one C (and one relevance C)"));
         }
-        for &c in self.c.iter().chain([&self.relevance_c]) {
-            LogisticConfig {
-                c,
-                max_iter: self.max_iter,
-                tol: self.tol,
-            }
-            .validate()?;
+        for &c in self.c.iter().chain(&self.relevance_c) {
+            self.solver(c).validate()?;
         }
         if self.cv_folds > 50 {
-            return Err(Error::InvalidParam {
-                name: "cv",
-                value: self.cv_folds.to_string(),
-                msg: "use 0 (no CV) or 2..=50 folds".into(),
-            });
+            return Err(bad("cv", self.cv_folds.to_string(), "use 0 (no CV) or 2..=50 folds"));
         }
-        if !(0.0..=1.0).contains(&self.relevance_threshold) {
-            return Err(Error::InvalidParam {
-                name: "relevance_threshold",
-                value: self.relevance_threshold.to_string(),
-                msg: "must be in [0, 1]".into(),
-            });
+        if !(0.0..=1.0).contains(&self.threshold) {
+            return Err(bad("threshold", self.threshold.to_string(), "must be in [0, 1]"));
+        }
+        if self.max_topics.is_empty() || self.max_topics.contains(&0) {
+            return Err(bad("max_topics", format!("{:?}", self.max_topics), "need values ≥ 1"));
+        }
+        if self.neutral_bias.is_empty() || self.neutral_bias.iter().any(|b| !b.is_finite()) {
+            return Err(bad("neutral_bias", format!("{:?}", self.neutral_bias), "need finite values"));
+        }
+        if self.sentiment_bias.is_empty() || self.sentiment_bias.iter().any(|b| !b.is_finite()) {
+            return Err(bad(
+                "sentiment_bias",
+                format!("{:?}", self.sentiment_bias),
+                "need finite values",
+            ));
+        }
+        if self.heads.stance.is_empty() || self.heads.relevance.is_empty() || self.heads.sentiment.is_empty() {
+            return Err(bad("heads", format!("{:?}", self.heads), "every head reads at least one part"));
         }
         Ok(())
     }
@@ -170,6 +203,8 @@ pub struct StanceCv {
     pub strategy: Strategy,
     /// C.
     pub c: f64,
+    /// Bias on the neutral score.
+    pub neutral_bias: f32,
     /// Pooled SemEval F_avg.
     pub f_avg: f64,
     /// Pooled macro-F1.
@@ -185,8 +220,25 @@ pub struct SentimentCv {
     pub vectorizer: usize,
     /// C.
     pub c: f64,
+    /// Biases on the negative and neutral scores.
+    pub bias: (f32, f32),
     /// Macro-F1 over positive / negative / neutral.
     pub macro_f1: f64,
+}
+
+/// One relevance C's detection CV result (after choosing thresholds and topics per quote).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DetectionCv {
+    /// C of the relevance head.
+    pub c: f64,
+    /// Chosen topics per quote.
+    pub max_topics: usize,
+    /// Micro P/R/F1 over (record, topic) pairs of real records.
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    /// Share of off-domain records with a topic.
+    pub off_domain_rate: f64,
 }
 
 /// What training found; the deterministic parts go into the manifest's `cv` field.
@@ -196,20 +248,30 @@ pub struct TrainReport {
     pub folds: usize,
     /// Stance grid.
     pub stance_grid: Vec<StanceCv>,
-    /// Sentiment grid.
+    /// Sentiment grid (best bias pair per C).
     pub sentiment_grid: Vec<SentimentCv>,
+    /// Detection grid (one entry per relevance C).
+    pub detection_grid: Vec<DetectionCv>,
     /// Chosen vectorizer index.
     pub chosen_vectorizer: usize,
     /// Chosen stance strategy and C.
     pub chosen_stance: Option<(Strategy, f64)>,
+    /// Chosen neutral bias.
+    pub chosen_neutral_bias: f32,
     /// Chosen sentiment C.
     pub chosen_sentiment_c: Option<f64>,
-    /// CV stance metrics of the chosen setting, pooled.
+    /// Chosen sentiment biases (negative, neutral).
+    pub chosen_sentiment_bias: (f32, f32),
+    /// Chosen relevance C.
+    pub chosen_relevance_c: Option<f64>,
+    /// CV stance metrics of the chosen setting, pooled (real records, topics given).
     pub stance_pooled: Option<ClassifyReport>,
     /// CV stance metrics of the chosen setting, per topic.
     pub stance_per_topic: BTreeMap<String, ClassifyReport>,
-    /// CV sentiment metrics of the chosen setting.
+    /// CV sentiment metrics of the chosen setting (real records).
     pub sentiment: Option<ClassifyReport>,
+    /// CV detection figures of the chosen setting.
+    pub detection: Option<DetectionCv>,
     /// Why the relevance head was or was not trained.
     pub relevance_note: String,
     /// Seconds spent in cross-validation (not saved in the model).
@@ -220,50 +282,47 @@ pub struct TrainReport {
     pub final_fit_seconds: f64,
 }
 
-/// Sparse features of every record, from one fitted vectorizer.
-struct Feats {
-    nf: usize,
-    text: CsMat<f32>,
-    ctx: CsMat<f32>,
-    /// Sentiment: marked text, left and right of the target (empty rows without a target).
-    marked: CsMat<f32>,
-    left: CsMat<f32>,
-    right: CsMat<f32>,
+/// Authored statements train the heads but are never used to select settings.
+fn is_authored(r: &Record) -> bool {
+    r.extra.get("source").and_then(|v| v.as_str()) == Some("authored")
 }
 
-fn featurize(v: &Vectorizer, recs: &[Record]) -> Feats {
-    let texts: Vec<&str> = recs.iter().map(|r| r.text.as_str()).collect();
-    let ctxs: Vec<&str> = recs
+/// Off-domain quotes: negatives for every topic, and the off-domain rate of selection.
+fn is_off_domain(r: &Record) -> bool {
+    r.extra.get("source").and_then(|v| v.as_str()) == Some("off-domain")
+}
+
+/// Sparse features of every record, one matrix per part, from one fitted featurizer.
+struct Feats {
+    parts: BTreeMap<Part, CsMat<f32>>,
+    /// Sample weight of every record.
+    w: Vec<f64>,
+}
+
+fn featurize(f: &Featurizer, recs: &[Record], parts: &[Part]) -> Feats {
+    let marked: Vec<Option<(String, usize, usize)>> = recs
         .iter()
-        .map(|r| r.context.as_deref().unwrap_or(""))
-        .collect();
-    let mut marked = Vec::with_capacity(recs.len());
-    let mut left = Vec::with_capacity(recs.len());
-    let mut right = Vec::with_capacity(recs.len());
-    for r in recs {
-        match r.target {
-            Some(t) => {
+        .map(|r| {
+            r.target.map(|t| {
                 let mut m = String::new();
                 let (s, e) = super::target_views(&r.text, (t.start, t.end), &mut m);
-                marked.push(m);
-                left.push(&r.text[..s]);
-                right.push(&r.text[e..]);
-            }
-            None => {
-                marked.push(r.text.clone());
-                left.push("");
-                right.push("");
-            }
-        }
-    }
-    let marked: Vec<&str> = marked.iter().map(String::as_str).collect();
+                (m, s, e)
+            })
+        })
+        .collect();
+    let sts: Vec<StatementText> = recs
+        .iter()
+        .zip(&marked)
+        .map(|(r, m)| StatementText {
+            text: &r.text,
+            context: r.context.as_deref().unwrap_or(""),
+            lead: r.lead.as_deref().unwrap_or(""),
+            target: m.as_ref().map(|(m, s, e)| (m.as_str(), *s, *e)),
+        })
+        .collect();
     Feats {
-        nf: v.n_features(),
-        text: v.transform(&texts),
-        ctx: v.transform(&ctxs),
-        marked: v.transform(&marked),
-        left: v.transform(&left),
-        right: v.transform(&right),
+        parts: parts.iter().map(|&p| (p, f.matrix(&sts, p))).collect(),
+        w: recs.iter().map(|r| f64::from(r.weight)).collect(),
     }
 }
 
@@ -292,6 +351,12 @@ impl Rows {
             }
         }
     }
+    /// Appends every part of record `i` as laid out by `inputs`, shifted by `off`.
+    fn parts(&mut self, f: &Feats, inputs: &HeadInputs, i: usize, off: usize) {
+        for (p, &o) in inputs.parts.iter().zip(&inputs.offsets) {
+            self.piece(&f.parts[p], i, off + o);
+        }
+    }
     fn value(&mut self, col: usize, v: f32) {
         self.indices.push(col);
         self.data.push(v);
@@ -312,16 +377,13 @@ impl Rows {
 /// A stance example: record index, topic index, label.
 type Ex = (usize, usize, Stance);
 
-fn stance_matrix(f: &Feats, ex: &[Ex], joint: Option<usize>) -> CsMat<f32> {
-    let d = 2 * f.nf;
+fn stance_matrix(f: &Feats, inputs: &HeadInputs, ex: &[Ex], joint: Option<usize>) -> CsMat<f32> {
+    let d = inputs.width;
     let mut r = Rows::new();
     for &(i, t, _) in ex {
-        r.piece(&f.text, i, 0);
-        r.piece(&f.ctx, i, f.nf);
+        r.parts(f, inputs, i, 0);
         if let Some(n_topics) = joint {
-            let off = (t + 1) * d;
-            r.piece(&f.text, i, off);
-            r.piece(&f.ctx, i, off + f.nf);
+            r.parts(f, inputs, i, (t + 1) * d);
             r.value((n_topics + 1) * d + t, 1.0);
         }
         r.end_row();
@@ -333,18 +395,17 @@ fn stance_matrix(f: &Feats, ex: &[Ex], joint: Option<usize>) -> CsMat<f32> {
     r.build(cols)
 }
 
-fn sentiment_matrix(f: &Feats, recs: &[usize]) -> CsMat<f32> {
+fn record_matrix(f: &Feats, inputs: &HeadInputs, recs: &[usize]) -> CsMat<f32> {
     let mut r = Rows::new();
     for &i in recs {
-        r.piece(&f.marked, i, 0);
-        r.piece(&f.left, i, f.nf);
-        r.piece(&f.right, i, 2 * f.nf);
+        r.parts(f, inputs, i, 0);
         r.end_row();
     }
-    r.build(3 * f.nf)
+    r.build(inputs.width)
 }
 
-fn predict_rows(fit: &Fitted, x: &CsMat<f32>) -> Vec<usize> {
+/// Raw scores (logits) of every row.
+fn score_rows(fit: &Fitted, x: &CsMat<f32>) -> Vec<Vec<f32>> {
     let k = fit.n_outputs;
     x.outer_iterator()
         .map(|row| {
@@ -354,9 +415,17 @@ fn predict_rows(fit: &Fitted, x: &CsMat<f32>) -> Vec<usize> {
                     *zc += v * w;
                 }
             }
-            super::argmax(&z)
+            z
         })
         .collect()
+}
+
+/// Class weights times the examples' record weights.
+fn weighted(f: &Feats, idx: impl Iterator<Item = usize>, mut sw: Vec<f64>) -> Vec<f64> {
+    for (w, i) in sw.iter_mut().zip(idx) {
+        *w *= f.w[i];
+    }
+    sw
 }
 
 /// A fitted stance model during training (before it becomes a [`StanceHead`]).
@@ -365,8 +434,10 @@ enum StanceFit {
     PerTopic(Vec<Option<Fitted>>),
 }
 
+#[allow(clippy::too_many_arguments)]
 fn fit_stance(
     f: &Feats,
+    inputs: &HeadInputs,
     ex: &[Ex],
     n_topics: usize,
     strategy: Strategy,
@@ -385,12 +456,12 @@ fn fit_stance(
                         return Ok(None);
                     }
                     let y = ys(&sub);
-                    let sw = logistic::sample_weights(&y, 3, cw);
+                    let sw = weighted(f, sub.iter().map(|e| e.0), logistic::sample_weights(&y, 3, cw));
                     let init = match warm {
                         Some(StanceFit::PerTopic(ms)) => ms[t].as_ref(),
                         _ => None,
                     };
-                    let x = stance_matrix(f, &sub, None);
+                    let x = stance_matrix(f, inputs, &sub, None);
                     logistic::fit_warm(&x, &y, 3, false, &sw, cfg, init).map(Some)
                 })
                 .collect();
@@ -398,8 +469,8 @@ fn fit_stance(
         }
         _ => {
             let y = ys(ex);
-            let sw = logistic::sample_weights(&y, 3, cw);
-            let x = stance_matrix(f, ex, Some(n_topics));
+            let sw = weighted(f, ex.iter().map(|e| e.0), logistic::sample_weights(&y, 3, cw));
+            let x = stance_matrix(f, inputs, ex, Some(n_topics));
             let init = match warm {
                 Some(StanceFit::Joint(m)) => Some(m),
                 _ => None,
@@ -411,27 +482,30 @@ fn fit_stance(
     }
 }
 
-fn predict_stance(fit: &StanceFit, f: &Feats, ex: &[Ex], n_topics: usize) -> Vec<usize> {
+/// Stance logits of every example.
+fn stance_scores(fit: &StanceFit, f: &Feats, inputs: &HeadInputs, ex: &[Ex], n_topics: usize) -> Vec<Vec<f32>> {
     match fit {
-        StanceFit::Joint(m) => predict_rows(m, &stance_matrix(f, ex, Some(n_topics))),
+        StanceFit::Joint(m) => score_rows(m, &stance_matrix(f, inputs, ex, Some(n_topics))),
         StanceFit::PerTopic(ms) => ex
             .iter()
             .map(|e| match &ms[e.1] {
-                Some(m) => predict_rows(m, &stance_matrix(f, std::slice::from_ref(e), None))[0],
-                None => Stance::Neutral.index(),
+                Some(m) => score_rows(m, &stance_matrix(f, inputs, std::slice::from_ref(e), None))
+                    .remove(0),
+                None => vec![0.0, 0.0, 1.0],
             })
             .collect(),
     }
 }
 
-fn into_head(fit: StanceFit, nf: usize, n_topics: usize) -> StanceHead {
-    let d = 2 * nf;
+/// The stance head, with `neutral_bias` folded into the neutral intercept.
+fn into_head(fit: StanceFit, d: usize, n_topics: usize, neutral_bias: f32) -> StanceHead {
     let block = |w: &[f32], bias: Vec<f32>| Block {
         k: 3,
         rows: d,
         w: w.to_vec(),
         bias,
     };
+    let n = Stance::Neutral.index();
     match fit {
         StanceFit::Joint(m) => {
             let ind = (n_topics + 1) * d;
@@ -441,9 +515,11 @@ fn into_head(fit: StanceFit, nf: usize, n_topics: usize) -> StanceHead {
                     block(&m.weights[(t + 1) * d * 3..(t + 2) * d * 3], bias)
                 })
                 .collect();
+            let mut shared_bias = m.bias.clone();
+            shared_bias[n] += neutral_bias;
             StanceHead {
                 strategy: Strategy::Joint,
-                shared: Some(block(&m.weights[..d * 3], m.bias.clone())),
+                shared: Some(block(&m.weights[..d * 3], shared_bias)),
                 per_topic,
             }
         }
@@ -453,23 +529,29 @@ fn into_head(fit: StanceFit, nf: usize, n_topics: usize) -> StanceHead {
             per_topic: ms
                 .into_iter()
                 .map(|m| match m {
-                    Some(m) => block(&m.weights, m.bias),
-                    None => block(&vec![0.0; d * 3], vec![0.0; 3]),
+                    Some(m) => {
+                        let mut bias = m.bias;
+                        bias[n] += neutral_bias;
+                        block(&m.weights, bias)
+                    }
+                    None => block(&vec![0.0; d * 3], vec![0.0, 0.0, 1.0]),
                 })
                 .collect(),
         },
     }
 }
 
-/// Fold of every record: same text → same fold; stratified by the first label.
+/// Fold of every record: same group (or, without one, same text) → same fold; stratified by
+/// the first label.
 fn assign_folds(recs: &[Record], k: usize, seed: u64) -> Vec<usize> {
     use xxhash_rust::xxh3::xxh3_64_with_seed;
     let mut groups: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
     for (i, r) in recs.iter().enumerate() {
-        groups
-            .entry(xxh3_64_with_seed(r.text.as_bytes(), seed))
-            .or_default()
-            .push(i);
+        let key = match &r.group {
+            Some(g) => xxh3_64_with_seed(format!("group:{g}").as_bytes(), seed),
+            None => xxh3_64_with_seed(r.text.as_bytes(), seed),
+        };
+        groups.entry(key).or_default().push(i);
     }
     let key = |r: &Record| -> String {
         match (r.topics.as_ref().and_then(|t| t.iter().next()), r.sentiment) {
@@ -496,10 +578,131 @@ fn better(a: (f64, f64), b: (f64, f64)) -> bool {
     a.0 > b.0 + 1e-12 || ((a.0 - b.0).abs() <= 1e-12 && a.1 > b.1 + 1e-12)
 }
 
-/// Trains a model on `records`. `progress` is called after every fit.
+fn argmax_biased(z: &[f32], bias: &[f32]) -> usize {
+    let mut best = 0;
+    let mut bv = f32::NEG_INFINITY;
+    for (i, (v, b)) in z.iter().zip(bias).enumerate() {
+        if v + b > bv {
+            bv = v + b;
+            best = i;
+        }
+    }
+    best
+}
+
+/// Thresholds tried for topic detection.
+fn threshold_grid() -> Vec<f32> {
+    (1..20).map(|i| i as f32 * 0.05).collect()
+}
+
+/// Micro P/R/F1 of detection on `real` records and the share of `off` records with a topic.
+fn detection_scores(
+    p: &[Vec<f32>],
+    gold: &[BTreeSet<usize>],
+    real: &[usize],
+    off: &[usize],
+    thresholds: &[f32],
+    k: usize,
+) -> (f64, f64, f64, f64) {
+    let (mut tp, mut np, mut ng) = (0usize, 0usize, 0usize);
+    for &i in real {
+        let chosen = super::choose_topics(&p[i], thresholds, k);
+        np += chosen.len();
+        ng += gold[i].len();
+        tp += chosen.iter().filter(|t| gold[i].contains(t)).count();
+    }
+    let with = off
+        .iter()
+        .filter(|&&i| p[i].iter().zip(thresholds).any(|(p, t)| p >= t))
+        .count();
+    let pr = if np > 0 { tp as f64 / np as f64 } else { 0.0 };
+    let re = if ng > 0 { tp as f64 / ng as f64 } else { 0.0 };
+    let f1 = if pr + re > 0.0 { 2.0 * pr * re / (pr + re) } else { 0.0 };
+    let rate = if off.is_empty() { 0.0 } else { with as f64 / off.len() as f64 };
+    (pr, re, f1, rate)
+}
+
+/// Chooses thresholds and topics per quote from out-of-fold P(topic): best micro-F1 on real
+/// records among settings whose off-domain rate is within `max_rate` (or the lowest rate if
+/// none is). Per-topic thresholds refine a global one for topics with enough positives.
+fn tune_detection(
+    p: &[Vec<f32>],
+    gold: &[BTreeSet<usize>],
+    real: &[usize],
+    off: &[usize],
+    n_topics: usize,
+    params: &TrainParams,
+) -> (Vec<f32>, usize, (f64, f64, f64, f64)) {
+    let grid = threshold_grid();
+    // Feasible settings first, then F1, then (for ties) fewer topics per quote.
+    let key = |s: &(f64, f64, f64, f64)| (s.3 <= params.max_off_domain_rate + 1e-12, s.2, -s.3);
+    let cmp = |a: &(f64, f64, f64, f64), b: &(f64, f64, f64, f64)| {
+        let (ka, kb) = (key(a), key(b));
+        ka.0.cmp(&kb.0)
+            .then(ka.1.total_cmp(&kb.1))
+            .then(ka.2.total_cmp(&kb.2))
+    };
+    let mut positives = vec![0usize; n_topics];
+    for &i in real {
+        for &t in &gold[i] {
+            positives[t] += 1;
+        }
+    }
+    let mut best: Option<(Vec<f32>, usize, (f64, f64, f64, f64))> = None;
+    let mut ks = params.max_topics.clone();
+    ks.sort_unstable();
+    ks.dedup();
+    for &k in &ks {
+        let mut th = vec![params.threshold; n_topics];
+        let mut cur = detection_scores(p, gold, real, off, &th, k);
+        for &g in &grid {
+            let cand = vec![g; n_topics];
+            let s = detection_scores(p, gold, real, off, &cand, k);
+            if cmp(&s, &cur).is_gt() {
+                th = cand;
+                cur = s;
+            }
+        }
+        if params.threshold_min_positives > 0 {
+            for t in 0..n_topics {
+                if positives[t] < params.threshold_min_positives {
+                    continue;
+                }
+                for &g in &grid {
+                    let old = th[t];
+                    th[t] = g;
+                    let s = detection_scores(p, gold, real, off, &th, k);
+                    if cmp(&s, &cur).is_gt() {
+                        cur = s;
+                    } else {
+                        th[t] = old;
+                    }
+                }
+            }
+        }
+        if best.as_ref().is_none_or(|b| cmp(&cur, &b.2).is_gt()) {
+            best = Some((th, k, cur));
+        }
+    }
+    best.expect("max_topics is not empty")
+}
+
+/// Trains a model on `records` with the built-in topic configuration's keywords as the
+/// lexicon part. `progress` is called after every fit.
 pub fn train(
     records: &[Record],
     params: &TrainParams,
+    progress: impl FnMut(&TrainProgress),
+) -> Result<(Model, TrainReport)> {
+    train_with_topics(records, params, &TopicConfig::builtin(), progress)
+}
+
+/// Trains a model on `records`; `topics` supplies the keywords of the lexicon part (topics
+/// it does not define get no cues).
+pub fn train_with_topics(
+    records: &[Record],
+    params: &TrainParams,
+    topic_config: &TopicConfig,
     mut progress: impl FnMut(&TrainProgress),
 ) -> Result<(Model, TrainReport)> {
     params.validate()?;
@@ -509,6 +712,7 @@ pub fn train(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
+    let nt = topics.len();
     let tix = |t: &str| {
         topics
             .binary_search_by(|x| x.as_str().cmp(t))
@@ -528,7 +732,29 @@ pub fn train(
             "no labels: records need `topics` with stances or a `sentiment`".into(),
         ));
     }
-    let nt = topics.len();
+    let rel_recs: Vec<usize> = (0..records.len())
+        .filter(|&i| records[i].topics.is_some())
+        .collect();
+    let relevance_note = relevance_possible(records, &rel_recs, &topics, params);
+    let train_relevance = relevance_note.is_none();
+    let gold_topics: Vec<BTreeSet<usize>> = records
+        .iter()
+        .map(|r| r.topics.iter().flatten().map(|(t, _)| tix(t)).collect())
+        .collect();
+    let mut parts: Vec<Part> = Vec::new();
+    if !stance_ex.is_empty() {
+        parts.extend(&params.heads.stance);
+    }
+    if !sent_recs.is_empty() {
+        parts.extend(&params.heads.sentiment);
+    }
+    if train_relevance {
+        parts.extend(&params.heads.relevance);
+    }
+    parts.sort();
+    parts.dedup();
+    let lexicon = parts.contains(&Part::Lexicon).then_some(topic_config);
+
     let strategies: Vec<Strategy> = match params.strategy {
         Strategy::Auto => vec![Strategy::Joint, Strategy::PerTopic],
         s => vec![s],
@@ -545,11 +771,9 @@ pub fn train(
     };
     let has_stance = !stance_ex.is_empty();
     let has_sent = !sent_recs.is_empty();
-    let per_fold = (if has_stance {
-        strategies.len() * params.c.len()
-    } else {
-        0
-    }) + if has_sent { params.c.len() } else { 0 };
+    let per_fold = (if has_stance { strategies.len() * params.c.len() } else { 0 })
+        + if has_sent { params.c.len() } else { 0 }
+        + if train_relevance { params.relevance_c.len() } else { 0 };
     let total = params.vectorizers.len() * k * per_fold + 3;
     let mut done = 0;
     let mut tick = |stage: String| {
@@ -563,28 +787,40 @@ pub fn train(
             if let Some(c) = &records[i].context {
                 d.push(c.as_str());
             }
+            if let Some(l) = &records[i].lead {
+                d.push(l.as_str());
+            }
         }
         d
     };
+    let real = |i: usize| !is_authored(&records[i]);
 
     let t0 = std::time::Instant::now();
     let stance_names: Vec<&str> = Stance::ALL.iter().map(|s| s.name()).collect();
     let sent_names: Vec<&str> = Sentiment::ALL.iter().map(|s| s.name()).collect();
-    // (vectorizer, strategy, c) → (pooled, per-topic) confusions
-    let mut stance_conf: BTreeMap<(usize, usize, usize), (Confusion, Vec<Confusion>)> =
-        BTreeMap::new();
-    let mut sent_conf: BTreeMap<(usize, usize), Confusion> = BTreeMap::new();
+    // Out-of-fold logits, by grid point.
+    let mut stance_oof: BTreeMap<(usize, usize, usize), Vec<Option<Vec<f32>>>> = BTreeMap::new();
+    let mut sent_oof: BTreeMap<(usize, usize), Vec<Option<Vec<f32>>>> = BTreeMap::new();
+    let mut rel_oof: BTreeMap<(usize, usize), Vec<Vec<f32>>> = BTreeMap::new();
     // Grid C values from strongest to weakest penalty: each fit warm-starts from the last.
-    let mut c_order: Vec<usize> = (0..params.c.len()).collect();
-    c_order.sort_by(|&a, &b| params.c[a].total_cmp(&params.c[b]));
+    let order_of = |cs: &[f64]| {
+        let mut o: Vec<usize> = (0..cs.len()).collect();
+        o.sort_by(|&a, &b| cs[a].total_cmp(&cs[b]));
+        o
+    };
+    let c_order = order_of(&params.c);
+    let rc_order = order_of(&params.relevance_c);
     if k >= 2 {
         let fold = assign_folds(records, k, params.seed);
         for (vi, vcfg) in params.vectorizers.iter().enumerate() {
             for f in 0..k {
                 let docs = docs_of(&mut (0..records.len()).filter(|&i| fold[i] != f));
                 let v = Vectorizer::fit(vcfg, &docs)?;
-                let feats = featurize(&v, records);
+                let fz = Featurizer::new(v, &topics, lexicon);
+                let feats = featurize(&fz, records, &parts);
+                let stance_in = HeadInputs::new(&params.heads.stance, &fz);
                 let (tr, va): (Vec<Ex>, Vec<Ex>) = stance_ex.iter().partition(|e| fold[e.0] != f);
+                let va_pos: Vec<usize> = (0..stance_ex.len()).filter(|&j| fold[stance_ex[j].0] == f).collect();
                 for (si, &s) in strategies.iter().enumerate() {
                     if tr.is_empty() || va.is_empty() {
                         continue;
@@ -592,87 +828,126 @@ pub fn train(
                     let mut warm: Option<StanceFit> = None;
                     for &ci in &c_order {
                         let c = params.c[ci];
-                        let m =
-                            fit_stance(&feats, &tr, nt, s, &params.solver(c), cw, warm.as_ref())?;
-                        let pred = predict_stance(&m, &feats, &va, nt);
-                        let entry = stance_conf.entry((vi, si, ci)).or_insert_with(|| {
-                            (
-                                Confusion::new(&stance_names),
-                                vec![Confusion::new(&stance_names); nt],
-                            )
-                        });
-                        for (e, p) in va.iter().zip(pred) {
-                            entry.0.add(e.2.index(), p);
-                            entry.1[e.1].add(e.2.index(), p);
+                        let m = fit_stance(&feats, &stance_in, &tr, nt, s, &params.solver(c), cw, warm.as_ref())?;
+                        let z = stance_scores(&m, &feats, &stance_in, &va, nt);
+                        let slot = stance_oof
+                            .entry((vi, si, ci))
+                            .or_insert_with(|| vec![None; stance_ex.len()]);
+                        for (&j, z) in va_pos.iter().zip(z) {
+                            slot[j] = Some(z);
                         }
                         tick(format!("cv fold {}/{k} stance {s:?} C={c}", f + 1));
                         warm = Some(m);
                     }
                 }
-                let (str_, sva): (Vec<usize>, Vec<usize>) =
-                    sent_recs.iter().partition(|&&i| fold[i] != f);
+                let (str_, sva): (Vec<usize>, Vec<usize>) = sent_recs.iter().partition(|&&i| fold[i] != f);
                 if !str_.is_empty() && !sva.is_empty() {
-                    let y: Vec<usize> = str_
-                        .iter()
-                        .map(|&i| records[i].sentiment.unwrap().index())
-                        .collect();
-                    let sw = logistic::sample_weights(&y, 3, cw);
-                    let xtr = sentiment_matrix(&feats, &str_);
-                    let xva = sentiment_matrix(&feats, &sva);
+                    let sent_in = HeadInputs::new(&params.heads.sentiment, &fz);
+                    let y: Vec<usize> = str_.iter().map(|&i| records[i].sentiment.unwrap().index()).collect();
+                    let sw = weighted(&feats, str_.iter().copied(), logistic::sample_weights(&y, 3, cw));
+                    let xtr = record_matrix(&feats, &sent_in, &str_);
+                    let xva = record_matrix(&feats, &sent_in, &sva);
                     let mut warm: Option<Fitted> = None;
                     for &ci in &c_order {
                         let c = params.c[ci];
-                        let m = logistic::fit_warm(
-                            &xtr,
-                            &y,
-                            3,
-                            false,
-                            &sw,
-                            &params.solver(c),
-                            warm.as_ref(),
-                        )?;
-                        let entry = sent_conf
+                        let m = logistic::fit_warm(&xtr, &y, 3, false, &sw, &params.solver(c), warm.as_ref())?;
+                        let slot = sent_oof
                             .entry((vi, ci))
-                            .or_insert_with(|| Confusion::new(&sent_names));
-                        for (&i, p) in sva.iter().zip(predict_rows(&m, &xva)) {
-                            entry.add(records[i].sentiment.unwrap().index(), p);
+                            .or_insert_with(|| vec![None; records.len()]);
+                        for (&i, z) in sva.iter().zip(score_rows(&m, &xva)) {
+                            slot[i] = Some(z);
                         }
                         tick(format!("cv fold {}/{k} sentiment C={c}", f + 1));
                         warm = Some(m);
                     }
                 }
+                if train_relevance {
+                    let rel_in = HeadInputs::new(&params.heads.relevance, &fz);
+                    let (rtr, rva): (Vec<usize>, Vec<usize>) = rel_recs.iter().partition(|&&i| fold[i] != f);
+                    if rtr.is_empty() || rva.is_empty() {
+                        continue;
+                    }
+                    let xtr = record_matrix(&feats, &rel_in, &rtr);
+                    let xva = record_matrix(&feats, &rel_in, &rva);
+                    for &rci in &rc_order {
+                        let c = params.relevance_c[rci];
+                        let fits = fit_relevance_blocks(&feats, &xtr, &rtr, &gold_topics, nt, &params.solver(c))?;
+                        let slot = rel_oof
+                            .entry((vi, rci))
+                            .or_insert_with(|| vec![vec![0.0; nt]; records.len()]);
+                        for (t, m) in fits.iter().enumerate() {
+                            for (&i, z) in rva.iter().zip(score_rows(m, &xva)) {
+                                slot[i][t] = 1.0 / (1.0 + (-z[0]).exp());
+                            }
+                        }
+                        tick(format!("cv fold {}/{k} relevance C={c}", f + 1));
+                    }
+                }
             }
         }
     }
-    // Selection.
-    type GridPoint = (usize, usize, usize);
+
+    // Selection: stance (vectorizer, strategy, C, neutral bias) by F_avg on real records.
+    type GridPoint = (usize, usize, usize, usize);
     let mut best_stance: Option<(GridPoint, (f64, f64))> = None;
-    for (&(vi, si, ci), (pooled, per)) in &stance_conf {
-        let rep = pooled.report();
-        let score = (rep.f_avg.unwrap_or(0.0), rep.macro_f1);
-        report.stance_grid.push(StanceCv {
-            vectorizer: vi,
-            strategy: strategies[si],
-            c: params.c[ci],
-            f_avg: score.0,
-            macro_f1: score.1,
-            per_topic_f_avg: topics
-                .iter()
-                .zip(per)
-                .filter(|(_, c)| c.total() > 0)
-                .map(|(t, c)| (t.clone(), c.report().f_avg.unwrap_or(0.0)))
-                .collect(),
-        });
-        if best_stance.map(|(_, b)| better(score, b)).unwrap_or(true) {
-            best_stance = Some(((vi, si, ci), score));
+    let confusions = |z: &[Option<Vec<f32>>], bias: f32| {
+        let b = [0.0, 0.0, bias];
+        let mut pooled = Confusion::new(&stance_names);
+        let mut per = vec![Confusion::new(&stance_names); nt];
+        for (e, z) in stance_ex.iter().zip(z) {
+            if let (Some(z), true) = (z, real(e.0)) {
+                let p = argmax_biased(z, &b);
+                pooled.add(e.2.index(), p);
+                per[e.1].add(e.2.index(), p);
+            }
+        }
+        (pooled, per)
+    };
+    for (&(vi, si, ci), z) in &stance_oof {
+        for (bi, &bias) in params.neutral_bias.iter().enumerate() {
+            let (pooled, per) = confusions(z, bias);
+            let rep = pooled.report();
+            let score = (rep.f_avg.unwrap_or(0.0), rep.macro_f1);
+            report.stance_grid.push(StanceCv {
+                vectorizer: vi,
+                strategy: strategies[si],
+                c: params.c[ci],
+                neutral_bias: bias,
+                f_avg: score.0,
+                macro_f1: score.1,
+                per_topic_f_avg: topics
+                    .iter()
+                    .zip(&per)
+                    .filter(|(_, c)| c.total() > 0)
+                    .map(|(t, c)| (t.clone(), c.report().f_avg.unwrap_or(0.0)))
+                    .collect(),
+            });
+            if best_stance.map(|(_, b)| better(score, b)).unwrap_or(true) {
+                best_stance = Some(((vi, si, ci, bi), score));
+            }
         }
     }
+    let sent_bias_grid: Vec<(f32, f32)> = params
+        .sentiment_bias
+        .iter()
+        .flat_map(|&a| params.sentiment_bias.iter().map(move |&b| (a, b)))
+        .collect();
+    let sent_confusion = |z: &[Option<Vec<f32>>], (bn, bu): (f32, f32)| {
+        let b = [0.0, bn, bu];
+        let mut c = Confusion::new(&sent_names);
+        for &i in &sent_recs {
+            if let (Some(z), true) = (&z[i], real(i)) {
+                c.add(records[i].sentiment.unwrap().index(), argmax_biased(z, &b));
+            }
+        }
+        c
+    };
     let chosen_v = match best_stance {
-        Some(((vi, _, _), _)) => vi,
+        Some(((vi, _, _, _), _)) => vi,
         None => {
             let mut best: Option<(usize, f64)> = None;
-            for (&(vi, _), c) in &sent_conf {
-                let s = c.report().macro_f1;
+            for (&(vi, _), z) in &sent_oof {
+                let s = sent_confusion(z, (0.0, 0.0)).report().macro_f1;
                 if best.map(|b| s > b.1 + 1e-12).unwrap_or(true) {
                     best = Some((vi, s));
                 }
@@ -681,37 +956,90 @@ pub fn train(
         }
     };
     report.chosen_vectorizer = chosen_v;
-    let (stance_s, stance_c) = match best_stance {
-        Some(((_, si, ci), _)) => {
-            let (pooled, per) = &stance_conf[&(chosen_v, si, ci)];
+    let (stance_s, stance_c, neutral_bias) = match best_stance {
+        Some(((_, si, ci, bi), _)) => {
+            let (pooled, per) = confusions(&stance_oof[&(chosen_v, si, ci)], params.neutral_bias[bi]);
             report.stance_pooled = Some(pooled.report());
             report.stance_per_topic = topics
                 .iter()
-                .zip(per)
+                .zip(&per)
                 .filter(|(_, c)| c.total() > 0)
                 .map(|(t, c)| (t.clone(), c.report()))
                 .collect();
-            (strategies[si], params.c[ci])
+            (strategies[si], params.c[ci], params.neutral_bias[bi])
         }
         // No CV: `auto` means per-topic, the strategy SemEval-2016 CV favoured (see report).
         None => match params.strategy {
-            Strategy::Auto => (Strategy::PerTopic, params.c[0]),
-            s => (s, params.c[0]),
+            Strategy::Auto => (Strategy::PerTopic, params.c[0], params.neutral_bias[0]),
+            s => (s, params.c[0], params.neutral_bias[0]),
         },
     };
+    report.chosen_neutral_bias = neutral_bias;
     let mut sent_c = params.c[0];
+    let mut sent_bias = (0.0, 0.0);
     let mut best_sent: Option<f64> = None;
-    for (&(vi, ci), conf) in &sent_conf {
-        let rep = conf.report();
+    for (&(vi, ci), z) in &sent_oof {
+        let mut best_here: Option<(f64, (f32, f32), ClassifyReport)> = None;
+        for &b in &sent_bias_grid {
+            let rep = sent_confusion(z, b).report();
+            if best_here.as_ref().is_none_or(|h| rep.macro_f1 > h.0 + 1e-12) {
+                best_here = Some((rep.macro_f1, b, rep));
+            }
+        }
+        let Some((f1, b, rep)) = best_here else { continue };
         report.sentiment_grid.push(SentimentCv {
             vectorizer: vi,
             c: params.c[ci],
-            macro_f1: rep.macro_f1,
+            bias: b,
+            macro_f1: f1,
         });
-        if vi == chosen_v && best_sent.map(|b| rep.macro_f1 > b + 1e-12).unwrap_or(true) {
-            best_sent = Some(rep.macro_f1);
+        if vi == chosen_v && best_sent.map(|x| f1 > x + 1e-12).unwrap_or(true) {
+            best_sent = Some(f1);
             sent_c = params.c[ci];
+            sent_bias = b;
             report.sentiment = Some(rep);
+        }
+    }
+    report.chosen_sentiment_bias = sent_bias;
+    // Detection: relevance C, thresholds and topics per quote.
+    let real_rel: Vec<usize> = rel_recs
+        .iter()
+        .copied()
+        .filter(|&i| real(i) && !is_off_domain(&records[i]))
+        .collect();
+    let off_rel: Vec<usize> = rel_recs.iter().copied().filter(|&i| is_off_domain(&records[i])).collect();
+    let mut rel_c = params.relevance_c[0];
+    let mut detection = Detection {
+        thresholds: BTreeMap::new(),
+        default_threshold: params.threshold,
+        max_topics: params.max_topics[0],
+    };
+    let mut best_det: Option<(f64, f64)> = None;
+    for (&(vi, rci), p) in &rel_oof {
+        if vi != chosen_v {
+            continue;
+        }
+        let (th, kk, s) = tune_detection(p, &gold_topics, &real_rel, &off_rel, nt, params);
+        let entry = DetectionCv {
+            c: params.relevance_c[rci],
+            max_topics: kk,
+            precision: s.0,
+            recall: s.1,
+            f1: s.2,
+            off_domain_rate: s.3,
+        };
+        report.detection_grid.push(entry.clone());
+        let feasible = s.3 <= params.max_off_domain_rate + 1e-12;
+        let key = (if feasible { 1.0 } else { 0.0 }, s.2);
+        if best_det.is_none_or(|b| better(key, b)) {
+            best_det = Some(key);
+            rel_c = params.relevance_c[rci];
+            detection = Detection {
+                thresholds: topics.iter().cloned().zip(th).collect(),
+                default_threshold: params.threshold,
+                max_topics: kk,
+            };
+            report.detection = Some(entry);
         }
     }
     report.cv_seconds = t0.elapsed().as_secs_f64();
@@ -720,49 +1048,60 @@ pub fn train(
     let t1 = std::time::Instant::now();
     let vcfg = &params.vectorizers[chosen_v];
     let v = Vectorizer::fit(vcfg, &docs_of(&mut (0..records.len())))?;
-    let feats = featurize(&v, records);
+    let fz = Featurizer::new(v, &topics, lexicon);
+    let feats = featurize(&fz, records, &parts);
+    let stance_in = HeadInputs::new(&params.heads.stance, &fz);
     let stance = if has_stance {
         report.chosen_stance = Some((stance_s, stance_c));
-        let m = fit_stance(
-            &feats,
-            &stance_ex,
-            nt,
-            stance_s,
-            &params.solver(stance_c),
-            cw,
-            None,
-        )?;
+        let m = fit_stance(&feats, &stance_in, &stance_ex, nt, stance_s, &params.solver(stance_c), cw, None)?;
         tick("final stance".into());
-        Some(into_head(m, feats.nf, nt))
+        Some(into_head(m, stance_in.width, nt, neutral_bias))
     } else {
         None
     };
     let sentiment = if has_sent {
         report.chosen_sentiment_c = Some(sent_c);
-        let y: Vec<usize> = sent_recs
-            .iter()
-            .map(|&i| records[i].sentiment.unwrap().index())
-            .collect();
-        let sw = logistic::sample_weights(&y, 3, cw);
-        let m = logistic::fit(
-            &sentiment_matrix(&feats, &sent_recs),
-            &y,
-            3,
-            false,
-            &sw,
-            &params.solver(sent_c),
-        )?;
+        let sent_in = HeadInputs::new(&params.heads.sentiment, &fz);
+        let y: Vec<usize> = sent_recs.iter().map(|&i| records[i].sentiment.unwrap().index()).collect();
+        let sw = weighted(&feats, sent_recs.iter().copied(), logistic::sample_weights(&y, 3, cw));
+        let m = logistic::fit(&record_matrix(&feats, &sent_in, &sent_recs), &y, 3, false, &sw, &params.solver(sent_c))?;
         tick("final sentiment".into());
+        let mut bias = m.bias;
+        bias[Sentiment::Negative.index()] += sent_bias.0;
+        bias[Sentiment::Neutral.index()] += sent_bias.1;
         Some(Block {
             k: 3,
-            rows: 3 * feats.nf,
+            rows: sent_in.width,
             w: m.weights,
-            bias: m.bias,
+            bias,
         })
     } else {
         None
     };
-    let relevance = fit_relevance(records, &topics, &feats, params, &mut report)?;
+    let relevance = if train_relevance {
+        report.chosen_relevance_c = Some(rel_c);
+        let rel_in = HeadInputs::new(&params.heads.relevance, &fz);
+        let x = record_matrix(&feats, &rel_in, &rel_recs);
+        let fits = fit_relevance_blocks(&feats, &x, &rel_recs, &gold_topics, nt, &params.solver(rel_c))?;
+        report.relevance_note = format!(
+            "trained on {} records (C={rel_c}, balanced, one-vs-rest){}",
+            rel_recs.len(),
+            if k >= 2 { "; thresholds and topics per quote chosen by CV" } else { "; not cross-validated" }
+        );
+        Some(
+            fits.into_iter()
+                .map(|m| Block {
+                    k: 1,
+                    rows: rel_in.width,
+                    w: m.weights,
+                    bias: m.bias,
+                })
+                .collect(),
+        )
+    } else {
+        report.relevance_note = relevance_note.unwrap_or_default();
+        None
+    };
     tick("final relevance".into());
     report.final_fit_seconds = t1.elapsed().as_secs_f64();
 
@@ -780,80 +1119,100 @@ pub fn train(
         },
         topics: topics.clone(),
         vectorizer: vcfg.clone(),
-        n_features: feats.nf,
+        n_features: fz.vectorizer.n_features(),
         stance_strategy: stance.as_ref().map(|s| s.strategy),
-        relevance_threshold: params.relevance_threshold,
+        heads: params.heads.clone(),
+        detection,
+        topic_lexicon: lexicon.map(|c| TopicConfig {
+            topics: c.topics.iter().filter(|t| topics.contains(&t.id)).cloned().collect(),
+        }),
         train_params: serde_json::to_value(params)?,
         cv: serde_json::to_value(&report)?,
         blocks: Vec::new(),
         files: BTreeMap::new(),
     };
     Ok((
-        Model::from_parts(manifest, v, topics, stance, relevance, sentiment),
+        Model::from_parts(manifest, fz, topics, stance, relevance, sentiment),
         report,
     ))
 }
 
-fn fit_relevance(
+/// Why the relevance head cannot be trained on these records (`None` = it can).
+fn relevance_possible(
     records: &[Record],
+    rel_recs: &[usize],
     topics: &[String],
-    feats: &Feats,
     params: &TrainParams,
-    report: &mut TrainReport,
-) -> Result<Option<Vec<Block>>> {
+) -> Option<String> {
     if !params.relevance || topics.is_empty() {
-        report.relevance_note = "not trained (disabled or no topics)".into();
-        return Ok(None);
+        return Some("not trained (disabled or no topics)".into());
     }
-    let recs: Vec<usize> = (0..records.len())
-        .filter(|&i| records[i].topics.is_some())
-        .collect();
-    let has = |i: usize, t: &str| {
-        records[i]
-            .topics
-            .as_ref()
-            .is_some_and(|m| m.contains_key(t))
-    };
     // Topic detection is learned from quotes that take up *no* topic (`"topics": {}`): data
     // where every record names its topic (SemEval: the target is given) has no detection task.
-    if !recs
+    if !rel_recs
         .iter()
         .any(|&i| records[i].topics.as_ref().is_some_and(|m| m.is_empty()))
     {
-        report.relevance_note =
-            "not trained: no records about none of the topics (\"topics\": {})".into();
-        return Ok(None);
+        return Some("not trained: no records about none of the topics (\"topics\": {})".into());
     }
-    if let Some(t) = topics.iter().find(|t| recs.iter().all(|&i| has(i, t))) {
-        report.relevance_note = format!("not trained: no negative records for topic {t}");
-        return Ok(None);
-    }
-    let mut r = Rows::new();
-    for &i in &recs {
-        r.piece(&feats.text, i, 0);
-        r.piece(&feats.ctx, i, feats.nf);
-        r.end_row();
-    }
-    let x = r.build(2 * feats.nf);
-    let cfg = params.solver(params.relevance_c);
-    let blocks: Result<Vec<Block>> = topics
-        .par_iter()
-        .map(|t| {
-            let y: Vec<usize> = recs.iter().map(|&i| has(i, t) as usize).collect();
-            let sw = logistic::sample_weights(&y, 2, ClassWeight::Balanced);
-            let m = logistic::fit(&x, &y, 2, true, &sw, &cfg)?;
-            Ok(Block {
-                k: 1,
-                rows: 2 * feats.nf,
-                w: m.weights,
-                bias: m.bias,
-            })
+    topics
+        .iter()
+        .find(|t| {
+            rel_recs
+                .iter()
+                .all(|&i| records[i].topics.as_ref().is_some_and(|m| m.contains_key(*t)))
         })
-        .collect();
-    report.relevance_note = format!(
-        "trained on {} records (C={}, balanced, one-vs-rest); not cross-validated",
-        recs.len(),
-        params.relevance_c
-    );
-    Ok(Some(blocks?))
+        .map(|t| format!("not trained: no negative records for topic {t}"))
+}
+
+/// One binary relevance model per topic over the rows `x` (records `recs`).
+fn fit_relevance_blocks(
+    feats: &Feats,
+    x: &CsMat<f32>,
+    recs: &[usize],
+    gold: &[BTreeSet<usize>],
+    n_topics: usize,
+    cfg: &LogisticConfig,
+) -> Result<Vec<Fitted>> {
+    (0..n_topics)
+        .into_par_iter()
+        .map(|t| {
+            let y: Vec<usize> = recs.iter().map(|&i| gold[i].contains(&t) as usize).collect();
+            if !y.contains(&1) || !y.contains(&0) {
+                // A topic with no positives (or negatives) in this fold: never detected.
+                return Ok(Fitted {
+                    n_features: x.cols(),
+                    n_outputs: 1,
+                    weights: vec![0.0; x.cols()],
+                    bias: vec![if y.contains(&1) { 10.0 } else { -10.0 }],
+                    iterations: 0,
+                });
+            }
+            let sw = weighted(feats, recs.iter().copied(), logistic::sample_weights(&y, 2, ClassWeight::Balanced));
+            logistic::fit(x, &y, 2, true, &sw, cfg)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detection_tuning_prefers_feasible_settings() {
+        // Two topics; real record 0 is about topic 0, record 1 about nothing; record 2 is
+        // off-domain with a high P(topic 1).
+        let p = vec![vec![0.9, 0.2], vec![0.3, 0.1], vec![0.1, 0.7]];
+        let gold = vec![BTreeSet::from([0]), BTreeSet::new(), BTreeSet::new()];
+        let params = TrainParams {
+            max_topics: vec![1],
+            threshold_min_positives: 1,
+            ..TrainParams::default()
+        };
+        let (th, k, s) = tune_detection(&p, &gold, &[0, 1], &[2], 2, &params);
+        assert_eq!(k, 1);
+        assert!((s.2 - 1.0).abs() < 1e-9, "{s:?}");
+        assert_eq!(s.3, 0.0, "the off-domain record must stay without a topic: {th:?}");
+        assert!(th[1] > 0.7);
+    }
 }

@@ -230,3 +230,30 @@ fn borrow_repeated_speakers(quotes: &mut [Quote], headline_end: usize) {
 
 #[cfg(test)]
 mod tests;
+
+/// One-to-one matching of quote spans that overlap by at least half of each span, largest
+/// overlap first (ties in text order): `(gold index, predicted index)` pairs.
+pub fn match_spans(gold: &[(usize, usize)], pred: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    let mut pairs: Vec<(usize, usize, usize)> = Vec::new();
+    for (i, g) in gold.iter().enumerate() {
+        for (j, p) in pred.iter().enumerate() {
+            let o = g.1.min(p.1).saturating_sub(g.0.max(p.0));
+            let longer = (g.1 - g.0).max(p.1 - p.0);
+            if o > 0 && 2 * o >= longer {
+                pairs.push((o, i, j));
+            }
+        }
+    }
+    pairs.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let mut gu = vec![false; gold.len()];
+    let mut pu = vec![false; pred.len()];
+    let mut out = Vec::new();
+    for (_, i, j) in pairs {
+        if !gu[i] && !pu[j] {
+            gu[i] = true;
+            pu[j] = true;
+            out.push((i, j));
+        }
+    }
+    out
+}

@@ -1,0 +1,275 @@
+//! Real labelled news in the annotation guide's format: a folder of article texts
+//! (`<id>.txt`), their gold quotes (JSON Lines with `article`, `start`, `end`, `speaker`,
+//! `topics`, `sentiment`) and, optionally, a `groups.tsv` (`article<TAB>group`) that keeps
+//! articles of one story together in cross-validation. The project's seeds
+//! (`data/articles` + `data/gold/seeds.jsonl`) and `../shared/news-dev` are such sets.
+//!
+//! [`GoldSet::training_records`] turns gold quotes into training records the way the labeler
+//! will see them: the quote's introducing context is the one the extractor finds for the
+//! matching extracted quote, so training and labeling read the same words.
+
+use crate::article::{Article, CharIndex};
+use crate::dataset::Record;
+use crate::error::{Error, Result};
+use crate::model::labels::{Sentiment, Stance};
+use crate::quotes::{match_spans, QuoteExtractor};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// One gold quote with its labels.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct GoldQuote {
+    pub article: String,
+    pub start: usize,
+    pub end: usize,
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub speaker: Option<String>,
+    #[serde(default)]
+    pub topics: BTreeMap<String, Stance>,
+    #[serde(default)]
+    pub sentiment: Option<Sentiment>,
+}
+
+/// Reads gold quotes (records with `start`/`end`; others are skipped).
+pub fn read_gold(path: &Path) -> Result<Vec<GoldQuote>> {
+    let s = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut out = Vec::new();
+    for (i, line) in s.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let err = |msg: String| Error::Data {
+            path: path.to_path_buf(),
+            line: i + 1,
+            msg,
+        };
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| err(e.to_string()))?;
+        if v.get("start").is_none() || v.get("end").is_none() {
+            continue;
+        }
+        let g: GoldQuote = serde_json::from_value(v).map_err(|e| err(e.to_string()))?;
+        if g.start >= g.end {
+            return Err(err(format!("empty span {}..{}", g.start, g.end)));
+        }
+        out.push(g);
+    }
+    Ok(out)
+}
+
+/// Reads `article<TAB>group` lines (a header line `article<TAB>group` is skipped).
+pub fn read_groups(path: &Path) -> Result<BTreeMap<String, String>> {
+    let s = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut out = BTreeMap::new();
+    for (i, line) in s.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() || (i == 0 && line.starts_with("article\t")) {
+            continue;
+        }
+        let Some((a, g)) = line.split_once('\t') else {
+            return Err(Error::Data {
+                path: path.to_path_buf(),
+                line: i + 1,
+                msg: "expected `article<TAB>group`".into(),
+            });
+        };
+        out.insert(a.trim().to_string(), g.trim().to_string());
+    }
+    Ok(out)
+}
+
+/// A labelled set: articles, gold quotes, and the cross-validation group of every article.
+#[derive(Debug, Clone)]
+pub struct GoldSet {
+    /// Short name, used to prefix group names (`news-dev/g01`, `seeds/000_…`).
+    pub name: String,
+    /// Every `*.txt` of the folder, sorted by id (the file stem).
+    pub articles: Vec<Article>,
+    pub quotes: Vec<GoldQuote>,
+    /// Article id → group (prefixed with the set's name); an article missing from the groups
+    /// file, or every article when there is none, is its own group.
+    pub groups: BTreeMap<String, String>,
+}
+
+impl GoldSet {
+    /// Loads a set. Every gold quote must point into an existing article with an in-range span
+    /// (and, when it carries `text`, the span must hold that text).
+    pub fn load(name: &str, articles: &Path, quotes: &Path, groups: Option<&Path>) -> Result<Self> {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(articles)
+            .map_err(|e| Error::io(articles, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+            .collect();
+        paths.sort();
+        let mut arts = Vec::new();
+        for p in paths {
+            let id = p
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
+            let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
+            arts.push(Article::new(id, text));
+        }
+        let gold = read_gold(quotes)?;
+        let by_id: BTreeMap<&str, &Article> = arts.iter().map(|a| (a.id.as_str(), a)).collect();
+        for (n, g) in gold.iter().enumerate() {
+            let bad = |msg: String| Error::Data {
+                path: quotes.to_path_buf(),
+                line: n + 1,
+                msg,
+            };
+            let a = by_id
+                .get(g.article.as_str())
+                .ok_or_else(|| bad(format!("article {:?} not in {}", g.article, articles.display())))?;
+            let idx = CharIndex::new(&a.text);
+            if g.end > idx.len_chars() {
+                return Err(bad(format!("span {}..{} beyond the article's end", g.start, g.end)));
+            }
+            if let Some(t) = &g.text {
+                if idx.slice(&a.text, g.start, g.end) != t {
+                    return Err(bad("`text` differs from the article at start..end".into()));
+                }
+            }
+        }
+        let given = match groups {
+            Some(p) => read_groups(p)?,
+            None => BTreeMap::new(),
+        };
+        let groups = arts
+            .iter()
+            .map(|a| {
+                let g = given.get(&a.id).unwrap_or(&a.id);
+                (a.id.clone(), format!("{name}/{g}"))
+            })
+            .collect();
+        Ok(GoldSet {
+            name: name.to_string(),
+            articles: arts,
+            quotes: gold,
+            groups,
+        })
+    }
+
+    /// The distinct groups, sorted.
+    pub fn group_names(&self) -> Vec<String> {
+        let mut g: Vec<String> = self.groups.values().cloned().collect();
+        g.sort();
+        g.dedup();
+        g
+    }
+
+    /// Training records of the gold quotes of articles for which `keep(group)` holds: `text`
+    /// from the article, `context` from the extractor's matching quote (else the quote's
+    /// paragraph), `topics` (an empty map = a negative for every topic), `sentiment`,
+    /// `speaker`, and `group` set to the article's group.
+    pub fn training_records(
+        &self,
+        extractor: &QuoteExtractor,
+        keep: impl Fn(&str) -> bool,
+    ) -> Vec<Record> {
+        let mut out = Vec::new();
+        for a in &self.articles {
+            let group = &self.groups[&a.id];
+            if !keep(group) {
+                continue;
+            }
+            let golds: Vec<&GoldQuote> = self.quotes.iter().filter(|g| g.article == a.id).collect();
+            if golds.is_empty() {
+                continue;
+            }
+            let idx = CharIndex::new(&a.text);
+            let found = extractor.extract(a);
+            let gs: Vec<(usize, usize)> = golds.iter().map(|g| (g.start, g.end)).collect();
+            let ps: Vec<(usize, usize)> = found.iter().map(|q| (q.start, q.end)).collect();
+            let mut context_of: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
+            for (i, j) in match_spans(&gs, &ps) {
+                context_of.insert(i, found[j].context);
+            }
+            for (i, g) in golds.iter().enumerate() {
+                let (cs, ce) = context_of
+                    .get(&i)
+                    .copied()
+                    .unwrap_or_else(|| paragraph_around(&a.text, &idx, g.start, g.end));
+                let mut r = Record::new(idx.slice(&a.text, g.start, g.end));
+                r.context = Some(idx.slice(&a.text, cs, ce).to_string());
+                r.lead = Some(a.lead().to_string());
+                r.speaker = g.speaker.clone();
+                r.topics = Some(g.topics.clone());
+                r.sentiment = g.sentiment;
+                r.group = Some(group.clone());
+                r.extra.insert("article".into(), a.id.clone().into());
+                r.extra.insert("start".into(), g.start.into());
+                out.push(r);
+            }
+        }
+        out
+    }
+}
+
+/// Char span of the paragraph (text between blank-line or newline breaks) around a span.
+fn paragraph_around(text: &str, idx: &CharIndex, start: usize, end: usize) -> (usize, usize) {
+    let (bs, be) = (idx.byte(start), idx.byte(end));
+    let ps = text[..bs].rfind('\n').map_or(0, |i| i + 1);
+    let pe = text[be..].find('\n').map_or(text.len(), |i| be + i);
+    (idx.char_of(ps), idx.char_of(pe))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_file_with_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("g.tsv");
+        std::fs::write(&p, "article\tgroup\na1\tg1\na2\tg1\r\na3\tg2\n").unwrap();
+        let g = read_groups(&p).unwrap();
+        assert_eq!(g["a2"], "g1");
+        assert_eq!(g.len(), 3);
+        std::fs::write(&p, "a1 g1\n").unwrap();
+        assert!(read_groups(&p).is_err());
+    }
+
+    #[test]
+    fn training_records_take_the_extractors_context() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "Talks went on.\nLavrov said the plan was “unacceptable” for Moscow. Other news.\n";
+        std::fs::write(dir.path().join("a1.txt"), text).unwrap();
+        let s = text.find('u').unwrap();
+        let start = text[..s].chars().count();
+        let end = start + "unacceptable".len();
+        std::fs::write(
+            dir.path().join("gold.jsonl"),
+            format!(
+                "{{\"article\":\"a1\",\"start\":{start},\"end\":{end},\"text\":\"unacceptable\",\"speaker\":\"Sergey Lavrov\",\"topics\":{{\"peacekeepers\":\"against\"}},\"sentiment\":\"negative\"}}\n"
+            ),
+        )
+        .unwrap();
+        let set = GoldSet::load("t", dir.path(), &dir.path().join("gold.jsonl"), None).unwrap();
+        assert_eq!(set.groups["a1"], "t/a1");
+        let recs = set.training_records(&QuoteExtractor::with_defaults(), |_| true);
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0].text, "unacceptable");
+        let ctx = recs[0].context.as_deref().unwrap();
+        assert!(ctx.contains("Lavrov said"), "{ctx}");
+        assert!(!ctx.contains("Talks went on"), "{ctx}");
+        assert_eq!(recs[0].group.as_deref(), Some("t/a1"));
+        assert!(set.training_records(&QuoteExtractor::with_defaults(), |_| false).is_empty());
+    }
+
+    #[test]
+    fn gold_text_must_match_the_article() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a1.txt"), "He said “yes” today.").unwrap();
+        std::fs::write(
+            dir.path().join("gold.jsonl"),
+            "{\"article\":\"a1\",\"start\":9,\"end\":12,\"text\":\"no!\"}\n",
+        )
+        .unwrap();
+        let e = GoldSet::load("t", dir.path(), &dir.path().join("gold.jsonl"), None).unwrap_err();
+        assert!(e.to_string().contains("differs"), "{e}");
+    }
+}

@@ -1,0 +1,357 @@
+//! What each head reads: a statement (quote + introducing context) becomes a few feature
+//! **parts**, and every head reads a fixed concatenation of parts — its [`HeadInputs`].
+//!
+//! | part | width | what |
+//! |---|---|---|
+//! | `text` | `nf` | n-gram TF-IDF of the quoted words |
+//! | `context` | `nf` | n-gram TF-IDF of the introducing sentence |
+//! | `lexicon` | `4·T` | per topic: keyword hit in the quote (0/1), hit only in the context (0/1), `ln(1 + hits)/2`, hit in the article's lead (0/1) |
+//! | `lead` | `nf` | n-gram TF-IDF of the article's lead (headline and first sentence) |
+//! | `sentiment_text` | `nf` | the quote with a sentiment target wrapped in marker tokens (= `text` without a target) |
+//! | `left`, `right` | `nf` | the quote's words left / right of the sentiment target (empty without one) |
+//!
+//! The lexicon part turns the topic configuration's keywords into *evidence* the relevance
+//! head weighs against everything else (so a quote that names NATO while arguing about troops
+//! can still be `peacekeepers` only), instead of a rule that decides. The topic configuration
+//! used at training time is saved with the model, so the part means the same at labeling time.
+
+use crate::features::{SparseRow, Vectorizer};
+use crate::topics::{TopicConfig, TopicLexicon};
+use serde::{Deserialize, Serialize};
+use sprs::CsMat;
+
+/// One part of a statement's features.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Part {
+    Text,
+    Context,
+    Lexicon,
+    SentimentText,
+    Left,
+    Right,
+    Lead,
+}
+
+/// Number of parts.
+const N_PARTS: usize = 7;
+
+/// Lexicon columns per topic.
+const LEXICON_SLOTS: usize = 4;
+
+impl Part {
+    /// Every part, in storage order.
+    pub const ALL: [Part; N_PARTS] = [
+        Part::Text,
+        Part::Context,
+        Part::Lexicon,
+        Part::SentimentText,
+        Part::Left,
+        Part::Right,
+        Part::Lead,
+    ];
+
+    /// Index into per-part arrays.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Prefix of its feature names in explanations.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Part::Text | Part::SentimentText => "",
+            Part::Context => "ctx ",
+            Part::Lexicon => "",
+            Part::Left => "left ",
+            Part::Right => "right ",
+            Part::Lead => "lead ",
+        }
+    }
+}
+
+/// The parts a head reads, in order, with the offset of each in the head's input space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeadInputs {
+    pub parts: Vec<Part>,
+    /// Offset of each part (same order as `parts`).
+    pub offsets: Vec<usize>,
+    /// Total width.
+    pub width: usize,
+}
+
+impl HeadInputs {
+    /// Lays out `parts` with the widths `featurizer` gives them.
+    pub fn new(parts: &[Part], featurizer: &Featurizer) -> HeadInputs {
+        let mut offsets = Vec::with_capacity(parts.len());
+        let mut at = 0;
+        for &p in parts {
+            offsets.push(at);
+            at += featurizer.width(p);
+        }
+        HeadInputs {
+            parts: parts.to_vec(),
+            offsets,
+            width: at,
+        }
+    }
+
+    /// The part and the column inside it of input column `col`.
+    pub fn locate(&self, col: usize) -> Option<(Part, usize)> {
+        let i = self.offsets.iter().rposition(|&o| o <= col)?;
+        Some((self.parts[i], col - self.offsets[i]))
+    }
+}
+
+/// Every part of one statement (rows of unused parts stay empty).
+#[derive(Debug, Clone, Default)]
+pub struct PartRows {
+    pub rows: [SparseRow; N_PARTS],
+}
+
+impl PartRows {
+    /// The row of part `p`.
+    pub fn get(&self, p: Part) -> &SparseRow {
+        &self.rows[p.index()]
+    }
+
+    fn clear(&mut self, p: Part) {
+        let r = &mut self.rows[p.index()];
+        r.indices.clear();
+        r.values.clear();
+    }
+}
+
+/// Turns statements into [`PartRows`]: the fitted vectorizer plus the topic lexicon.
+#[derive(Debug, Clone)]
+pub struct Featurizer {
+    pub vectorizer: Vectorizer,
+    /// Topic lexicon (absent when no head reads `lexicon`) and, for each of its topics, the
+    /// model's topic index.
+    lexicon: Option<(TopicLexicon, Vec<usize>)>,
+    n_topics: usize,
+}
+
+/// One statement to featurize: quote, context and an optional sentiment target (byte span
+/// into `text`, already validated).
+#[derive(Debug, Clone, Copy)]
+pub struct StatementText<'a> {
+    pub text: &'a str,
+    pub context: &'a str,
+    /// The article's lead ("" when unknown).
+    pub lead: &'a str,
+    /// (marked text, byte start, byte end) of the sentiment target.
+    pub target: Option<(&'a str, usize, usize)>,
+}
+
+impl Featurizer {
+    /// A featurizer over `topics` (in the model's order) with the lexicon of `config` (its
+    /// topics are reordered to `topics`; topics it lacks get no cues).
+    pub fn new(vectorizer: Vectorizer, topics: &[String], config: Option<&TopicConfig>) -> Self {
+        let lexicon = config.map(|c| {
+            let known = TopicConfig {
+                topics: c
+                    .topics
+                    .iter()
+                    .filter(|x| topics.contains(&x.id))
+                    .cloned()
+                    .collect(),
+            };
+            let lex = TopicLexicon::new(&known);
+            let to_model = lex
+                .ids()
+                .iter()
+                .map(|id| topics.iter().position(|t| t == id).expect("filtered to the model's topics"))
+                .collect();
+            (lex, to_model)
+        });
+        Featurizer {
+            vectorizer,
+            lexicon,
+            n_topics: topics.len(),
+        }
+    }
+
+    /// Width of a part.
+    pub fn width(&self, p: Part) -> usize {
+        match p {
+            Part::Lexicon => LEXICON_SLOTS * self.n_topics,
+            _ => self.vectorizer.n_features(),
+        }
+    }
+
+    /// Whether the featurizer can produce `p`.
+    pub fn supports(&self, p: Part) -> bool {
+        p != Part::Lexicon || self.lexicon.is_some()
+    }
+
+    /// Name of column `j` of part `p`.
+    pub fn feature_name(&self, p: Part, j: usize, topics: &[String]) -> String {
+        match p {
+            Part::Lexicon => {
+                let kind = ["in quote", "only in context", "hits", "in lead"][j % LEXICON_SLOTS];
+                format!(
+                    "lexicon:{} {kind}",
+                    topics
+                        .get(j / LEXICON_SLOTS)
+                        .map(String::as_str)
+                        .unwrap_or("?")
+                )
+            }
+            _ => format!("{}{}", p.prefix(), self.vectorizer.feature_name(j)),
+        }
+    }
+
+    /// Computes the parts in `needed` for one statement into `out`.
+    pub fn featurize(&self, s: StatementText<'_>, needed: &[Part], out: &mut PartRows) {
+        for &p in needed {
+            out.clear(p);
+            let row = &mut out.rows[p.index()];
+            match p {
+                Part::Text => self.vectorizer.transform_one(s.text, row),
+                Part::Context => {
+                    if !s.context.is_empty() {
+                        self.vectorizer.transform_one(s.context, row)
+                    }
+                }
+                Part::SentimentText => match s.target {
+                    Some((marked, _, _)) => self.vectorizer.transform_one(marked, row),
+                    None => self.vectorizer.transform_one(s.text, row),
+                },
+                Part::Left => {
+                    if let Some((_, b, _)) = s.target {
+                        self.vectorizer.transform_one(&s.text[..b], row)
+                    }
+                }
+                Part::Right => {
+                    if let Some((_, _, e)) = s.target {
+                        self.vectorizer.transform_one(&s.text[e..], row)
+                    }
+                }
+                Part::Lexicon => {
+                    if let Some((lex, to_model)) = &self.lexicon {
+                        lexicon_row(lex, to_model, s, row)
+                    }
+                }
+                Part::Lead => {
+                    if !s.lead.is_empty() {
+                        self.vectorizer.transform_one(s.lead, row)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every statement's rows of part `p`, as a CSR matrix (rows in input order).
+    pub fn matrix(&self, statements: &[StatementText<'_>], p: Part) -> CsMat<f32> {
+        use rayon::prelude::*;
+        let rows: Vec<SparseRow> = statements
+            .par_iter()
+            .map_init(PartRows::default, |buf, s| {
+                self.featurize(*s, &[p], buf);
+                buf.rows[p.index()].clone()
+            })
+            .collect();
+        let mut indptr = Vec::with_capacity(rows.len() + 1);
+        let mut indices = Vec::new();
+        let mut data = Vec::new();
+        indptr.push(0);
+        for r in rows {
+            indices.extend(r.indices.iter().map(|&j| j as usize));
+            data.extend(r.values);
+            indptr.push(indices.len());
+        }
+        CsMat::new((indptr.len() - 1, self.width(p)), indptr, indices, data)
+    }
+}
+
+/// The lexicon part: per topic, a hit in the quote, a hit only in the context,
+/// `ln(1 + all hits) / 2`, and a hit in the lead.
+fn lexicon_row(lex: &TopicLexicon, to_model: &[usize], s: StatementText<'_>, row: &mut SparseRow) {
+    let mut cells: Vec<(u32, f32)> = Vec::new();
+    let mut in_lead = vec![0u32; to_model.len()];
+    if !s.lead.is_empty() {
+        lex.count(s.lead, &mut in_lead);
+    }
+    for ((h, &t), &l) in lex.hits(s.text, s.context).iter().zip(to_model).zip(&in_lead) {
+        let base = (LEXICON_SLOTS * t) as u32;
+        if h.in_quote > 0 {
+            cells.push((base, 1.0));
+        }
+        if h.in_quote == 0 && h.in_context > 0 {
+            cells.push((base + 1, 1.0));
+        }
+        let all = h.in_quote + h.in_context;
+        if all > 0 {
+            cells.push((base + 2, (1.0 + all as f32).ln() / 2.0));
+        }
+        if l > 0 {
+            cells.push((base + 3, 1.0));
+        }
+    }
+    // Sparse rows keep their columns sorted.
+    cells.sort_by_key(|c| c.0);
+    for (j, v) in cells {
+        row.indices.push(j);
+        row.values.push(v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::VectorizerConfig;
+
+    fn featurizer() -> (Featurizer, Vec<String>) {
+        let v = Vectorizer::fit(
+            &VectorizerConfig {
+                min_df: 1,
+                ..Default::default()
+            },
+            &["nato troops said", "peace talks"],
+        )
+        .unwrap();
+        let topics = vec!["nato".to_string(), "peacekeepers".to_string()];
+        (
+            Featurizer::new(v, &topics, Some(&TopicConfig::builtin())),
+            topics,
+        )
+    }
+
+    #[test]
+    fn lexicon_part_separates_quote_and_context_hits() {
+        let (f, topics) = featurizer();
+        let mut rows = PartRows::default();
+        f.featurize(
+            StatementText {
+                text: "This is unacceptable to us",
+                context: "Lavrov said NATO troops in Ukraine were “This is unacceptable to us”",
+                lead: "Russia rejects peacekeepers",
+                target: None,
+            },
+            &[Part::Lexicon],
+            &mut rows,
+        );
+        let row = rows.get(Part::Lexicon);
+        let names: Vec<String> = row
+            .indices
+            .iter()
+            .map(|&j| f.feature_name(Part::Lexicon, j as usize, &topics))
+            .collect();
+        assert!(names.contains(&"lexicon:nato only in context".to_string()), "{names:?}");
+        assert!(!names.contains(&"lexicon:nato in quote".to_string()), "{names:?}");
+        assert!(names.contains(&"lexicon:peacekeepers in lead".to_string()), "{names:?}");
+        assert!(!names.contains(&"lexicon:nato in lead".to_string()), "{names:?}");
+        assert_eq!(f.width(Part::Lexicon), 8);
+    }
+
+    #[test]
+    fn head_inputs_locate_columns() {
+        let (f, _) = featurizer();
+        let h = HeadInputs::new(&[Part::Text, Part::Context, Part::Lexicon], &f);
+        let nf = f.vectorizer.n_features();
+        assert_eq!(h.width, 2 * nf + 8);
+        assert_eq!(h.locate(0), Some((Part::Text, 0)));
+        assert_eq!(h.locate(nf + 1), Some((Part::Context, 1)));
+        assert_eq!(h.locate(2 * nf + 5), Some((Part::Lexicon, 5)));
+    }
+}
