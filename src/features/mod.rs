@@ -13,9 +13,13 @@
 //!
 //! Throughput and the comparison with scikit-learn: see `benches/README.md`.
 
+pub mod embed;
 pub mod hf;
 pub mod tokenize;
+pub mod valence;
 pub mod vectorize;
 
+pub use embed::{Embeddings, Pooling, StoredDtype};
 pub use tokenize::{tokenize, Tokenizer, TokenizerKind, Tokens, FAST_TOKEN_PATTERN};
+pub use valence::{Valence, ValenceScores, VALENCE_FEATURES, VALENCE_FEATURE_NAMES};
 pub use vectorize::{feature_key, SparseRow, Vectorizer, VectorizerConfig};
