@@ -7,17 +7,17 @@
 * vader_idioms.tsv       special-case idiom, valence (vaderSentiment.SPECIAL_CASES)
 * LICENSE-vaderSentiment.txt  the package's MIT licence
 * pattern_sentiment.tsv  word, polarity, subjectivity, intensity, modifier
-                         (textblob==0.20.1 en/en-sentiment.xml, PDDL; per word the average over
-                         senses and parts of speech, exactly the scores TextBlob's
-                         PatternAnalyzer uses on plain text; modifier = 1 when one of the
-                         word's parts of speech is RB, i.e. it intensifies the next word)
+                         (textblob==0.20.1 en/en-sentiment.xml, PDDL, as TextBlob loads it:
+                         per word the average over senses and parts of speech, plus the
+                         "-ly" adverbs it derives from adjectives; exactly the scores its
+                         PatternAnalyzer uses on plain text; modifier = 1 when the word has
+                         an RB entry, i.e. it intensifies the next word)
 
     /work/derived/venv/bin/python scripts/derive/lexicons.py [--out data/lexicons]
 """
 
 import argparse
 import importlib.util
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from common import say, sha256_file
@@ -66,28 +66,18 @@ def vader(out):
 def pattern(out):
     xml = package_file("textblob", "en/en-sentiment.xml")
     say(f"input  {sha256_file(xml)}  {xml.name}")
-    # Same averaging as textblob._text.Sentiment.load: per (word, pos) the mean over senses,
-    # then per word the mean over parts of speech (the `None` entry used for plain text).
-    words = {}
-    for e in ET.parse(xml).getroot().findall("word"):
-        form = e.attrib.get("form")
-        if not form:
-            continue
-        psi = (
-            float(e.attrib.get("polarity", 0.0)),
-            float(e.attrib.get("subjectivity", 0.0)),
-            float(e.attrib.get("intensity", 1.0)),
-        )
-        words.setdefault(form, {}).setdefault(e.attrib.get("pos"), []).append(psi)
+    # The lexicon exactly as TextBlob loads it (textblob.en.Sentiment.load): per (word, pos)
+    # the mean over senses, per word the mean over parts of speech (the `None` entry used on
+    # plain text), plus an adverb "-ly" entry derived from every adjective ("terrible" ->
+    # "terribly"), which overwrites the adverb's own `None` entry.
+    from textblob.en import sentiment
 
-    def avg(xs):
-        return sum(xs) / len(xs)
-
+    sentiment.load()
     rows = []
-    for form in sorted(words):
-        per_pos = {pos: [avg(c) for c in zip(*v)] for pos, v in words[form].items()}
-        p, s, i = [avg(c) for c in zip(*per_pos.values())]
-        modifier = 1 if "RB" in per_pos else 0
+    for form in sorted(dict.keys(sentiment)):
+        entry = dict.__getitem__(sentiment, form)
+        p, s, i = entry[None]
+        modifier = 1 if "RB" in entry else 0
         rows.append(f"{form}\t{fmt(p)}\t{fmt(s)}\t{fmt(i)}\t{modifier}")
     write(out / "pattern_sentiment.tsv", rows)
 

@@ -24,8 +24,10 @@
 //! words of their polarity and subjectivity, where an adverb modifier multiplies the next
 //! known word's scores by its intensity (`very good`), and a preceding `no`/`not`/`never`/
 //! `n't` (kept across one-letter words) turns polarity `p` into `−0.5 p` (`not bad` → +0.35).
-//! Contractions are split as Pattern's tokenizer does (`don't` → `do` `n't`). Not ported:
-//! the `!` boost of the previous word and emoticons (not tokens here).
+//! Contractions are split as Pattern's own tokenizer does (`don't` → `do` `n't`), so `n't`
+//! negates as Pattern intends; TextBlob 0.20.1 splits it into `n ' t` and never negates
+//! with it (a bug not reproduced). Not ported: the `!` boost of the previous word and
+//! emoticons (not tokens here).
 //!
 //! # The features ([`VALENCE_FEATURE_NAMES`], in order)
 //!
@@ -835,8 +837,10 @@ mod tests {
             assert!(close(s.neu, num(2), 6e-4), "{}: neu {} vs {}", f[0], s.neu, f[2]);
             assert!(close(s.pos, num(3), 6e-4), "{}: pos {} vs {}", f[0], s.pos, f[3]);
             assert!(close(s.compound, num(4), 6e-5), "{}: compound {} vs {}", f[0], s.compound, f[4]);
-            // Pattern's "!" boost of the previous word is not ported.
-            if !f[0].contains('!') {
+            // Pattern's "!" boost of the previous word is not ported; TextBlob's tokenizer
+            // splits "isn't" into "is n ' t" and so never sees the negation "n't", which
+            // this module does (Pattern's negation list has "n't").
+            if !f[0].contains('!') && !f[0].contains("n't") {
                 assert!(close(s.polarity, num(5), 1e-9), "{}: polarity {} vs {}", f[0], s.polarity, f[5]);
                 assert!(close(s.subjectivity, num(6), 1e-9), "{}: subjectivity {} vs {}", f[0], s.subjectivity, f[6]);
             }
