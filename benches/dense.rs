@@ -101,7 +101,10 @@ fn derived_tables() -> Vec<PathBuf> {
         .unwrap_or_default();
     v.sort();
     if v.is_empty() {
-        eprintln!("note: no derived tables in {}; synthetic table only", dir.display());
+        eprintln!(
+            "note: no derived tables in {}; synthetic table only",
+            dir.display()
+        );
     }
     v
 }
@@ -200,9 +203,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| Embeddings::load(black_box(path)).unwrap().len())
         });
     }
-    g.bench_function("valence_lexicons", |b| {
-        b.iter(|| Valence::new().unwrap())
-    });
+    g.bench_function("valence_lexicons", |b| b.iter(|| Valence::new().unwrap()));
     g.finish();
 }
 

@@ -7,7 +7,14 @@
 use stance::features::{Embeddings, Pooling, Tokenizer, TokenizerKind};
 
 const WORDS: [&str; 8] = [
-    "nato", "election", "ceasefire", "sanctions", "troops", "peacekeepers", "good", "bad",
+    "nato",
+    "election",
+    "ceasefire",
+    "sanctions",
+    "troops",
+    "peacekeepers",
+    "good",
+    "bad",
 ];
 const PAIRS: [(&str, &str); 5] = [
     ("a reassurance force", "peacekeepers"),
@@ -51,8 +58,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for w in WORDS {
             match e.nearest(w, 8) {
                 Some(nn) => {
-                    let list: Vec<String> =
-                        nn.iter().map(|(w, s)| format!("{w} {s:.2}")).collect();
+                    let list: Vec<String> = nn.iter().map(|(w, s)| format!("{w} {s:.2}")).collect();
                     println!("{w:>13}: {}", list.join(", "));
                 }
                 None => println!("{w:>13}: (not in the vocabulary)"),

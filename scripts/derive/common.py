@@ -165,3 +165,34 @@ def write_table(path, words, matrix, weights=None, meta=None, dtype="f16"):
     tmp.replace(path)
     size = path.stat().st_size
     say(f"output {sha256_file(path)}  {path}  ({size / 1e6:.2f} MB, {n} x {dim} {dtype})")
+
+
+def read_table(path):
+    """Reads a stance-embeddings table: (words, matrix f32, weights or None, meta dict, dtype)."""
+    data = Path(path).read_bytes()
+    if data[: len(MAGIC)] != MAGIC:
+        raise ValueError(f"{path}: not a stance-embeddings file")
+    version, code, flags, _, dim, n, meta_len, vocab_len, body_len, checksum = struct.unpack_from(
+        "<BBBBIIIIQQ", data, len(MAGIC)
+    )
+    body = data[len(MAGIC) + 36 :]
+    if version != FORMAT_VERSION or len(body) != body_len or xxhash.xxh3_64_intdigest(body) != checksum:
+        raise ValueError(f"{path}: unsupported version, truncated or corrupt")
+    at = 0
+    meta = json.loads(body[at : at + meta_len] or b"{}")
+    at += meta_len
+    words = body[at : at + vocab_len].decode("utf-8").split("\n")[:-1]
+    at += vocab_len
+    weights = None
+    if flags & FLAG_WEIGHTS:
+        weights = np.frombuffer(body, dtype="<f4", count=n, offset=at).copy()
+        at += 4 * n
+    if code == DTYPE_F16:
+        matrix = np.frombuffer(body, dtype="<f2", count=n * dim, offset=at).astype(np.float32)
+        dtype = "f16"
+    else:
+        scale = np.frombuffer(body, dtype="<f4", count=n, offset=at)
+        q = np.frombuffer(body, dtype=np.int8, count=n * dim, offset=at + 4 * n)
+        matrix = q.reshape(n, dim).astype(np.float32) * scale[:, None]
+        dtype = "i8"
+    return words, matrix.reshape(n, dim), weights, meta, dtype

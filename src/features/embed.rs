@@ -387,7 +387,8 @@ impl Embeddings {
         body.extend_from_slice(self.meta.as_bytes());
         body.extend_from_slice(self.vocab.as_bytes());
         if let Some(w) = &self.weights {
-            w.iter().for_each(|x| body.extend_from_slice(&x.to_le_bytes()));
+            w.iter()
+                .for_each(|x| body.extend_from_slice(&x.to_le_bytes()));
         }
         match self.dtype {
             StoredDtype::F16 => {
@@ -431,12 +432,7 @@ impl Embeddings {
             0
         });
         out.push(0);
-        for v in [
-            self.dim,
-            n,
-            self.meta.len(),
-            self.vocab.len(),
-        ] {
+        for v in [self.dim, n, self.meta.len(), self.vocab.len()] {
             out.extend_from_slice(&(v as u32).to_le_bytes());
         }
         out.extend_from_slice(&(body.len() as u64).to_le_bytes());
@@ -763,14 +759,19 @@ mod tests {
             }
         }
         // Re-quantising the dequantised table gives the same bytes (stable format).
-        assert_eq!(back.to_bytes(), Embeddings::from_bytes(&back.to_bytes()).unwrap().to_bytes());
+        assert_eq!(
+            back.to_bytes(),
+            Embeddings::from_bytes(&back.to_bytes()).unwrap().to_bytes()
+        );
     }
 
     #[test]
     fn pooling_is_normalised_mean_with_fallbacks() {
         let e = table(true);
         let mut out = vec![0f32; 4];
-        let known = e.pool_into("Peace TALKS, about Russia's troops!", &mut out).unwrap();
+        let known = e
+            .pool_into("Peace TALKS, about Russia's troops!", &mut out)
+            .unwrap();
         assert_eq!(known, 4, "peace, talks, russia (via russia's), troops");
         let mut want = vec![0f32; 4];
         for w in ["peace", "talks", "russia", "troops"] {
@@ -871,7 +872,10 @@ mod tests {
         expect_err(&bad, "dim");
         // Every truncation point is refused without a panic.
         for cut in 0..good.len() {
-            assert!(Embeddings::from_bytes(&good[..cut]).is_err(), "cut at {cut}");
+            assert!(
+                Embeddings::from_bytes(&good[..cut]).is_err(),
+                "cut at {cut}"
+            );
         }
     }
 

@@ -269,7 +269,11 @@ impl Valence {
         let mut lexicon = KeyMap::default();
         for (line, f) in tsv(VADER_LEXICON) {
             if f.len() < 2 {
-                return Err(data_err("vader_lexicon.tsv", line, "expected word<TAB>valence"));
+                return Err(data_err(
+                    "vader_lexicon.tsv",
+                    line,
+                    "expected word<TAB>valence",
+                ));
             }
             // As in Python, lookups are lowercase, so entries with capitals (a few
             // emoticons) never match.
@@ -279,7 +283,11 @@ impl Valence {
         let mut booster_ngrams = Vec::new();
         for (line, f) in tsv(VADER_BOOSTERS) {
             if f.len() < 2 {
-                return Err(data_err("vader_boosters.tsv", line, "expected word<TAB>value"));
+                return Err(data_err(
+                    "vader_boosters.tsv",
+                    line,
+                    "expected word<TAB>value",
+                ));
             }
             let v = num("vader_boosters.tsv", line, f[1])?;
             if f[0].contains(' ') {
@@ -291,7 +299,11 @@ impl Valence {
         let mut idioms = Vec::new();
         for (line, f) in tsv(VADER_IDIOMS) {
             if f.len() < 2 {
-                return Err(data_err("vader_idioms.tsv", line, "expected idiom<TAB>valence"));
+                return Err(data_err(
+                    "vader_idioms.tsv",
+                    line,
+                    "expected idiom<TAB>valence",
+                ));
             }
             // One-word "idioms" (badass) never match Python's multi-word windows either.
             if f[0].contains(' ') {
@@ -419,7 +431,8 @@ impl Valence {
             if self.is_negation(s, i) || k(i) == w.no {
                 out.negations += 1;
             }
-            if self.boosters.contains_key(&k(i)) || (k(i) == w.kind && i + 1 < n && k(i + 1) == w.of)
+            if self.boosters.contains_key(&k(i))
+                || (k(i) == w.kind && i + 1 < n && k(i + 1) == w.of)
             {
                 sentiments.push(0.0);
                 continue;
@@ -584,7 +597,13 @@ impl Valence {
                 .map(|&(_, v)| v)
         };
         // onezero, twoonezero, twoone, threetwoone, threetwo: the first idiom found wins.
-        for (a, b) in [(i - 1, i + 1), (i - 2, i + 1), (i - 2, i), (i - 3, i), (i - 3, i - 1)] {
+        for (a, b) in [
+            (i - 1, i + 1),
+            (i - 2, i + 1),
+            (i - 2, i),
+            (i - 3, i),
+            (i - 3, i - 1),
+        ] {
             if let Some(v) = is(&self.idioms, a, b) {
                 valence = v;
                 break;
@@ -833,16 +852,52 @@ mod tests {
             let s = v.scores(f[0]);
             // Python rounds neg/neu/pos to 3 decimals and compound to 4.
             let close = |a: f64, b: f64, tol: f64| (a - b).abs() <= tol;
-            assert!(close(s.neg, num(1), 6e-4), "{}: neg {} vs {}", f[0], s.neg, f[1]);
-            assert!(close(s.neu, num(2), 6e-4), "{}: neu {} vs {}", f[0], s.neu, f[2]);
-            assert!(close(s.pos, num(3), 6e-4), "{}: pos {} vs {}", f[0], s.pos, f[3]);
-            assert!(close(s.compound, num(4), 6e-5), "{}: compound {} vs {}", f[0], s.compound, f[4]);
+            assert!(
+                close(s.neg, num(1), 6e-4),
+                "{}: neg {} vs {}",
+                f[0],
+                s.neg,
+                f[1]
+            );
+            assert!(
+                close(s.neu, num(2), 6e-4),
+                "{}: neu {} vs {}",
+                f[0],
+                s.neu,
+                f[2]
+            );
+            assert!(
+                close(s.pos, num(3), 6e-4),
+                "{}: pos {} vs {}",
+                f[0],
+                s.pos,
+                f[3]
+            );
+            assert!(
+                close(s.compound, num(4), 6e-5),
+                "{}: compound {} vs {}",
+                f[0],
+                s.compound,
+                f[4]
+            );
             // Pattern's "!" boost of the previous word is not ported; TextBlob's tokenizer
             // splits "isn't" into "is n ' t" and so never sees the negation "n't", which
             // this module does (Pattern's negation list has "n't").
             if !f[0].contains('!') && !f[0].contains("n't") {
-                assert!(close(s.polarity, num(5), 1e-9), "{}: polarity {} vs {}", f[0], s.polarity, f[5]);
-                assert!(close(s.subjectivity, num(6), 1e-9), "{}: subjectivity {} vs {}", f[0], s.subjectivity, f[6]);
+                assert!(
+                    close(s.polarity, num(5), 1e-9),
+                    "{}: polarity {} vs {}",
+                    f[0],
+                    s.polarity,
+                    f[5]
+                );
+                assert!(
+                    close(s.subjectivity, num(6), 1e-9),
+                    "{}: subjectivity {} vs {}",
+                    f[0],
+                    s.subjectivity,
+                    f[6]
+                );
             }
             n += 1;
         }
@@ -859,12 +914,59 @@ mod tests {
         let v = v();
         let crate_vader = vader_sentiment::SentimentIntensityAnalyzer::new();
         let pool = [
-            "good", "bad", "great", "terrible", "peace", "war", "support", "reject", "not",
-            "never", "isn't", "very", "extremely", "barely", "but", "the", "talks", "were",
-            "deal", "GOOD", "BAD", "VERY", "and", "we", "will", "hope", "fear", "agreement",
-            "attack", "progress", "kill", "win", "lose", "happy", "sad", "nothing", "without",
-            "kind", "of", "sort", "hardly", "slightly", "quite", "totally", "don't",
-            "welcome", "threat", "crisis", "strong", "weak", "Russia", "Ukraine", "NATO",
+            "good",
+            "bad",
+            "great",
+            "terrible",
+            "peace",
+            "war",
+            "support",
+            "reject",
+            "not",
+            "never",
+            "isn't",
+            "very",
+            "extremely",
+            "barely",
+            "but",
+            "the",
+            "talks",
+            "were",
+            "deal",
+            "GOOD",
+            "BAD",
+            "VERY",
+            "and",
+            "we",
+            "will",
+            "hope",
+            "fear",
+            "agreement",
+            "attack",
+            "progress",
+            "kill",
+            "win",
+            "lose",
+            "happy",
+            "sad",
+            "nothing",
+            "without",
+            "kind",
+            "of",
+            "sort",
+            "hardly",
+            "slightly",
+            "quite",
+            "totally",
+            "don't",
+            "welcome",
+            "threat",
+            "crisis",
+            "strong",
+            "weak",
+            "Russia",
+            "Ukraine",
+            "NATO",
         ];
         let boosters: Vec<&str> = VADER_BOOSTERS
             .lines()
@@ -890,9 +992,9 @@ mod tests {
             let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
             let risky = (3..lower.len()).any(|i| {
                 v.lexicon.contains_key(&key(&lower[i]))
-                    && lower[i - 3..i].iter().any(|w| {
-                        boosters.iter().any(|b| w.contains(b))
-                    })
+                    && lower[i - 3..i]
+                        .iter()
+                        .any(|w| boosters.iter().any(|b| w.contains(b)))
             }) || (3..lower.len()).any(|i| {
                 // The crate's window join also matches "kind of"/"sort of" across words.
                 let win = lower[i - 3..i].join(" ");
