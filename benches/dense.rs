@@ -4,7 +4,8 @@
 //! `Vectorizer::transform_one` (word 1–2 grams, the default features), over the quotes the
 //! extractor finds in `data/articles` and, when present, `../shared/corpora/polnear`. Plus the
 //! load time of embedding tables (a synthetic 50k × 128 f16 table always; the derived tables
-//! in `$STANCE_DERIVED` (default `/work/derived`) when present) and of the valence lexicons.
+//! in `$STANCE_DERIVED` (default `/work/derived`) when present) and of the valence lexicons,
+//! with `Vectorizer::load` of the vectorizer fitted on the quotes as the same-run reference.
 //!
 //! Run: `cargo bench --bench dense -- --warm-up-time 1 --measurement-time 3`.
 
@@ -204,6 +205,18 @@ fn bench(c: &mut Criterion) {
         });
     }
     g.bench_function("valence_lexicons", |b| b.iter(|| Valence::new().unwrap()));
+    // Reference in the same run: the sparse vectorizer's load (part of every model load).
+    let vpath = tmp.path().join("vectorizer.json");
+    vectorizer.save(&vpath).unwrap();
+    eprintln!(
+        "reference vectorizer: {} features, {:.2} MB",
+        vectorizer.n_features(),
+        std::fs::metadata(&vpath).unwrap().len() as f64 / 1e6
+    );
+    g.bench_function("vectorizer_reference", |b| {
+        b.iter(|| Vectorizer::load(black_box(&vpath)).unwrap().n_features())
+    });
+
     g.finish();
 }
 

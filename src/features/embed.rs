@@ -22,8 +22,9 @@
 //!
 //! The file carries an xxh3 checksum of its body; [`Embeddings::from_bytes`] refuses wrong
 //! magic, newer format versions, unknown dtypes, truncated or corrupt data, duplicate words
-//! and non-finite values with an [`Error::Model`], and never panics. The matrix is converted
-//! to f32 once at load, so pooling does no conversion.
+//! and non-finite values with an [`Error::Model`], and never panics. The matrix stays in its
+//! stored form (f16 or int8) and rows are converted to f32 when pooled, so loading does not
+//! touch every value twice.
 
 use std::cell::RefCell;
 use std::io::{Read, Write};
@@ -47,7 +48,7 @@ const FLAG_WEIGHTS: u8 = 1;
 /// Largest dimension accepted (keeps a hostile header from asking for absurd buffers).
 const MAX_DIM: usize = 4096;
 
-/// How the matrix is stored in the file (in memory it is always f32).
+/// How the matrix is stored (in the file and in memory).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StoredDtype {
     /// IEEE half precision, little endian (code 1).
@@ -75,16 +76,22 @@ pub enum Pooling {
     Sif,
 }
 
-/// A word-embedding table. Cheap to share (`&Embeddings` is `Sync`); pooling uses a
-/// per-thread token buffer.
+/// A word-embedding table. Cheap to share (`&Embeddings` is `Sync`); pooling uses
+/// per-thread buffers.
+///
+/// The matrix stays in the file's bytes (f16 or int8) and a row is converted to f32 when
+/// it is used: loading is a checksum, a validity scan and the vocabulary's key table, with
+/// no conversion pass over the matrix (the model's load budget is 50 ms).
 #[derive(Clone)]
 pub struct Embeddings {
     dim: usize,
+    /// The file's bytes; the matrix (and the int8 row scales) are read in place.
+    data: Vec<u8>,
+    /// Offset in `data` of the f16 matrix, or of the int8 row scales (then the matrix).
+    matrix_at: usize,
     /// The vocabulary, each word followed by `\n`; `ends[i]` is the end of word `i`.
     vocab: String,
     ends: Vec<u32>,
-    /// Row-major `n_words × dim`.
-    matrix: Vec<f32>,
     weights: Option<Vec<f32>>,
     meta: String,
     dtype: StoredDtype,
@@ -146,10 +153,76 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// The file bytes of a table (format: `docs/embeddings-format.md`).
+fn encode(
+    dim: usize,
+    vocab: &str,
+    n: usize,
+    matrix: &[f32],
+    weights: Option<&[f32]>,
+    meta: &str,
+    dtype: StoredDtype,
+) -> Vec<u8> {
+    let mut body = Vec::with_capacity(meta.len() + vocab.len() + matrix.len() * 2 + n * 8);
+    body.extend_from_slice(meta.as_bytes());
+    body.extend_from_slice(vocab.as_bytes());
+    if let Some(w) = weights {
+        w.iter()
+            .for_each(|x| body.extend_from_slice(&x.to_le_bytes()));
+    }
+    match dtype {
+        StoredDtype::F16 => {
+            let mut h = vec![f16::ZERO; matrix.len()];
+            h.convert_from_f32_slice(matrix);
+            for x in h {
+                body.extend_from_slice(&x.to_bits().to_le_bytes());
+            }
+        }
+        StoredDtype::I8 => {
+            // Scale = max |value| / 127, as in scripts/derive/common.py.
+            let scales: Vec<f32> = matrix
+                .chunks_exact(dim)
+                .map(|r| {
+                    let m = r.iter().fold(0f32, |a, x| a.max(x.abs())) / 127.0;
+                    if m > 0.0 {
+                        m
+                    } else {
+                        1.0
+                    }
+                })
+                .collect();
+            scales
+                .iter()
+                .for_each(|s| body.extend_from_slice(&s.to_le_bytes()));
+            for (r, s) in matrix.chunks_exact(dim).zip(&scales) {
+                body.extend(
+                    r.iter()
+                        .map(|x| (x / s).round().clamp(-127.0, 127.0) as i8 as u8),
+                );
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+    out.extend_from_slice(EMBEDDINGS_MAGIC);
+    out.push(EMBEDDINGS_FORMAT_VERSION);
+    out.push(dtype.code());
+    out.push(if weights.is_some() { FLAG_WEIGHTS } else { 0 });
+    out.push(0);
+    for v in [dim, n, meta.len(), vocab.len()] {
+        out.extend_from_slice(&(v as u32).to_le_bytes());
+    }
+    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    out.extend_from_slice(&xxh3_64(&body).to_le_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
 impl Embeddings {
-    /// Builds a table from its parts. `matrix` is row-major `words.len() × dim`; `weights`,
-    /// when given, has one finite weight per word; `meta` is free-form provenance (JSON by
-    /// convention). Words must be unique, non-empty and free of `\n`; values finite.
+    /// Builds a table from its parts. `matrix` is row-major `words.len() × dim` and is
+    /// stored as `dtype` at once (what is pooled is what is saved); `weights`, when given,
+    /// has one finite weight per word; `meta` is free-form provenance (JSON by convention).
+    /// Words must be unique, non-empty and free of `\n`; values finite (also after f16
+    /// rounding).
     pub fn from_parts(
         words: &[&str],
         dim: usize,
@@ -173,6 +246,12 @@ impl Embeddings {
                 words.len() * dim
             )));
         }
+        if weights.as_ref().is_some_and(|w| w.len() != words.len()) {
+            return Err(bad("one weight per word".into()));
+        }
+        if let Some(i) = matrix.iter().position(|x| !x.is_finite()) {
+            return Err(bad(format!("matrix value {i} is not finite")));
+        }
         let mut vocab = String::new();
         for w in words {
             if w.is_empty() || w.contains('\n') {
@@ -181,84 +260,30 @@ impl Embeddings {
             vocab.push_str(w);
             vocab.push('\n');
         }
-        Self::assemble(dim, vocab, matrix, weights, meta.to_owned(), dtype).map_err(|e| match e {
+        let bytes = encode(
+            dim,
+            &vocab,
+            words.len(),
+            &matrix,
+            weights.as_deref(),
+            meta,
+            dtype,
+        );
+        Self::from_vec(bytes).map_err(|e| match e {
             Error::Model { msg, .. } => bad(msg),
             other => other,
         })
     }
 
-    /// Checks the parts and builds the lookup table (shared by [`Self::from_parts`] and
-    /// [`Self::from_bytes`]). Errors are [`Error::Model`] with path `<embeddings>`.
-    fn assemble(
-        dim: usize,
-        vocab: String,
-        matrix: Vec<f32>,
-        weights: Option<Vec<f32>>,
-        meta: String,
-        dtype: StoredDtype,
-    ) -> Result<Embeddings> {
-        let mut ends = Vec::with_capacity(matrix.len() / dim.max(1));
-        for (i, b) in vocab.bytes().enumerate() {
-            if b == b'\n' {
-                ends.push(i as u32);
-            }
-        }
-        let n = ends.len();
-        if !vocab.is_empty() && !vocab.ends_with('\n') {
-            return Err(corrupt("vocabulary does not end with a newline"));
-        }
-        if n.checked_mul(dim) != Some(matrix.len()) {
-            return Err(corrupt(format!(
-                "{n} words but {} matrix values for dim {dim}",
-                matrix.len()
-            )));
-        }
-        if let Some(w) = &weights {
-            if w.len() != n {
-                return Err(corrupt(format!("{} weights for {n} words", w.len())));
-            }
-            if let Some(i) = w.iter().position(|x| !x.is_finite()) {
-                return Err(corrupt(format!("weight {i} is not finite")));
-            }
-        }
-        if let Some(i) = matrix.iter().position(|x| !x.is_finite()) {
-            return Err(corrupt(format!(
-                "matrix value {i} (word {}) is not finite",
-                i / dim
-            )));
-        }
-        let mut e = Embeddings {
-            dim,
-            vocab,
-            ends,
-            matrix,
-            weights,
-            meta,
-            dtype,
-            table: KeyTable::default(),
-            pooling: Pooling::Mean,
-            tokenizer: Tokenizer::new(&TokenizerKind::Fast { lowercase: true })?,
-        };
-        let mut table = KeyTable::with_capacity(n);
-        for i in 0..n {
-            let w = e.word(i);
-            if w.is_empty() {
-                return Err(corrupt(format!("word {i} is empty")));
-            }
-            if let Err(j) = table.insert(xxh3_64(w.as_bytes()), i as u32) {
-                return Err(corrupt(format!(
-                    "words {:?} ({j}) and {w:?} ({i}) have the same key (duplicate word?)",
-                    e.word(j as usize)
-                )));
-            }
-        }
-        e.table = table;
-        Ok(e)
+    /// Reads a table from the bytes of an embeddings file (copies them; see
+    /// [`Self::from_vec`]).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Embeddings> {
+        Self::from_vec(bytes.to_vec())
     }
 
-    /// Reads a table from the bytes of an embeddings file.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Embeddings> {
-        let mut c = Cursor { b: bytes, at: 0 };
+    /// Reads a table from the bytes of an embeddings file, keeping them as its storage.
+    pub fn from_vec(data: Vec<u8>) -> Result<Embeddings> {
+        let mut c = Cursor { b: &data, at: 0 };
         let magic = c.take(EMBEDDINGS_MAGIC.len(), "magic")?;
         if magic != EMBEDDINGS_MAGIC {
             return Err(corrupt("not a stance-embeddings file (bad magic)"));
@@ -285,17 +310,16 @@ impl Embeddings {
         let vocab_len = c.u32("vocabulary length")? as usize;
         let body_len = c.u64("body length")?;
         let checksum = c.u64("checksum")?;
-        debug_assert_eq!(c.at, HEADER_LEN);
         if dim == 0 || dim > MAX_DIM {
             return Err(corrupt(format!("dim {dim} out of range 1..={MAX_DIM}")));
         }
-        let rest = bytes.len() - HEADER_LEN;
+        let rest = data.len() - HEADER_LEN;
         if body_len != rest as u64 {
             return Err(corrupt(format!(
                 "truncated or padded: header says {body_len} body bytes, found {rest}"
             )));
         }
-        let body = &bytes[HEADER_LEN..];
+        let body = &data[HEADER_LEN..];
         if xxh3_64(body) != checksum {
             return Err(corrupt("checksum mismatch: the file is corrupt"));
         }
@@ -326,39 +350,77 @@ impl Embeddings {
         let vocab = std::str::from_utf8(c.take(vocab_len, "vocabulary")?)
             .map_err(|_| corrupt("vocabulary is not UTF-8"))?
             .to_owned();
-        let words_in_vocab = vocab.bytes().filter(|&b| b == b'\n').count();
-        if words_in_vocab != n {
-            return Err(corrupt(format!(
-                "header says {n} words, vocabulary has {words_in_vocab}"
-            )));
-        }
         let weights = if has_w {
-            Some(f32s(c.take(n * 4, "weights")?))
+            let w = f32s(c.take(n * 4, "weights")?);
+            if let Some(i) = w.iter().position(|x| !x.is_finite()) {
+                return Err(corrupt(format!("weight {i} is not finite")));
+            }
+            Some(w)
         } else {
             None
         };
-        let matrix = match dtype {
+        let matrix_at = HEADER_LEN + c.at;
+        match dtype {
             StoredDtype::F16 => {
-                let raw = c.take(cells * 2, "matrix")?;
-                let bits: Vec<u16> = raw
+                // f16 infinities and NaNs have all exponent bits set.
+                let m = c.take(cells * 2, "matrix")?;
+                let bad = m
                     .chunks_exact(2)
-                    .map(|p| u16::from_le_bytes([p[0], p[1]]))
-                    .collect();
-                let mut m = vec![0f32; cells];
-                bits.reinterpret_cast::<f16>().convert_to_f32_slice(&mut m);
-                m
+                    .position(|p| u16::from_le_bytes([p[0], p[1]]) & 0x7C00 == 0x7C00);
+                if let Some(i) = bad {
+                    return Err(corrupt(format!(
+                        "matrix value {i} (word {}) is not finite",
+                        i / dim
+                    )));
+                }
             }
             StoredDtype::I8 => {
                 let scales = f32s(c.take(n * 4, "row scales")?);
-                let q = c.take(cells, "matrix")?;
-                let mut m = Vec::with_capacity(cells);
-                for (row, &s) in q.chunks_exact(dim).zip(&scales) {
-                    m.extend(row.iter().map(|&v| f32::from(v as i8) * s));
+                if let Some(i) = scales.iter().position(|x| !x.is_finite()) {
+                    return Err(corrupt(format!("row scale {i} is not finite")));
                 }
-                m
             }
+        }
+        let mut ends = Vec::with_capacity(n);
+        for (i, b) in vocab.bytes().enumerate() {
+            if b == b'\n' {
+                ends.push(i as u32);
+            }
+        }
+        if ends.len() != n || !(vocab.is_empty() || vocab.ends_with('\n')) {
+            return Err(corrupt(format!(
+                "header says {n} words, the vocabulary has {} newline-terminated words",
+                ends.len()
+            )));
+        }
+        let mut e = Embeddings {
+            dim,
+            data,
+            matrix_at,
+            vocab,
+            ends,
+            weights,
+            meta,
+            dtype,
+            table: KeyTable::default(),
+            pooling: Pooling::Mean,
+            tokenizer: Tokenizer::new(&TokenizerKind::Fast { lowercase: true })?,
         };
-        Self::assemble(dim, vocab, matrix, weights, meta, dtype)
+        let mut table = KeyTable::with_capacity(n);
+        for i in 0..n {
+            let w = e.word(i);
+            if w.is_empty() {
+                return Err(corrupt(format!("word {i} is empty")));
+            }
+            if let Err(j) = table.insert(xxh3_64(w.as_bytes()), i as u32) {
+                return Err(corrupt(format!(
+                    "words {:?} ({j}) and {w:?} ({i}) have the same key (duplicate word?)",
+                    e.word(j as usize)
+                )));
+            }
+        }
+        e.table = table;
+        Ok(e)
     }
 
     /// Reads a table from any reader (the whole stream is read).
@@ -366,84 +428,32 @@ impl Embeddings {
         let mut bytes = Vec::new();
         r.read_to_end(&mut bytes)
             .map_err(|e| Error::io("<embeddings>", e))?;
-        Self::from_bytes(&bytes)
+        Self::from_vec(bytes)
     }
 
     /// Reads a table from a file; errors name the file.
     pub fn load(path: impl AsRef<Path>) -> Result<Embeddings> {
         let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        Self::from_bytes(&bytes).map_err(|e| match e {
+        Self::from_vec(bytes).map_err(|e| match e {
             Error::Model { msg, .. } => Error::model(path, msg),
             other => other,
         })
     }
 
-    /// The file bytes of this table (in its stored dtype). Deterministic: the same table
-    /// gives the same bytes, and an f16 table read from a file gives back that file.
+    /// The file bytes of this table: exactly the bytes it was read from or built into.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let n = self.len();
-        let mut body = Vec::with_capacity(self.meta.len() + self.vocab.len() + n * self.dim * 2);
-        body.extend_from_slice(self.meta.as_bytes());
-        body.extend_from_slice(self.vocab.as_bytes());
-        if let Some(w) = &self.weights {
-            w.iter()
-                .for_each(|x| body.extend_from_slice(&x.to_le_bytes()));
-        }
-        match self.dtype {
-            StoredDtype::F16 => {
-                let mut h = vec![f16::ZERO; self.matrix.len()];
-                h.convert_from_f32_slice(&self.matrix);
-                for x in h {
-                    body.extend_from_slice(&x.to_bits().to_le_bytes());
-                }
-            }
-            StoredDtype::I8 => {
-                let rows = || self.matrix.chunks_exact(self.dim);
-                // Scale = max |value| / 127, as in scripts/derive/common.py.
-                let scales: Vec<f32> = rows()
-                    .map(|r| {
-                        let m = r.iter().fold(0f32, |a, x| a.max(x.abs())) / 127.0;
-                        if m > 0.0 {
-                            m
-                        } else {
-                            1.0
-                        }
-                    })
-                    .collect();
-                scales
-                    .iter()
-                    .for_each(|s| body.extend_from_slice(&s.to_le_bytes()));
-                for (r, s) in rows().zip(&scales) {
-                    body.extend(
-                        r.iter()
-                            .map(|x| (x / s).round().clamp(-127.0, 127.0) as i8 as u8),
-                    );
-                }
-            }
-        }
-        let mut out = Vec::with_capacity(HEADER_LEN + body.len());
-        out.extend_from_slice(EMBEDDINGS_MAGIC);
-        out.push(EMBEDDINGS_FORMAT_VERSION);
-        out.push(self.dtype.code());
-        out.push(if self.weights.is_some() {
-            FLAG_WEIGHTS
-        } else {
-            0
-        });
-        out.push(0);
-        for v in [self.dim, n, self.meta.len(), self.vocab.len()] {
-            out.extend_from_slice(&(v as u32).to_le_bytes());
-        }
-        out.extend_from_slice(&(body.len() as u64).to_le_bytes());
-        out.extend_from_slice(&xxh3_64(&body).to_le_bytes());
-        out.extend_from_slice(&body);
-        out
+        self.data.clone()
+    }
+
+    /// The file bytes of this table without a copy.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.data
     }
 
     /// Writes the table (see [`Self::to_bytes`]).
     pub fn write(&self, mut w: impl Write) -> Result<()> {
-        w.write_all(&self.to_bytes())
+        w.write_all(&self.data)
             .map_err(|e| Error::io("<embeddings>", e))
     }
 
@@ -451,7 +461,7 @@ impl Embeddings {
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let tmp = path.with_extension("emb.tmp");
-        std::fs::write(&tmp, self.to_bytes()).map_err(|e| Error::io(&tmp, e))?;
+        std::fs::write(&tmp, &self.data).map_err(|e| Error::io(&tmp, e))?;
         std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
     }
 
@@ -470,7 +480,7 @@ impl Embeddings {
         self.dim
     }
 
-    /// How the matrix is stored in the file.
+    /// How the matrix is stored.
     pub fn dtype(&self) -> StoredDtype {
         self.dtype
     }
@@ -513,9 +523,39 @@ impl Embeddings {
         &self.vocab[start..self.ends[i] as usize]
     }
 
-    /// Row `i` of the matrix (panics if `i >= len()`).
-    pub fn row(&self, i: usize) -> &[f32] {
-        &self.matrix[i * self.dim..(i + 1) * self.dim]
+    /// Row `i` of the matrix as f32 (panics if `i >= len()`). Allocates: for inspection;
+    /// pooling converts rows into reused buffers.
+    pub fn row(&self, i: usize) -> Vec<f32> {
+        let mut out = vec![0f32; self.dim];
+        let mut bits = vec![0u16; self.dim];
+        self.row_into(i, &mut bits, &mut out);
+        out
+    }
+
+    /// Converts row `i` into `out` (`bits` is scratch space); both have length `dim`.
+    #[inline]
+    fn row_into(&self, i: usize, bits: &mut [u16], out: &mut [f32]) {
+        let d = self.dim;
+        match self.dtype {
+            StoredDtype::F16 => {
+                let at = self.matrix_at + i * d * 2;
+                let raw = &self.data[at..at + d * 2];
+                for (b, p) in bits.iter_mut().zip(raw.chunks_exact(2)) {
+                    *b = u16::from_le_bytes([p[0], p[1]]);
+                }
+                // Hardware f16 conversion (F16C) when the CPU has it, detected at run time.
+                bits.reinterpret_cast::<f16>().convert_to_f32_slice(out);
+            }
+            StoredDtype::I8 => {
+                let n = self.len();
+                let s = &self.data[self.matrix_at + i * 4..self.matrix_at + i * 4 + 4];
+                let scale = f32::from_le_bytes([s[0], s[1], s[2], s[3]]);
+                let at = self.matrix_at + n * 4 + i * d;
+                for (o, &q) in out.iter_mut().zip(&self.data[at..at + d]) {
+                    *o = f32::from(q as i8) * scale;
+                }
+            }
+        }
     }
 
     /// The stored weight of word `i` (1 when the table has none).
@@ -532,7 +572,7 @@ impl Embeddings {
     }
 
     /// The vector of `word` (exact match, no fallback).
-    pub fn vector(&self, word: &str) -> Option<&[f32]> {
+    pub fn vector(&self, word: &str) -> Option<Vec<f32>> {
         self.index_of(word).map(|i| self.row(i))
     }
 
@@ -559,10 +599,11 @@ impl Embeddings {
     /// known. Returns the number of known tokens. No allocation in the steady state.
     pub fn pool_into(&self, text: &str, out: &mut [f32]) -> Result<usize> {
         self.check_out(out)?;
-        TOKENS.with(|t| {
-            let mut t = t.borrow_mut();
-            self.tokenizer.tokenize_into(text, &mut t);
-            Ok(self.pool_known(&t, out))
+        SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            let s = &mut *s;
+            self.tokenizer.tokenize_into(text, &mut s.tokens);
+            Ok(self.pool_known(&s.tokens, &mut s.bits, &mut s.row, out))
         })
     }
 
@@ -570,7 +611,11 @@ impl Embeddings {
     /// (for example the vectorizer's tokens), so the text is not tokenized twice.
     pub fn pool_tokens_into(&self, tokens: &Tokens, out: &mut [f32]) -> Result<usize> {
         self.check_out(out)?;
-        Ok(self.pool_known(tokens, out))
+        SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            let s = &mut *s;
+            Ok(self.pool_known(tokens, &mut s.bits, &mut s.row, out))
+        })
     }
 
     fn check_out(&self, out: &[f32]) -> Result<()> {
@@ -584,15 +629,24 @@ impl Embeddings {
         Ok(())
     }
 
-    fn pool_known(&self, tokens: &Tokens, out: &mut [f32]) -> usize {
+    fn pool_known(
+        &self,
+        tokens: &Tokens,
+        bits: &mut Vec<u16>,
+        row: &mut Vec<f32>,
+        out: &mut [f32],
+    ) -> usize {
+        bits.resize(self.dim, 0);
+        row.resize(self.dim, 0.0);
         out.fill(0.0);
         let mut known = 0;
         let sif = self.pooling == Pooling::Sif;
         for t in tokens.iter() {
             if let Some(i) = self.token_row(t) {
                 let i = i as usize;
+                self.row_into(i, bits, row);
                 let w = if sif { self.weight(i) } else { 1.0 };
-                for (o, v) in out.iter_mut().zip(self.row(i)) {
+                for (o, v) in out.iter_mut().zip(row.iter()) {
                     *o += w * v;
                 }
                 known += 1;
@@ -611,13 +665,14 @@ impl Embeddings {
         let q = self.index_of(word)?;
         let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
         let qv = self.row(q);
-        let qn = norm(qv).max(f32::MIN_POSITIVE);
+        let qn = norm(&qv).max(f32::MIN_POSITIVE);
+        let (mut bits, mut r) = (vec![0u16; self.dim], vec![0f32; self.dim]);
         let mut sims: Vec<(usize, f32)> = (0..self.len())
             .filter(|&i| i != q)
             .map(|i| {
-                let r = self.row(i);
-                let dot: f32 = r.iter().zip(qv).map(|(a, b)| a * b).sum();
-                (i, dot / (qn * norm(r).max(f32::MIN_POSITIVE)))
+                self.row_into(i, &mut bits, &mut r);
+                let dot: f32 = r.iter().zip(&qv).map(|(a, b)| a * b).sum();
+                (i, dot / (qn * norm(&r).max(f32::MIN_POSITIVE)))
             })
             .collect();
         // Highest similarity first; ties by row for determinism.
@@ -631,8 +686,16 @@ impl Embeddings {
     }
 }
 
+/// Per-thread buffers of pooling: tokens and one converted row.
+#[derive(Default)]
+struct Scratch {
+    tokens: Tokens,
+    bits: Vec<u16>,
+    row: Vec<f32>,
+}
+
 thread_local! {
-    static TOKENS: RefCell<Tokens> = RefCell::new(Tokens::default());
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
 fn f32s(b: &[u8]) -> Vec<f32> {
@@ -749,7 +812,7 @@ mod tests {
     fn int8_tables_round_trip_approximately() {
         let e = table(false);
         let words: Vec<&str> = (0..e.len()).map(|i| e.word(i)).collect();
-        let m: Vec<f32> = (0..e.len()).flat_map(|i| e.row(i).to_vec()).collect();
+        let m: Vec<f32> = (0..e.len()).flat_map(|i| e.row(i)).collect();
         let q = Embeddings::from_parts(&words, 4, m, None, "", StoredDtype::I8).unwrap();
         let back = Embeddings::from_bytes(&q.to_bytes()).unwrap();
         assert_eq!(back.dtype(), StoredDtype::I8);
@@ -758,11 +821,11 @@ mod tests {
                 assert!((a - b).abs() <= 0.75 / 127.0 + 1e-6, "{a} vs {b}");
             }
         }
-        // Re-quantising the dequantised table gives the same bytes (stable format).
-        assert_eq!(
-            back.to_bytes(),
-            Embeddings::from_bytes(&back.to_bytes()).unwrap().to_bytes()
-        );
+        // Re-quantising the dequantised values gives the same integers.
+        let m2: Vec<f32> = (0..back.len()).flat_map(|i| back.row(i)).collect();
+        let q2 = Embeddings::from_parts(&words, 4, m2, None, "", StoredDtype::I8).unwrap();
+        let ints = |e: &Embeddings| e.as_bytes()[e.as_bytes().len() - e.len() * 4..].to_vec();
+        assert_eq!(ints(&q2), ints(&back));
     }
 
     #[test]
@@ -870,6 +933,14 @@ mod tests {
         bad[21] = 0; // dim 0
         bad[22] = 0;
         expect_err(&bad, "dim");
+        // Non-finite values (with a valid checksum) are refused.
+        let f = StoredDtype::F16;
+        let inf = encode(2, "a\nb\n", 2, &[1.0, f32::INFINITY, 0.0, 0.0], None, "", f);
+        expect_err(&inf, "not finite");
+        let mut w = encode(2, "a\nb\n", 2, &[1.0; 4], Some(&[1.0, f32::NAN]), "", f);
+        expect_err(&w, "weight 1 is not finite");
+        w.truncate(HEADER_LEN);
+        expect_err(&w, "truncated or padded");
         // Every truncation point is refused without a panic.
         for cut in 0..good.len() {
             assert!(
