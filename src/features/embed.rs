@@ -362,12 +362,16 @@ impl Embeddings {
         let matrix_at = HEADER_LEN + c.at;
         match dtype {
             StoredDtype::F16 => {
-                // f16 infinities and NaNs have all exponent bits set.
+                // f16 infinities and NaNs have all exponent bits set (0x7C in the high,
+                // second byte). A branch-free scan first (it vectorises), the position only
+                // when there is one.
                 let m = c.take(cells * 2, "matrix")?;
-                let bad = m
-                    .chunks_exact(2)
-                    .position(|p| u16::from_le_bytes([p[0], p[1]]) & 0x7C00 == 0x7C00);
-                if let Some(i) = bad {
+                let non_finite = |p: &[u8]| p[1] & 0x7C == 0x7C;
+                let any = m.chunks_exact(2).fold(false, |acc, p| acc | non_finite(p));
+                if let Some(i) = any
+                    .then(|| m.chunks_exact(2).position(non_finite))
+                    .flatten()
+                {
                     return Err(corrupt(format!(
                         "matrix value {i} (word {}) is not finite",
                         i / dim

@@ -247,12 +247,38 @@ fn data_err(file: &str, line: usize, msg: impl Into<String>) -> Error {
     }
 }
 
-/// Rows of a TSV file as (line number, fields).
-fn tsv(text: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
+/// Rows of a TSV file as (line number, fields); at most 5 fields are used.
+fn tsv(text: &str) -> impl Iterator<Item = (usize, Fields<'_>)> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| (i + 1, l.split('\t').collect()))
+        .map(|(i, l)| {
+            let mut f = Fields { f: [""; 5], len: 0 };
+            for (slot, part) in f.f.iter_mut().zip(l.split('\t')) {
+                *slot = part;
+                f.len += 1;
+            }
+            (i + 1, f)
+        })
+}
+
+/// Up to five fields of a TSV line, without allocating.
+struct Fields<'a> {
+    f: [&'a str; 5],
+    len: usize,
+}
+
+impl<'a> Fields<'a> {
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl<'a> std::ops::Index<usize> for Fields<'a> {
+    type Output = &'a str;
+    fn index(&self, i: usize) -> &&'a str {
+        &self.f[i]
+    }
 }
 
 fn num(file: &str, line: usize, s: &str) -> Result<f64> {
