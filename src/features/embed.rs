@@ -363,11 +363,10 @@ impl Embeddings {
         match dtype {
             StoredDtype::F16 => {
                 // f16 infinities and NaNs have all exponent bits set (0x7C in the high,
-                // second byte). A branch-free scan first (it vectorises), the position only
-                // when there is one.
+                // second byte). A fast scan first, the position only when there is one.
                 let m = c.take(cells * 2, "matrix")?;
                 let non_finite = |p: &[u8]| p[1] & 0x7C == 0x7C;
-                let any = m.chunks_exact(2).fold(false, |acc, p| acc | non_finite(p));
+                let any = has_non_finite_f16(m);
                 if let Some(i) = any
                     .then(|| m.chunks_exact(2).position(non_finite))
                     .flatten()
@@ -702,6 +701,26 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
+/// True when the little-endian f16 values in `m` include an infinity or NaN (all five
+/// exponent bits set). SWAR over u64 words, four values at a time: with `z = (x & E) ^ E`
+/// a lane is non-finite iff it is 0, and `z + 0x7FFF` sets the lane's top bit iff it is not
+/// (`z <= 0x7C00`, so no carry crosses lanes). Branch-free, so it vectorises; loading
+/// checks every value of the matrix with it.
+fn has_non_finite_f16(m: &[u8]) -> bool {
+    const E: u64 = 0x7C00_7C00_7C00_7C00;
+    const ONES: u64 = 0x7FFF_7FFF_7FFF_7FFF;
+    const TOP: u64 = 0x8000_8000_8000_8000;
+    let words = m.chunks_exact(8);
+    let tail = words.remainder();
+    let mut acc = 0u64;
+    for w in words {
+        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        let z = (x & E) ^ E;
+        acc |= !(z + ONES) & TOP;
+    }
+    acc != 0 || tail.chunks_exact(2).any(|p| p[1] & 0x7C == 0x7C)
+}
+
 fn f32s(b: &[u8]) -> Vec<f32> {
     b.chunks_exact(4)
         .map(|p| f32::from_le_bytes([p[0], p[1], p[2], p[3]]))
@@ -967,6 +986,28 @@ mod tests {
         nan[3] = f32::NAN;
         assert!(Embeddings::from_parts(&["a", "b"], 4, nan, None, "", f).is_err());
         assert!(Embeddings::from_parts(&["a", "b"], 4, m, None, "", f).is_ok());
+    }
+
+    #[test]
+    fn f16_scan_finds_every_non_finite_value() {
+        // Edge values: ±max finite, subnormal, zero, one; ±inf and NaNs; at every position
+        // of buffers whose length is not a multiple of the 8-byte word.
+        let finite = [0x7BFFu16, 0xFBFF, 0x0001, 0x0000, 0x3C00, 0x8400];
+        let non_finite = [0x7C00u16, 0xFC00, 0x7E00, 0x7C01, 0xFFFF];
+        for len in 1..=11 {
+            for &f in &finite {
+                let ok: Vec<u8> = (0..len).flat_map(|_| f.to_le_bytes()).collect();
+                assert!(!has_non_finite_f16(&ok), "{f:x} × {len}");
+                for pos in 0..len {
+                    for &bad in &non_finite {
+                        let bytes: Vec<u8> = (0..len)
+                            .flat_map(|i| if i == pos { bad } else { f }.to_le_bytes())
+                            .collect();
+                        assert!(has_non_finite_f16(&bytes), "{bad:x} at {pos} of {len}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
