@@ -117,6 +117,9 @@ impl Recipe {
         let s = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let mut r = Self::from_toml_str(&s, path)?;
         r.base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        if let Some(e) = &r.train.embeddings {
+            r.train.embeddings = Some(r.path(e));
+        }
         Ok(r)
     }
 

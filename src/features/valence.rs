@@ -289,6 +289,24 @@ fn num(file: &str, line: usize, s: &str) -> Result<f64> {
         .ok_or_else(|| data_err(file, line, format!("not a number: {s:?}")))
 }
 
+/// sha256 (hex) of the lexicons embedded in this build: a model records it, so features it
+/// was trained on are never computed from different lexicons.
+pub fn lexicon_sha256() -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for s in [
+        VADER_LEXICON,
+        VADER_BOOSTERS,
+        VADER_NEGATIONS,
+        VADER_IDIOMS,
+        PATTERN_LEXICON,
+    ] {
+        h.update((s.len() as u64).to_le_bytes());
+        h.update(s.as_bytes());
+    }
+    crate::dataset::hex(&h.finalize())
+}
+
 impl Valence {
     /// Builds the tables from the lexicons embedded in the binary (about a millisecond).
     pub fn new() -> Result<Valence> {

@@ -7,6 +7,8 @@
 //! | `context` | `nf` | n-gram TF-IDF of the introducing sentence |
 //! | `lexicon` | `4·T` | per topic: keyword hit in the quote (0/1), hit only in the context (0/1), `ln(1 + hits)/2`, hit in the article's lead (0/1) |
 //! | `lead` | `nf` | n-gram TF-IDF of the article's lead (headline and first sentence) |
+//! | `embed_text`, `embed_context`, `embed_lead` | `d` | mean of pretrained word vectors (the model's embeddings table), L2-normalised |
+//! | `valence` | 16 | VADER and Pattern valence of the quote with negation, boosters, "but" ([`crate::features::valence`]) |
 //! | `sentiment_text` | `nf` | the quote with a sentiment target wrapped in marker tokens (= `text` without a target) |
 //! | `left`, `right` | `nf` | the quote's words left / right of the sentiment target (empty without one) |
 //!
@@ -15,7 +17,8 @@
 //! can still be `peacekeepers` only), instead of a rule that decides. The topic configuration
 //! used at training time is saved with the model, so the part means the same at labeling time.
 
-use crate::features::{SparseRow, Vectorizer};
+use crate::features::{Embeddings, SparseRow, Valence, Vectorizer, VALENCE_FEATURES, VALENCE_FEATURE_NAMES};
+use std::sync::Arc;
 use crate::topics::{TopicConfig, TopicLexicon};
 use serde::{Deserialize, Serialize};
 use sprs::CsMat;
@@ -31,10 +34,14 @@ pub enum Part {
     Left,
     Right,
     Lead,
+    EmbedText,
+    EmbedContext,
+    EmbedLead,
+    Valence,
 }
 
 /// Number of parts.
-const N_PARTS: usize = 7;
+const N_PARTS: usize = 11;
 
 /// Lexicon columns per topic.
 const LEXICON_SLOTS: usize = 4;
@@ -49,6 +56,10 @@ impl Part {
         Part::Left,
         Part::Right,
         Part::Lead,
+        Part::EmbedText,
+        Part::EmbedContext,
+        Part::EmbedLead,
+        Part::Valence,
     ];
 
     /// Index into per-part arrays.
@@ -65,7 +76,19 @@ impl Part {
             Part::Left => "left ",
             Part::Right => "right ",
             Part::Lead => "lead ",
+            Part::EmbedText => "emb ",
+            Part::EmbedContext => "ctx emb ",
+            Part::EmbedLead => "lead emb ",
+            Part::Valence => "valence:",
         }
+    }
+
+    /// Whether the part is a dense vector (every column set).
+    pub fn is_dense(self) -> bool {
+        matches!(
+            self,
+            Part::EmbedText | Part::EmbedContext | Part::EmbedLead | Part::Valence
+        )
     }
 }
 
@@ -129,6 +152,10 @@ pub struct Featurizer {
     /// model's topic index.
     lexicon: Option<(TopicLexicon, Vec<usize>)>,
     n_topics: usize,
+    /// Pretrained word vectors (absent when no head reads an `embed_*` part).
+    embeddings: Option<Arc<Embeddings>>,
+    /// Valence scorer (absent when no head reads `valence`).
+    valence: Option<Arc<Valence>>,
 }
 
 /// One statement to featurize: quote, context and an optional sentiment target (byte span
@@ -168,20 +195,48 @@ impl Featurizer {
             vectorizer,
             lexicon,
             n_topics: topics.len(),
+            embeddings: None,
+            valence: None,
         }
+    }
+
+    /// Adds pretrained word vectors (for the `embed_*` parts).
+    pub fn with_embeddings(mut self, e: Option<Arc<Embeddings>>) -> Self {
+        self.embeddings = e;
+        self
+    }
+
+    /// Adds the valence scorer (for the `valence` part).
+    pub fn with_valence(mut self, v: Option<Arc<Valence>>) -> Self {
+        self.valence = v;
+        self
+    }
+
+    /// The embeddings table, if any.
+    pub fn embeddings(&self) -> Option<&Embeddings> {
+        self.embeddings.as_deref()
     }
 
     /// Width of a part.
     pub fn width(&self, p: Part) -> usize {
         match p {
             Part::Lexicon => LEXICON_SLOTS * self.n_topics,
+            Part::EmbedText | Part::EmbedContext | Part::EmbedLead => {
+                self.embeddings.as_ref().map_or(0, |e| e.dim())
+            }
+            Part::Valence => VALENCE_FEATURES,
             _ => self.vectorizer.n_features(),
         }
     }
 
     /// Whether the featurizer can produce `p`.
     pub fn supports(&self, p: Part) -> bool {
-        p != Part::Lexicon || self.lexicon.is_some()
+        match p {
+            Part::Lexicon => self.lexicon.is_some(),
+            Part::EmbedText | Part::EmbedContext | Part::EmbedLead => self.embeddings.is_some(),
+            Part::Valence => self.valence.is_some(),
+            _ => true,
+        }
     }
 
     /// Name of column `j` of part `p`.
@@ -197,6 +252,14 @@ impl Featurizer {
                         .unwrap_or("?")
                 )
             }
+            Part::EmbedText | Part::EmbedContext | Part::EmbedLead => {
+                format!("{}{j}", p.prefix())
+            }
+            Part::Valence => format!(
+                "{}{}",
+                p.prefix(),
+                VALENCE_FEATURE_NAMES.get(j).copied().unwrap_or("?")
+            ),
             _ => format!("{}{}", p.prefix(), self.vectorizer.feature_name(j)),
         }
     }
@@ -237,6 +300,27 @@ impl Featurizer {
                         self.vectorizer.transform_one(s.lead, row)
                     }
                 }
+                Part::EmbedText | Part::EmbedContext | Part::EmbedLead => {
+                    if let Some(e) = &self.embeddings {
+                        let text = match p {
+                            Part::EmbedText => s.text,
+                            Part::EmbedContext => s.context,
+                            _ => s.lead,
+                        };
+                        dense_row(row, e.dim(), |out| {
+                            // A pooling error means the buffer has the wrong size, which
+                            // `dense_row` rules out; an unknown text pools to zeros.
+                            let _ = e.pool_into(text, out);
+                        });
+                    }
+                }
+                Part::Valence => {
+                    if let Some(v) = &self.valence {
+                        dense_row(row, VALENCE_FEATURES, |out| {
+                            let _ = v.features_into(s.text, out);
+                        });
+                    }
+                }
             }
         }
     }
@@ -262,6 +346,26 @@ impl Featurizer {
         }
         CsMat::new((indptr.len() - 1, self.width(p)), indptr, indices, data)
     }
+}
+
+/// Fills `row` with a dense vector of `d` values computed by `fill` (zeros are skipped, so
+/// the row stays a valid sparse row).
+fn dense_row(row: &mut SparseRow, d: usize, fill: impl FnOnce(&mut [f32])) {
+    thread_local! {
+        static BUF: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUF.with(|b| {
+        let mut b = b.borrow_mut();
+        b.clear();
+        b.resize(d, 0.0);
+        fill(&mut b);
+        for (j, &v) in b.iter().enumerate() {
+            if v != 0.0 && v.is_finite() {
+                row.indices.push(j as u32);
+                row.values.push(v);
+            }
+        }
+    });
 }
 
 /// The lexicon part: per topic, a hit in the quote, a hit only in the context,

@@ -34,6 +34,22 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 pub const VECTORIZER_FILE: &str = "vectorizer.json";
 /// Weights file name.
 pub const WEIGHTS_FILE: &str = "weights.bin";
+/// Embeddings table file name (only in models whose heads read `embed_*` parts).
+pub const EMBEDDINGS_FILE: &str = "embeddings.emb";
+
+/// The word-vector table a model carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmbeddingsInfo {
+    /// Vector dimensions.
+    pub dim: usize,
+    /// Words in the table.
+    pub words: usize,
+    /// How vectors are pooled over a text.
+    pub pooling: crate::features::Pooling,
+    /// File name the table was made from (for the record).
+    pub source: String,
+}
 
 /// Size and checksum of one file in the model directory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,6 +167,12 @@ pub struct Manifest {
     /// The topic configuration whose keywords feed the `lexicon` part (saved so the part means
     /// at labeling time what it meant in training).
     pub topic_lexicon: Option<TopicConfig>,
+    /// The word-vector table in `embeddings.emb`, when a head reads `embed_*` parts.
+    #[serde(default)]
+    pub embeddings: Option<EmbeddingsInfo>,
+    /// sha256 of the valence lexicons the `valence` part was trained with.
+    #[serde(default)]
+    pub valence_lexicon_sha256: Option<String>,
     /// Training parameters as given.
     pub train_params: serde_json::Value,
     /// Cross-validation results (see `TrainReport`).
@@ -258,6 +280,7 @@ pub fn save(model: &Model, dir: &Path) -> Result<()> {
     let named = named_blocks(model);
     let (weights, blocks) = encode_weights(&named);
     let vec_json = serde_json::to_vec(&model.featurizer.vectorizer)?;
+    let emb_bytes = model.featurizer.embeddings().map(|e| e.to_bytes());
     let mut manifest = model.manifest.clone();
     manifest.blocks = blocks;
     manifest.files = BTreeMap::from([
@@ -276,6 +299,15 @@ pub fn save(model: &Model, dir: &Path) -> Result<()> {
             },
         ),
     ]);
+    if let Some(b) = &emb_bytes {
+        manifest.files.insert(
+            EMBEDDINGS_FILE.to_string(),
+            FileInfo {
+                bytes: b.len() as u64,
+                sha256: sha256_hex(b),
+            },
+        );
+    }
     let mut man_json = serde_json::to_vec_pretty(&manifest)?;
     man_json.push(b'\n');
 
@@ -303,6 +335,9 @@ pub fn save(model: &Model, dir: &Path) -> Result<()> {
     let result = (|| {
         write(VECTORIZER_FILE, &vec_json)?;
         write(WEIGHTS_FILE, &weights)?;
+        if let Some(b) = &emb_bytes {
+            write(EMBEDDINGS_FILE, b)?;
+        }
         // The manifest last: a directory with a manifest has every file it lists.
         write(MANIFEST_FILE, &man_json)?;
         if dir.exists() {
@@ -487,11 +522,51 @@ pub fn load(dir: &Path) -> Result<Model> {
     let vectorizer: Vectorizer = serde_json::from_slice(&vbytes)
         .map_err(|e| Error::model(dir, format!("{VECTORIZER_FILE}: {e}")))?;
     let nf = vectorizer.n_features();
+    let embeddings = match &manifest.embeddings {
+        None => None,
+        Some(info) => {
+            let info_file = manifest.files.get(EMBEDDINGS_FILE).ok_or_else(|| {
+                Error::model(dir, format!("manifest.json does not list {EMBEDDINGS_FILE}"))
+            })?;
+            let b = read_checked(dir, EMBEDDINGS_FILE, info_file)?;
+            let e = crate::features::Embeddings::from_bytes(&b)
+                .and_then(|e| e.with_pooling(info.pooling))
+                .map_err(|e| Error::model(dir, format!("{EMBEDDINGS_FILE}: {e}")))?;
+            if e.dim() != info.dim || e.len() != info.words {
+                return Err(Error::model(
+                    dir,
+                    format!(
+                        "{EMBEDDINGS_FILE} has {} words × {} dims, the manifest says {} × {}",
+                        e.len(),
+                        e.dim(),
+                        info.words,
+                        info.dim
+                    ),
+                ));
+            }
+            Some(std::sync::Arc::new(e))
+        }
+    };
+    let valence = match &manifest.valence_lexicon_sha256 {
+        None => None,
+        Some(sum) => {
+            let here = crate::features::valence::lexicon_sha256();
+            if *sum != here {
+                return Err(Error::model(
+                    dir,
+                    format!("the model's valence features were trained with other sentiment lexicons (sha256 {sum}) than this build has ({here}); retrain the model or use the stance version that trained it"),
+                ));
+            }
+            Some(std::sync::Arc::new(crate::features::Valence::new()?))
+        }
+    };
     let featurizer = Featurizer::new(
         vectorizer,
         &manifest.topics,
         manifest.topic_lexicon.as_ref(),
-    );
+    )
+    .with_embeddings(embeddings)
+    .with_valence(valence);
     let heads = &manifest.heads;
     for p in heads
         .stance

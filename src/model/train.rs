@@ -22,11 +22,15 @@
 
 use super::inputs::{Featurizer, HeadInputs, Part, StatementText};
 use super::logistic::{self, ClassWeight, Fitted, LogisticConfig};
-use super::store::{creation_time, Detection, HeadSpecs, LabelSets, Manifest, FORMAT_NAME, FORMAT_VERSION};
+use super::store::{
+    creation_time, Detection, EmbeddingsInfo, HeadSpecs, LabelSets, Manifest, FORMAT_NAME,
+    FORMAT_VERSION,
+};
 use super::{Block, Label, Model, Sentiment, Stance, StanceHead};
 use crate::dataset::Record;
 use crate::eval::classify::{ClassifyReport, Confusion};
-use crate::features::{Vectorizer, VectorizerConfig};
+use crate::features::{Embeddings, Pooling, Valence, Vectorizer, VectorizerConfig};
+use std::sync::Arc;
 use crate::topics::TopicConfig;
 use crate::{Error, Result};
 use rayon::prelude::*;
@@ -90,6 +94,11 @@ pub struct TrainParams {
     /// Candidate biases added to the negative and neutral sentiment scores (CV picks one pair
     /// from the grid of both; without CV 0).
     pub sentiment_bias: Vec<f32>,
+    /// Pretrained word vectors (a `stance-embeddings` file) for the `embed_*` parts; copied
+    /// into the model directory. In a recipe, relative to the recipe file.
+    pub embeddings: Option<std::path::PathBuf>,
+    /// How word vectors are pooled.
+    pub embedding_pooling: Pooling,
 }
 
 /// The default vectorizer: word 1–2-grams plus char 2–5-grams, sublinear TF, min_df 1.
@@ -125,6 +134,8 @@ impl Default for TrainParams {
             max_off_domain_rate: 0.03,
             neutral_bias: vec![0.0],
             sentiment_bias: vec![0.0],
+            embeddings: None,
+            embedding_pooling: Pooling::Mean,
         }
     }
 }
@@ -754,6 +765,26 @@ pub fn train_with_topics(
     parts.sort();
     parts.dedup();
     let lexicon = parts.contains(&Part::Lexicon).then_some(topic_config);
+    let embeddings = if parts.iter().any(|p| matches!(p, Part::EmbedText | Part::EmbedContext | Part::EmbedLead)) {
+        let path = params.embeddings.as_ref().ok_or_else(|| Error::InvalidParam {
+            name: "embeddings",
+            value: "none".into(),
+            msg: "a head reads an embed_* part: set `embeddings` to a stance-embeddings file".into(),
+        })?;
+        Some(Arc::new(Embeddings::load(path)?.with_pooling(params.embedding_pooling)?))
+    } else {
+        None
+    };
+    let valence = if parts.contains(&Part::Valence) {
+        Some(Arc::new(Valence::new()?))
+    } else {
+        None
+    };
+    let featurizer = |v: Vectorizer| {
+        Featurizer::new(v, &topics, lexicon)
+            .with_embeddings(embeddings.clone())
+            .with_valence(valence.clone())
+    };
 
     let strategies: Vec<Strategy> = match params.strategy {
         Strategy::Auto => vec![Strategy::Joint, Strategy::PerTopic],
@@ -816,7 +847,7 @@ pub fn train_with_topics(
             for f in 0..k {
                 let docs = docs_of(&mut (0..records.len()).filter(|&i| fold[i] != f));
                 let v = Vectorizer::fit(vcfg, &docs)?;
-                let fz = Featurizer::new(v, &topics, lexicon);
+                let fz = featurizer(v);
                 let feats = featurize(&fz, records, &parts);
                 let stance_in = HeadInputs::new(&params.heads.stance, &fz);
                 let (tr, va): (Vec<Ex>, Vec<Ex>) = stance_ex.iter().partition(|e| fold[e.0] != f);
@@ -1048,7 +1079,7 @@ pub fn train_with_topics(
     let t1 = std::time::Instant::now();
     let vcfg = &params.vectorizers[chosen_v];
     let v = Vectorizer::fit(vcfg, &docs_of(&mut (0..records.len())))?;
-    let fz = Featurizer::new(v, &topics, lexicon);
+    let fz = featurizer(v);
     let feats = featurize(&fz, records, &parts);
     let stance_in = HeadInputs::new(&params.heads.stance, &fz);
     let stance = if has_stance {
@@ -1126,6 +1157,18 @@ pub fn train_with_topics(
         topic_lexicon: lexicon.map(|c| TopicConfig {
             topics: c.topics.iter().filter(|t| topics.contains(&t.id)).cloned().collect(),
         }),
+        embeddings: embeddings.as_ref().map(|e| EmbeddingsInfo {
+            dim: e.dim(),
+            words: e.len(),
+            pooling: params.embedding_pooling,
+            source: params
+                .embeddings
+                .as_ref()
+                .and_then(|p| p.file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        }),
+        valence_lexicon_sha256: valence.as_ref().map(|_| crate::features::valence::lexicon_sha256()),
         train_params: serde_json::to_value(params)?,
         cv: serde_json::to_value(&report)?,
         blocks: Vec::new(),
