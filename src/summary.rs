@@ -169,14 +169,12 @@ impl Summary {
         })
     }
 
-    /// A markdown table for terminals and reports.
+    /// A markdown table for terminals and reports, its columns padded to line up.
     pub fn to_markdown(&self) -> String {
-        let mut s = String::new();
-        let _ = writeln!(
-            s,
-            "| speaker | topic | favor | against | neutral | net | articles | evidence |"
-        );
-        let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---|");
+        let mut table: Vec<[String; 8]> = vec![[
+            "speaker", "topic", "favor", "against", "neutral", "net", "articles", "evidence",
+        ]
+        .map(String::from)];
         for r in self.rows() {
             let ev: Vec<String> = r
                 .evidence
@@ -190,11 +188,55 @@ impl Summary {
             } else {
                 ev.join(", ")
             };
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} | {} | {} | {:+.2} | {} | {} |",
-                r.speaker, r.topic, r.favor, r.against, r.neutral, r.net, r.articles, ev
-            );
+            table.push([
+                r.speaker,
+                r.topic,
+                r.favor.to_string(),
+                r.against.to_string(),
+                r.neutral.to_string(),
+                format!("{:+.2}", r.net),
+                r.articles.to_string(),
+                ev,
+            ]);
+        }
+        let mut width = [3usize; 8];
+        for row in &table {
+            for (w, cell) in width.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        // Numbers right-aligned, text left-aligned, as the separator row says.
+        let numeric = [false, false, true, true, true, true, true, false];
+        let line = |cells: &[String]| -> String {
+            let padded: Vec<String> = cells
+                .iter()
+                .zip(width.iter().zip(numeric))
+                .map(|(c, (&w, num))| {
+                    if num {
+                        format!("{c:>w$}")
+                    } else {
+                        format!("{c:<w$}")
+                    }
+                })
+                .collect();
+            format!("| {} |", padded.join(" | "))
+        };
+        let mut s = String::new();
+        let _ = writeln!(s, "{}", line(&table[0]));
+        let rule: Vec<String> = width
+            .iter()
+            .zip(numeric)
+            .map(|(&w, num)| {
+                if num {
+                    format!("{}:", "-".repeat(w + 1))
+                } else {
+                    "-".repeat(w + 2)
+                }
+            })
+            .collect();
+        let _ = writeln!(s, "|{}|", rule.join("|"));
+        for row in &table[1..] {
+            let _ = writeln!(s, "{}", line(row));
         }
         let _ = writeln!(
             s,

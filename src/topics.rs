@@ -50,12 +50,17 @@ pub struct TopicConfig {
 impl TopicConfig {
     /// The built-in 13 topics.
     pub fn builtin() -> Self {
-        Self::from_toml_str(BUILTIN_TOPICS_TOML, Path::new("data/topics.toml"))
+        Self::parse(BUILTIN_TOPICS_TOML, Path::new("data/topics.toml"))
             .expect("built-in data/topics.toml is valid (checked by a unit test)")
     }
 
-    /// Parses a topics TOML file's contents; `origin` names it in errors.
-    pub fn from_toml_str(s: &str, origin: &Path) -> Result<Self> {
+    /// Parses a topic configuration from TOML text (errors name it `<TOML string>`).
+    pub fn from_toml_str(s: &str) -> Result<Self> {
+        Self::parse(s, Path::new("<TOML string>"))
+    }
+
+    /// Parses TOML text; `origin` names its file in errors.
+    fn parse(s: &str, origin: &Path) -> Result<Self> {
         let cfg: TopicConfig = toml::from_str(s).map_err(|e| Error::Config {
             path: origin.to_path_buf(),
             msg: e.to_string(),
@@ -68,7 +73,7 @@ impl TopicConfig {
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let s = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        Self::from_toml_str(&s, path)
+        Self::parse(&s, path)
     }
 
     /// Adds (or replaces, by id) the topics of `other`.
@@ -335,7 +340,6 @@ proposition = "foreign troops should be deployed in Ukraine"
 keywords = ["peacekeepers"]
 phrases = ["troops on the ground", "European troops"]
 "#,
-            Path::new("test.toml"),
         )
         .unwrap()
     }
@@ -378,10 +382,7 @@ phrases = ["troops on the ground", "European troops"]
 
     #[test]
     fn apostrophes_and_hyphens_match_either_spelling() {
-        let cfg = TopicConfig::from_toml_str(
-            "[[topic]]\nid = \"nato\"\nproposition = \"p\"\nkeywords = [\"non-aligned\"]\nphrases = [\"nato's door\", \"peace-keep*\"]\n",
-            Path::new("t.toml"),
-        )
+        let cfg = TopicConfig::from_toml_str("[[topic]]\nid = \"nato\"\nproposition = \"p\"\nkeywords = [\"non-aligned\"]\nphrases = [\"nato's door\", \"peace-keep*\"]\n")
         .unwrap();
         let lex = TopicLexicon::new(&cfg);
         let mut out = vec![0];
@@ -412,10 +413,10 @@ phrases = ["troops on the ground", "European troops"]
     #[test]
     fn rejects_bad_config() {
         let dup = "[[topic]]\nid='a'\nproposition='p'\nkeywords=['x']\n[[topic]]\nid='a'\nproposition='p'\nkeywords=['y']\n";
-        assert!(TopicConfig::from_toml_str(dup, Path::new("t")).is_err());
+        assert!(TopicConfig::from_toml_str(dup).is_err());
         let bad_id = "[[topic]]\nid='A b'\nproposition='p'\nkeywords=['x']\n";
-        assert!(TopicConfig::from_toml_str(bad_id, Path::new("t")).is_err());
+        assert!(TopicConfig::from_toml_str(bad_id).is_err());
         let unknown = "[[topic]]\nid='a'\nproposition='p'\nkeywords=['x']\ncolour='red'\n";
-        assert!(TopicConfig::from_toml_str(unknown, Path::new("t")).is_err());
+        assert!(TopicConfig::from_toml_str(unknown).is_err());
     }
 }

@@ -1,52 +1,53 @@
 //! `stance eval labels`: the whole labeler (quotes, speakers, topics, stance, sentiment)
 //! against gold quotes in the annotation guide's JSON Lines.
 
-use super::output::report_bad_input;
+use super::args::{ArticleArgs, LimitArgs, ModelArg, OutArg, ReportFormat, RunArgs};
+use super::label::ConfigArgs;
+use super::output::Output;
 use super::Outcome;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use stance::eval::labels::{evaluate, read_gold};
-use stance::input::{read_inputs, InputOptions};
-use stance::pipeline::Pipeline;
+use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct EvalLabelsArgs {
-    /// Model directory.
-    #[arg(long, default_value = "models/default", env = "STANCE_MODEL")]
-    pub model: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArg,
     /// Gold quotes with topics, stance and sentiment (annotation-guide JSON Lines).
     #[arg(long, value_name = "FILE")]
     pub gold: PathBuf,
-    /// The articles to label and score (files, directories, .jsonl); gold quotes of other
+    /// The articles to label and score (files, folders, .jsonl); gold quotes of other
     /// articles are ignored.
     #[arg(long, value_name = "PATH", num_args = 1.., required = true)]
     pub articles: Vec<PathBuf>,
-    /// Report format: text or json.
-    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
-    pub format: String,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    #[command(flatten)]
+    pub out: OutArg,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 pub fn run(a: EvalLabelsArgs) -> Result<Outcome> {
-    let pipeline = Pipeline::load(&a.model).context("cannot load the model")?;
+    a.run.init_global_pool();
+    let pipeline = a.config.pipeline(&a.model)?;
     let gold = read_gold(&a.gold)?;
-    let mut articles = Vec::new();
-    let mut failed = 0;
-    for item in read_inputs(&a.articles, &InputOptions::default()) {
-        match item {
-            Ok(article) => articles.push(article),
-            Err(bad) => {
-                report_bad_input(&bad);
-                failed += 1;
-            }
-        }
-    }
+    let (articles, outcome) = super::stream::collect_articles(&ArticleArgs {
+        paths: a.articles.clone(),
+        limits: a.limits.clone(),
+    });
     let report = evaluate(&pipeline, &articles, &gold);
-    if a.format == "json" {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print!("{report}");
+    let mut out = Output::open(a.out.out.as_deref())?;
+    match a.format {
+        ReportFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
+        ReportFormat::Text => write!(out, "{report}")?,
     }
-    Ok(Outcome {
-        failed_inputs: failed,
-    })
+    out.finish()?;
+    Ok(outcome)
 }

@@ -69,7 +69,7 @@ const BUILTIN: &str = include_str!("../../data/speakers.toml");
 impl Gazetteer {
     /// The embedded default gazetteer (`data/speakers.toml`).
     pub fn builtin() -> Self {
-        Self::from_toml_str(BUILTIN, Path::new("data/speakers.toml"))
+        Self::parse(BUILTIN, Path::new("data/speakers.toml"))
             .expect("embedded data/speakers.toml is valid")
     }
 
@@ -78,8 +78,13 @@ impl Gazetteer {
         Self::default()
     }
 
-    /// Parses a gazetteer; `origin` names the file in error messages.
-    pub fn from_toml_str(s: &str, origin: &Path) -> Result<Self> {
+    /// Parses a gazetteer from TOML text (errors name it `<TOML string>`).
+    pub fn from_toml_str(s: &str) -> Result<Self> {
+        Self::parse(s, Path::new("<TOML string>"))
+    }
+
+    /// Parses TOML text; `origin` names its file in errors.
+    fn parse(s: &str, origin: &Path) -> Result<Self> {
         let file: File = toml::from_str(s).map_err(|e| {
             let line = e
                 .span()
@@ -108,7 +113,7 @@ impl Gazetteer {
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let s = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        Self::from_toml_str(&s, path)
+        Self::parse(&s, path)
     }
 
     /// Adds every entry of `other`; its aliases and roles override ours.
@@ -287,12 +292,12 @@ mod tests {
     fn user_file_extends_and_bad_file_names_line() {
         let mut g = Gazetteer::builtin();
         let user = "[[speaker]]\nname = \"Jane Roe\"\naliases = [\"Roe\"]\nroles = [\"mayor of Kyiv\"]\ngender = \"female\"\n";
-        g.extend(Gazetteer::from_toml_str(user, Path::new("u.toml")).unwrap());
+        g.extend(Gazetteer::from_toml_str(user).unwrap());
         assert_eq!(g.canonical("roe"), Some("Jane Roe"));
         assert_eq!(g.lookup("Roe").unwrap().gender, Gender::Female);
-        let err = Gazetteer::from_toml_str("[[speaker]]\nname = 3\n", Path::new("bad.toml"))
+        let err = Gazetteer::from_toml_str("[[speaker]]\nname = 3\n")
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("bad.toml:2"), "{err}");
+        assert!(err.starts_with("<TOML string>:2"), "{err}");
     }
 }
