@@ -49,6 +49,39 @@ pub struct SummaryRow {
     pub evidence: Vec<Evidence>,
 }
 
+/// The summary's column names, in order.
+pub const COLUMNS: [&str; 8] = [
+    "speaker", "topic", "favor", "against", "neutral", "net", "articles", "evidence",
+];
+
+impl SummaryRow {
+    /// The row's cells in [`COLUMNS`] order: `net` with a sign and two decimals, at most
+    /// `max_evidence` evidence spans (`article:start-end`, comma-separated, `(+N)` for more).
+    pub fn cells(&self, max_evidence: usize) -> [String; 8] {
+        let shown: Vec<String> = self
+            .evidence
+            .iter()
+            .take(max_evidence)
+            .map(|e| format!("{}:{}-{}", e.article, e.start, e.end))
+            .collect();
+        let mut evidence = shown.join(", ");
+        let more = self.evidence.len().saturating_sub(max_evidence);
+        if more > 0 {
+            evidence.push_str(&format!(" (+{more})"));
+        }
+        [
+            self.speaker.clone(),
+            self.topic.clone(),
+            self.favor.to_string(),
+            self.against.to_string(),
+            self.neutral.to_string(),
+            format!("{:+.2}", self.net),
+            self.articles.to_string(),
+            evidence,
+        ]
+    }
+}
+
 /// The speaker × topic summary, built incrementally.
 #[derive(Debug, Default)]
 pub struct Summary {
@@ -171,34 +204,8 @@ impl Summary {
 
     /// A markdown table for terminals and reports, its columns padded to line up.
     pub fn to_markdown(&self) -> String {
-        let mut table: Vec<[String; 8]> = vec![[
-            "speaker", "topic", "favor", "against", "neutral", "net", "articles", "evidence",
-        ]
-        .map(String::from)];
-        for r in self.rows() {
-            let ev: Vec<String> = r
-                .evidence
-                .iter()
-                .take(2)
-                .map(|e| format!("{}:{}-{}", e.article, e.start, e.end))
-                .collect();
-            let more = r.evidence.len().saturating_sub(2);
-            let ev = if more > 0 {
-                format!("{} (+{more})", ev.join(", "))
-            } else {
-                ev.join(", ")
-            };
-            table.push([
-                r.speaker,
-                r.topic,
-                r.favor.to_string(),
-                r.against.to_string(),
-                r.neutral.to_string(),
-                format!("{:+.2}", r.net),
-                r.articles.to_string(),
-                ev,
-            ]);
-        }
+        let mut table: Vec<[String; 8]> = vec![COLUMNS.map(String::from)];
+        table.extend(self.rows().iter().map(|r| r.cells(2)));
         let mut width = [3usize; 8];
         for row in &table {
             for (w, cell) in width.iter_mut().zip(row) {

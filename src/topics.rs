@@ -11,6 +11,7 @@
 //! Matching is case-insensitive on word boundaries; a pattern word ending in `*` matches any
 //! word with that prefix (`sanction*` matches "sanctions", "sanctioned").
 
+use crate::config::{from_toml, TomlConfig};
 use crate::error::{Error, Result};
 use crate::features::{Tokenizer, TokenizerKind, Tokens};
 use serde::{Deserialize, Serialize};
@@ -54,28 +55,6 @@ impl TopicConfig {
             .expect("built-in data/topics.toml is valid (checked by a unit test)")
     }
 
-    /// Parses a topic configuration from TOML text (errors name it `<TOML string>`).
-    pub fn from_toml_str(s: &str) -> Result<Self> {
-        Self::parse(s, Path::new("<TOML string>"))
-    }
-
-    /// Parses TOML text; `origin` names its file in errors.
-    fn parse(s: &str, origin: &Path) -> Result<Self> {
-        let cfg: TopicConfig = toml::from_str(s).map_err(|e| Error::Config {
-            path: origin.to_path_buf(),
-            msg: e.to_string(),
-        })?;
-        cfg.validate(origin)?;
-        Ok(cfg)
-    }
-
-    /// Reads a topics TOML file.
-    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let s = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        Self::parse(&s, path)
-    }
-
     /// Adds (or replaces, by id) the topics of `other`.
     pub fn extend(&mut self, other: TopicConfig) {
         for t in other.topics {
@@ -116,6 +95,14 @@ impl TopicConfig {
             }
         }
         Ok(())
+    }
+}
+
+impl TomlConfig for TopicConfig {
+    fn parse(s: &str, origin: &Path) -> Result<Self> {
+        let cfg: TopicConfig = from_toml(s, origin)?;
+        cfg.validate(origin)?;
+        Ok(cfg)
     }
 }
 

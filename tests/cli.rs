@@ -951,3 +951,68 @@ fn the_library_does_not_use_the_cli_crates() {
         }
     }
 }
+
+// ---- the README ----------------------------------------------------------------------------
+
+/// The README's flags table lists exactly the flags `--help` shows, per subcommand.
+#[test]
+fn the_readme_flags_table_matches_help() {
+    use std::collections::{BTreeMap, BTreeSet};
+    let flag_names = |text: &str| -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        let b = text.as_bytes();
+        for (i, _) in text.match_indices("--") {
+            if i > 0 && (b[i - 1] as char).is_ascii_alphanumeric() {
+                continue;
+            }
+            let name: String = text[i + 2..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+                .collect();
+            if !name.is_empty() {
+                out.insert(format!("--{name}"));
+            }
+        }
+        out
+    };
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let section = &readme[readme.find("\n## Flags").expect("a Flags section")..];
+    let mut documented: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let names: Vec<String> = SUBCOMMANDS.iter().map(|s| s.join(" ")).collect();
+    for row in section
+        .lines()
+        .skip_while(|l| !l.starts_with("|---"))
+        .skip(1)
+    {
+        if !row.starts_with('|') {
+            break;
+        }
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let subs: Vec<String> = if cells[2] == "all" {
+            names.clone()
+        } else {
+            cells[2].split(", ").map(String::from).collect()
+        };
+        for sub in subs {
+            assert!(names.contains(&sub), "unknown subcommand {sub:?} in {row}");
+            documented
+                .entry(sub)
+                .or_default()
+                .extend(flag_names(cells[1]));
+        }
+    }
+    for sub in SUBCOMMANDS {
+        let shown: BTreeSet<String> = help(sub)
+            .lines()
+            .filter(|l| l.trim_start().starts_with('-'))
+            .flat_map(|l| flag_names(l.split("  ").find(|p| !p.is_empty()).unwrap_or("")))
+            .filter(|f| f != "--help")
+            .collect();
+        let name = sub.join(" ");
+        assert_eq!(
+            documented.get(&name).cloned().unwrap_or_default(),
+            shown,
+            "README flags table vs `stance {name} --help`"
+        );
+    }
+}

@@ -3,10 +3,17 @@
 //! `-q/--quiet`, `--max-bytes`, `--input-format`, and the report `--format`.
 
 use super::builtin_model;
+use super::output::Output;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use stance::input::{InputOptions, DEFAULT_MAX_BYTES};
 use stance::model::Model;
+use stance::pipeline::Pipeline;
+use stance::quotes::QuoteExtractor;
+use stance::speakers::{Cues, Gazetteer};
+use stance::topics::TopicConfig;
+use stance::TomlConfig;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// `--model DIR`: every subcommand that uses a model.
@@ -181,6 +188,109 @@ impl From<InputFormat> for stance::dataset::Format {
             InputFormat::Semeval => Format::Semeval,
             InputFormat::Newsmtsc => Format::Newsmtsc,
         }
+    }
+}
+
+/// `--speakers FILE`, `--cues FILE`: the user's attribution data, over the built-in data.
+#[derive(Args, Debug, Clone)]
+pub struct ExtractorArgs {
+    /// Extra speaker gazetteer (TOML, see data/speakers.toml), merged over the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub speakers: Option<PathBuf>,
+    /// Extra attribution cues (TOML, see data/cues.toml), added to the built-in list.
+    #[arg(long, value_name = "FILE")]
+    pub cues: Option<PathBuf>,
+}
+
+impl ExtractorArgs {
+    /// The quote extractor with the built-in data plus the user's files.
+    pub fn extractor(&self) -> Result<QuoteExtractor> {
+        Ok(QuoteExtractor::new(
+            merged(
+                Gazetteer::builtin(),
+                "--speakers",
+                &self.speakers,
+                Gazetteer::extend,
+            )?,
+            merged(Cues::builtin(), "--cues", &self.cues, Cues::extend)?,
+        ))
+    }
+}
+
+/// `--topics FILE`: the user's topic configuration, over the built-in topics.
+#[derive(Args, Debug, Clone)]
+pub struct TopicsArg {
+    /// Extra topic configuration (TOML, see data/topics.toml), merged over the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub topics: Option<PathBuf>,
+}
+
+impl TopicsArg {
+    /// The built-in topics plus `--topics FILE`.
+    pub fn config(&self) -> Result<TopicConfig> {
+        merged(
+            TopicConfig::builtin(),
+            "--topics",
+            &self.topics,
+            TopicConfig::extend,
+        )
+    }
+}
+
+/// `builtin` with the file given by `flag` (if any) merged over it.
+fn merged<T: TomlConfig>(
+    mut builtin: T,
+    flag: &str,
+    file: &Option<PathBuf>,
+    extend: impl FnOnce(&mut T, T),
+) -> Result<T> {
+    if let Some(p) = file {
+        let user = T::load(p).with_context(|| format!("reading {flag} {}", p.display()))?;
+        extend(&mut builtin, user);
+    }
+    Ok(builtin)
+}
+
+/// The whole labeler's configuration: `--speakers`, `--cues`, `--topics`.
+#[derive(Args, Debug, Clone)]
+pub struct ConfigArgs {
+    #[command(flatten)]
+    pub extractor: ExtractorArgs,
+    #[command(flatten)]
+    pub topics: TopicsArg,
+}
+
+impl ConfigArgs {
+    /// The pipeline for `model` with this configuration.
+    pub fn pipeline(&self, model: &ModelArg) -> Result<Pipeline> {
+        let model = model.load()?;
+        Ok(Pipeline::new(
+            self.extractor.extractor()?,
+            model,
+            &self.topics.config()?,
+        )?)
+    }
+}
+
+/// `--format text|json` and `-o/--out FILE` of a report.
+#[derive(Args, Debug, Clone)]
+pub struct ReportArgs {
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    #[command(flatten)]
+    pub out: OutArg,
+}
+
+impl ReportArgs {
+    /// Writes `report` as text (its `Display`) or JSON.
+    pub fn write<R: serde::Serialize + std::fmt::Display>(&self, report: &R) -> Result<()> {
+        let mut out = Output::open(self.out.out.as_deref())?;
+        match self.format {
+            ReportFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(report)?)?,
+            ReportFormat::Text => write!(out, "{report}")?,
+        }
+        out.finish()
     }
 }
 

@@ -1,12 +1,10 @@
 //! `stance eval`: model evaluation on annotated statements, or `stance eval quotes` /
 //! `stance eval labels` for the extractor and the whole labeler.
-use super::args::{InputFormat, ModelArg, OutArg, ReportFormat, RunArgs};
-use super::output::Output;
+use super::args::{InputFormat, ModelArg, ReportArgs, RunArgs};
 use super::train::{read_data, ColumnArgs};
 use super::{eval_labels, eval_quotes, Outcome};
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
-use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
@@ -41,11 +39,8 @@ pub struct EvalModelArgs {
     pub input_format: InputFormat,
     #[command(flatten)]
     pub columns: ColumnArgs,
-    /// Report format.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-    pub format: ReportFormat,
     #[command(flatten)]
-    pub out: OutArg,
+    pub report: ReportArgs,
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -88,12 +83,7 @@ fn run_model_eval(a: EvalModelArgs) -> Result<Outcome> {
             }
         );
     }
-    let mut out = Output::open(a.out.out.as_deref())?;
-    match a.format {
-        ReportFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
-        ReportFormat::Text => write!(out, "{report}")?,
-    }
-    out.finish()?;
+    a.report.write(&report)?;
     Ok(Outcome::default())
 }
 

@@ -1,13 +1,10 @@
 //! `stance eval labels`: the whole labeler (quotes, speakers, topics, stance, sentiment)
 //! against gold quotes in the annotation guide's JSON Lines.
 
-use super::args::{ArticleArgs, LimitArgs, ModelArg, OutArg, ReportFormat, RunArgs};
-use super::label::ConfigArgs;
-use super::output::Output;
+use super::args::{ArticleArgs, ConfigArgs, LimitArgs, ModelArg, ReportArgs, RunArgs};
 use super::Outcome;
 use anyhow::Result;
 use stance::eval::labels::{evaluate, read_gold};
-use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -25,11 +22,8 @@ pub struct EvalLabelsArgs {
     pub limits: LimitArgs,
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// Report format.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-    pub format: ReportFormat,
     #[command(flatten)]
-    pub out: OutArg,
+    pub report: ReportArgs,
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -43,11 +37,6 @@ pub fn run(a: EvalLabelsArgs) -> Result<Outcome> {
         limits: a.limits.clone(),
     });
     let report = evaluate(&pipeline, &articles, &gold);
-    let mut out = Output::open(a.out.out.as_deref())?;
-    match a.format {
-        ReportFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
-        ReportFormat::Text => write!(out, "{report}")?,
-    }
-    out.finish()?;
+    a.report.write(&report)?;
     Ok(outcome)
 }

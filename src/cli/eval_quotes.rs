@@ -1,9 +1,7 @@
 //! `stance eval quotes`: scores the extractor against gold quotes in the annotation guide's
 //! JSON Lines (`--gold FILE --articles DIR`) or against PolNeAR (`--polnear DIR --split dev`).
 
-use super::args::{ArticleArgs, LimitArgs, OutArg, ReportFormat, RunArgs};
-use super::output::Output;
-use super::quotes::extractor;
+use super::args::{ArticleArgs, ExtractorArgs, LimitArgs, ReportArgs, RunArgs};
 use super::Outcome;
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
@@ -12,7 +10,6 @@ use stance::eval::spans::{evaluate, read_gold_jsonl, QuoteEval, SpanQuote};
 use stance::quotes::QuoteExtractor;
 use stance::speakers::gazetteer::normalize;
 use stance::Article;
-use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -36,17 +33,10 @@ pub struct EvalQuotesArgs {
     /// PolNeAR split to score.
     #[arg(long, default_value = "dev")]
     pub split: String,
-    /// Extra speaker gazetteer (TOML, see data/speakers.toml), merged over the built-in one.
-    #[arg(long, value_name = "FILE")]
-    pub speakers: Option<PathBuf>,
-    /// Extra attribution cues (TOML, see data/cues.toml), added to the built-in list.
-    #[arg(long, value_name = "FILE")]
-    pub cues: Option<PathBuf>,
-    /// Report format.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-    pub format: ReportFormat,
     #[command(flatten)]
-    pub out: OutArg,
+    pub config: ExtractorArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -72,7 +62,7 @@ fn predict(x: &QuoteExtractor, articles: &[Article]) -> Vec<SpanQuote> {
 
 pub fn run(a: EvalQuotesArgs) -> Result<Outcome> {
     a.run.init_global_pool();
-    let x = extractor(a.speakers.as_ref(), a.cues.as_ref())?;
+    let x = a.config.extractor()?;
     let mut outcome = Outcome::default();
     let report: QuoteEval = if let Some(gold_path) = &a.gold {
         let gold = read_gold_jsonl(gold_path)
@@ -98,11 +88,6 @@ pub fn run(a: EvalQuotesArgs) -> Result<Outcome> {
     } else {
         bail!("give --gold FILE --articles DIR, or --polnear DIR [--split dev]");
     };
-    let mut out = Output::open(a.out.out.as_deref())?;
-    match a.format {
-        ReportFormat::Text => write!(out, "{report}")?,
-        ReportFormat::Json => writeln!(out, "{}", serde_json::to_string(&report)?)?,
-    }
-    out.finish()?;
+    a.report.write(&report)?;
     Ok(outcome)
 }

@@ -1,7 +1,7 @@
 //! `stance inspect`: a saved model's metadata (manifest) and its top features per class,
 //! topic and head, in words (or JSON with `--format json`).
 
-use super::args::{ModelArg, OutArg, ReportFormat};
+use super::args::{ModelArg, ReportArgs, ReportFormat};
 use super::output::Output;
 use super::Outcome;
 use clap::Args;
@@ -17,19 +17,17 @@ pub struct InspectArgs {
     /// Features to list per class.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
-    /// Report format (json: `{"manifest": …, "top_features": …}`).
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-    pub format: ReportFormat,
+    /// Text, or JSON `{"manifest": …, "top_features": …}`.
     #[command(flatten)]
-    pub out: OutArg,
+    pub report: ReportArgs,
 }
 
 pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
     let model = a.model.load()?;
     let m = model.manifest();
     let top = model.top_features(a.top);
-    let mut out = Output::open(a.out.out.as_deref())?;
-    if a.format == ReportFormat::Json {
+    let mut out = Output::open(a.report.out.out.as_deref())?;
+    if a.report.format == ReportFormat::Json {
         let v = serde_json::json!({"manifest": m, "top_features": top});
         writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
         out.finish()?;

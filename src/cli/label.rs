@@ -1,17 +1,15 @@
 //! `stance label`: quotes → speakers → topics → stance and sentiment for every article, as
 //! JSON Lines / CSV / a table, or summarised per speaker × topic with `--summary`.
 
-use super::args::{ArticleArgs, ModelArg, OutArg, RunArgs};
+use super::args::{ArticleArgs, ConfigArgs, ModelArg, OutArg, RunArgs};
 use super::output::Output;
-use super::table::{self, left, right, Col};
+use super::table::{self, left, Col};
 use super::Outcome;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, ValueEnum};
-use stance::pipeline::{LabeledQuote, Pipeline};
+use stance::pipeline::LabeledQuote;
 use stance::summary::Summary;
-use stance::topics::TopicConfig;
 use std::io::Write;
-use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct LabelArgs {
@@ -31,41 +29,6 @@ pub struct LabelArgs {
     pub out: OutArg,
     #[command(flatten)]
     pub run: RunArgs,
-}
-
-/// The user's configuration files, merged over the built-in ones.
-#[derive(Args, Debug, Clone)]
-pub struct ConfigArgs {
-    /// Extra speaker gazetteer (TOML, see data/speakers.toml), merged over the built-in one.
-    #[arg(long, value_name = "FILE")]
-    pub speakers: Option<PathBuf>,
-    /// Extra attribution cues (TOML, see data/cues.toml), added to the built-in list.
-    #[arg(long, value_name = "FILE")]
-    pub cues: Option<PathBuf>,
-    /// Extra topic configuration (TOML, see data/topics.toml), merged over the built-in one.
-    #[arg(long, value_name = "FILE")]
-    pub topics: Option<PathBuf>,
-}
-
-impl ConfigArgs {
-    /// The built-in topics plus `--topics FILE`.
-    pub fn topics(&self) -> Result<TopicConfig> {
-        let mut topics = TopicConfig::builtin();
-        if let Some(p) = &self.topics {
-            topics.extend(
-                TopicConfig::load(p)
-                    .with_context(|| format!("reading --topics {}", p.display()))?,
-            );
-        }
-        Ok(topics)
-    }
-
-    /// The pipeline for `model` with this configuration.
-    pub fn pipeline(&self, model: &ModelArg) -> Result<Pipeline> {
-        let model = model.load()?;
-        let extractor = super::quotes::extractor(self.speakers.as_ref(), self.cues.as_ref())?;
-        Ok(Pipeline::new(extractor, model, &self.topics()?)?)
-    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,8 +57,9 @@ pub fn run(a: LabelArgs) -> Result<Outcome> {
     let mut summary = Summary::new();
     if !a.summary {
         match format {
-            LabelFormat::Csv => csv::Writer::from_writer(&mut out).write_record(CSV_HEADER)?,
-            LabelFormat::Table => table::header(&mut out, TABLE)?,
+            LabelFormat::Csv => csv::Writer::from_writer(&mut out)
+                .write_record(table::quote_csv_header(CSV_REST))?,
+            LabelFormat::Table => table::header(&mut out, &table::quote_columns(TABLE_REST))?,
             _ => {}
         }
     }
@@ -130,11 +94,7 @@ pub fn run(a: LabelArgs) -> Result<Outcome> {
     Ok(outcome)
 }
 
-const CSV_HEADER: [&str; 13] = [
-    "article",
-    "start",
-    "end",
-    "speaker",
+const CSV_REST: &[&str] = &[
     "topic",
     "stance",
     "p_favor",
@@ -146,11 +106,7 @@ const CSV_HEADER: [&str; 13] = [
     "text",
 ];
 
-const TABLE: &[Col] = &[
-    left("article", 24),
-    right("start", 6),
-    right("end", 6),
-    left("speaker", 22),
+const TABLE_REST: &[Col] = &[
     left("topic", 20),
     left("stance", 7),
     left("sentiment", 9),
@@ -195,11 +151,12 @@ fn write_quotes(out: &mut impl Write, format: LabelFormat, quotes: &[LabeledQuot
             w.flush()?;
         }
         LabelFormat::Table => {
+            let cols = table::quote_columns(TABLE_REST);
             for q in quotes {
                 for t in topic_rows(q) {
                     table::row(
                         out,
-                        TABLE,
+                        &cols,
                         &[
                             &q.article,
                             &q.quote.start.to_string(),
@@ -264,29 +221,12 @@ fn sentiment(q: &LabeledQuote) -> String {
         .unwrap_or_default()
 }
 
-/// The summary as CSV: one row per speaker × topic; `evidence` lists every quote as
-/// `article:start-end`, separated by spaces.
+/// The summary as CSV: one row per speaker × topic with every evidence span.
 fn write_summary_csv(out: &mut impl Write, summary: &Summary) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record([
-        "speaker", "topic", "favor", "against", "neutral", "net", "articles", "evidence",
-    ])?;
+    w.write_record(stance::summary::COLUMNS)?;
     for r in summary.rows() {
-        let evidence: Vec<String> = r
-            .evidence
-            .iter()
-            .map(|e| format!("{}:{}-{}", e.article, e.start, e.end))
-            .collect();
-        w.write_record([
-            r.speaker,
-            r.topic,
-            r.favor.to_string(),
-            r.against.to_string(),
-            r.neutral.to_string(),
-            format!("{:+.2}", r.net),
-            r.articles.to_string(),
-            evidence.join(" "),
-        ])?;
+        w.write_record(r.cells(usize::MAX))?;
     }
     w.flush()?;
     Ok(())

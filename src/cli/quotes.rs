@@ -1,14 +1,12 @@
 //! `stance quotes`: quotations and speakers of articles, as JSON Lines, CSV or a table.
 
-use super::args::{ArticleArgs, OutArg, RunArgs};
+use super::args::{ArticleArgs, ExtractorArgs, OutArg, RunArgs};
 use super::output::Output;
 use super::table::{self, left, right, Col};
 use super::Outcome;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::ValueEnum;
-use stance::quotes::{Quote, QuoteExtractor, QuoteRecord};
-use stance::speakers::{Cues, Gazetteer};
-use std::path::PathBuf;
+use stance::quotes::{Quote, QuoteRecord};
 
 /// Output format of `stance quotes`.
 #[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
@@ -29,38 +27,15 @@ pub struct QuotesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = QuotesFormat::Jsonl)]
     pub format: QuotesFormat,
-    /// Extra speaker gazetteer (TOML, see data/speakers.toml), merged over the built-in one.
-    #[arg(long, value_name = "FILE")]
-    pub speakers: Option<PathBuf>,
-    /// Extra attribution cues (TOML, see data/cues.toml), added to the built-in list.
-    #[arg(long, value_name = "FILE")]
-    pub cues: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ExtractorArgs,
     #[command(flatten)]
     pub out: OutArg,
     #[command(flatten)]
     pub run: RunArgs,
 }
 
-/// Builds the extractor from the built-in data plus the user's files.
-pub fn extractor(speakers: Option<&PathBuf>, cues: Option<&PathBuf>) -> Result<QuoteExtractor> {
-    let mut g = Gazetteer::builtin();
-    if let Some(p) = speakers {
-        g.extend(
-            Gazetteer::load(p).with_context(|| format!("reading --speakers {}", p.display()))?,
-        );
-    }
-    let mut c = Cues::builtin();
-    if let Some(p) = cues {
-        c.extend(Cues::load(p).with_context(|| format!("reading --cues {}", p.display()))?);
-    }
-    Ok(QuoteExtractor::new(g, c))
-}
-
-const CSV_HEADER: [&str; 11] = [
-    "article",
-    "start",
-    "end",
-    "speaker",
+const CSV_REST: &[&str] = &[
     "speaker_mention",
     "speaker_start",
     "speaker_end",
@@ -70,21 +45,16 @@ const CSV_HEADER: [&str; 11] = [
     "text",
 ];
 
-const TABLE: &[Col] = &[
-    left("article", 24),
-    right("start", 6),
-    right("end", 6),
-    left("speaker", 22),
-    right("conf", 4),
-    left("text", 70),
-];
+const TABLE_REST: &[Col] = &[right("conf", 4), left("text", 70)];
 
 pub fn run(a: QuotesArgs) -> Result<Outcome> {
-    let x = extractor(a.speakers.as_ref(), a.cues.as_ref())?;
+    let x = a.config.extractor()?;
     let mut out = Output::open(a.out.out.as_deref())?;
     match a.format {
-        QuotesFormat::Csv => csv::Writer::from_writer(&mut out).write_record(CSV_HEADER)?,
-        QuotesFormat::Table => table::header(&mut out, TABLE)?,
+        QuotesFormat::Csv => {
+            csv::Writer::from_writer(&mut out).write_record(table::quote_csv_header(CSV_REST))?
+        }
+        QuotesFormat::Table => table::header(&mut out, &table::quote_columns(TABLE_REST))?,
         QuotesFormat::Jsonl => {}
     }
     let outcome = super::stream::articles(
@@ -142,10 +112,11 @@ fn write_quotes(
             w.flush()?;
         }
         QuotesFormat::Table => {
+            let cols = table::quote_columns(TABLE_REST);
             for q in quotes {
                 table::row(
                     out,
-                    TABLE,
+                    &cols,
                     &[
                         article,
                         &q.start.to_string(),

@@ -5,6 +5,7 @@
 use std::io::{self, Write};
 
 /// One column: header, width in chars, right-aligned (numbers) or not.
+#[derive(Clone, Copy)]
 pub struct Col {
     pub name: &'static str,
     pub width: usize,
@@ -27,6 +28,25 @@ pub const fn right(name: &'static str, width: usize) -> Col {
         width,
         right: true,
     }
+}
+
+/// The columns that place a quote (`article`, `start`, `end`, `speaker`), then `rest`.
+pub fn quote_columns(rest: &[Col]) -> Vec<Col> {
+    let mut cols = vec![
+        left("article", 24),
+        right("start", 6),
+        right("end", 6),
+        left("speaker", 22),
+    ];
+    cols.extend_from_slice(rest);
+    cols
+}
+
+/// The CSV header: the columns that place a quote, then `rest`.
+pub fn quote_csv_header(rest: &[&'static str]) -> Vec<&'static str> {
+    let mut h = vec!["article", "start", "end", "speaker"];
+    h.extend_from_slice(rest);
+    h
 }
 
 /// Writes the header row.

@@ -3,7 +3,7 @@
 //! the CV report. Data that would train a useless model (no labels, one class, topics the
 //! labeler would refuse) is refused or warned about before any time is spent.
 
-use super::args::{InputFormat, ReportFormat, RunArgs};
+use super::args::{InputFormat, ReportFormat, RunArgs, TopicsArg};
 use super::inspect::{ngram_range, strategy_name, vectorizer_words};
 use super::output::{self, warn, Output};
 use super::Outcome;
@@ -33,8 +33,8 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub columns: ColumnArgs,
     /// Topic configuration (TOML) defining topics the data uses beyond the built-in ones.
-    #[arg(long, value_name = "FILE")]
-    pub topics: Option<PathBuf>,
+    #[command(flatten)]
+    pub topics: TopicsArg,
     /// Cross-validation folds: K > 1 cross-validates every grid point, keeps the best and
     /// prints per-topic and pooled metrics; 0 fits the first value of each grid, whose
     /// defaults were chosen by 5-fold CV on SemEval-2016 (docs/training.md).
@@ -293,14 +293,7 @@ fn check_data(a: &TrainArgs, records: &[Record]) -> Result<()> {
             ));
         }
     }
-    let mut config = stance::topics::TopicConfig::builtin();
-    if let Some(p) = &a.topics {
-        config.extend(
-            stance::topics::TopicConfig::load(p)
-                .with_context(|| format!("reading --topics {}", p.display()))?,
-        );
-    }
-    let known = config.ids();
+    let known = a.topics.config()?.ids();
     let unknown: Vec<&str> = stance
         .keys()
         .copied()
@@ -314,6 +307,7 @@ fn check_data(a: &TrainArgs, records: &[Record]) -> Result<()> {
              --topics to silence this",
             unknown.join(", "),
             a.topics
+                .topics
                 .as_ref()
                 .map_or(String::new(), |p| format!(" (built-in + {})", p.display()))
         ));

@@ -1,6 +1,7 @@
 //! One small article per convention of the annotation guide (§1–§2).
 
 use super::*;
+use crate::TomlConfig;
 
 fn run(text: &str) -> Vec<Quote> {
     QuoteExtractor::with_defaults().extract(&Article::new("t", text))

@@ -2,7 +2,8 @@
 //! precede the speaker (`according to`). The list is data (`data/cues.toml`, embedded), and
 //! users extend it with their own file.
 
-use crate::error::{Error, Result};
+use crate::config::{from_toml, TomlConfig};
+use crate::error::Result;
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::Path;
@@ -34,33 +35,6 @@ impl Cues {
     /// The embedded default cue list (`data/cues.toml`).
     pub fn builtin() -> Self {
         Self::parse(BUILTIN, Path::new("data/cues.toml")).expect("embedded data/cues.toml is valid")
-    }
-
-    /// Parses a cue list from TOML text (errors name it `<TOML string>`).
-    pub fn from_toml_str(s: &str) -> Result<Self> {
-        Self::parse(s, Path::new("<TOML string>"))
-    }
-
-    /// Parses TOML text; `origin` names its file in errors.
-    fn parse(s: &str, origin: &Path) -> Result<Self> {
-        let f: File = toml::from_str(s).map_err(|e| Error::Data {
-            path: origin.to_path_buf(),
-            line: e
-                .span()
-                .map(|sp| s[..sp.start.min(s.len())].matches('\n').count() + 1)
-                .unwrap_or(0),
-            msg: e.message().to_string(),
-        })?;
-        let mut c = Cues::default();
-        c.add(f);
-        Ok(c)
-    }
-
-    /// Reads a cue file.
-    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let s = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        Self::parse(&s, path)
     }
 
     /// Adds every cue of `other`.
@@ -119,6 +93,14 @@ impl Cues {
     /// True when there are no verbs.
     pub fn is_empty(&self) -> bool {
         self.verbs.is_empty()
+    }
+}
+
+impl TomlConfig for Cues {
+    fn parse(s: &str, origin: &Path) -> Result<Self> {
+        let mut c = Cues::default();
+        c.add(from_toml(s, origin)?);
+        Ok(c)
     }
 }
 

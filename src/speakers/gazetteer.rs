@@ -3,6 +3,7 @@
 //! `--speakers FILE`). Lookups normalise case, dots and common diacritics so `Zelenskyy`,
 //! `ZELENSKIY` and `U.S. State Department` / `US State Department` meet the same entry.
 
+use crate::config::{from_toml, TomlConfig};
 use crate::error::{Error, Result};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -78,44 +79,6 @@ impl Gazetteer {
         Self::default()
     }
 
-    /// Parses a gazetteer from TOML text (errors name it `<TOML string>`).
-    pub fn from_toml_str(s: &str) -> Result<Self> {
-        Self::parse(s, Path::new("<TOML string>"))
-    }
-
-    /// Parses TOML text; `origin` names its file in errors.
-    fn parse(s: &str, origin: &Path) -> Result<Self> {
-        let file: File = toml::from_str(s).map_err(|e| {
-            let line = e
-                .span()
-                .map(|sp| s[..sp.start.min(s.len())].matches('\n').count() + 1)
-                .unwrap_or(0);
-            Error::Data {
-                path: origin.to_path_buf(),
-                line,
-                msg: e.message().to_string(),
-            }
-        })?;
-        let mut g = Gazetteer::default();
-        for e in file.speaker {
-            if e.name.trim().is_empty() {
-                return Err(Error::Config {
-                    path: origin.to_path_buf(),
-                    msg: "a [[speaker]] has an empty name".into(),
-                });
-            }
-            g.push(e);
-        }
-        Ok(g)
-    }
-
-    /// Reads a gazetteer file.
-    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let s = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        Self::parse(&s, path)
-    }
-
     /// Adds every entry of `other`; its aliases and roles override ours.
     pub fn extend(&mut self, other: Gazetteer) {
         for e in other.entries {
@@ -187,6 +150,23 @@ impl Gazetteer {
     /// True when there are no entries.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+}
+
+impl TomlConfig for Gazetteer {
+    fn parse(s: &str, origin: &Path) -> Result<Self> {
+        let file: File = from_toml(s, origin)?;
+        let mut g = Gazetteer::default();
+        for e in file.speaker {
+            if e.name.trim().is_empty() {
+                return Err(Error::Config {
+                    path: origin.to_path_buf(),
+                    msg: "a [[speaker]] has an empty name".into(),
+                });
+            }
+            g.push(e);
+        }
+        Ok(g)
     }
 }
 
