@@ -33,7 +33,7 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
         out.finish()?;
         return Ok(Outcome::default());
     }
-    writeln!(out, "model {}", a.model.describe())?;
+    writeln!(out, "model: {}", a.model.describe())?;
     writeln!(
         out,
         "  format {} v{}, written by stance {}",

@@ -280,16 +280,17 @@ fn check_data(a: &TrainArgs, records: &[Record]) -> Result<()> {
     for (topic, counts) in &stance {
         if let [(only, n)] = counts.iter().collect::<Vec<_>>()[..] {
             warn(format_args!(
-                "every stance label of topic {topic} is {only} ({n} records): the model will \
-                 say {only} for every quote on it; add records of the other classes"
+                "every stance label of topic {topic} is {only} ({n} record(s)): the model \
+                 cannot learn to tell {only} from the other stances on it; add records of the \
+                 other classes"
             ));
         }
     }
     if !a.no_sentiment {
         if let [(only, n)] = sentiment.iter().collect::<Vec<_>>()[..] {
             warn(format_args!(
-                "every sentiment label is {only} ({n} records): the sentiment head will say \
-                 {only} for everything; add other labels or pass --no-sentiment"
+                "every sentiment label is {only} ({n} record(s)): the sentiment head cannot \
+                 learn anything else; add other labels or pass --no-sentiment"
             ));
         }
     }
