@@ -83,7 +83,8 @@ pub struct Inputs {
     current: Option<Box<dyn Iterator<Item = InputItem> + Send>>,
     opts: InputOptions,
     /// xxh3 of every id handed out → the index of the input it came from. A hash keeps
-    /// memory at ~16 bytes an article however long the ids are.
+    /// memory at ~16 bytes an article however long the ids are (two different ids share a
+    /// 64-bit hash with odds of about 1 in 10^5 even at 10^7 articles).
     seen: HashMap<u64, u32, Xxh3Builder>,
 }
 
