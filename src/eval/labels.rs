@@ -94,8 +94,12 @@ pub fn evaluate(pipeline: &Pipeline, articles: &[Article], gold: &[GoldQuote]) -
     let mut sentiment = Confusion::new(&names::<Sentiment>());
     let (mut tp, mut n_pred, mut n_gold) = (0, 0, 0);
     let mut per_topic: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();
-    for article in articles {
-        let labeled = pipeline.label(article);
+    // Labelling is the costly part: in parallel (rayon's pool), in article order.
+    let all_labeled: Vec<_> = {
+        use rayon::prelude::*;
+        articles.par_iter().map(|a| pipeline.label(a)).collect()
+    };
+    for (article, labeled) in articles.iter().zip(all_labeled) {
         let idx = CharIndex::new(&article.text);
         pred_spans.extend(labeled.iter().map(|q| SpanQuote {
             article: article.id.clone(),
