@@ -414,6 +414,35 @@ fn a_closed_stdout_is_quiet_and_exit_0_everywhere() {
             "{args:?}: {err}"
         );
     }
+    // `| head -1`: the reader takes one line and goes, with megabytes still to come (the
+    // broken pipe then surfaces inside the JSON, CSV and table writers, not at the end).
+    let many = dir.path().join("many.jsonl");
+    let line = |i: usize| serde_json::json!({"id": i, "text": GOOD}).to_string() + "\n";
+    write(&many, &(0..5000).map(line).collect::<String>());
+    for args in [
+        vec!["quotes", p(&many)],
+        vec!["quotes", "--format", "csv", p(&many)],
+        vec!["quotes", "--format", "table", p(&many)],
+        vec!["label", p(&many)],
+        vec!["label", "--format", "csv", p(&many)],
+    ] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stance"))
+            .current_dir(root())
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty(), "{args:?}");
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: {err}");
+    }
 }
 
 // ---- the same flags everywhere -------------------------------------------------------------
