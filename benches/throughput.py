@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -46,7 +47,15 @@ def peer_run(records):
     return time.perf_counter() - t, n
 
 
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def stance_run(binary, jsonl, model, threads, stdin):
+    """(wall seconds, output lines, CPU seconds): CPU time is the steadier figure when other
+    jobs share the machine."""
+    cpu = children_cpu()
     t = time.perf_counter()
     args = [binary, "label", "--quiet", "--model", model, "--threads", str(threads)]
     with open(jsonl, "rb") as fh:
@@ -58,7 +67,7 @@ def stance_run(binary, jsonl, model, threads, stdin):
     dt = time.perf_counter() - t
     if p.returncode != 0:
         sys.exit(f"stance label failed ({p.returncode}): {p.stderr.decode()[:500]}")
-    return dt, p.stdout.count(b"\n")
+    return dt, p.stdout.count(b"\n"), children_cpu() - cpu
 
 
 def main():
@@ -90,17 +99,19 @@ def main():
         cores = os.cpu_count() or 1
         rows = []
         best = lambda f: min((f() for _ in range(a.runs)), key=lambda x: x[0])
-        t1, q1 = best(lambda: stance_run(binary, jsonl, a.model, 1, a.stdin))
-        tn, qn = best(lambda: stance_run(binary, jsonl, a.model, cores, a.stdin))
+        t1, q1, c1 = best(lambda: stance_run(binary, jsonl, a.model, 1, a.stdin))
+        tn, qn, cn = best(lambda: stance_run(binary, jsonl, a.model, cores, a.stdin))
         tp, qp = best(lambda: peer_run(records))
         src = "stdin" if a.stdin else "file"
-        rows.append((f"stance label ({src}), 1 thread", t1, q1))
-        rows.append((f"stance label ({src}), {cores} threads", tn, qn))
-        rows.append(("python regex peer (quotes only), 1 thread", tp, qp))
+        rows.append((f"stance label ({src}), 1 thread", t1, q1, c1))
+        rows.append((f"stance label ({src}), {cores} threads", tn, qn, cn))
+        rows.append(("python regex peer (quotes only), 1 thread", tp, qp, tp))
         print(f"{n} articles ({len(texts)} PolNeAR texts x {a.repeat}), {mb:.1f} MB; best of {a.runs} runs")
-        print(f"{'run':45} {'seconds':>8} {'articles/s':>11} {'MB/s':>7} {'quotes':>8} {'vs peer':>8}")
-        for name, t, q in rows:
-            print(f"{name:45} {t:8.2f} {n / t:11.0f} {mb / t:7.1f} {q:8d} {tp / t:7.1f}x")
+        print(f"{'run':45} {'seconds':>8} {'articles/s':>11} {'MB/s':>7} {'quotes':>8} {'vs peer':>8} "
+              f"{'CPU s':>7} {'articles/CPU-s':>15}")
+        for name, t, q, c in rows:
+            print(f"{name:45} {t:8.2f} {n / t:11.0f} {mb / t:7.1f} {q:8d} {tp / t:7.1f}x "
+                  f"{c:7.2f} {n / c:15.0f}")
     finally:
         os.unlink(jsonl)
 
