@@ -155,7 +155,8 @@ fn eval_on_topics_the_model_does_not_know_is_an_error() {
         &data,
         "{\"text\": \"build it\", \"topics\": {\"canal\": \"favor\"}}\n",
     );
-    // The built-in model has a sentiment head, so take its stance part only: no sentiment.
+    // Stance labels on a topic the built-in model lacks and no sentiment label: nothing the
+    // model can score.
     let (code, _, err) = run(&["eval", "--quiet", "--data", p(&data)]);
     assert_eq!(code, 2);
     assert!(
