@@ -8,6 +8,7 @@ the PolNeAR texts (../shared/corpora/polnear/{train,dev}/text, 924 real articles
 
     python3 benches/throughput.py            # builds the release binary first
     python3 benches/throughput.py --repeat 20 --runs 3 --model models/default
+    python3 benches/throughput.py --no-build --binary OTHER/stance --stdin   # another build, fed on stdin
 
 Prints articles/s and MB/s for `stance label` on 1 thread and on all threads, for the peer,
 and the ratios. The machine is shared and noisy: the best of --runs is reported.
@@ -16,6 +17,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -45,16 +47,27 @@ def peer_run(records):
     return time.perf_counter() - t, n
 
 
-def stance_run(binary, jsonl, model, threads):
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def stance_run(binary, jsonl, model, threads, stdin):
+    """(wall seconds, output lines, CPU seconds): CPU time is the steadier figure when other
+    jobs share the machine."""
+    cpu = children_cpu()
     t = time.perf_counter()
-    p = subprocess.run(
-        [binary, "label", "--quiet", "--model", model, "--threads", str(threads), jsonl],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False,
-    )
+    args = [binary, "label", "--quiet", "--model", model, "--threads", str(threads)]
+    with open(jsonl, "rb") as fh:
+        p = subprocess.run(
+            args + (["-"] if stdin else [jsonl]),
+            stdin=fh if stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False,
+        )
     dt = time.perf_counter() - t
     if p.returncode != 0:
         sys.exit(f"stance label failed ({p.returncode}): {p.stderr.decode()[:500]}")
-    return dt, p.stdout.count(b"\n")
+    return dt, p.stdout.count(b"\n"), children_cpu() - cpu
 
 
 def main():
@@ -63,12 +76,14 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--model", default=str(ROOT / "models" / "default"))
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--binary", help="the stance binary to run (default: target/release/stance)")
+    ap.add_argument("--stdin", action="store_true", help="feed the JSONL on stdin (`stance label -`)")
     a = ap.parse_args()
     if not POLNEAR.exists():
         sys.exit(f"skipped: {POLNEAR} is absent (needs ../shared beside the project)")
     if not a.no_build:
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-    binary = str(ROOT / "target" / "release" / "stance")
+    binary = a.binary or str(ROOT / "target" / "release" / "stance")
     texts = []
     for split in ("train", "dev"):
         for f in sorted((POLNEAR / split / "text").glob("*.txt")):
@@ -84,16 +99,19 @@ def main():
         cores = os.cpu_count() or 1
         rows = []
         best = lambda f: min((f() for _ in range(a.runs)), key=lambda x: x[0])
-        t1, q1 = best(lambda: stance_run(binary, jsonl, a.model, 1))
-        tn, qn = best(lambda: stance_run(binary, jsonl, a.model, cores))
+        t1, q1, c1 = best(lambda: stance_run(binary, jsonl, a.model, 1, a.stdin))
+        tn, qn, cn = best(lambda: stance_run(binary, jsonl, a.model, cores, a.stdin))
         tp, qp = best(lambda: peer_run(records))
-        rows.append((f"stance label, 1 thread", t1, q1))
-        rows.append((f"stance label, {cores} threads", tn, qn))
-        rows.append(("python regex peer (quotes only), 1 thread", tp, qp))
+        src = "stdin" if a.stdin else "file"
+        rows.append((f"stance label ({src}), 1 thread", t1, q1, c1))
+        rows.append((f"stance label ({src}), {cores} threads", tn, qn, cn))
+        rows.append(("python regex peer (quotes only), 1 thread", tp, qp, tp))
         print(f"{n} articles ({len(texts)} PolNeAR texts x {a.repeat}), {mb:.1f} MB; best of {a.runs} runs")
-        print(f"{'run':45} {'seconds':>8} {'articles/s':>11} {'MB/s':>7} {'quotes':>8} {'vs peer':>8}")
-        for name, t, q in rows:
-            print(f"{name:45} {t:8.2f} {n / t:11.0f} {mb / t:7.1f} {q:8d} {tp / t:7.1f}x")
+        print(f"{'run':45} {'seconds':>8} {'articles/s':>11} {'MB/s':>7} {'quotes':>8} {'vs peer':>8} "
+              f"{'CPU s':>7} {'articles/CPU-s':>15}")
+        for name, t, q, c in rows:
+            print(f"{name:45} {t:8.2f} {n / t:11.0f} {mb / t:7.1f} {q:8d} {tp / t:7.1f}x "
+                  f"{c:7.2f} {n / c:15.0f}")
     finally:
         os.unlink(jsonl)
 

@@ -1,14 +1,23 @@
 //! Streaming, parallel, order-preserving batch processing of an input stream.
 //!
-//! A reader thread pulls articles lazily from the input iterator and groups them into chunks
-//! bounded by article count and bytes; a bounded channel holds at most two chunks ahead, so
-//! memory stays flat however large the input. Each chunk is processed in parallel on a rayon
-//! pool and handed to the sink **in input order**, which makes the output deterministic and
-//! lets `stance label -` work as a pure streaming filter.
+//! A reader thread pulls articles lazily from the input iterator into a queue bounded by
+//! article count and bytes (two chunks' worth), so memory stays flat however large the input.
+//! The consumer takes a chunk from the queue, processes it in parallel on a rayon pool and
+//! hands the results to the sink **in input order**, which makes the output deterministic.
+//!
+//! A chunk is whatever the queue holds when the pool is ready, up to the chunk limits; when the
+//! queue holds less than a full chunk the consumer waits at most [`BatchOptions::max_wait`] for
+//! more. A fast input therefore always fills whole chunks (throughput), while a slow one — a
+//! pipe that delivers a record now and then — is processed within a bounded delay, and the
+//! sink is told ([`BatchItem::Idle`]) to flush its output before the consumer waits for input.
+//! That is what lets `stance label -` work as a streaming filter.
 
 use crate::article::Article;
 use crate::input::{BadInput, InputItem};
 use rayon::prelude::*;
+use std::collections::VecDeque;
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 /// Chunking and threading of a batch run.
 #[derive(Debug, Clone)]
@@ -19,6 +28,9 @@ pub struct BatchOptions {
     pub chunk_articles: usize,
     /// Most bytes of text per chunk (a single larger article forms its own chunk).
     pub chunk_bytes: usize,
+    /// Longest wait for a partial chunk to fill before it is processed as it is: the extra
+    /// delay a slowly fed input sees.
+    pub max_wait: Duration,
 }
 
 impl Default for BatchOptions {
@@ -27,6 +39,7 @@ impl Default for BatchOptions {
             threads: 0,
             chunk_articles: 128,
             chunk_bytes: 16 << 20,
+            max_wait: Duration::from_millis(10),
         }
     }
 }
@@ -37,6 +50,9 @@ pub enum BatchItem<T> {
     Done(Article, T),
     /// An input that could not be read; the run goes on.
     Failed(BadInput),
+    /// Every input read so far has been delivered and the input has nothing more ready:
+    /// flush what has been written, the next item may be a while.
+    Idle,
 }
 
 /// Totals of a finished run.
@@ -45,6 +61,47 @@ pub struct BatchStats {
     pub articles: usize,
     pub failed: usize,
     pub bytes: u64,
+}
+
+/// The reader → consumer queue.
+struct Queue {
+    state: Mutex<QueueState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct QueueState {
+    items: VecDeque<InputItem>,
+    bytes: usize,
+    /// The reader has read every input.
+    done: bool,
+    /// The consumer has stopped (sink error or panic): the reader stops too.
+    stopped: bool,
+}
+
+impl Queue {
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        // A panic elsewhere poisons the lock; the state itself stays consistent.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn wait<'a>(&self, g: MutexGuard<'a, QueueState>) -> MutexGuard<'a, QueueState> {
+        self.changed.wait(g).unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Sets `stopped` when the consumer leaves, however it leaves.
+struct StopOnDrop<'a>(&'a Queue);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.lock().stopped = true;
+        self.0.changed.notify_all();
+    }
+}
+
+fn item_bytes(item: &InputItem) -> usize {
+    item.as_ref().map_or(0, |a| a.text.len())
 }
 
 /// Runs `work` over every article of `inputs` on `opts.threads` threads and feeds the results,
@@ -64,31 +121,41 @@ where
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads)
         .build()?;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<InputItem>>(2);
     let chunk_articles = opts.chunk_articles.max(1);
     let chunk_bytes = opts.chunk_bytes.max(1);
+    let queue = Queue {
+        state: Mutex::new(QueueState::default()),
+        changed: Condvar::new(),
+    };
     std::thread::scope(|scope| {
+        let q = &queue;
         scope.spawn(move || {
-            let mut chunk = Vec::with_capacity(chunk_articles);
-            let mut bytes = 0usize;
             for item in inputs {
-                if let Ok(a) = &item {
-                    bytes += a.text.len();
+                let n = item_bytes(&item);
+                let mut st = q.lock();
+                // Two chunks ahead at most (a single larger article still gets in).
+                while !st.stopped
+                    && !st.items.is_empty()
+                    && (st.items.len() >= 2 * chunk_articles || st.bytes + n > 2 * chunk_bytes)
+                {
+                    st = q.wait(st);
                 }
-                chunk.push(item);
-                if chunk.len() >= chunk_articles || bytes >= chunk_bytes {
-                    if tx.send(std::mem::take(&mut chunk)).is_err() {
-                        return; // the consumer stopped (sink error)
-                    }
-                    bytes = 0;
+                if st.stopped {
+                    return;
                 }
+                st.bytes += n;
+                st.items.push_back(item);
+                drop(st);
+                q.changed.notify_all();
             }
-            if !chunk.is_empty() {
-                let _ = tx.send(chunk);
-            }
+            q.lock().done = true;
+            q.changed.notify_all();
         });
+        let _stop = StopOnDrop(q);
         let mut stats = BatchStats::default();
-        for chunk in rx {
+        while let Some(chunk) =
+            next_chunk(q, chunk_articles, chunk_bytes, opts.max_wait, &mut sink)?
+        {
             let results: Vec<BatchItem<T>> = pool.install(|| {
                 chunk
                     .into_par_iter()
@@ -108,14 +175,67 @@ where
                         stats.articles += 1;
                         stats.bytes += a.text.len() as u64;
                     }
-                    BatchItem::Failed(_) => stats.failed += 1,
+                    BatchItem::Failed(b) if b.failed => stats.failed += 1,
+                    BatchItem::Failed(_) | BatchItem::Idle => {}
                 }
-                // Dropping `rx` on error unblocks and ends the reader thread.
                 sink(r)?;
             }
         }
         Ok(stats)
     })
+}
+
+/// The next chunk, or `None` at the end of the input. Tells the sink `Idle` before it waits
+/// on an empty queue.
+fn next_chunk<T, S, E>(
+    q: &Queue,
+    chunk_articles: usize,
+    chunk_bytes: usize,
+    max_wait: Duration,
+    sink: &mut S,
+) -> Result<Option<Vec<InputItem>>, E>
+where
+    S: FnMut(BatchItem<T>) -> Result<(), E>,
+{
+    let mut st = q.lock();
+    if st.items.is_empty() && !st.done {
+        drop(st);
+        sink(BatchItem::Idle)?;
+        st = q.lock();
+    }
+    while st.items.is_empty() && !st.done {
+        st = q.wait(st);
+    }
+    if st.items.is_empty() {
+        return Ok(None);
+    }
+    // A partial chunk waits a little for the rest, so a fast input always fills chunks.
+    let deadline = Instant::now() + max_wait;
+    while !st.done && st.items.len() < chunk_articles && st.bytes < chunk_bytes {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        st = q
+            .changed
+            .wait_timeout(st, left)
+            .map(|(g, _)| g)
+            .unwrap_or_else(|e| e.into_inner().0);
+    }
+    let mut chunk = Vec::with_capacity(chunk_articles.min(st.items.len()));
+    let mut bytes = 0;
+    while let Some(item) = st.items.front() {
+        let n = item_bytes(item);
+        if !chunk.is_empty() && (chunk.len() >= chunk_articles || bytes + n > chunk_bytes) {
+            break;
+        }
+        bytes += n;
+        chunk.extend(st.items.pop_front());
+    }
+    st.bytes -= bytes;
+    drop(st);
+    q.changed.notify_all();
+    Ok(Some(chunk))
 }
 
 #[cfg(test)]
@@ -130,6 +250,7 @@ mod tests {
                     Err(BadInput {
                         origin: format!("in:{i}"),
                         reason: "bad".into(),
+                        failed: true,
                     })
                 } else {
                     Ok(Article::new(i.to_string(), "x".repeat(i % 13 + 1)))
@@ -140,6 +261,7 @@ mod tests {
             threads: 2,
             chunk_articles: 7,
             chunk_bytes: 50,
+            ..BatchOptions::default()
         };
         let mut seen = Vec::new();
         let stats = run::<_, _, _, rayon::ThreadPoolBuildError>(
@@ -153,6 +275,7 @@ mod tests {
                         seen.push(a.id.parse::<usize>().unwrap());
                     }
                     BatchItem::Failed(b) => seen.push(b.origin[3..].parse().unwrap()),
+                    BatchItem::Idle => {}
                 }
                 Ok(())
             },
@@ -178,7 +301,10 @@ mod tests {
             items,
             &BatchOptions::default(),
             |_| (),
-            |_| {
+            |item| {
+                if matches!(item, BatchItem::Idle) {
+                    return Ok(());
+                }
                 n += 1;
                 if n == 10 {
                     Err(Stop)
@@ -189,5 +315,44 @@ mod tests {
         );
         assert!(r.is_err());
         assert_eq!(n, 10);
+    }
+
+    #[test]
+    fn a_slow_input_is_processed_as_it_arrives() {
+        // Each article is fed only after the previous one came out: a batcher that waited for
+        // a full chunk or the end of the input would never deliver and the test would fail.
+        let (feed, inputs) = std::sync::mpsc::channel::<InputItem>();
+        let (ack, acks) = std::sync::mpsc::channel::<String>();
+        let runner = std::thread::spawn(move || {
+            run::<_, _, _, rayon::ThreadPoolBuildError>(
+                inputs.into_iter(),
+                &BatchOptions::default(),
+                |a| a.id.clone(),
+                |item| {
+                    let msg = match item {
+                        BatchItem::Done(_, id) => id,
+                        BatchItem::Failed(b) => b.origin,
+                        BatchItem::Idle => "idle".into(),
+                    };
+                    let _ = ack.send(msg);
+                    Ok(())
+                },
+            )
+        });
+        let wait = std::time::Duration::from_secs(20);
+        assert_eq!(
+            acks.recv_timeout(wait).unwrap(),
+            "idle",
+            "idle before the first input"
+        );
+        for i in 0..5 {
+            feed.send(Ok(Article::new(format!("a{i}"), "text")))
+                .unwrap();
+            assert_eq!(acks.recv_timeout(wait).unwrap(), format!("a{i}"));
+            assert_eq!(acks.recv_timeout(wait).unwrap(), "idle", "idle after a{i}");
+        }
+        drop(feed);
+        let stats = runner.join().unwrap().unwrap();
+        assert_eq!(stats.articles, 5);
     }
 }

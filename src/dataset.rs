@@ -83,7 +83,7 @@ impl Record {
 }
 
 /// Input file formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     /// Decide from the extension and the first line.
@@ -91,9 +91,9 @@ pub enum Format {
     Auto,
     /// The annotation guide's JSON Lines.
     Jsonl,
-    /// Comma-separated with a header row (column flags name the columns).
+    /// Comma-separated with a header row (columns found by name, see [`ReadOptions`]).
     Csv,
-    /// Tab-separated with a header row (column flags name the columns).
+    /// Tab-separated with a header row (columns found by name, see [`ReadOptions`]).
     Tsv,
     /// SemEval-2016 Task 6 TSV (`ID Target Tweet Stance …`).
     Semeval,
@@ -101,21 +101,26 @@ pub enum Format {
     Newsmtsc,
 }
 
-/// How to read a data file.
+/// How to read a data file. CSV/TSV columns are found by their header names `text`, `topic`,
+/// `stance`, `sentiment`, `context` and `target` (any letter case); a `*_col` option names a
+/// column otherwise called, and must then exist.
 #[derive(Debug, Clone, Default)]
 pub struct ReadOptions {
     /// File format (default: autodetect).
     pub format: Format,
     /// CSV/TSV: text column (default `text`).
     pub text_col: Option<String>,
-    /// CSV/TSV: topic column (one topic per row).
+    /// CSV/TSV: topic column, one topic per row (default `topic`).
     pub topic_col: Option<String>,
-    /// CSV/TSV: stance column (needs `topic_col`).
+    /// CSV/TSV: stance column, needs a topic column (default `stance`).
     pub stance_col: Option<String>,
-    /// CSV/TSV: sentiment column.
+    /// CSV/TSV: sentiment column (default `sentiment`).
     pub sentiment_col: Option<String>,
-    /// CSV/TSV: context column.
+    /// CSV/TSV: context column (default `context`).
     pub context_col: Option<String>,
+    /// CSV/TSV: target column, the person the sentiment is about as `START-END` char offsets
+    /// into the text or as the mention's text (its first occurrence; default `target`).
+    pub target_col: Option<String>,
 }
 
 /// Reads one data file into records.
@@ -328,31 +333,64 @@ fn read_delimited(
         .iter()
         .map(|s| s.trim().to_string())
         .collect();
-    let col = |name: &Option<String>, default: Option<&str>| -> Result<Option<usize>> {
-        match name.as_deref().or(default) {
-            None => Ok(None),
-            Some(n) => match header.iter().position(|h| h == n) {
-                Some(i) => Ok(Some(i)),
-                None if name.is_none() => Ok(None),
-                None => Err(data_err(
-                    path,
-                    1,
-                    format!("no column {n:?} in header {header:?}"),
-                )),
-            },
+    let col = |name: &Option<String>, default: &str| -> Result<Option<usize>> {
+        let n = name.as_deref().unwrap_or(default);
+        let found = header
+            .iter()
+            .position(|h| h == n)
+            .or_else(|| header.iter().position(|h| h.eq_ignore_ascii_case(n)));
+        match found {
+            Some(i) => Ok(Some(i)),
+            None if name.is_none() => Ok(None),
+            None => Err(data_err(
+                path,
+                1,
+                format!("no column {n:?} in header {header:?}"),
+            )),
         }
     };
-    let text_i = col(&o.text_col, Some("text"))?
-        .ok_or_else(|| data_err(path, 1, "no text column (use --text-col)"))?;
-    let topic_i = col(&o.topic_col, None)?;
-    let stance_i = col(&o.stance_col, None)?;
-    let sent_i = col(&o.sentiment_col, None)?;
-    let ctx_i = col(&o.context_col, None)?;
+    let text_i = col(&o.text_col, "text")?.ok_or_else(|| {
+        data_err(
+            path,
+            1,
+            format!("no text column in header {header:?} (name it `text` or use --text-col)"),
+        )
+    })?;
+    let mut topic_i = col(&o.topic_col, "topic")?;
+    let mut stance_i = col(&o.stance_col, "stance")?;
+    let mut sent_i = col(&o.sentiment_col, "sentiment")?;
+    let mut ctx_i = col(&o.context_col, "context")?;
+    let mut target_i = col(&o.target_col, "target")?;
+    // A column a flag names is not also taken by its header name for another field
+    // (SemEval-style files call the topic column `target`).
+    let mut named = vec![text_i];
+    for (flag, i) in [
+        (&o.topic_col, topic_i),
+        (&o.stance_col, stance_i),
+        (&o.sentiment_col, sent_i),
+        (&o.context_col, ctx_i),
+        (&o.target_col, target_i),
+    ] {
+        if flag.is_some() {
+            named.extend(i);
+        }
+    }
+    for (flag, i) in [
+        (&o.topic_col, &mut topic_i),
+        (&o.stance_col, &mut stance_i),
+        (&o.sentiment_col, &mut sent_i),
+        (&o.context_col, &mut ctx_i),
+        (&o.target_col, &mut target_i),
+    ] {
+        if flag.is_none() && i.is_some_and(|i| named.contains(&i)) {
+            *i = None;
+        }
+    }
     if stance_i.is_some() && topic_i.is_none() {
         return Err(data_err(
             path,
             1,
-            "a stance column needs a topic column (--topic-col)",
+            "a stance column needs a topic column (name it `topic` or use --topic-col)",
         ));
     }
     let mut out = Vec::new();
@@ -375,21 +413,45 @@ fn read_delimited(
             }
             r.topics = Some(t);
         }
-        if let Some(si) = sent_i {
+        if let Some(si) = sent_i.filter(|&i| !get(i).is_empty()) {
             r.sentiment = Some(
                 get(si)
                     .parse::<Sentiment>()
                     .map_err(|e| data_err(path, line, e.to_string()))?,
             );
         }
+        if let Some(ti) = target_i.filter(|&i| !get(i).is_empty()) {
+            r.target = Some(target_cell(&r.text, get(ti)).map_err(|m| data_err(path, line, m))?);
+        }
         for (i, h) in header.iter().enumerate() {
-            if ![Some(text_i), topic_i, stance_i, sent_i, ctx_i].contains(&Some(i)) {
+            if ![Some(text_i), topic_i, stance_i, sent_i, ctx_i, target_i].contains(&Some(i)) {
                 r.extra.insert(h.clone(), Value::String(get(i).to_string()));
             }
         }
         out.push(r);
     }
     Ok(out)
+}
+
+/// A target cell: `START-END` char offsets into `text`, or the mention's text (first match).
+fn target_cell(text: &str, cell: &str) -> std::result::Result<Target, String> {
+    let n = text.chars().count();
+    if let Some((a, b)) = cell.split_once('-') {
+        if let (Ok(start), Ok(end)) = (a.trim().parse::<usize>(), b.trim().parse::<usize>()) {
+            if start >= end || end > n {
+                return Err(format!("target {start}-{end} outside the text's {n} chars"));
+            }
+            return Ok(Target { start, end });
+        }
+    }
+    let byte = text
+        .find(cell)
+        .ok_or_else(|| format!("target {cell:?} does not occur in the text"))?;
+    let start = text[..byte].chars().count();
+    Ok(Target {
+        start,
+        end: start + cell.chars().count(),
+    })
 }
 
 #[cfg(test)]
@@ -442,6 +504,29 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("no column \"body\""));
+    }
+
+    #[test]
+    fn csv_columns_found_by_header_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.tsv");
+        std::fs::write(
+            &p,
+            "Text\ttopic\tstance\tsentiment\tcontext\ttarget\tid\n\
+             Rubio praised it\tnato\tagainst\tpositive\tHe said.\tRubio\t1\n\
+             No way\tsanctions\tfavor\t\t\t0-2\t2\n",
+        )
+        .unwrap();
+        let r = read_records(&p, &ReadOptions::default()).unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].text, "Rubio praised it");
+        assert_eq!(r[0].topics.as_ref().unwrap()["nato"], Stance::Against);
+        assert_eq!(r[0].sentiment, Some(Sentiment::Positive));
+        assert_eq!(r[0].context.as_deref(), Some("He said."));
+        assert_eq!(r[0].target, Some(Target { start: 0, end: 5 }));
+        assert_eq!(r[0].extra["id"], "1");
+        assert_eq!(r[1].sentiment, None);
+        assert_eq!(r[1].target, Some(Target { start: 0, end: 2 }));
     }
 
     #[test]

@@ -5,12 +5,20 @@
 //! 10 GB JSONL stream runs in bounded memory. A bad input never stops the stream: it comes out
 //! as an `Err(BadInput)` naming the path (and line) and the reason, and the caller reports it
 //! and carries on with the rest.
+//!
+//! **Article ids are unique and stable**: a file's id is its path relative to the input it was
+//! found under, without the `.txt` extension (`day1/story` for `a/day1/story.txt` read as
+//! `a`; the stem for a file named directly); a JSON Lines record's id is its `id` field
+//! (`STEM:LINE` without one). A second article with an id already seen is reported and
+//! skipped, since offsets and the summary are keyed by id.
 
 use crate::article::Article;
 use serde::Deserialize;
+use std::collections::hash_map::{Entry, HashMap};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use xxhash_rust::xxh3::Xxh3Builder;
 
 /// Articles larger than this are refused by default (see [`InputOptions::max_bytes`]).
 pub const DEFAULT_MAX_BYTES: u64 = 512 * 1024 * 1024;
@@ -22,6 +30,9 @@ pub struct BadInput {
     pub origin: String,
     /// Human-readable reason ("not valid UTF-8", "binary file", "empty", …).
     pub reason: String,
+    /// `false` for a file a folder holds that is not an article (`notes.md`): it is named so
+    /// nothing is passed over silently, but it is not a failed input.
+    pub failed: bool,
 }
 
 impl std::fmt::Display for BadInput {
@@ -51,23 +62,56 @@ impl Default for InputOptions {
 pub type InputItem = Result<Article, BadInput>;
 
 /// Streams the articles named by `paths`, in order: each path is a `.txt` (or any non-JSONL)
-/// file, a directory (every `.txt` below it, sorted by path), a `.jsonl` file, or `-` for
-/// stdin (JSON Lines when its first non-blank byte is `{`, otherwise one plain-text article
-/// with id `stdin`).
+/// file, a directory (every `.txt` below it, sorted by path; other files are named as
+/// ignored), a `.jsonl` file, or `-` for stdin (JSON Lines when its first non-blank byte is
+/// `{`, otherwise one plain-text article with id `stdin`). Duplicate ids are reported.
 pub fn read_inputs(paths: &[PathBuf], opts: &InputOptions) -> Inputs {
     Inputs {
-        pending: paths.iter().rev().cloned().collect(),
+        paths: paths.to_vec(),
+        next_path: 0,
         current: None,
         opts: opts.clone(),
+        seen: HashMap::default(),
     }
 }
 
 /// Iterator returned by [`read_inputs`].
 pub struct Inputs {
-    /// Paths still to open, last first.
-    pending: Vec<PathBuf>,
+    paths: Vec<PathBuf>,
+    /// Index of the next path to open.
+    next_path: usize,
     current: Option<Box<dyn Iterator<Item = InputItem> + Send>>,
     opts: InputOptions,
+    /// xxh3 of every id handed out → the index of the input it came from. A hash keeps
+    /// memory at ~16 bytes an article however long the ids are (two different ids share a
+    /// 64-bit hash with odds of about 1 in 10^5 even at 10^7 articles).
+    seen: HashMap<u64, u32, Xxh3Builder>,
+}
+
+impl Inputs {
+    /// Hands out `article` unless its id was seen before.
+    fn unique(&mut self, item: InputItem) -> InputItem {
+        let Ok(article) = item else { return item };
+        let input = self.next_path - 1;
+        let key = xxhash_rust::xxh3::xxh3_64(article.id.as_bytes());
+        match self.seen.entry(key) {
+            Entry::Vacant(v) => {
+                v.insert(input as u32);
+                Ok(article)
+            }
+            Entry::Occupied(o) => {
+                let first = self.paths[*o.get() as usize].display();
+                Err(bad(
+                    self.paths[input].display().to_string(),
+                    format!(
+                        "duplicate article id {:?} (first read from {first}); ids must be \
+                         unique: give the folder that holds both files, or distinct JSONL ids",
+                        article.id
+                    ),
+                ))
+            }
+        }
+    }
 }
 
 impl Iterator for Inputs {
@@ -77,11 +121,12 @@ impl Iterator for Inputs {
         loop {
             if let Some(cur) = self.current.as_mut() {
                 if let Some(item) = cur.next() {
-                    return Some(item);
+                    return Some(self.unique(item));
                 }
                 self.current = None;
             }
-            let path = self.pending.pop()?;
+            let path = self.paths.get(self.next_path)?.clone();
+            self.next_path += 1;
             match open_source(&path, &self.opts) {
                 Ok(iter) => self.current = Some(iter),
                 Err(bad) => return Some(Err(bad)),
@@ -94,6 +139,7 @@ fn bad(origin: impl Into<String>, reason: impl Into<String>) -> BadInput {
     BadInput {
         origin: origin.into(),
         reason: reason.into(),
+        failed: true,
     }
 }
 
@@ -142,7 +188,16 @@ fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
+/// True for a `.txt` file name, in any letter case (`STORY.TXT`).
+pub fn is_txt(path: &Path) -> bool {
+    path.extension()
+        .and_then(|x| x.to_str())
+        .is_some_and(|x| x.eq_ignore_ascii_case("txt"))
+}
+
 /// All `.txt` files below `dir`, sorted by path, following symlinks but reporting loops.
+/// Each article's id is its path below `dir` without the extension, `/`-separated. Other
+/// files are named as ignored (not failures).
 fn dir_source(dir: &Path, opts: InputOptions) -> impl Iterator<Item = InputItem> + Send {
     let dir = dir.to_path_buf();
     walkdir::WalkDir::new(&dir)
@@ -150,11 +205,22 @@ fn dir_source(dir: &Path, opts: InputOptions) -> impl Iterator<Item = InputItem>
         .sort_by_file_name()
         .into_iter()
         .filter_map(move |entry| match entry {
-            Ok(e) => {
-                let p = e.path();
-                let is_txt = p.extension().and_then(|x| x.to_str()) == Some("txt");
-                (e.file_type().is_file() && is_txt).then(|| read_text_file(p, &opts))
+            Ok(e) if !e.file_type().is_file() => None,
+            Ok(e) if is_txt(e.path()) => {
+                let id = relative_id(e.path().strip_prefix(&dir).unwrap_or(e.path()));
+                Some(read_text_file(e.path(), &opts).map(|a| Article::new(id, a.text)))
             }
+            Ok(e) => Some(Err(BadInput {
+                origin: e.path().display().to_string(),
+                reason: if is_jsonl(e.path()) {
+                    "not read: a folder is read for its .txt files; name a JSON Lines file on \
+                     the command line"
+                        .into()
+                } else {
+                    "not read: not a .txt file".into()
+                },
+                failed: false,
+            })),
             Err(err) => {
                 let origin = err
                     .path()
@@ -172,6 +238,18 @@ fn dir_source(dir: &Path, opts: InputOptions) -> impl Iterator<Item = InputItem>
         })
 }
 
+/// `day1/story` for `day1/story.txt`: the path's components joined by `/`, extension dropped.
+fn relative_id(rel: &Path) -> String {
+    let mut parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if let Some(last) = parts.last_mut() {
+        *last = file_stem(Path::new(last.as_str()));
+    }
+    parts.join("/")
+}
+
 /// Reads one plain-text article; the id is the file stem.
 pub fn read_text_file(path: &Path, opts: &InputOptions) -> InputItem {
     let origin = path.display().to_string();
@@ -185,6 +263,10 @@ pub fn read_text_file(path: &Path, opts: &InputOptions) -> InputItem {
     Ok(Article::new(file_stem(path), text))
 }
 
+/// The UTF-8 byte-order mark: an encoding signature, not text. It is dropped, so offsets count
+/// from the first character after it (as editors and Python's `utf-8-sig` show the text).
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// Checks and decodes an article's bytes: refuses empty, oversized, binary and non-UTF-8
 /// input with a reason. A UTF-8 byte-order mark is dropped.
 pub fn decode_article(mut bytes: Vec<u8>, opts: &InputOptions) -> Result<String, String> {
@@ -194,7 +276,7 @@ pub fn decode_article(mut bytes: Vec<u8>, opts: &InputOptions) -> Result<String,
             opts.max_bytes
         ));
     }
-    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+    if bytes.starts_with(BOM) {
         bytes.drain(..3);
     }
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
@@ -281,7 +363,10 @@ impl<R: BufRead> Iterator for JsonlSource<R> {
             match self.reader.read_until(b'\n', &mut self.buf) {
                 Ok(0) => self.done = true,
                 Ok(_) => {
-                    let line = trim_ascii(&self.buf);
+                    let mut line = trim_ascii(&self.buf);
+                    if self.line_no == 1 {
+                        line = line.strip_prefix(BOM).unwrap_or(line);
+                    }
                     if line.is_empty() {
                         continue;
                     }
@@ -319,6 +404,7 @@ fn stdin_source(opts: InputOptions) -> Box<dyn Iterator<Item = InputItem> + Send
     let first = loop {
         match reader.fill_buf() {
             Ok([]) => break None,
+            Ok(buf) if buf.starts_with(BOM) => reader.consume(BOM.len()),
             Ok(buf) => {
                 if let Some(pos) = buf.iter().position(|c| !c.is_ascii_whitespace()) {
                     break Some(buf[pos]);

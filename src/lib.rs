@@ -13,6 +13,7 @@
 //! 8. [`summary`] — speaker × topic aggregation across articles.
 //!
 //! [`batch`] streams any number of articles through a stage in parallel, in order;
+//! [`config`] reads the TOML configuration (speakers, cues, topics) from files or strings;
 //! [`dataset`] reads training data, [`corpora`] the public corpora, [`eval`] holds the metrics.
 //!
 //! ## Labeling an article with the shipped model
@@ -54,6 +55,7 @@
 
 pub mod article;
 pub mod batch;
+pub mod config;
 pub mod corpora;
 pub mod dataset;
 pub mod error;
@@ -69,5 +71,6 @@ pub mod summary;
 pub mod topics;
 
 pub use article::Article;
+pub use config::TomlConfig;
 pub use error::{Error, Result};
 pub use model::labels::{Sentiment, Stance};

@@ -18,8 +18,11 @@ use std::path::Path;
 /// Stance probabilities for one topic.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
 pub struct StanceProbs {
+    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
     pub favor: f32,
+    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
     pub against: f32,
+    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
     pub neutral: f32,
 }
 
@@ -29,14 +32,18 @@ pub struct TopicLabel {
     pub stance: Stance,
     pub probs: StanceProbs,
     /// How sure the detector is that the quote takes up this topic, 0..=1.
+    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
     pub relevance: f32,
 }
 
 /// Sentiment probabilities of a quote.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
 pub struct SentimentProbs {
+    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
     pub positive: f32,
+    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
     pub negative: f32,
+    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
     pub neutral: f32,
 }
 

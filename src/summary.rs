@@ -49,6 +49,39 @@ pub struct SummaryRow {
     pub evidence: Vec<Evidence>,
 }
 
+/// The summary's column names, in order.
+pub const COLUMNS: [&str; 8] = [
+    "speaker", "topic", "favor", "against", "neutral", "net", "articles", "evidence",
+];
+
+impl SummaryRow {
+    /// The row's cells in [`COLUMNS`] order: `net` with a sign and two decimals, at most
+    /// `max_evidence` evidence spans (`article:start-end`, comma-separated, `(+N)` for more).
+    pub fn cells(&self, max_evidence: usize) -> [String; 8] {
+        let shown: Vec<String> = self
+            .evidence
+            .iter()
+            .take(max_evidence)
+            .map(|e| format!("{}:{}-{}", e.article, e.start, e.end))
+            .collect();
+        let mut evidence = shown.join(", ");
+        let more = self.evidence.len().saturating_sub(max_evidence);
+        if more > 0 {
+            evidence.push_str(&format!(" (+{more})"));
+        }
+        [
+            self.speaker.clone(),
+            self.topic.clone(),
+            self.favor.to_string(),
+            self.against.to_string(),
+            self.neutral.to_string(),
+            format!("{:+.2}", self.net),
+            self.articles.to_string(),
+            evidence,
+        ]
+    }
+}
+
 /// The speaker × topic summary, built incrementally.
 #[derive(Debug, Default)]
 pub struct Summary {
@@ -169,32 +202,48 @@ impl Summary {
         })
     }
 
-    /// A markdown table for terminals and reports.
+    /// A markdown table for terminals and reports, its columns padded to line up.
     pub fn to_markdown(&self) -> String {
-        let mut s = String::new();
-        let _ = writeln!(
-            s,
-            "| speaker | topic | favor | against | neutral | net | articles | evidence |"
-        );
-        let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---|");
-        for r in self.rows() {
-            let ev: Vec<String> = r
-                .evidence
+        let mut table: Vec<[String; 8]> = vec![COLUMNS.map(String::from)];
+        table.extend(self.rows().iter().map(|r| r.cells(2)));
+        let mut width = [3usize; 8];
+        for row in &table {
+            for (w, cell) in width.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        // Numbers right-aligned, text left-aligned, as the separator row says.
+        let numeric = [false, false, true, true, true, true, true, false];
+        let line = |cells: &[String]| -> String {
+            let padded: Vec<String> = cells
                 .iter()
-                .take(2)
-                .map(|e| format!("{}:{}-{}", e.article, e.start, e.end))
+                .zip(width.iter().zip(numeric))
+                .map(|(c, (&w, num))| {
+                    if num {
+                        format!("{c:>w$}")
+                    } else {
+                        format!("{c:<w$}")
+                    }
+                })
                 .collect();
-            let more = r.evidence.len().saturating_sub(2);
-            let ev = if more > 0 {
-                format!("{} (+{more})", ev.join(", "))
-            } else {
-                ev.join(", ")
-            };
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} | {} | {} | {:+.2} | {} | {} |",
-                r.speaker, r.topic, r.favor, r.against, r.neutral, r.net, r.articles, ev
-            );
+            format!("| {} |", padded.join(" | "))
+        };
+        let mut s = String::new();
+        let _ = writeln!(s, "{}", line(&table[0]));
+        let rule: Vec<String> = width
+            .iter()
+            .zip(numeric)
+            .map(|(&w, num)| {
+                if num {
+                    format!("{}:", "-".repeat(w + 1))
+                } else {
+                    "-".repeat(w + 2)
+                }
+            })
+            .collect();
+        let _ = writeln!(s, "|{}|", rule.join("|"));
+        for row in &table[1..] {
+            let _ = writeln!(s, "{}", line(row));
         }
         let _ = writeln!(
             s,

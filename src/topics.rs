@@ -11,6 +11,7 @@
 //! Matching is case-insensitive on word boundaries; a pattern word ending in `*` matches any
 //! word with that prefix (`sanction*` matches "sanctions", "sanctioned").
 
+use crate::config::{from_toml, TomlConfig};
 use crate::error::{Error, Result};
 use crate::features::{Tokenizer, TokenizerKind, Tokens};
 use serde::{Deserialize, Serialize};
@@ -50,25 +51,8 @@ pub struct TopicConfig {
 impl TopicConfig {
     /// The built-in 13 topics.
     pub fn builtin() -> Self {
-        Self::from_toml_str(BUILTIN_TOPICS_TOML, Path::new("data/topics.toml"))
+        Self::parse(BUILTIN_TOPICS_TOML, Path::new("data/topics.toml"))
             .expect("built-in data/topics.toml is valid (checked by a unit test)")
-    }
-
-    /// Parses a topics TOML file's contents; `origin` names it in errors.
-    pub fn from_toml_str(s: &str, origin: &Path) -> Result<Self> {
-        let cfg: TopicConfig = toml::from_str(s).map_err(|e| Error::Config {
-            path: origin.to_path_buf(),
-            msg: e.to_string(),
-        })?;
-        cfg.validate(origin)?;
-        Ok(cfg)
-    }
-
-    /// Reads a topics TOML file.
-    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let s = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        Self::from_toml_str(&s, path)
     }
 
     /// Adds (or replaces, by id) the topics of `other`.
@@ -111,6 +95,14 @@ impl TopicConfig {
             }
         }
         Ok(())
+    }
+}
+
+impl TomlConfig for TopicConfig {
+    fn parse(s: &str, origin: &Path) -> Result<Self> {
+        let cfg: TopicConfig = from_toml(s, origin)?;
+        cfg.validate(origin)?;
+        Ok(cfg)
     }
 }
 
@@ -335,7 +327,6 @@ proposition = "foreign troops should be deployed in Ukraine"
 keywords = ["peacekeepers"]
 phrases = ["troops on the ground", "European troops"]
 "#,
-            Path::new("test.toml"),
         )
         .unwrap()
     }
@@ -378,10 +369,7 @@ phrases = ["troops on the ground", "European troops"]
 
     #[test]
     fn apostrophes_and_hyphens_match_either_spelling() {
-        let cfg = TopicConfig::from_toml_str(
-            "[[topic]]\nid = \"nato\"\nproposition = \"p\"\nkeywords = [\"non-aligned\"]\nphrases = [\"nato's door\", \"peace-keep*\"]\n",
-            Path::new("t.toml"),
-        )
+        let cfg = TopicConfig::from_toml_str("[[topic]]\nid = \"nato\"\nproposition = \"p\"\nkeywords = [\"non-aligned\"]\nphrases = [\"nato's door\", \"peace-keep*\"]\n")
         .unwrap();
         let lex = TopicLexicon::new(&cfg);
         let mut out = vec![0];
@@ -412,10 +400,10 @@ phrases = ["troops on the ground", "European troops"]
     #[test]
     fn rejects_bad_config() {
         let dup = "[[topic]]\nid='a'\nproposition='p'\nkeywords=['x']\n[[topic]]\nid='a'\nproposition='p'\nkeywords=['y']\n";
-        assert!(TopicConfig::from_toml_str(dup, Path::new("t")).is_err());
+        assert!(TopicConfig::from_toml_str(dup).is_err());
         let bad_id = "[[topic]]\nid='A b'\nproposition='p'\nkeywords=['x']\n";
-        assert!(TopicConfig::from_toml_str(bad_id, Path::new("t")).is_err());
+        assert!(TopicConfig::from_toml_str(bad_id).is_err());
         let unknown = "[[topic]]\nid='a'\nproposition='p'\nkeywords=['x']\ncolour='red'\n";
-        assert!(TopicConfig::from_toml_str(unknown, Path::new("t")).is_err());
+        assert!(TopicConfig::from_toml_str(unknown).is_err());
     }
 }

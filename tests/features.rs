@@ -12,15 +12,8 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn shared(rel: &str) -> Option<PathBuf> {
-    let p = repo().join("../shared/corpora").join(rel);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("SKIP: {} not present", p.display());
-        None
-    }
-}
+mod common;
+use common::shared;
 
 /// The bundled articles, one document per file.
 fn articles() -> Vec<String> {
@@ -52,8 +45,8 @@ fn paragraphs() -> Vec<String> {
 }
 
 /// Tweets of the SemEval-2016 task 6 training file (third tab-separated column).
-fn semeval_tweets() -> Option<Vec<String>> {
-    let p = shared("semeval2016-task6/trainingdata-all-annotations.txt")?;
+fn semeval_tweets(test: &str) -> Option<Vec<String>> {
+    let p = shared(test, "semeval2016-task6/trainingdata-all-annotations.txt")?;
     let bytes = std::fs::read(&p).unwrap();
     let text = String::from_utf8_lossy(&bytes);
     Some(
@@ -65,8 +58,8 @@ fn semeval_tweets() -> Option<Vec<String>> {
 }
 
 /// Sentences of the NewsMTSC training file.
-fn newsmtsc_sentences() -> Option<Vec<String>> {
-    let p = shared("newsmtsc/train.jsonl")?;
+fn newsmtsc_sentences(test: &str) -> Option<Vec<String>> {
+    let p = shared(test, "newsmtsc/train.jsonl")?;
     let text = std::fs::read_to_string(&p).unwrap();
     Some(
         text.lines()
@@ -108,14 +101,14 @@ fn fast_tokenizer_equals_hf_pipeline_on_articles() {
 
 #[test]
 fn fast_tokenizer_equals_hf_pipeline_on_tweets() {
-    if let Some(t) = semeval_tweets() {
+    if let Some(t) = semeval_tweets("fast_tokenizer_equals_hf_pipeline_on_tweets") {
         check_tokenizer_equivalence("semeval tweets", &t);
     }
 }
 
 #[test]
 fn fast_tokenizer_equals_hf_pipeline_on_newsmtsc() {
-    if let Some(s) = newsmtsc_sentences() {
+    if let Some(s) = newsmtsc_sentences("fast_tokenizer_equals_hf_pipeline_on_newsmtsc") {
         check_tokenizer_equivalence("newsmtsc sentences", &s);
     }
 }
@@ -301,7 +294,7 @@ fn vectorizer_equals_naive_reference_max_features_raw_tf() {
 
 #[test]
 fn vectorizer_equals_naive_reference_on_tweets() {
-    let Some(tweets) = semeval_tweets() else {
+    let Some(tweets) = semeval_tweets("vectorizer_equals_naive_reference_on_tweets") else {
         return;
     };
     let cfg = VectorizerConfig {

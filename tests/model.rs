@@ -8,6 +8,8 @@ use stance::dataset::{read_records, ReadOptions, Record};
 use stance::model::{Model, Statement, Strategy, TrainParams};
 use std::path::{Path, PathBuf};
 
+mod common;
+
 /// A small guide-format dataset: two topics whose stance is carried by clear words, off-topic
 /// records (`"topics": {}`), sentiment labels, and NewsMTSC-style targeted records.
 fn synthetic_jsonl() -> String {
@@ -317,7 +319,7 @@ fn cli_train_predict_eval_inspect() {
     let sum = p["favor"].as_f64().unwrap()
         + p["against"].as_f64().unwrap()
         + p["neutral"].as_f64().unwrap();
-    assert!((sum - 1.0).abs() < 1e-4);
+    assert!((sum - 1.0).abs() < 1e-3, "rounded to 4 decimals: {sum}");
     assert!(t["explain"].as_array().is_some_and(|a| !a.is_empty()));
     assert_eq!(lines[1]["prediction"]["sentiment"]["label"], "negative");
     assert!(String::from_utf8(out.stderr)
@@ -369,15 +371,12 @@ fn cli_train_predict_eval_inspect() {
 
 #[test]
 fn semeval_cv_smoke() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/semeval2016-task6");
-    let file = dir.join("trainingdata-all-annotations.txt");
-    if !file.exists() {
-        eprintln!(
-            "SKIPPED semeval_cv_smoke: {} not found (../shared absent)",
-            file.display()
-        );
+    let Some(file) = common::shared(
+        "semeval_cv_smoke",
+        "semeval2016-task6/trainingdata-all-annotations.txt",
+    ) else {
         return;
-    }
+    };
     let all = read_records(&file, &ReadOptions::default()).unwrap();
     assert_eq!(all.len(), 2814);
     // Every third tweet keeps the test quick; the full 5-fold grid is in the report.

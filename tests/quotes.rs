@@ -2,17 +2,11 @@
 //! hand-made gold, PolNeAR dev (skipped with a message when `../shared` is absent), bad inputs,
 //! stdin / JSON Lines input and user gazetteers.
 
-use assert_cmd::Command;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn stance() -> Command {
-    Command::cargo_bin("stance").expect("binary builds")
-}
+mod common;
+use common::{root, stance};
 
 fn json_report(args: &[&str]) -> Value {
     let out = stance().args(args).current_dir(root()).output().unwrap();
@@ -84,19 +78,12 @@ fn quotes_output_offsets_match_the_articles() {
     assert!(n >= 60, "{n} quotes");
 }
 
-fn polnear_root() -> Option<PathBuf> {
-    let p = root().join("../shared/corpora/polnear");
-    p.join("dev").is_dir().then_some(p)
-}
-
 #[test]
 fn polnear_dev() {
-    let Some(p) = polnear_root() else {
-        eprintln!(
-            "skipping polnear_dev: ../shared/corpora/polnear not found beside the repository"
-        );
+    let Some(p) = common::shared("polnear_dev", "polnear/dev") else {
         return;
     };
+    let p = p.parent().unwrap().to_path_buf();
     let r = json_report(&[
         "eval",
         "quotes",

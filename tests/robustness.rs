@@ -98,20 +98,62 @@ fn missing_path_dangling_symlink_and_directory_loop_are_reported() {
     );
 }
 
+/// A mode-000 file cannot be read by its owner unless the owner is root, so as root the
+/// binary runs as `nobody` (util-linux `setpriv`); without a way to drop root the test says
+/// it is skipped.
 #[test]
 fn unreadable_file_is_reported() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let p = dir.path().join("secret.txt");
     write(dir.path(), "secret.txt", GOOD.as_bytes());
+    write(dir.path(), "open.txt", GOOD.as_bytes());
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o000)).unwrap();
-    if std::fs::File::open(&p).is_ok() {
-        eprintln!("skipped: running as root, a mode-000 file is still readable");
-        return;
+    let as_root = std::fs::File::open(&p).is_ok();
+    for sub in [&["quotes"][..], &["label", "--quiet"]] {
+        let mut cmd = if as_root {
+            let mut c = std::process::Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups"]);
+            c.arg(env!("CARGO_BIN_EXE_stance"));
+            c
+        } else {
+            std::process::Command::new(env!("CARGO_BIN_EXE_stance"))
+        };
+        let out = match cmd
+            .current_dir(dir.path())
+            .args(sub)
+            .arg(dir.path())
+            .output()
+        {
+            Ok(o) => o,
+            Err(e) => {
+                common::skip(
+                    "unreadable_file_is_reported",
+                    &format!("running as root and `setpriv` cannot drop to nobody: {e}"),
+                );
+                return;
+            }
+        };
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if as_root && stderr.contains("setpriv:") {
+            common::skip(
+                "unreadable_file_is_reported",
+                &format!("running as root and `setpriv` cannot drop to nobody: {stderr}"),
+            );
+            return;
+        }
+        assert_eq!(out.status.code(), Some(1), "{sub:?}: {stderr}");
+        assert!(
+            stderr.contains("secret.txt") && stderr.contains("permission denied"),
+            "{sub:?}: {stderr}"
+        );
+        assert_eq!(
+            out.stdout.iter().filter(|&&b| b == b'\n').count(),
+            1,
+            "{sub:?}: the readable article is still processed"
+        );
     }
-    let (code, _, stderr) = quotes(&[p.to_str().unwrap()]);
-    assert_eq!(code, 1);
-    assert!(stderr.contains("permission denied"), "{stderr}");
 }
 
 #[test]
@@ -175,7 +217,10 @@ fn stdin_jsonl_is_a_streaming_filter_keeping_ids() {
 #[test]
 fn writing_to_a_full_disk_is_a_clear_error() {
     if !Path::new("/dev/full").exists() {
-        eprintln!("skipped: no /dev/full on this system");
+        common::skip(
+            "writing_to_a_full_disk_is_a_clear_error",
+            "no /dev/full on this system",
+        );
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -259,10 +304,42 @@ fn a_100_mb_article_is_processed() {
     assert_eq!(out.stdout.iter().filter(|&&b| b == b'\n').count(), reps);
 }
 
-/// Kills a run mid-way: the output path must not exist (no half file); same for a model
-/// being trained into `--out DIR`.
+/// Sends `signal` (`INT`, `TERM`) to a child with the `kill` command.
+fn signal(child: &std::process::Child, signal: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -{signal} failed");
+}
+
+/// Names in `dir` that look like temp files or directories of ours.
+fn leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp-") || n.contains(".old-"))
+        .collect()
+}
+
+/// Waits (up to 30 s) for `cond`; false on time-out.
+fn wait_for(mut cond: impl FnMut() -> bool) -> bool {
+    (0..1200).any(|_| {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+        false
+    })
+}
+
+/// Ctrl-C (SIGINT) in `label -o FILE` and SIGTERM in `quotes -o FILE` mid-run: the process
+/// dies of the signal, and neither the output nor its temp file is left.
 #[test]
-fn an_interrupted_run_leaves_no_half_output() {
+fn an_interrupted_run_leaves_no_output_and_no_temp_file() {
+    use std::os::unix::process::ExitStatusExt;
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("big.jsonl");
     {
@@ -271,64 +348,99 @@ fn an_interrupted_run_leaves_no_half_output() {
             writeln!(f, "{}", serde_json::json!({"id": i, "text": GOOD})).unwrap();
         }
     }
-    let target = dir.path().join("labeled.jsonl");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stance"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "label",
-            "--quiet",
-            "--out",
-            target.to_str().unwrap(),
-            input.to_str().unwrap(),
-        ])
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    // Wait until it has started writing its temp file, then kill it.
-    let started = (0..400).any(|_| {
-        std::thread::sleep(std::time::Duration::from_millis(25));
-        std::fs::read_dir(dir.path())
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .any(|e| e.file_name().to_string_lossy().contains(".tmp-"))
-    });
-    let finished_early = child.try_wait().unwrap().is_some();
-    child.kill().ok();
-    child.wait().unwrap();
-    if finished_early {
-        eprintln!("skipped: the run finished before it could be interrupted");
-        return;
+    for (sub, sig, signo) in [("label", "INT", 2), ("quotes", "TERM", 15)] {
+        let target = dir.path().join(format!("{sub}.jsonl"));
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stance"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args([sub, "--quiet", "-o", target.to_str().unwrap()])
+            .arg(&input)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Interrupt once it is writing its temp file.
+        let writing = wait_for(|| !leftovers(dir.path()).is_empty());
+        assert!(writing, "{sub}: the run never opened its temp output");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "{sub}: finished before it could be interrupted; make the input larger"
+        );
+        signal(&child, sig);
+        let status = child.wait().unwrap();
+        assert_eq!(
+            status.signal(),
+            Some(signo),
+            "{sub}: dies of SIG{sig}: {status:?}"
+        );
+        assert!(
+            !target.exists(),
+            "{sub}: an interrupted run left an output file"
+        );
+        assert_eq!(
+            leftovers(dir.path()),
+            Vec::<String>::new(),
+            "{sub}: temp file left"
+        );
     }
-    assert!(started, "the run never opened its temp output");
-    assert!(
-        !target.exists(),
-        "an interrupted run left a (half) output file"
-    );
+}
 
-    // train --out: an interrupted training leaves no model directory behind.
+/// Ctrl-C during `train -o DIR`: no model directory, no temp directory. The data is large
+/// enough that training is still running when the signal comes (asserted).
+#[test]
+fn an_interrupted_training_leaves_no_model() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("train.jsonl");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&data).unwrap());
+        let words = [
+            "alliance",
+            "troops",
+            "talks",
+            "sanctions",
+            "border",
+            "deal",
+            "summit",
+        ];
+        for i in 0..20_000usize {
+            let text: Vec<&str> = (0..12)
+                .map(|k| words[(i * 7 + k * k * 3 + i / 5) % words.len()])
+                .collect();
+            let stance = ["favor", "against", "neutral"][i % 3];
+            writeln!(
+                f,
+                "{}",
+                serde_json::json!({"text": format!("{} {i}", text.join(" ")), "topics": {"nato": stance}, "sentiment": "neutral"})
+            )
+            .unwrap();
+        }
+    }
     let model = dir.path().join("model");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stance"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "train",
-            "--quiet",
-            "--cv",
-            "5",
-            "--data",
-            "data/train/authored.jsonl",
-        ])
-        .args(["--out", model.to_str().unwrap()])
+        .args(["train", "--cv", "5", "--c", "1,10,100", "--data"])
+        .arg(&data)
+        .arg("-o")
+        .arg(&model)
         .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let done = child.try_wait().unwrap().is_some();
-    child.kill().ok();
-    child.wait().unwrap();
-    if !done {
-        assert!(
-            !model.exists(),
-            "an interrupted training left a model directory"
-        );
-    }
+    // The data has been read (train says how many records) before the signal is sent.
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stderr, &mut line).unwrap();
+    assert!(line.contains("20000 records"), "{line}");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "training finished before it could be interrupted"
+    );
+    signal(&child, "INT");
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(2), "{status:?}");
+    assert!(
+        !model.exists(),
+        "an interrupted training left a model directory"
+    );
+    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
 }

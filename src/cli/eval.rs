@@ -1,6 +1,12 @@
-//! `stance eval`: model evaluation on annotated statements, or `stance eval quotes`.
+//! `stance eval`: model evaluation on annotated statements, or `stance eval quotes` /
+//! `stance eval labels` for the extractor and the whole labeler, or `stance eval cv` for grouped
+//! cross-validation of a training recipe.
+use super::args::{InputFormat, ModelArg, ReportArgs, RunArgs};
+use super::train::{read_data, ColumnArgs};
 use super::{eval_cv, eval_labels, eval_quotes, Outcome};
+use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
+use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -21,28 +27,28 @@ pub enum EvalStage {
     Cv(eval_cv::EvalCvArgs),
 }
 
-/// `stance eval --model DIR --data FILE... [--format json]`: stance per topic and pooled
+/// `stance eval [--model DIR] --data FILE... [--format json]`: stance per topic and pooled
 /// (topics given by the records, as in SemEval), SemEval F_avg, macro-F1, sentiment macro-F1,
 /// confusion matrices.
 #[derive(Args, Debug)]
 pub struct EvalModelArgs {
-    /// Model directory.
-    #[arg(long)]
-    pub model: Option<std::path::PathBuf>,
-    /// Annotated data files (guide JSONL, CSV/TSV, SemEval, NewsMTSC).
-    #[arg(long, num_args = 1..)]
-    pub data: Vec<std::path::PathBuf>,
-    /// Data format (default: autodetect per file).
-    #[arg(long, value_enum, default_value_t = stance::dataset::Format::Auto)]
-    pub data_format: stance::dataset::Format,
-    /// Report format: text or json.
-    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
-    pub format: String,
     #[command(flatten)]
-    pub columns: super::train::ColumnArgs,
+    pub model: ModelArg,
+    /// Annotated data files (guide JSONL, CSV/TSV, SemEval, NewsMTSC; repeatable).
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    pub data: Vec<PathBuf>,
+    /// Format of every --data file.
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = InputFormat::Auto)]
+    pub input_format: InputFormat,
+    #[command(flatten)]
+    pub columns: ColumnArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
-pub fn run(a: EvalArgs) -> anyhow::Result<Outcome> {
+pub fn run(a: EvalArgs) -> Result<Outcome> {
     match a.stage {
         Some(EvalStage::Quotes(q)) => eval_quotes::run(q),
         Some(EvalStage::Labels(l)) => eval_labels::run(l),
@@ -51,24 +57,48 @@ pub fn run(a: EvalArgs) -> anyhow::Result<Outcome> {
     }
 }
 
-fn run_model_eval(a: EvalModelArgs) -> anyhow::Result<Outcome> {
-    let Some(dir) = &a.model else {
-        anyhow::bail!("--model DIR is required (or use `stance eval quotes`)");
-    };
+fn run_model_eval(a: EvalModelArgs) -> Result<Outcome> {
     if a.data.is_empty() {
-        anyhow::bail!("--data FILE is required");
+        bail!(
+            "give --data FILE (annotated statements), or use `stance eval quotes` or \
+             `stance eval labels`"
+        );
     }
-    let model = stance::model::Model::load(dir)?;
-    let opts = a.columns.read_options(a.data_format);
-    let mut records = Vec::new();
-    for p in &a.data {
-        records.extend(stance::dataset::read_records(p, &opts)?);
-    }
+    a.run.init_global_pool();
+    let model = a.model.load()?;
+    let records = read_data(&a.data, a.input_format, &a.columns, a.run.quiet)?;
     let report = model.evaluate(&records);
-    if a.format == "json" {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print!("{report}");
+    if report.stance_pooled.is_none() && report.sentiment.is_none() {
+        let mut gold: Vec<&String> = records
+            .iter()
+            .flat_map(|r| r.topics.iter().flatten().map(|(t, _)| t))
+            .collect();
+        gold.sort();
+        gold.dedup();
+        bail!(
+            "nothing to score: the data's topics ({}) are not topics of {} ({}), and {}",
+            join_or_none(&gold),
+            a.model.describe(),
+            join_or_none(&model.topics().iter().collect::<Vec<_>>()),
+            if model.sentiment_head().is_some() {
+                "no record has a sentiment label"
+            } else {
+                "the model has no sentiment head"
+            }
+        );
     }
+    a.report.write(&report)?;
     Ok(Outcome::default())
+}
+
+fn join_or_none(items: &[&String]) -> String {
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }

@@ -2,7 +2,7 @@
 //! (see `stance::eval::cv`): every fold trains with the recipe, labels its held-out stories
 //! end to end and scores them; pooled figures and the per-fold spread are printed.
 
-use super::eval_labels::read_articles;
+use super::args::{ArticleArgs, LimitArgs, ReportArgs, RunArgs};
 use super::Outcome;
 use anyhow::{Context, Result};
 use stance::eval::cv::{cross_validate, CvOptions};
@@ -18,7 +18,7 @@ pub struct EvalCvArgs {
     #[arg(long, value_name = "FILE")]
     pub recipe: PathBuf,
     /// Number of folds (whole story groups per fold); 0 = leave one group out.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, value_name = "K", default_value_t = 5)]
     pub folds: usize,
     /// Off-domain articles (e.g. ../shared/corpora/polnear/dev/text): every fold's model
     /// reports the share of their quotes that get a topic.
@@ -28,26 +28,34 @@ pub struct EvalCvArgs {
     /// label`) to this file, for error analysis.
     #[arg(long, value_name = "FILE")]
     pub predictions: Option<PathBuf>,
-    /// Report format: text or json.
-    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
-    pub format: String,
-    /// No progress messages.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 pub fn run(a: EvalCvArgs) -> Result<Outcome> {
+    a.run.init_global_pool();
     let recipe = Recipe::load(&a.recipe)
         .with_context(|| format!("cannot read the recipe {}", a.recipe.display()))?;
     let extractor = QuoteExtractor::with_defaults();
     let data = recipe.load_data(&extractor)?;
-    let mut failed = 0;
+    let (off_domain, outcome) = if a.off_domain.is_empty() {
+        (Vec::new(), Outcome::default())
+    } else {
+        super::stream::collect_articles(&ArticleArgs {
+            paths: a.off_domain.clone(),
+            limits: a.limits.clone(),
+        })
+    };
     let opts = CvOptions {
         folds: a.folds,
-        off_domain: read_articles(&a.off_domain, &mut failed),
+        off_domain,
         ..CvOptions::default()
     };
-    let verbose = !a.quiet && std::io::stderr().is_terminal();
+    let verbose = !a.run.quiet && std::io::stderr().is_terminal();
     let t = std::time::Instant::now();
     let report = cross_validate(
         &recipe,
@@ -69,12 +77,6 @@ pub fn run(a: EvalCvArgs) -> Result<Outcome> {
         }
         std::fs::write(p, out).with_context(|| format!("cannot write {}", p.display()))?;
     }
-    if a.format == "json" {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print!("{report}");
-    }
-    Ok(Outcome {
-        failed_inputs: failed,
-    })
+    a.report.write(&report)?;
+    Ok(outcome)
 }

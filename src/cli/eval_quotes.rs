@@ -1,29 +1,16 @@
 //! `stance eval quotes`: scores the extractor against gold quotes in the annotation guide's
 //! JSON Lines (`--gold FILE --articles DIR`) or against PolNeAR (`--polnear DIR --split dev`).
 
-use super::output::report_bad_input;
-use super::quotes::extractor;
+use super::args::{ArticleArgs, ExtractorArgs, LimitArgs, ReportArgs, RunArgs};
 use super::Outcome;
 use anyhow::{bail, Context, Result};
-use clap::ValueEnum;
 use rayon::prelude::*;
 use stance::corpora::polnear;
 use stance::eval::spans::{evaluate, read_gold_jsonl, QuoteEval, SpanQuote};
-use stance::input::{read_inputs, InputOptions};
 use stance::quotes::QuoteExtractor;
 use stance::speakers::gazetteer::normalize;
 use stance::Article;
 use std::path::PathBuf;
-
-/// Report format.
-#[derive(Debug, Clone, Copy, ValueEnum, Default)]
-pub enum EvalFormat {
-    /// Human-readable table.
-    #[default]
-    Text,
-    /// One JSON object (the `QuoteEval` report).
-    Json,
-}
 
 #[derive(clap::Args, Debug)]
 pub struct EvalQuotesArgs {
@@ -35,24 +22,23 @@ pub struct EvalQuotesArgs {
         conflicts_with = "polnear"
     )]
     pub gold: Option<PathBuf>,
-    /// Articles the gold refers to (directory of .txt, .jsonl, …); every article is scored.
-    #[arg(long, value_name = "DIR")]
-    pub articles: Option<PathBuf>,
+    /// Articles the gold refers to (files, folders, .jsonl); every article is scored.
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub articles: Vec<PathBuf>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// PolNeAR root (e.g. ../shared/corpora/polnear): direct quotes and Source mentions.
     #[arg(long, value_name = "DIR")]
     pub polnear: Option<PathBuf>,
     /// PolNeAR split to score.
     #[arg(long, default_value = "dev")]
     pub split: String,
-    /// Report format.
-    #[arg(long, value_enum, default_value_t = EvalFormat::Text)]
-    pub format: EvalFormat,
-    /// Extra speaker gazetteer (TOML).
-    #[arg(long, value_name = "FILE")]
-    pub speakers: Option<PathBuf>,
-    /// Extra attribution cues (TOML).
-    #[arg(long, value_name = "FILE")]
-    pub cues: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ExtractorArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 fn predict(x: &QuoteExtractor, articles: &[Article]) -> Vec<SpanQuote> {
@@ -75,22 +61,17 @@ fn predict(x: &QuoteExtractor, articles: &[Article]) -> Vec<SpanQuote> {
 }
 
 pub fn run(a: EvalQuotesArgs) -> Result<Outcome> {
-    let x = extractor(a.speakers.as_ref(), a.cues.as_ref())?;
+    a.run.init_global_pool();
+    let x = a.config.extractor()?;
     let mut outcome = Outcome::default();
     let report: QuoteEval = if let Some(gold_path) = &a.gold {
         let gold = read_gold_jsonl(gold_path)
             .with_context(|| format!("reading gold {}", gold_path.display()))?;
-        let dir = a.articles.clone().context("--gold needs --articles DIR")?;
-        let mut articles = Vec::new();
-        for item in read_inputs(&[dir], &InputOptions::default()) {
-            match item {
-                Ok(art) => articles.push(art),
-                Err(bad) => {
-                    report_bad_input(&bad);
-                    outcome.failed_inputs += 1;
-                }
-            }
-        }
+        let (articles, read) = super::stream::collect_articles(&ArticleArgs {
+            paths: a.articles.clone(),
+            limits: a.limits.clone(),
+        });
+        outcome = read;
         let pred = predict(&x, &articles);
         let g = x.gazetteer();
         evaluate(&gold, &pred, true, |gs, ps| {
@@ -107,9 +88,6 @@ pub fn run(a: EvalQuotesArgs) -> Result<Outcome> {
     } else {
         bail!("give --gold FILE --articles DIR, or --polnear DIR [--split dev]");
     };
-    match a.format {
-        EvalFormat::Text => print!("{report}"),
-        EvalFormat::Json => println!("{}", serde_json::to_string(&report)?),
-    }
+    a.report.write(&report)?;
     Ok(outcome)
 }

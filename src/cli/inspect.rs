@@ -1,104 +1,133 @@
-//! `stance inspect --model DIR`: a saved model's metadata (manifest) and its top features per
-//! class, topic and head.
+//! `stance inspect`: a saved model's metadata (manifest) and its top features per class,
+//! topic and head, in words (or JSON with `--format json`).
 
+use super::args::{ModelArg, ReportArgs, ReportFormat};
+use super::output::Output;
 use super::Outcome;
 use clap::Args;
-use stance::model::Model;
-use std::path::PathBuf;
+use stance::features::{TokenizerKind, VectorizerConfig};
+use stance::model::Strategy;
+use std::io::Write;
 
-/// `stance inspect --model DIR [--top N] [--json]`
+/// `stance inspect [--model DIR] [--top N] [--format json]`
 #[derive(Args, Debug)]
 pub struct InspectArgs {
-    /// Model directory.
-    #[arg(long)]
-    pub model: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArg,
     /// Features to list per class.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
-    /// Print JSON (`{"manifest": …, "top_features": …}`).
-    #[arg(long)]
-    pub json: bool,
+    /// Text, or JSON `{"manifest": …, "top_features": …}`.
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
-    let model = Model::load(&a.model)?;
+    let model = a.model.load()?;
     let m = model.manifest();
     let top = model.top_features(a.top);
-    if a.json {
+    let mut out = Output::open(a.report.out.out.as_deref())?;
+    if a.report.format == ReportFormat::Json {
         let v = serde_json::json!({"manifest": m, "top_features": top});
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        out.finish()?;
         return Ok(Outcome::default());
     }
-    println!("model {}", a.model.display());
-    println!(
+    writeln!(out, "model: {}", a.model.describe())?;
+    writeln!(
+        out,
         "  format {} v{}, written by stance {}",
         m.format, m.format_version, m.crate_version
-    );
-    println!("  created {}", m.created);
-    println!(
+    )?;
+    writeln!(out, "  created {}", m.created)?;
+    writeln!(
+        out,
         "  training data sha256 {} ({} records: {})",
         m.training_data_sha256,
         m.n_records,
         m.training_files.join(", ")
-    );
-    println!("  topics ({}): {}", m.topics.len(), m.topics.join(", "));
-    println!(
-        "  stance labels {:?}, sentiment labels {:?}",
-        m.labels.stance, m.labels.sentiment
-    );
-    println!(
-        "  vectorizer: {} features, words {:?}, chars {:?}, min_df {}, max_df {}, sublinear_tf {}, tokenizer {}",
+    )?;
+    writeln!(
+        out,
+        "  topics ({}): {}",
+        m.topics.len(),
+        m.topics.join(", ")
+    )?;
+    writeln!(
+        out,
+        "  stance labels: {}; sentiment labels: {}",
+        m.labels.stance.join(", "),
+        m.labels.sentiment.join(", ")
+    )?;
+    writeln!(
+        out,
+        "  vectorizer: {} features; {}",
         m.n_features,
-        m.vectorizer.word_ngrams,
-        m.vectorizer.char_ngrams,
-        m.vectorizer.min_df,
-        m.vectorizer.max_df,
-        m.vectorizer.sublinear_tf,
-        match &m.vectorizer.tokenizer {
-            stance::features::TokenizerKind::Fast { lowercase } => format!("fast (lowercase {lowercase})"),
-            stance::features::TokenizerKind::HuggingFace(_) => "huggingface".to_string(),
-        }
-    );
-    println!(
-        "  heads: stance {}, relevance {}, sentiment {}",
-        m.stance_strategy
-            .map(|s| format!("{s:?}"))
-            .unwrap_or_else(|| "none".into()),
-        if model.relevance_head().is_some() {
-            "yes"
-        } else {
-            "no"
-        },
-        if model.sentiment_head().is_some() {
-            "yes"
-        } else {
-            "no"
-        }
-    );
+        vectorizer_words(&m.vectorizer)
+    )?;
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    writeln!(
+        out,
+        "  heads: stance {}, topic relevance {}, sentiment {}",
+        m.stance_strategy.map_or("none", strategy_name),
+        yes_no(model.relevance_head().is_some()),
+        yes_no(model.sentiment_head().is_some()),
+    )?;
     let cv = &m.cv;
-    if let Some(f) = cv
-        .get("stance_pooled")
-        .and_then(|p| p.get("f_avg"))
-        .and_then(|x| x.as_f64())
-    {
-        println!("  CV ({} folds): stance F_avg {:.4}", cv["folds"], f);
+    if let Some(f) = cv["stance_pooled"]["f_avg"].as_f64() {
+        writeln!(out, "  CV ({} folds): stance F_avg {f:.4}", cv["folds"])?;
     }
-    if let Some(f) = cv
-        .get("sentiment")
-        .and_then(|p| p.get("macro_f1"))
-        .and_then(|x| x.as_f64())
-    {
-        println!("  CV sentiment macro-F1 {:.4}", f);
+    if let Some(f) = cv["sentiment"]["macro_f1"].as_f64() {
+        writeln!(out, "  CV sentiment macro-F1 {f:.4}")?;
     }
     for (head, classes) in &top {
-        println!("{head}");
+        writeln!(out, "{head}")?;
         for (cls, feats) in classes {
             let list: Vec<String> = feats
                 .iter()
                 .map(|c| format!("{} {:+.3}", c.feature, c.weight))
                 .collect();
-            println!("  {cls:<9} {}", list.join(" | "));
+            writeln!(out, "  {cls:<9} {}", list.join(" | "))?;
         }
     }
+    out.finish()?;
     Ok(Outcome::default())
+}
+
+/// `1–2`, or `none` for a disabled n-gram range.
+pub fn ngram_range(r: Option<(usize, usize)>) -> String {
+    match r {
+        Some((0, _)) | None => "none".into(),
+        Some((a, b)) if a == b => a.to_string(),
+        Some((a, b)) => format!("{a}–{b}"),
+    }
+}
+
+/// A vectorizer configuration in words.
+pub fn vectorizer_words(v: &VectorizerConfig) -> String {
+    let tokenizer = match &v.tokenizer {
+        TokenizerKind::Fast { lowercase: true } => "fast tokenizer, lowercased",
+        TokenizerKind::Fast { lowercase: false } => "fast tokenizer, case kept",
+        TokenizerKind::HuggingFace(_) => "Hugging Face tokenizer",
+    };
+    let max = v
+        .max_features
+        .map_or(String::new(), |n| format!(", at most {n} features"));
+    format!(
+        "word n-grams {}, char n-grams {}, min_df {}, max_df {}{max}, {} TF, {tokenizer}",
+        ngram_range(Some(v.word_ngrams)),
+        ngram_range(v.char_ngrams),
+        v.min_df,
+        v.max_df,
+        if v.sublinear_tf { "sublinear" } else { "raw" },
+    )
+}
+
+/// The stance strategy as `--strategy` spells it.
+pub fn strategy_name(s: Strategy) -> &'static str {
+    match s {
+        Strategy::Joint => "joint",
+        Strategy::PerTopic => "per-topic",
+        Strategy::Auto => "auto",
+    }
 }

@@ -1,151 +1,100 @@
 //! `stance label`: quotes → speakers → topics → stance and sentiment for every article, as
 //! JSON Lines / CSV / a table, or summarised per speaker × topic with `--summary`.
 
-use super::output::{report_bad_input, Output};
+use super::args::{ArticleArgs, ConfigArgs, ModelArg, OutArg, RunArgs};
+use super::output::Output;
+use super::table::{self, left, Col};
 use super::Outcome;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, ValueEnum};
-use stance::batch::{self, BatchItem, BatchOptions};
-use stance::input::{read_inputs, InputOptions, DEFAULT_MAX_BYTES};
-use stance::model::Model;
-use stance::pipeline::{LabeledQuote, Pipeline};
+use stance::pipeline::LabeledQuote;
 use stance::summary::Summary;
-use stance::topics::TopicConfig;
 use std::io::Write;
-use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct LabelArgs {
-    /// Articles: .txt files, directories of them, .jsonl files of {"id","text"}, or - for stdin.
-    #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
-    /// Saved model directory.
-    #[arg(long, default_value = "models/default", env = "STANCE_MODEL")]
-    pub model: PathBuf,
-    /// Output format. With --summary: table (markdown) or json.
+    #[command(flatten)]
+    pub input: ArticleArgs,
+    #[command(flatten)]
+    pub model: ModelArg,
+    /// Output format [default: jsonl; with --summary: table].
     #[arg(long, value_enum)]
     pub format: Option<LabelFormat>,
     /// Print the speaker × topic summary instead of one record per quote.
     #[arg(long)]
     pub summary: bool,
-    /// Extra speaker gazetteer (TOML), merged over the built-in one.
-    #[arg(long, value_name = "FILE")]
-    pub speakers: Option<PathBuf>,
-    /// Extra attribution cues (TOML, see data/cues.toml); extends the built-in list.
-    #[arg(long, value_name = "FILE")]
-    pub cues: Option<PathBuf>,
-    /// Extra topic configuration (TOML), merged over the built-in topics.
-    #[arg(long, value_name = "FILE")]
-    pub topics: Option<PathBuf>,
-    /// Write here (atomically) instead of stdout.
-    #[arg(long, short, value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// Worker threads (default: all cores).
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
-    /// No progress bar.
-    #[arg(long, short)]
-    pub quiet: bool,
-    /// Skip articles larger than this many bytes.
-    #[arg(long, default_value_t = DEFAULT_MAX_BYTES)]
-    pub max_bytes: u64,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub out: OutArg,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LabelFormat {
+    /// One JSON object per quote (with --summary: one JSON document).
     Jsonl,
+    /// One row per quote × topic, or per summary row.
     Csv,
+    /// Aligned columns with a header (with --summary: a markdown table).
     Table,
+    /// With --summary: one JSON document.
     Json,
 }
 
 pub fn run(a: LabelArgs) -> Result<Outcome> {
-    let pipeline = build_pipeline(&a)?;
+    let pipeline = a.config.pipeline(&a.model)?;
     let format = a.format.unwrap_or(if a.summary {
         LabelFormat::Table
     } else {
         LabelFormat::Jsonl
     });
     if !a.summary && format == LabelFormat::Json {
-        anyhow::bail!("--format json goes with --summary; per-quote output is jsonl");
+        anyhow::bail!("--format json goes with --summary; per-quote output is --format jsonl");
     }
-    let mut out = Output::open(a.out.as_deref())?;
-    let progress = super::progress::Progress::new(&a.paths, a.quiet);
-    let opts = BatchOptions {
-        threads: a.threads,
-        ..BatchOptions::default()
-    };
-    let inputs = read_inputs(
-        &a.paths,
-        &InputOptions {
-            max_bytes: a.max_bytes,
-        },
-    );
+    let mut out = Output::open(a.out.out.as_deref())?;
     let mut summary = Summary::new();
-    if format == LabelFormat::Csv && !a.summary {
-        csv::Writer::from_writer(&mut out).write_record(CSV_HEADER)?;
+    if !a.summary {
+        match format {
+            LabelFormat::Csv => csv::Writer::from_writer(&mut out)
+                .write_record(table::quote_csv_header(CSV_REST))?,
+            LabelFormat::Table => table::header(&mut out, &table::quote_columns(TABLE_REST))?,
+            _ => {}
+        }
     }
-    let stats = batch::run(
-        inputs,
-        &opts,
+    let outcome = super::stream::articles(
+        &a.input,
+        &a.run,
+        &mut out,
         // Per-quote output is rendered on the worker threads, so the writer only copies bytes.
         |article| {
             let quotes = pipeline.label(article);
             if a.summary {
-                Ok((quotes, Vec::new()))
+                Ok((Vec::new(), quotes))
             } else {
                 let mut bytes = Vec::with_capacity(512 * quotes.len());
-                write_quotes(&mut bytes, format, &quotes).map(|_| (Vec::new(), bytes))
+                write_quotes(&mut bytes, format, &quotes)?;
+                Ok((bytes, Vec::new()))
             }
         },
-        |item| -> Result<()> {
-            match item {
-                BatchItem::Failed(bad) => {
-                    progress.suspend(|| report_bad_input(&bad));
-                }
-                BatchItem::Done(article, rendered) => {
-                    progress.article(article.text.len());
-                    let (quotes, bytes) = rendered?;
-                    quotes.iter().for_each(|q| summary.add(q));
-                    out.write_all(&bytes)?;
-                }
-            }
-            Ok(())
-        },
+        |quotes| quotes.iter().for_each(|q| summary.add(q)),
     )?;
-    progress.finish();
     if a.summary {
         match format {
-            LabelFormat::Json => {
+            LabelFormat::Json | LabelFormat::Jsonl => {
                 serde_json::to_writer_pretty(&mut out, &summary.to_json())?;
                 writeln!(out)?;
             }
-            _ => write!(out, "{}", summary.to_markdown())?,
+            LabelFormat::Csv => write_summary_csv(&mut out, &summary)?,
+            LabelFormat::Table => write!(out, "{}", summary.to_markdown())?,
         }
     }
     out.finish()?;
-    Ok(Outcome {
-        failed_inputs: stats.failed,
-    })
+    Ok(outcome)
 }
 
-fn build_pipeline(a: &LabelArgs) -> Result<Pipeline> {
-    let model = Model::load(&a.model).context(
-        "cannot load the model (use --model DIR; the default is models/default in the project directory)",
-    )?;
-    let mut topics = TopicConfig::builtin();
-    if let Some(p) = &a.topics {
-        topics.extend(TopicConfig::load(p)?);
-    }
-    let extractor = super::quotes::extractor(a.speakers.as_ref(), a.cues.as_ref())?;
-    Ok(Pipeline::new(extractor, model, &topics)?)
-}
-
-const CSV_HEADER: [&str; 13] = [
-    "article",
-    "start",
-    "end",
-    "speaker",
+const CSV_REST: &[&str] = &[
     "topic",
     "stance",
     "p_favor",
@@ -157,6 +106,14 @@ const CSV_HEADER: [&str; 13] = [
     "text",
 ];
 
+const TABLE_REST: &[Col] = &[
+    left("topic", 20),
+    left("stance", 7),
+    left("sentiment", 9),
+    left("text", 60),
+];
+
+/// One row per quote × topic (a quote without topics gets one row with an empty topic).
 fn write_quotes(out: &mut impl Write, format: LabelFormat, quotes: &[LabeledQuote]) -> Result<()> {
     match format {
         LabelFormat::Jsonl | LabelFormat::Json => {
@@ -170,93 +127,107 @@ fn write_quotes(out: &mut impl Write, format: LabelFormat, quotes: &[LabeledQuot
                 .has_headers(false)
                 .from_writer(&mut *out);
             for q in quotes {
-                let speaker = q.quote.speaker.clone().unwrap_or_default();
-                let sentiment = q
-                    .sentiment
-                    .as_ref()
-                    .map(|s| s.label.to_string())
-                    .unwrap_or_default();
-                let base =
-                    |topic: &str, st: String, pf: String, pa: String, pn: String, r: String| {
-                        vec![
-                            q.article.clone(),
-                            q.quote.start.to_string(),
-                            q.quote.end.to_string(),
-                            speaker.clone(),
-                            topic.to_string(),
-                            st,
-                            pf,
-                            pa,
-                            pn,
-                            r,
-                            sentiment.clone(),
-                            q.quote.fragment.to_string(),
-                            q.quote.text.clone(),
-                        ]
-                    };
-                if q.topics.is_empty() {
-                    w.write_record(base(
-                        "",
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                    ))?;
-                }
-                for (topic, l) in &q.topics {
-                    w.write_record(base(
-                        topic,
-                        l.stance.to_string(),
-                        format!("{:.4}", l.probs.favor),
-                        format!("{:.4}", l.probs.against),
-                        format!("{:.4}", l.probs.neutral),
-                        format!("{:.4}", l.relevance),
-                    ))?;
+                for t in topic_rows(q) {
+                    let start = q.quote.start.to_string();
+                    let end = q.quote.end.to_string();
+                    let fragment = q.quote.fragment.to_string();
+                    w.write_record([
+                        q.article.as_str(),
+                        &start,
+                        &end,
+                        q.quote.speaker.as_deref().unwrap_or(""),
+                        t.topic,
+                        &t.stance,
+                        &t.favor,
+                        &t.against,
+                        &t.neutral,
+                        &t.relevance,
+                        &sentiment(q),
+                        &fragment,
+                        &q.quote.text,
+                    ])?;
                 }
             }
             w.flush()?;
         }
         LabelFormat::Table => {
+            let cols = table::quote_columns(TABLE_REST);
             for q in quotes {
-                let topics: Vec<String> = q
-                    .topics
-                    .iter()
-                    .map(|(t, l)| format!("{t}:{}", l.stance))
-                    .collect();
-                let sentiment = q
-                    .sentiment
-                    .as_ref()
-                    .map(|s| s.label.to_string())
-                    .unwrap_or_else(|| "-".into());
-                writeln!(
-                    out,
-                    "{}\t{}-{}\t{}\t{}\t{}\t{}",
-                    q.article,
-                    q.quote.start,
-                    q.quote.end,
-                    q.quote.speaker.as_deref().unwrap_or("(unknown)"),
-                    if topics.is_empty() {
-                        "-".to_string()
-                    } else {
-                        topics.join(",")
-                    },
-                    sentiment,
-                    ellipsize(&q.quote.text, 80)
-                )?;
+                for t in topic_rows(q) {
+                    table::row(
+                        out,
+                        &cols,
+                        &[
+                            &q.article,
+                            &q.quote.start.to_string(),
+                            &q.quote.end.to_string(),
+                            q.quote.speaker.as_deref().unwrap_or("-"),
+                            if t.topic.is_empty() { "-" } else { t.topic },
+                            if t.stance.is_empty() { "-" } else { &t.stance },
+                            &sentiment(q),
+                            &q.quote.text,
+                        ],
+                    )?;
+                }
             }
         }
     }
     Ok(())
 }
 
-fn ellipsize(s: &str, n: usize) -> String {
-    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= n {
-        flat
-    } else {
-        let mut t: String = flat.chars().take(n - 1).collect();
-        t.push('…');
-        t
+/// A quote's label for one topic, as text cells.
+struct TopicRow<'a> {
+    topic: &'a str,
+    stance: String,
+    favor: String,
+    against: String,
+    neutral: String,
+    relevance: String,
+}
+
+fn topic_rows(q: &LabeledQuote) -> Vec<TopicRow<'_>> {
+    if q.topics.is_empty() {
+        return vec![TopicRow {
+            topic: "",
+            stance: String::new(),
+            favor: String::new(),
+            against: String::new(),
+            neutral: String::new(),
+            relevance: String::new(),
+        }];
     }
+    q.topics
+        .iter()
+        .map(|(topic, l)| TopicRow {
+            topic,
+            stance: l.stance.to_string(),
+            favor: prob(l.probs.favor),
+            against: prob(l.probs.against),
+            neutral: prob(l.probs.neutral),
+            relevance: prob(l.relevance),
+        })
+        .collect()
+}
+
+/// A probability as every output writes it (4 decimals; see `stance::model::labels`).
+fn prob(p: f32) -> String {
+    format!("{}", stance::model::labels::round_prob(p))
+}
+
+fn sentiment(q: &LabeledQuote) -> String {
+    q.sentiment
+        .as_ref()
+        .map(|s| s.label.to_string())
+        .unwrap_or_default()
+}
+
+/// The summary as CSV: one row per speaker × topic with every evidence span.
+fn write_summary_csv(out: &mut impl Write, summary: &Summary) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(stance::summary::COLUMNS)?;
+    for r in summary.rows() {
+        w.write_record(r.cells(usize::MAX))?;
+    }
+    w.flush()?;
+    Ok(())
 }

@@ -1,19 +1,24 @@
 //! Command-line layer: clap definitions and glue. No NLP lives here; every subcommand
-//! builds library objects, runs them, and prints.
+//! builds library objects, runs them, and prints. The flags every subcommand shares are in
+//! `args.rs` (see "CLI conventions" in ARCHITECTURE.md).
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod args;
+mod builtin_model;
 mod eval;
 mod eval_cv;
 mod eval_labels;
 mod eval_quotes;
 mod inspect;
 mod label;
-pub mod output;
+mod output;
 mod predict;
-pub mod progress;
+mod progress;
 mod quotes;
+mod stream;
+mod table;
 mod train;
 
 /// Who said what, about which topic, for or against, in what tone.
@@ -34,7 +39,7 @@ enum Command {
     Train(train::TrainArgs),
     /// Predict stance and sentiment for JSON Lines statements.
     Predict(predict::PredictArgs),
-    /// Evaluate a model on annotated statements (or `eval quotes` for the extractor).
+    /// Evaluate a model on annotated statements (or `eval quotes`, `eval labels`).
     Eval(eval::EvalArgs),
     /// Show a saved model's metadata and top features.
     Inspect(inspect::InspectArgs),
@@ -59,6 +64,7 @@ pub fn main() -> ExitCode {
             };
         }
     };
+    output::clean_up_on_signals();
     let result = match cli.command {
         Command::Quotes(a) => quotes::run(a),
         Command::Label(a) => label::run(a),
@@ -76,6 +82,7 @@ pub fn main() -> ExitCode {
             ExitCode::from(1)
         }
         Ok(_) => ExitCode::SUCCESS,
+        // The reader went away (`stance … | head`): nothing is wrong, stop quietly.
         Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("stance: error: {e:#}");

@@ -1,69 +1,89 @@
 //! Progress on stderr for long runs: articles/s, MB/s and, when the input size is known
-//! up front (files and directories), a bar with an ETA. Silent when stderr is not a terminal
-//! or with `--quiet`, so pipelines and logs stay clean.
+//! up front (files and folders), a bar with an ETA once there is a rate to estimate it from.
+//! The run ends with one line that stays: how many articles, how fast, how many skipped.
+//! Silent when stderr is not a terminal or with `--quiet`, so pipelines and logs stay clean.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use stance::input::is_txt;
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// No ETA before this: the first seconds (model load, warm-up) give a silly estimate.
+const ETA_AFTER_SECS: f64 = 2.0;
 
 pub struct Progress {
     bar: Option<ProgressBar>,
     articles: AtomicUsize,
+    skipped: AtomicUsize,
+    bytes: AtomicUsize,
+    eta_shown: AtomicBool,
+    sized: bool,
+    /// What is counted: "articles", "statements".
+    noun: &'static str,
 }
 
 impl Progress {
-    /// A bar sized by the total bytes of `paths` when they are all files or directories.
-    pub fn new(paths: &[PathBuf], quiet: bool) -> Self {
+    /// A bar sized by the total bytes of `paths` when they are all files or folders, counting
+    /// `noun` ("articles").
+    pub fn new(paths: &[PathBuf], quiet: bool, noun: &'static str) -> Self {
+        let mut p = Progress {
+            bar: None,
+            articles: AtomicUsize::new(0),
+            skipped: AtomicUsize::new(0),
+            bytes: AtomicUsize::new(0),
+            eta_shown: AtomicBool::new(false),
+            sized: false,
+            noun,
+        };
         if quiet || !std::io::stderr().is_terminal() {
-            return Progress {
-                bar: None,
-                articles: AtomicUsize::new(0),
-            };
+            return p;
         }
-        let total = total_bytes(paths);
-        let bar = match total {
+        let bar = match total_bytes(paths) {
             Some(t) => {
+                p.sized = true;
                 let b = ProgressBar::new(t);
-                b.set_style(
-                    ProgressStyle::with_template(
-                        "{bar:30} {percent:>3}% {binary_bytes_per_sec} {msg} ETA {eta}",
-                    )
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-                );
+                b.set_style(style("{bar:30} {percent:>3}% {binary_bytes_per_sec} {msg}"));
                 b
             }
             None => {
                 let b = ProgressBar::new_spinner();
-                b.set_style(
-                    ProgressStyle::with_template(
-                        "{spinner} {binary_bytes} {binary_bytes_per_sec} {msg}",
-                    )
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-                );
+                b.set_style(style(
+                    "{spinner} {binary_bytes} {binary_bytes_per_sec} {msg}",
+                ));
                 b
             }
         };
-        b_draw(&bar);
-        Progress {
-            bar: Some(bar),
-            articles: AtomicUsize::new(0),
-        }
+        bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(4));
+        p.bar = Some(bar);
+        p
     }
 
     /// One article of `bytes` done.
     pub fn article(&self, bytes: usize) {
-        if let Some(b) = &self.bar {
-            b.inc(bytes as u64);
+        let count = self.articles.fetch_add(1, Ordering::Relaxed) + 1;
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        let Some(b) = &self.bar else { return };
+        b.inc(bytes as u64);
+        if count % 64 == 0 {
             let secs = b.elapsed().as_secs_f64().max(1e-3);
-            let count = self.articles.fetch_add(1, Ordering::Relaxed) + 1;
-            if count % 64 == 0 {
-                b.set_message(format!(
-                    "{count} articles, {:.0} articles/s",
-                    count as f64 / secs
+            let noun = self.noun;
+            b.set_message(format!(
+                "{count} {noun}, {:.0} {noun}/s",
+                count as f64 / secs
+            ));
+            if self.sized && secs >= ETA_AFTER_SECS && !self.eta_shown.swap(true, Ordering::Relaxed)
+            {
+                b.set_style(style(
+                    "{bar:30} {percent:>3}% {binary_bytes_per_sec} {msg}, ETA {eta}",
                 ));
             }
         }
+    }
+
+    /// One input skipped.
+    pub fn skipped(&self) {
+        self.skipped.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Runs `f` (e.g. printing a warning) without garbling the bar.
@@ -74,18 +94,31 @@ impl Progress {
         }
     }
 
+    /// Clears the bar and leaves the final count in its place.
     pub fn finish(&self) {
         if let Some(b) = &self.bar {
+            let secs = b.elapsed().as_secs_f64();
             b.finish_and_clear();
+            let n = self.articles.load(Ordering::Relaxed);
+            let bytes = indicatif::HumanBytes(self.bytes.load(Ordering::Relaxed) as u64);
+            let skipped = match self.skipped.load(Ordering::Relaxed) {
+                0 => String::new(),
+                k => format!("; {k} input(s) skipped"),
+            };
+            let noun = self.noun;
+            eprintln!(
+                "stance: {n} {noun}, {bytes} in {secs:.2} s ({:.0} {noun}/s){skipped}",
+                n as f64 / secs.max(1e-3)
+            );
         }
     }
 }
 
-fn b_draw(b: &ProgressBar) {
-    b.set_draw_target(ProgressDrawTarget::stderr_with_hz(4));
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
 }
 
-/// Sum of file sizes below `paths`, or None when any is stdin.
+/// Sum of the sizes of the files that will be read below `paths`, or None with stdin.
 fn total_bytes(paths: &[PathBuf]) -> Option<u64> {
     let mut total = 0;
     for p in paths {
@@ -99,9 +132,7 @@ fn total_bytes(paths: &[PathBuf]) -> Option<u64> {
                 .into_iter()
                 .flatten()
             {
-                if e.file_type().is_file()
-                    && e.path().extension().and_then(|x| x.to_str()) == Some("txt")
-                {
+                if e.file_type().is_file() && is_txt(e.path()) {
                     total += e.metadata().map(|m| m.len()).unwrap_or(0);
                 }
             }

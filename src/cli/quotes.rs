@@ -1,113 +1,133 @@
-//! `stance quotes`: quotations and speakers of articles, as JSON Lines or a table.
+//! `stance quotes`: quotations and speakers of articles, as JSON Lines, CSV or a table.
 
-use super::output::{report_bad_input, Output};
+use super::args::{ArticleArgs, ExtractorArgs, OutArg, RunArgs};
+use super::output::Output;
+use super::table::{self, left, right, Col};
 use super::Outcome;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::ValueEnum;
-use stance::input::{read_inputs, InputOptions, DEFAULT_MAX_BYTES};
-use stance::quotes::{QuoteExtractor, QuoteRecord};
-use stance::speakers::{Cues, Gazetteer};
-use std::io::Write;
-use std::path::PathBuf;
+use stance::quotes::{Quote, QuoteRecord};
 
 /// Output format of `stance quotes`.
-#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+#[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
 pub enum QuotesFormat {
     /// One JSON object per quote.
     #[default]
     Jsonl,
-    /// Aligned columns for reading.
+    /// One row per quote.
+    Csv,
+    /// Aligned columns with a header.
     Table,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct QuotesArgs {
-    /// `.txt` files, directories of them, `.jsonl` files of {"id","text"}, or `-` for stdin.
-    #[arg(required = true)]
-    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub input: ArticleArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = QuotesFormat::Jsonl)]
     pub format: QuotesFormat,
-    /// Extra speaker gazetteer (TOML, see data/speakers.toml); extends the built-in one.
-    #[arg(long, value_name = "FILE")]
-    pub speakers: Option<PathBuf>,
-    /// Extra attribution cues (TOML, see data/cues.toml); extends the built-in list.
-    #[arg(long, value_name = "FILE")]
-    pub cues: Option<PathBuf>,
-    /// Write to FILE instead of stdout (atomically).
-    #[arg(long, short, value_name = "FILE", visible_alias = "output")]
-    pub out: Option<PathBuf>,
-    /// Skip articles larger than this many bytes.
-    #[arg(long, default_value_t = DEFAULT_MAX_BYTES)]
-    pub max_bytes: u64,
+    #[command(flatten)]
+    pub config: ExtractorArgs,
+    #[command(flatten)]
+    pub out: OutArg,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
-/// Builds the extractor from the built-in data plus the user's files.
-pub fn extractor(speakers: Option<&PathBuf>, cues: Option<&PathBuf>) -> Result<QuoteExtractor> {
-    let mut g = Gazetteer::builtin();
-    if let Some(p) = speakers {
-        g.extend(
-            Gazetteer::load(p).with_context(|| format!("reading --speakers {}", p.display()))?,
-        );
-    }
-    let mut c = Cues::builtin();
-    if let Some(p) = cues {
-        c.extend(Cues::load(p).with_context(|| format!("reading --cues {}", p.display()))?);
-    }
-    Ok(QuoteExtractor::new(g, c))
-}
+const CSV_REST: &[&str] = &[
+    "speaker_mention",
+    "speaker_start",
+    "speaker_end",
+    "cue",
+    "confidence",
+    "fragment",
+    "text",
+];
+
+const TABLE_REST: &[Col] = &[right("conf", 4), left("text", 70)];
 
 pub fn run(a: QuotesArgs) -> Result<Outcome> {
-    let x = extractor(a.speakers.as_ref(), a.cues.as_ref())?;
-    let mut out = Output::open(a.out.as_deref())?;
-    let opts = InputOptions {
-        max_bytes: a.max_bytes,
-    };
-    let mut outcome = Outcome::default();
-    if matches!(a.format, QuotesFormat::Table) {
-        writeln!(
-            out,
-            "{:<24} {:>6} {:>6} {:<24} {:>4}  text",
-            "article", "start", "end", "speaker", "conf"
-        )?;
+    let x = a.config.extractor()?;
+    let mut out = Output::open(a.out.out.as_deref())?;
+    match a.format {
+        QuotesFormat::Csv => {
+            csv::Writer::from_writer(&mut out).write_record(table::quote_csv_header(CSV_REST))?
+        }
+        QuotesFormat::Table => table::header(&mut out, &table::quote_columns(TABLE_REST))?,
+        QuotesFormat::Jsonl => {}
     }
-    for item in read_inputs(&a.paths, &opts) {
-        let article = match item {
-            Ok(art) => art,
-            Err(bad) => {
-                report_bad_input(&bad);
-                outcome.failed_inputs += 1;
-                continue;
+    let outcome = super::stream::articles(
+        &a.input,
+        &a.run,
+        &mut out,
+        |article| {
+            let quotes = x.extract(article);
+            let mut bytes = Vec::with_capacity(256 * quotes.len());
+            write_quotes(&mut bytes, a.format, &article.id, &quotes)?;
+            Ok((bytes, ()))
+        },
+        |()| {},
+    )?;
+    out.finish()?;
+    Ok(outcome)
+}
+
+fn write_quotes(
+    out: &mut Vec<u8>,
+    format: QuotesFormat,
+    article: &str,
+    quotes: &[Quote],
+) -> Result<()> {
+    match format {
+        QuotesFormat::Jsonl => {
+            for q in quotes {
+                serde_json::to_writer(&mut *out, &QuoteRecord { article, quote: q })?;
+                out.push(b'\n');
             }
-        };
-        for q in x.extract(&article) {
-            match a.format {
-                QuotesFormat::Jsonl => {
-                    serde_json::to_writer(
-                        &mut out,
-                        &QuoteRecord {
-                            article: &article.id,
-                            quote: &q,
-                        },
-                    )?;
-                    out.write_all(b"\n")?;
-                }
-                QuotesFormat::Table => {
-                    let text: String = q.text.chars().take(70).collect();
-                    writeln!(
-                        out,
-                        "{:<24} {:>6} {:>6} {:<24} {:>4.2}  {}",
-                        article.id,
-                        q.start,
-                        q.end,
+        }
+        QuotesFormat::Csv => {
+            let mut w = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(&mut *out);
+            for q in quotes {
+                let (ms, me, mt) = match &q.speaker_mention {
+                    Some(m) => (m.start.to_string(), m.end.to_string(), m.text.as_str()),
+                    None => (String::new(), String::new(), ""),
+                };
+                w.write_record([
+                    article,
+                    &q.start.to_string(),
+                    &q.end.to_string(),
+                    q.speaker.as_deref().unwrap_or(""),
+                    mt,
+                    &ms,
+                    &me,
+                    q.cue.as_ref().map_or("", |c| c.text.as_str()),
+                    &format!("{:.2}", q.confidence),
+                    &q.fragment.to_string(),
+                    &q.text,
+                ])?;
+            }
+            w.flush()?;
+        }
+        QuotesFormat::Table => {
+            let cols = table::quote_columns(TABLE_REST);
+            for q in quotes {
+                table::row(
+                    out,
+                    &cols,
+                    &[
+                        article,
+                        &q.start.to_string(),
+                        &q.end.to_string(),
                         q.speaker.as_deref().unwrap_or("-"),
-                        q.confidence,
-                        text.replace('\n', " ")
-                    )?;
-                }
+                        &format!("{:.2}", q.confidence),
+                        &q.text,
+                    ],
+                )?;
             }
         }
     }
-    out.finish()?;
-    Ok(outcome)
+    Ok(())
 }

@@ -176,8 +176,12 @@ pub fn cross_validate(
         });
     }
     progress(folds.len(), folds.len(), "done");
+    let mut pooled = pooled.report();
+    if !opts.off_domain.is_empty() {
+        pooled.off_domain = Some(super::labels::OffDomain::new(off_total));
+    }
     Ok(CvReport {
-        pooled: pooled.report(),
+        pooled,
         off_domain: off_total,
         folds: results,
     })
@@ -204,15 +208,6 @@ impl fmt::Display for CvReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "== grouped cross-validation: {} folds, pooled ==", self.folds.len())?;
         write!(f, "{}", self.pooled)?;
-        if self.off_domain.0 > 0 {
-            writeln!(
-                f,
-                "off-domain: {} of {} quotes got a topic ({:.2}%), over all folds' models",
-                self.off_domain.1,
-                self.off_domain.0,
-                100.0 * rate(self.off_domain)
-            )?;
-        }
         writeln!(f, "\n== per fold ==")?;
         writeln!(
             f,

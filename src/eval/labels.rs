@@ -152,6 +152,7 @@ impl LabelCounts {
             summary: self.summary.prf(),
             stance_given_topic: self.stance_given_topic.report(),
             stance_on_matched_topics: self.stance_on_matched_topics.report(),
+            off_domain: None,
             counts: self.clone(),
         }
     }
@@ -191,8 +192,31 @@ pub struct LabelEval {
     pub stance_given_topic: ClassifyReport,
     /// Diagnostic: stance on (quote, topic) pairs both gold and predicted.
     pub stance_on_matched_topics: ClassifyReport,
+    /// Off-domain topic rate, when off-domain articles were labeled too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub off_domain: Option<OffDomain>,
     /// The counts behind the figures.
     pub counts: LabelCounts,
+}
+
+/// Quotes of off-domain news (about none of the topics) and how many got a topic.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct OffDomain {
+    pub quotes: usize,
+    pub with_topic: usize,
+    /// `with_topic / quotes`.
+    pub rate: f64,
+}
+
+impl OffDomain {
+    /// From (quotes, quotes with a topic).
+    pub fn new((quotes, with_topic): (usize, usize)) -> Self {
+        OffDomain {
+            quotes,
+            with_topic,
+            rate: ratio(with_topic, quotes),
+        }
+    }
 }
 
 /// A gold quote as a labeled quote with certain (one-hot) stance, for the gold summary.
@@ -431,6 +455,15 @@ impl fmt::Display for LabelEval {
             c.quotes.tp,
             self.summary.f1
         )?;
+        if let Some(o) = &self.off_domain {
+            writeln!(
+                f,
+                "off-domain: {} of {} quotes got a topic ({:.2}%)",
+                o.with_topic,
+                o.quotes,
+                100.0 * o.rate
+            )?;
+        }
         writeln!(f, "\nper topic (end to end)")?;
         writeln!(f, "  {:<22} {:>9} {:>9} {:>9} {:>6} {:>6}", "", "precision", "recall", "F1", "pred", "gold")?;
         for (t, p) in &self.topics_per_topic {

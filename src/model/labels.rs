@@ -73,6 +73,26 @@ impl Label for Sentiment {
     }
 }
 
+/// Probabilities, relevances and confidences are written with 4 decimals in every output
+/// (JSON, CSV, tables), so `predict`, `label` and `quotes` agree and no float noise
+/// (`0.80999994`) shows.
+pub fn round_prob(p: f32) -> f64 {
+    (f64::from(p) * 1e4).round() / 1e4
+}
+
+/// `serialize_with` for an `f32` probability: [`round_prob`].
+pub fn serialize_prob<S: serde::Serializer>(p: &f32, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(round_prob(*p))
+}
+
+/// `serialize_with` for an optional probability.
+pub fn serialize_opt_prob<S: serde::Serializer>(p: &Option<f32>, s: S) -> Result<S::Ok, S::Error> {
+    match p {
+        Some(p) => s.serialize_some(&round_prob(*p)),
+        None => s.serialize_none(),
+    }
+}
+
 /// A label string that is not in the label set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownLabel(pub String);

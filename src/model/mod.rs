@@ -124,10 +124,13 @@ pub struct Statement<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct StanceProbs {
     /// P(favor).
+    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
     pub favor: f32,
     /// P(against).
+    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
     pub against: f32,
     /// P(neutral).
+    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
     pub neutral: f32,
 }
 
@@ -135,10 +138,13 @@ pub struct StanceProbs {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SentimentProbs {
     /// P(positive).
+    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
     pub positive: f32,
     /// P(negative).
+    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
     pub negative: f32,
     /// P(neutral).
+    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
     pub neutral: f32,
 }
 
@@ -148,6 +154,7 @@ pub struct Contribution {
     /// Feature name (`w:` word n-gram, `c:` char n-gram; `ctx ` prefix = context block).
     pub feature: String,
     /// Contribution to the score.
+    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
     pub weight: f32,
 }
 
@@ -159,7 +166,11 @@ pub struct TopicPrediction {
     /// Class probabilities.
     pub probs: StanceProbs,
     /// P(statement is about the topic), when the model has a relevance head.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::model::labels::serialize_opt_prob"
+    )]
     pub relevance: Option<f32>,
     /// Top contributing features (only with `explain`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -303,6 +314,12 @@ impl Model {
     /// Loads a model directory, checking format version, file sizes and sha256 checksums.
     pub fn load(dir: impl AsRef<Path>) -> crate::Result<Model> {
         store::load(dir.as_ref())
+    }
+
+    /// Loads a model from a directory or from its files held in memory (e.g. a model
+    /// directory `include_bytes!`-ed into a program), with the same checks as [`Model::load`].
+    pub fn load_from(src: store::ModelSource<'_>) -> crate::Result<Model> {
+        store::load_from(src)
     }
 
     /// Saves the model directory atomically (temp dir beside the target, then rename).

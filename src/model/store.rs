@@ -356,10 +356,48 @@ pub fn save(model: &Model, dir: &Path) -> Result<()> {
     result
 }
 
+/// Where a model's files are read from.
+#[derive(Debug, Clone, Copy)]
+pub enum ModelSource<'a> {
+    /// A model directory.
+    Dir(&'a Path),
+    /// The files of a model directory held in memory, e.g. `include_bytes!`-ed into a
+    /// program: `(file name, bytes)` pairs. `name` names the model in messages.
+    Embedded {
+        name: &'a str,
+        files: &'a [(&'a str, &'a [u8])],
+    },
+}
+
+impl ModelSource<'_> {
+    /// The model's name in messages.
+    fn origin(&self) -> PathBuf {
+        match self {
+            ModelSource::Dir(d) => d.to_path_buf(),
+            ModelSource::Embedded { name, .. } => PathBuf::from(name),
+        }
+    }
+
+    /// The bytes of one file of the model.
+    fn read(&self, name: &str) -> std::io::Result<std::borrow::Cow<'_, [u8]>> {
+        match self {
+            ModelSource::Dir(d) => std::fs::read(d.join(name)).map(Into::into),
+            ModelSource::Embedded { files, .. } => files
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, b)| (*b).into())
+                .ok_or_else(|| std::io::ErrorKind::NotFound.into()),
+        }
+    }
+}
+
 /// Reads and checks a file listed in the manifest.
-fn read_checked(dir: &Path, name: &str, info: &FileInfo) -> Result<Vec<u8>> {
-    let p = dir.join(name);
-    let b = std::fs::read(&p).map_err(|e| Error::model(dir, format!("cannot read {name}: {e}")))?;
+fn read_checked(src: ModelSource<'_>, name: &str, info: &FileInfo) -> Result<Vec<u8>> {
+    let dir = &src.origin();
+    let b = src
+        .read(name)
+        .map_err(|e| Error::model(dir, format!("cannot read {name}: {e}")))?
+        .into_owned();
     if (b.len() as u64) < info.bytes {
         return Err(Error::model(
             dir,
@@ -393,13 +431,17 @@ fn read_checked(dir: &Path, name: &str, info: &FileInfo) -> Result<Vec<u8>> {
 /// Reads and validates the manifest only (cheap; used by `inspect` and by the labeler to
 /// check the topic set before loading weights).
 pub fn read_manifest(dir: &Path) -> Result<Manifest> {
-    let p = dir.join(MANIFEST_FILE);
-    let bytes = match std::fs::read(&p) {
+    read_manifest_from(ModelSource::Dir(dir))
+}
+
+fn read_manifest_from(src: ModelSource<'_>) -> Result<Manifest> {
+    let dir = &src.origin();
+    let bytes = match src.read(MANIFEST_FILE) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(Error::model(
                 dir,
-                if dir.is_dir() {
+                if matches!(src, ModelSource::Embedded { .. }) || dir.is_dir() {
                     "missing manifest.json: not a model directory, or an interrupted copy"
                         .to_string()
                 } else {
@@ -508,7 +550,13 @@ fn decode_block(c: &mut Cursor<'_>, info: &BlockInfo) -> std::result::Result<Blo
 
 /// Loads and checks a model directory.
 pub fn load(dir: &Path) -> Result<Model> {
-    let manifest = read_manifest(dir)?;
+    load_from(ModelSource::Dir(dir))
+}
+
+/// Loads and checks a model from a directory or from files in memory.
+pub fn load_from(src: ModelSource<'_>) -> Result<Model> {
+    let dir = &src.origin();
+    let manifest = read_manifest_from(src)?;
     for needed in [VECTORIZER_FILE, WEIGHTS_FILE] {
         if !manifest.files.contains_key(needed) {
             return Err(Error::model(
@@ -517,8 +565,8 @@ pub fn load(dir: &Path) -> Result<Model> {
             ));
         }
     }
-    let vbytes = read_checked(dir, VECTORIZER_FILE, &manifest.files[VECTORIZER_FILE])?;
-    let wbytes = read_checked(dir, WEIGHTS_FILE, &manifest.files[WEIGHTS_FILE])?;
+    let vbytes = read_checked(src, VECTORIZER_FILE, &manifest.files[VECTORIZER_FILE])?;
+    let wbytes = read_checked(src, WEIGHTS_FILE, &manifest.files[WEIGHTS_FILE])?;
     let vectorizer: Vectorizer = serde_json::from_slice(&vbytes)
         .map_err(|e| Error::model(dir, format!("{VECTORIZER_FILE}: {e}")))?;
     let nf = vectorizer.n_features();
@@ -528,7 +576,7 @@ pub fn load(dir: &Path) -> Result<Model> {
             let info_file = manifest.files.get(EMBEDDINGS_FILE).ok_or_else(|| {
                 Error::model(dir, format!("manifest.json does not list {EMBEDDINGS_FILE}"))
             })?;
-            let b = read_checked(dir, EMBEDDINGS_FILE, info_file)?;
+            let b = read_checked(src, EMBEDDINGS_FILE, info_file)?;
             let e = crate::features::Embeddings::from_bytes(&b)
                 .and_then(|e| e.with_pooling(info.pooling))
                 .map_err(|e| Error::model(dir, format!("{EMBEDDINGS_FILE}: {e}")))?;

@@ -39,7 +39,7 @@ use sprs::CsMat;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How stance is modelled across topics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Strategy {
     /// One model, shared + topic-conjoined features.

@@ -41,6 +41,7 @@ pub struct Quote {
     /// The attribution cue (`said`, `according to`), if any.
     pub cue: Option<Mention>,
     /// 0..1 confidence of the attribution.
+    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
     pub confidence: f32,
     /// Char span of the quote's introducing context: the sentence(s) holding the quote and its
     /// cue (for a one-word quote like “unacceptable”, the whole sentence around it). Used by the

@@ -1,6 +1,7 @@
 //! One small article per convention of the annotation guide (§1–§2).
 
 use super::*;
+use crate::TomlConfig;
 
 fn run(text: &str) -> Vec<Quote> {
     QuoteExtractor::with_defaults().extract(&Article::new("t", text))
@@ -211,13 +212,7 @@ fn guillemets_straight_marks_and_user_cues() {
     let t = "EU foreign policy chief Kaja Kallas was skeptical. «Russia does not want peace», she said.";
     assert_eq!(run(t)[0].speaker, s("Kaja Kallas"));
     let mut cues = Cues::builtin();
-    cues.extend(
-        Cues::from_toml_str(
-            "verbs = [\"quipped\", \"intoned\"]",
-            std::path::Path::new("u.toml"),
-        )
-        .unwrap(),
-    );
+    cues.extend(Cues::from_toml_str("verbs = [\"quipped\", \"intoned\"]").unwrap());
     let x = QuoteExtractor::new(Gazetteer::builtin(), cues);
     let q = x.extract(&Article::new(
         "m",

@@ -2,7 +2,8 @@
 //! precede the speaker (`according to`). The list is data (`data/cues.toml`, embedded), and
 //! users extend it with their own file.
 
-use crate::error::{Error, Result};
+use crate::config::{from_toml, TomlConfig};
+use crate::error::Result;
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::Path;
@@ -33,30 +34,7 @@ const BUILTIN: &str = include_str!("../../data/cues.toml");
 impl Cues {
     /// The embedded default cue list (`data/cues.toml`).
     pub fn builtin() -> Self {
-        Self::from_toml_str(BUILTIN, Path::new("data/cues.toml"))
-            .expect("embedded data/cues.toml is valid")
-    }
-
-    /// Parses a cue file; `origin` names it in errors.
-    pub fn from_toml_str(s: &str, origin: &Path) -> Result<Self> {
-        let f: File = toml::from_str(s).map_err(|e| Error::Data {
-            path: origin.to_path_buf(),
-            line: e
-                .span()
-                .map(|sp| s[..sp.start.min(s.len())].matches('\n').count() + 1)
-                .unwrap_or(0),
-            msg: e.message().to_string(),
-        })?;
-        let mut c = Cues::default();
-        c.add(f);
-        Ok(c)
-    }
-
-    /// Reads a cue file.
-    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let s = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        Self::from_toml_str(&s, path)
+        Self::parse(BUILTIN, Path::new("data/cues.toml")).expect("embedded data/cues.toml is valid")
     }
 
     /// Adds every cue of `other`.
@@ -118,6 +96,14 @@ impl Cues {
     }
 }
 
+impl TomlConfig for Cues {
+    fn parse(s: &str, origin: &Path) -> Result<Self> {
+        let mut c = Cues::default();
+        c.add(from_toml(s, origin)?);
+        Ok(c)
+    }
+}
+
 /// Runs `f` on the lowercase form of `word` without allocating for short ASCII words.
 pub(crate) fn with_lower<R>(word: &str, f: impl FnOnce(&str) -> R) -> R {
     let b = word.as_bytes();
@@ -142,9 +128,9 @@ mod tests {
         let mut c = Cues::builtin();
         assert!(c.is_verb("Said") && c.is_verb("stressed") && c.is_verb("told"));
         assert!(!c.is_verb("quibbled"));
-        c.extend(Cues::from_toml_str("verbs = [\"quibbled\"]", Path::new("u.toml")).unwrap());
+        c.extend(Cues::from_toml_str("verbs = [\"quibbled\"]").unwrap());
         assert!(c.is_verb("quibbled"));
         assert_eq!(c.after_name()[0], vec!["according", "to"]);
-        assert!(Cues::from_toml_str("verbs = 1", Path::new("x.toml")).is_err());
+        assert!(Cues::from_toml_str("verbs = 1").is_err());
     }
 }

@@ -3,6 +3,7 @@
 //! `--speakers FILE`). Lookups normalise case, dots and common diacritics so `Zelenskyy`,
 //! `ZELENSKIY` and `U.S. State Department` / `US State Department` meet the same entry.
 
+use crate::config::{from_toml, TomlConfig};
 use crate::error::{Error, Result};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -69,46 +70,13 @@ const BUILTIN: &str = include_str!("../../data/speakers.toml");
 impl Gazetteer {
     /// The embedded default gazetteer (`data/speakers.toml`).
     pub fn builtin() -> Self {
-        Self::from_toml_str(BUILTIN, Path::new("data/speakers.toml"))
+        Self::parse(BUILTIN, Path::new("data/speakers.toml"))
             .expect("embedded data/speakers.toml is valid")
     }
 
     /// An empty gazetteer (names are still attributed as written).
     pub fn empty() -> Self {
         Self::default()
-    }
-
-    /// Parses a gazetteer; `origin` names the file in error messages.
-    pub fn from_toml_str(s: &str, origin: &Path) -> Result<Self> {
-        let file: File = toml::from_str(s).map_err(|e| {
-            let line = e
-                .span()
-                .map(|sp| s[..sp.start.min(s.len())].matches('\n').count() + 1)
-                .unwrap_or(0);
-            Error::Data {
-                path: origin.to_path_buf(),
-                line,
-                msg: e.message().to_string(),
-            }
-        })?;
-        let mut g = Gazetteer::default();
-        for e in file.speaker {
-            if e.name.trim().is_empty() {
-                return Err(Error::Config {
-                    path: origin.to_path_buf(),
-                    msg: "a [[speaker]] has an empty name".into(),
-                });
-            }
-            g.push(e);
-        }
-        Ok(g)
-    }
-
-    /// Reads a gazetteer file.
-    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let s = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        Self::from_toml_str(&s, path)
     }
 
     /// Adds every entry of `other`; its aliases and roles override ours.
@@ -182,6 +150,23 @@ impl Gazetteer {
     /// True when there are no entries.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+}
+
+impl TomlConfig for Gazetteer {
+    fn parse(s: &str, origin: &Path) -> Result<Self> {
+        let file: File = from_toml(s, origin)?;
+        let mut g = Gazetteer::default();
+        for e in file.speaker {
+            if e.name.trim().is_empty() {
+                return Err(Error::Config {
+                    path: origin.to_path_buf(),
+                    msg: "a [[speaker]] has an empty name".into(),
+                });
+            }
+            g.push(e);
+        }
+        Ok(g)
     }
 }
 
@@ -287,12 +272,12 @@ mod tests {
     fn user_file_extends_and_bad_file_names_line() {
         let mut g = Gazetteer::builtin();
         let user = "[[speaker]]\nname = \"Jane Roe\"\naliases = [\"Roe\"]\nroles = [\"mayor of Kyiv\"]\ngender = \"female\"\n";
-        g.extend(Gazetteer::from_toml_str(user, Path::new("u.toml")).unwrap());
+        g.extend(Gazetteer::from_toml_str(user).unwrap());
         assert_eq!(g.canonical("roe"), Some("Jane Roe"));
         assert_eq!(g.lookup("Roe").unwrap().gender, Gender::Female);
-        let err = Gazetteer::from_toml_str("[[speaker]]\nname = 3\n", Path::new("bad.toml"))
+        let err = Gazetteer::from_toml_str("[[speaker]]\nname = 3\n")
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("bad.toml:2"), "{err}");
+        assert!(err.starts_with("<TOML string>:2"), "{err}");
     }
 }

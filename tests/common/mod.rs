@@ -1,6 +1,9 @@
-//! Helpers shared by the CLI integration tests: the binary, run from the project root.
+//! Helpers shared by the integration tests: the binary run from the project root, and skips
+//! that show.
+#![allow(dead_code)] // each test crate uses its own subset
 
 use assert_cmd::Command;
+use std::io::Write;
 use std::path::PathBuf;
 
 /// The project root (where `models/default` and `data/` are).
@@ -23,4 +26,25 @@ pub fn run(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Says on the real stderr that a test did not run its checks, and why. The test harness
+/// captures `eprintln!` of passing tests, so the line is written past it: `cargo test` shows
+/// `SKIPPED: …` whatever its flags.
+pub fn skip(test: &str, reason: &str) {
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {test}: {reason}");
+}
+
+/// `../shared/corpora/REL` when present; otherwise says the test is skipped and why.
+pub fn shared(test: &str, rel: &str) -> Option<PathBuf> {
+    let p = root().join("../shared/corpora").join(rel);
+    if p.exists() {
+        Some(p)
+    } else {
+        skip(
+            test,
+            &format!("{} not found (../shared absent)", p.display()),
+        );
+        None
+    }
 }

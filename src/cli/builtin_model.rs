@@ -1,0 +1,21 @@
+//! The default model, built into the binary (see `build.rs`): `stance` finds it wherever it
+//! is installed, and `--model DIR` or `STANCE_MODEL` choose another.
+
+use anyhow::{Context, Result};
+use stance::model::{store::ModelSource, Model};
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/default_model.rs"));
+}
+
+/// How the built-in model is named in messages.
+pub const NAME: &str = "<built-in model>";
+
+/// Loads the built-in model, with the same checks as a model directory.
+pub fn load() -> Result<Model> {
+    Model::load_from(ModelSource::Embedded {
+        name: NAME,
+        files: embedded::FILES,
+    })
+    .context("the built-in model is unusable (this build of stance is broken)")
+}
