@@ -2,7 +2,7 @@
 //! JSON Lines (`--gold FILE --articles DIR`) or against PolNeAR (`--polnear DIR --split dev`).
 
 use super::output::report_bad_input;
-use super::quotes::extractor;
+use super::quotes::{extractor, RankerArgs};
 use super::Outcome;
 use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
@@ -53,6 +53,8 @@ pub struct EvalQuotesArgs {
     /// Extra attribution cues (TOML).
     #[arg(long, value_name = "FILE")]
     pub cues: Option<PathBuf>,
+    #[command(flatten)]
+    pub ranker: RankerArgs,
 }
 
 fn predict(x: &QuoteExtractor, articles: &[Article]) -> Vec<SpanQuote> {
@@ -67,6 +69,7 @@ fn predict(x: &QuoteExtractor, articles: &[Article]) -> Vec<SpanQuote> {
                     end: q.end,
                     speaker: q.speaker,
                     mention: q.speaker_mention.map(|m| (m.start, m.end)),
+                    sieve: q.sieve,
                 })
                 .collect::<Vec<_>>()
         })
@@ -75,7 +78,7 @@ fn predict(x: &QuoteExtractor, articles: &[Article]) -> Vec<SpanQuote> {
 }
 
 pub fn run(a: EvalQuotesArgs) -> Result<Outcome> {
-    let x = extractor(a.speakers.as_ref(), a.cues.as_ref())?;
+    let x = extractor(a.speakers.as_ref(), a.cues.as_ref())?.with_ranker(a.ranker.load()?);
     let mut outcome = Outcome::default();
     let report: QuoteEval = if let Some(gold_path) = &a.gold {
         let gold = read_gold_jsonl(gold_path)

@@ -5,8 +5,9 @@ use super::Outcome;
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 use stance::input::{read_inputs, InputOptions, DEFAULT_MAX_BYTES};
+use stance::model::store;
 use stance::quotes::{QuoteExtractor, QuoteRecord};
-use stance::speakers::{Cues, Gazetteer};
+use stance::speakers::{Cues, Gazetteer, Ranker};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -40,6 +41,42 @@ pub struct QuotesArgs {
     /// Skip articles larger than this many bytes.
     #[arg(long, default_value_t = DEFAULT_MAX_BYTES)]
     pub max_bytes: u64,
+    #[command(flatten)]
+    pub ranker: RankerArgs,
+}
+
+/// Where the attribution source ranker comes from.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct RankerArgs {
+    /// Model directory whose attribution ranker ranks candidate speakers (default:
+    /// models/default when present; without a ranker the sieves decide alone).
+    #[arg(long, value_name = "DIR", env = "STANCE_MODEL")]
+    pub model: Option<PathBuf>,
+    /// Attribute with the sieves only, without the model's source ranker.
+    #[arg(long)]
+    pub sieves_only: bool,
+}
+
+impl RankerArgs {
+    /// The ranker to use: from --model, else from models/default when it exists.
+    pub fn load(&self) -> Result<Option<Ranker>> {
+        if self.sieves_only {
+            return Ok(None);
+        }
+        let dir = match &self.model {
+            Some(d) => d.clone(),
+            None => {
+                let d = PathBuf::from("models/default");
+                if !d.join(store::MANIFEST_FILE).exists() {
+                    return Ok(None);
+                }
+                d
+            }
+        };
+        let manifest = store::read_manifest(&dir)
+            .with_context(|| format!("cannot read the model {}", dir.display()))?;
+        Ok(store::load_attribution(&dir, &manifest)?)
+    }
 }
 
 /// Builds the extractor from the built-in data plus the user's files.
@@ -58,7 +95,7 @@ pub fn extractor(speakers: Option<&PathBuf>, cues: Option<&PathBuf>) -> Result<Q
 }
 
 pub fn run(a: QuotesArgs) -> Result<Outcome> {
-    let x = extractor(a.speakers.as_ref(), a.cues.as_ref())?;
+    let x = extractor(a.speakers.as_ref(), a.cues.as_ref())?.with_ranker(a.ranker.load()?);
     let mut out = Output::open(a.out.as_deref())?;
     let opts = InputOptions {
         max_bytes: a.max_bytes,

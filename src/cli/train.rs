@@ -10,6 +10,8 @@ use stance::features::TokenizerKind;
 use stance::model::logistic::ClassWeight;
 use stance::model::train::{default_vectorizer, TrainParams};
 use stance::model::Strategy;
+use stance::quotes::QuoteExtractor;
+use stance::speakers::ranker_train::{train_from_polnear, RankerTrainConfig, Trainer};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -69,6 +71,13 @@ pub struct TrainArgs {
     pub no_sentiment: bool,
     #[command(flatten)]
     pub columns: ColumnArgs,
+    /// Attribution data in PolNeAR's brat layout (DIR/train fitted, DIR/dev tunes C): also
+    /// learn the attribution source ranker and save it with the model.
+    #[arg(long, value_name = "DIR")]
+    pub attribution_data: Option<PathBuf>,
+    /// Solver of the attribution ranker.
+    #[arg(long, value_enum, default_value_t = RankerTrainer::Linfa)]
+    pub attribution_trainer: RankerTrainer,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -203,6 +212,21 @@ pub fn run(a: TrainArgs) -> anyhow::Result<Outcome> {
         })
         .collect();
     model.set_training_data(dataset::data_hash(&a.data)?, names);
+    if let Some(dir) = &a.attribution_data {
+        let cfg = RankerTrainConfig {
+            trainer: a.attribution_trainer.into(),
+            ..RankerTrainConfig::default()
+        };
+        let r = train_from_polnear(&QuoteExtractor::with_defaults(), dir, &cfg)
+            .with_context(|| format!("training the attribution ranker from {}", dir.display()))?;
+        if !a.quiet {
+            eprintln!(
+                "attribution ranker: {} C={} ({})",
+                r.trainer, r.c, r.report["grid"]
+            );
+        }
+        model.set_attribution_ranker(Some(r));
+    }
     model.save(&a.out)?;
     if a.json {
         let mut v = serde_json::to_value(&report)?;
@@ -264,4 +288,22 @@ fn print_report(r: &stance::model::TrainReport, p: &TrainParams) {
         println!("== CV sentiment ==\n{s}");
     }
     println!("relevance: {}", r.relevance_note);
+}
+
+/// Solver of the attribution source ranker.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum RankerTrainer {
+    /// linfa-logistic (dense L-BFGS).
+    Linfa,
+    /// The project's sparse L-BFGS trainer.
+    Sparse,
+}
+
+impl From<RankerTrainer> for Trainer {
+    fn from(t: RankerTrainer) -> Self {
+        match t {
+            RankerTrainer::Linfa => Trainer::LinfaLogistic,
+            RankerTrainer::Sparse => Trainer::SparseLbfgs,
+        }
+    }
 }

@@ -103,6 +103,7 @@ pub fn evaluate(pipeline: &Pipeline, articles: &[Article], gold: &[GoldQuote]) -
             end: q.quote.end,
             speaker: q.quote.speaker.clone(),
             mention: None,
+            sieve: q.quote.sieve,
         }));
         let golds: Vec<&&GoldQuote> = gold.iter().filter(|g| g.article == article.id).collect();
         let gs: Vec<(usize, usize)> = golds.iter().map(|g| (g.start, g.end)).collect();
@@ -155,6 +156,7 @@ pub fn evaluate(pipeline: &Pipeline, articles: &[Article], gold: &[GoldQuote]) -
             end: g.end,
             speaker: g.speaker.clone(),
             mention: None,
+            sieve: None,
         })
         .collect();
     LabelEval {

@@ -85,6 +85,8 @@ pub struct Model {
     /// One binary block (k = 1) per topic.
     relevance: Option<Vec<Block>>,
     sentiment: Option<Block>,
+    /// The attribution source ranker (`attribution.json`), if the model has one.
+    attribution: Option<crate::speakers::Ranker>,
 }
 
 /// One statement to label.
@@ -247,7 +249,18 @@ impl Model {
             stance,
             relevance,
             sentiment,
+            attribution: None,
         }
+    }
+
+    /// The attribution source ranker, if the model has one.
+    pub fn attribution_ranker(&self) -> Option<&crate::speakers::Ranker> {
+        self.attribution.as_ref()
+    }
+
+    /// Sets (or removes) the attribution source ranker saved with the model.
+    pub fn set_attribution_ranker(&mut self, ranker: Option<crate::speakers::Ranker>) {
+        self.attribution = ranker;
     }
 
     /// Loads a model directory, checking format version, file sizes and sha256 checksums.

@@ -12,6 +12,7 @@
 use super::{Block, Model, StanceHead, Strategy};
 use crate::dataset::hex;
 use crate::features::{Vectorizer, VectorizerConfig};
+use crate::speakers::Ranker;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -19,7 +20,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Version of the directory format this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// The manifest's `format` tag.
 pub const FORMAT_NAME: &str = "stance-model";
 /// Magic bytes at the start of `weights.bin`.
@@ -30,6 +31,8 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 pub const VECTORIZER_FILE: &str = "vectorizer.json";
 /// Weights file name.
 pub const WEIGHTS_FILE: &str = "weights.bin";
+/// The attribution source ranker's file (format version 2; optional).
+pub const ATTRIBUTION_FILE: &str = "attribution.json";
 
 /// Size and checksum of one file in the model directory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,6 +102,23 @@ pub struct Manifest {
     pub blocks: Vec<BlockInfo>,
     /// Every other file of the directory with size and sha256.
     pub files: BTreeMap<String, FileInfo>,
+    /// The attribution source ranker, when the model has one (format version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<AttributionInfo>,
+}
+
+/// Where the attribution source ranker is and how it was trained (the numbers are in
+/// [`ATTRIBUTION_FILE`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttributionInfo {
+    /// File name inside the directory ([`ATTRIBUTION_FILE`]).
+    pub file: String,
+    /// `sparse-lbfgs` or `linfa-logistic`.
+    pub trainer: String,
+    /// Regularisation chosen on the tuning split.
+    pub c: f64,
+    /// Number of features.
+    pub features: usize,
 }
 
 /// Creation time: `SOURCE_DATE_EPOCH` (seconds) when set and valid, else now; RFC 3339 UTC.
@@ -199,7 +219,22 @@ pub fn save(model: &Model, dir: &Path) -> Result<()> {
     let (weights, blocks) = encode_weights(&named);
     let vec_json = serde_json::to_vec(&model.vectorizer)?;
     let mut manifest = model.manifest.clone();
+    manifest.format_version = FORMAT_VERSION;
     manifest.blocks = blocks;
+    let ranker_json = match &model.attribution {
+        Some(r) => {
+            let mut b = serde_json::to_vec_pretty(r)?;
+            b.push(b'\n');
+            Some(b)
+        }
+        None => None,
+    };
+    manifest.attribution = model.attribution.as_ref().map(|r| AttributionInfo {
+        file: ATTRIBUTION_FILE.to_string(),
+        trainer: r.trainer.clone(),
+        c: r.c,
+        features: r.features.len(),
+    });
     manifest.files = BTreeMap::from([
         (
             VECTORIZER_FILE.to_string(),
@@ -216,6 +251,15 @@ pub fn save(model: &Model, dir: &Path) -> Result<()> {
             },
         ),
     ]);
+    if let Some(b) = &ranker_json {
+        manifest.files.insert(
+            ATTRIBUTION_FILE.to_string(),
+            FileInfo {
+                bytes: b.len() as u64,
+                sha256: sha256_hex(b),
+            },
+        );
+    }
     let mut man_json = serde_json::to_vec_pretty(&manifest)?;
     man_json.push(b'\n');
 
@@ -243,6 +287,9 @@ pub fn save(model: &Model, dir: &Path) -> Result<()> {
     let result = (|| {
         write(VECTORIZER_FILE, &vec_json)?;
         write(WEIGHTS_FILE, &weights)?;
+        if let Some(b) = &ranker_json {
+            write(ATTRIBUTION_FILE, b)?;
+        }
         // The manifest last: a directory with a manifest has every file it lists.
         write(MANIFEST_FILE, &man_json)?;
         if dir.exists() {
@@ -511,9 +558,33 @@ pub fn load(dir: &Path) -> Result<Model> {
             format!("weights.bin: unexpected block {extra}"),
         ));
     }
-    Ok(Model::from_parts(
-        manifest, vectorizer, topics, stance, relevance, sentiment,
-    ))
+    let attribution = load_attribution(dir, &manifest)?;
+    let mut model = Model::from_parts(manifest, vectorizer, topics, stance, relevance, sentiment);
+    model.attribution = attribution;
+    Ok(model)
+}
+
+/// The attribution source ranker of a model directory whose manifest names one (checked like
+/// every listed file); `None` for models without one, such as every version-1 model.
+pub fn load_attribution(dir: &Path, manifest: &Manifest) -> Result<Option<Ranker>> {
+    let Some(info) = &manifest.attribution else {
+        return Ok(None);
+    };
+    let listed = manifest.files.get(&info.file).ok_or_else(|| {
+        Error::model(
+            dir,
+            format!(
+                "manifest.json does not list {} with its checksum",
+                info.file
+            ),
+        )
+    })?;
+    let bytes = read_checked(dir, &info.file, listed)?;
+    let r: Ranker = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::model(dir, format!("{}: {e}", info.file)))?;
+    r.validate()
+        .map_err(|m| Error::model(dir, format!("{}: {m}", info.file)))?;
+    Ok(Some(r))
 }
 
 #[cfg(test)]

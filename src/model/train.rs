@@ -787,6 +787,7 @@ pub fn train(
         cv: serde_json::to_value(&report)?,
         blocks: Vec::new(),
         files: BTreeMap::new(),
+        attribution: None,
     };
     Ok((
         Model::from_parts(manifest, v, topics, stance, relevance, sentiment),
