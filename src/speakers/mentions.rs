@@ -212,6 +212,9 @@ impl Frame<'_> {
             np.in_gazetteer = true;
             return Some(np);
         }
+        if self.is_dateline(a, b) {
+            return None;
+        }
         // Trailing name run: capitalised words (and particles) after the last title word.
         let mut k = b;
         while k > body {
@@ -221,6 +224,10 @@ impl Frame<'_> {
                 break;
             }
             let bare = strip_possessive(x);
+            // "Hungary's Viktor Orbán": a possessive before the name is a modifier.
+            if bare.len() != x.len() && k < b {
+                break;
+            }
             if (is_cap(x)
                 && !self.tf(k - 1, List::TitleWords)
                 && (bare.len() == x.len() || !self.lw(bare, List::TitleWords)))
@@ -248,6 +255,22 @@ impl Frame<'_> {
             return Some(np);
         }
         None
+    }
+
+    /// "THE HAGUE, June 3 —", "KYIV (Reuters) -": an all-capitals place name opening a
+    /// paragraph before a comma, dash or parenthesis is a dateline, not a speaker.
+    fn is_dateline(&self, a: usize, b: usize) -> bool {
+        let opens = a == 0 || self.toks[a - 1].kind == TK::Newline;
+        let closes = b < self.toks.len()
+            && self.toks[b].kind == TK::Punct
+            && matches!(self.p(b), "," | "—" | "–" | "-" | "(");
+        opens
+            && closes
+            && (a..b).all(|i| {
+                let w = self.w(i);
+                !w.chars().any(char::is_lowercase)
+            })
+            && (a..b).any(|i| self.w(i).chars().filter(|c| c.is_uppercase()).count() >= 2)
     }
 
     /// Resolves names (gazetteer, then surname → earlier full name), roles and gender, in order.

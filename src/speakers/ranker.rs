@@ -19,7 +19,7 @@ use super::sieves::{Found, QuoteSite, Sieve, Who};
 use serde::{Deserialize, Serialize};
 
 /// Feature names, in vector order. A stored ranker must list exactly these.
-pub const FEATURES: [&str; 54] = [
+pub const FEATURES: [&str; 59] = [
     "none",
     "sieve:cue_after_inverted",
     "sieve:cue_after",
@@ -71,6 +71,11 @@ pub const FEATURES: [&str; 54] = [
     "nearest_before",
     "nearest_after",
     "previous_quote_speaker",
+    "subject_of_cue&sent:same",
+    "subject_of_cue&sent:prev",
+    "after_inverted_cue&sent:same",
+    "pronoun&unresolved",
+    "quote_opens_sentence&sent:prev",
     "none&fragment",
     "none&paragraph_initial",
     "none&sieve_fired",
@@ -347,6 +352,24 @@ impl Frame<'_> {
                 }
             } else if np.a >= 2 && self.is_according(np.a - 2) {
                 cue = Some(np.a - 2);
+            }
+            // A few conjunctions the linear model cannot form itself.
+            let same = x[fi("sent:same")] > 0.0;
+            let prev = x[fi("sent:prev")] > 0.0;
+            if x[fi("subject_of_cue")] > 0.0 && same {
+                x[fi("subject_of_cue&sent:same")] = 1.0;
+            }
+            if x[fi("subject_of_cue")] > 0.0 && prev {
+                x[fi("subject_of_cue&sent:prev")] = 1.0;
+            }
+            if x[fi("after_inverted_cue")] > 0.0 && same {
+                x[fi("after_inverted_cue&sent:same")] = 1.0;
+            }
+            if np.kind == NpKind::Pronoun && speaker.is_none() {
+                x[fi("pronoun&unresolved")] = 1.0;
+            }
+            if qt == q.ss && prev {
+                x[fi("quote_opens_sentence&sent:prev")] = 1.0;
             }
             if np.a > 0 && self.is_word(np.a - 1) && self.tf(np.a - 1, List::Prepositions) {
                 x[fi("after_preposition")] = 1.0;

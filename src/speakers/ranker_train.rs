@@ -42,6 +42,11 @@ pub struct RankerTrainConfig {
     pub c_grid: Vec<f64>,
     /// Marked spans outside every attributed Content span (scare quotes, titles) teach `none`.
     pub unattributed_as_none: bool,
+    /// Quotes whose gold source is none of the candidates also teach `none` (else they are
+    /// left out: abstaining there is as wrong as a wrong name for mention accuracy).
+    pub none_when_no_candidate: bool,
+    /// Fit on within-quote candidate pairs ([`RankData::pairs`]) instead of single candidates.
+    pub pairwise: bool,
 }
 
 impl Default for RankerTrainConfig {
@@ -49,7 +54,9 @@ impl Default for RankerTrainConfig {
         RankerTrainConfig {
             trainer: Trainer::LinfaLogistic,
             c_grid: vec![0.1, 1.0, 10.0],
-            unattributed_as_none: true,
+            unattributed_as_none: false,
+            none_when_no_candidate: false,
+            pairwise: true,
         }
     }
 }
@@ -69,6 +76,7 @@ impl RankData {
         x: &QuoteExtractor,
         articles: &[PolnearArticle],
         unattributed_as_none: bool,
+        none_when_no_candidate: bool,
     ) -> Self {
         let parts: Vec<RankData> = articles
             .par_iter()
@@ -100,6 +108,11 @@ impl RankData {
                         })
                         .collect();
                     let any = labels.iter().any(|&l| l);
+                    if gold.is_some() && !any && !none_when_no_candidate {
+                        // Scored (it counts in the accuracy) but teaches nothing.
+                        d.groups.push((d.x.len()..d.x.len(), true));
+                        continue;
+                    }
                     for ((m, x), l) in g.candidates.into_iter().zip(labels) {
                         d.x.push(x);
                         // `none` (no mention) is right when no candidate is.
@@ -122,6 +135,17 @@ impl RankData {
             );
         }
         out
+    }
+
+    /// Scored quotes with at least one right candidate (the ranker's ceiling), and all
+    /// scored quotes.
+    pub fn oracle(&self) -> (usize, usize) {
+        let scored = self.groups.iter().filter(|g| g.1);
+        let n = scored.clone().count();
+        let ok = scored
+            .filter(|(r, _)| r.clone().skip(1).any(|i| self.y[i]))
+            .count();
+        (ok, n)
     }
 
     /// Share of scored quotes whose chosen candidate is a right one (speaker-mention accuracy
@@ -149,8 +173,46 @@ impl RankData {
     }
 }
 
-/// Fits a ranker on `data` with `trainer` and regularisation `c`.
-pub fn fit(data: &RankData, trainer: Trainer, c: f64) -> Result<Ranker> {
+impl RankData {
+    /// Pairwise rows for ranking: within each quote, every (right, wrong) candidate pair gives
+    /// `x_right − x_wrong` labelled 1 or, alternately, `x_wrong − x_right` labelled 0. A
+    /// logistic model on these differences learns which candidate of a quote wins (its
+    /// intercept is ~0 and unused at prediction: only score differences matter).
+    pub fn pairs(&self) -> RankData {
+        let mut out = RankData::default();
+        let mut flip = false;
+        for (range, _) in &self.groups {
+            let (pos, neg): (Vec<usize>, Vec<usize>) = range.clone().partition(|&i| self.y[i]);
+            for &p in &pos {
+                for &n in &neg {
+                    let mut d = [0f32; N_FEATURES];
+                    for (j, v) in d.iter_mut().enumerate() {
+                        *v = if flip {
+                            self.x[n][j] - self.x[p][j]
+                        } else {
+                            self.x[p][j] - self.x[n][j]
+                        };
+                    }
+                    out.x.push(d);
+                    out.y.push(!flip);
+                    flip = !flip;
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Fits a ranker on `data` with `trainer` and regularisation `c`: pointwise (each candidate
+/// right or wrong) or, with `pairwise`, on [`RankData::pairs`].
+pub fn fit(data: &RankData, trainer: Trainer, c: f64, pairwise: bool) -> Result<Ranker> {
+    let paired;
+    let data = if pairwise {
+        paired = data.pairs();
+        &paired
+    } else {
+        data
+    };
     if data.x.is_empty() || !data.y.iter().any(|&y| y) || data.y.iter().all(|&y| y) {
         return Err(Error::Training(
             "attribution data gives no positive and negative candidates".into(),
@@ -169,8 +231,8 @@ pub fn fit(data: &RankData, trainer: Trainer, c: f64) -> Result<Ranker> {
             let y: Vec<usize> = data.y.iter().map(|&b| b as usize).collect();
             let cfg = LogisticConfig {
                 c,
-                max_iter: 500,
-                tol: 1e-6,
+                max_iter: 300,
+                tol: 1e-4,
             };
             let f = logistic::fit(&tri.to_csr(), &y, 2, true, &vec![1.0; y.len()], &cfg)?;
             (f.weights, f.bias[0])
@@ -186,20 +248,23 @@ pub fn fit(data: &RankData, trainer: Trainer, c: f64) -> Result<Ranker> {
             let y: ndarray::Array1<bool> = data.y.iter().copied().collect();
             let m = linfa_logistic::LogisticRegression::default()
                 .alpha(1.0 / c)
-                .max_iterations(500)
-                .gradient_tolerance(1e-6)
+                .max_iterations(300)
+                .gradient_tolerance(1e-4)
                 .fit(&linfa::Dataset::new(x, y))
                 .map_err(|e| Error::Training(format!("linfa-logistic: {e}")))?;
+            // linfa makes the more frequent label its positive class: flip to "is the source".
+            let sign = if m.labels().pos.class { 1.0 } else { -1.0 };
             (
-                m.params().iter().map(|&w| w as f32).collect(),
-                m.intercept() as f32,
+                m.params().iter().map(|&w| (sign * w) as f32).collect(),
+                (sign * m.intercept()) as f32,
             )
         }
     };
     let r = Ranker {
         features: FEATURES.iter().map(|s| s.to_string()).collect(),
         weights,
-        bias,
+        // Pairwise: only differences were seen, the intercept means nothing.
+        bias: if pairwise { 0.0 } else { bias },
         trainer: trainer.name().to_string(),
         c,
         report: serde_json::Value::Null,
@@ -213,6 +278,7 @@ pub fn fit(data: &RankData, trainer: Trainer, c: f64) -> Result<Ranker> {
 pub struct GridPoint {
     pub trainer: Trainer,
     pub c: f64,
+    pub pairwise: bool,
     pub train_accuracy: f64,
     pub dev_accuracy: f64,
     pub dev_scored: usize,
@@ -226,12 +292,13 @@ pub fn fit_tuned(
     dev: &RankData,
     trainer: Trainer,
     grid: &[f64],
+    pairwise: bool,
 ) -> Result<(Ranker, Vec<GridPoint>)> {
     let mut best: Option<(f64, Ranker)> = None;
     let mut points = Vec::new();
     for &c in grid {
         let t = std::time::Instant::now();
-        let r = fit(train, trainer, c)?;
+        let r = fit(train, trainer, c, pairwise)?;
         let seconds = t.elapsed().as_secs_f64();
         let frac = |(ok, n): (usize, usize)| ok as f64 / n.max(1) as f64;
         let (tr, (dok, dn)) = (frac(train.accuracy(&r)), dev.accuracy(&r));
@@ -239,6 +306,7 @@ pub fn fit_tuned(
         points.push(GridPoint {
             trainer,
             c,
+            pairwise,
             train_accuracy: tr,
             dev_accuracy: dv,
             dev_scored: dn,
@@ -251,6 +319,7 @@ pub fn fit_tuned(
     let (_, mut r) = best.ok_or_else(|| Error::Training("empty C grid".into()))?;
     r.report = serde_json::json!({
         "data": "PolNeAR train (fit), dev (C chosen on candidate-level speaker-mention accuracy)",
+        "pairwise": pairwise,
         "train_candidates": train.x.len(),
         "train_quotes": train.groups.len(),
         "grid": points,
@@ -264,14 +333,15 @@ pub fn polnear_data(
     x: &QuoteExtractor,
     root: &Path,
     unattributed_as_none: bool,
+    none_when_no_candidate: bool,
 ) -> Result<(RankData, RankData)> {
     let train = polnear::read_split(root, "train")?;
     let dev = polnear::read_split(root, "dev")?;
     // Candidates come from the sieves alone, whatever ranker `x` carries.
     let x = x.clone().with_ranker(None);
     Ok((
-        RankData::from_polnear(&x, &train, unattributed_as_none),
-        RankData::from_polnear(&x, &dev, unattributed_as_none),
+        RankData::from_polnear(&x, &train, unattributed_as_none, none_when_no_candidate),
+        RankData::from_polnear(&x, &dev, unattributed_as_none, none_when_no_candidate),
     ))
 }
 
@@ -282,13 +352,23 @@ pub fn train_from_polnear(
     root: &Path,
     cfg: &RankerTrainConfig,
 ) -> Result<Ranker> {
-    let (train, dev) = polnear_data(x, root, cfg.unattributed_as_none)?;
-    Ok(fit_tuned(&train, &dev, cfg.trainer, &cfg.c_grid)?.0)
+    let (train, dev) = polnear_data(
+        x,
+        root,
+        cfg.unattributed_as_none,
+        cfg.none_when_no_candidate,
+    )?;
+    Ok(fit_tuned(&train, &dev, cfg.trainer, &cfg.c_grid, cfg.pairwise)?.0)
 }
 
 /// Both trainers over the same grid and data: the figures of `docs/attribution.md`.
-pub fn compare_trainers(train: &RankData, dev: &RankData, grid: &[f64]) -> Result<Vec<GridPoint>> {
-    let mut out = fit_tuned(train, dev, Trainer::SparseLbfgs, grid)?.1;
-    out.extend(fit_tuned(train, dev, Trainer::LinfaLogistic, grid)?.1);
+pub fn compare_trainers(
+    train: &RankData,
+    dev: &RankData,
+    grid: &[f64],
+    pairwise: bool,
+) -> Result<Vec<GridPoint>> {
+    let mut out = fit_tuned(train, dev, Trainer::SparseLbfgs, grid, pairwise)?.1;
+    out.extend(fit_tuned(train, dev, Trainer::LinfaLogistic, grid, pairwise)?.1);
     Ok(out)
 }
