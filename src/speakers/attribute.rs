@@ -155,7 +155,7 @@ impl Frame<'_> {
             },
             Who::Np(k) => {
                 let np = &m.nps[k];
-                let speaker = self.speaker_of(k, m);
+                let speaker = self.speaker_of(k, m).map(str::to_string);
                 let confidence = match (np.kind, &speaker) {
                     (_, None) => 0.4,
                     (NpKind::Pronoun, Some(_)) => conf * 0.9,

@@ -74,13 +74,13 @@ impl Frame<'_> {
     }
 
     /// The speaker a mention names: its canonical name, or for a pronoun its antecedent's.
-    pub(super) fn speaker_of(&self, k: usize, m: &Mentions) -> Option<String> {
+    pub(super) fn speaker_of<'m>(&self, k: usize, m: &'m Mentions) -> Option<&'m str> {
         let np = &m.nps[k];
         match np.kind {
             NpKind::Pronoun => self
                 .pronoun(np, &m.nps, &m.events)
-                .and_then(|r| m.nps[r].canonical.clone()),
-            _ => np.canonical.clone(),
+                .and_then(|r| m.nps[r].canonical.as_deref()),
+            _ => np.canonical.as_deref(),
         }
     }
 
@@ -224,8 +224,12 @@ impl Frame<'_> {
                 break;
             }
             let bare = strip_possessive(x);
-            // "Hungary's Viktor Orbán": a possessive before the name is a modifier.
-            if bare.len() != x.len() && k < b {
+            // "Hungary's Viktor Orbán": a possessive before a full (or known) name is a
+            // modifier; "People's Daily" stays one name.
+            if bare.len() != x.len()
+                && k < b
+                && (b - k >= 2 || self.gaz.lookup(self.w(k)).is_some())
+            {
                 break;
             }
             if (is_cap(x)

@@ -11,6 +11,7 @@
 //! that are no attributed content, such as scare quotes). Stored as `attribution.json` in the
 //! model directory (`docs/model-format.md`).
 
+use super::cues::with_lower;
 use super::frame::{Frame, TK};
 use super::gazetteer::Kind;
 use super::lexicon::List;
@@ -84,11 +85,31 @@ pub const FEATURES: [&str; 59] = [
 /// Number of features.
 pub const N_FEATURES: usize = FEATURES.len();
 
-fn fi(name: &str) -> usize {
-    FEATURES
-        .iter()
-        .position(|f| *f == name)
-        .unwrap_or_else(|| panic!("unknown ranker feature {name}"))
+/// Index of a feature name, computed at compile time (an unknown name does not compile).
+const fn feature_index(name: &str) -> usize {
+    let mut i = 0;
+    while i < N_FEATURES {
+        let (a, b) = (FEATURES[i].as_bytes(), name.as_bytes());
+        if a.len() == b.len() {
+            let mut j = 0;
+            while j < a.len() && a[j] == b[j] {
+                j += 1;
+            }
+            if j == a.len() {
+                return i;
+            }
+        }
+        i += 1;
+    }
+    panic!("unknown ranker feature")
+}
+
+/// The compile-time index of feature `$name`.
+macro_rules! fx {
+    ($name:literal) => {{
+        const I: usize = feature_index($name);
+        I
+    }};
 }
 
 /// One candidate source of a quote.
@@ -183,31 +204,50 @@ impl Ranker {
 }
 
 /// Distance bins: `dist:0-1` … `dist:32+`.
-fn dist_bin(gap: usize) -> &'static str {
+fn dist_bin(gap: usize) -> usize {
     match gap {
-        0..=1 => "dist:0-1",
-        2..=3 => "dist:2-3",
-        4..=7 => "dist:4-7",
-        8..=15 => "dist:8-15",
-        16..=31 => "dist:16-31",
-        _ => "dist:32+",
+        0..=1 => fx!("dist:0-1"),
+        2..=3 => fx!("dist:2-3"),
+        4..=7 => fx!("dist:4-7"),
+        8..=15 => fx!("dist:8-15"),
+        16..=31 => fx!("dist:16-31"),
+        _ => fx!("dist:32+"),
     }
+}
+
+/// The feature of the sieve that proposed a candidate.
+fn sieve_feature(s: Sieve) -> Option<usize> {
+    Some(match s {
+        Sieve::CueAfterInverted => fx!("sieve:cue_after_inverted"),
+        Sieve::CueAfter => fx!("sieve:cue_after"),
+        Sieve::UnnamedAfter => fx!("sieve:unnamed_after"),
+        Sieve::AccordingToBefore => fx!("sieve:according_to_before"),
+        Sieve::CueBefore => fx!("sieve:cue_before"),
+        Sieve::CueBeforeClauseSubject => fx!("sieve:cue_before_clause_subject"),
+        Sieve::CueBeforeInverted => fx!("sieve:cue_before_inverted"),
+        Sieve::UnnamedBefore => fx!("sieve:unnamed_before"),
+        Sieve::AccordingToAfter => fx!("sieve:according_to_after"),
+        Sieve::CueLater => fx!("sieve:cue_later"),
+        Sieve::ColonLeadIn => fx!("sieve:colon_lead_in"),
+        Sieve::StatementLeadIn => fx!("sieve:statement_lead_in"),
+        Sieve::Continuation => fx!("sieve:continuation"),
+        Sieve::HeadlineEcho | Sieve::RankerOnly => return None,
+    })
 }
 
 impl Frame<'_> {
     /// The cue-lemma feature of cue token `c`.
-    fn cue_feature(&self, c: usize) -> &'static str {
+    fn cue_feature(&self, c: usize) -> usize {
         if self.is_according(c) {
-            return "cue:according_to";
+            return fx!("cue:according_to");
         }
-        let w = self.w(c).to_lowercase();
-        match w.as_str() {
-            "say" | "says" | "said" => "cue:say",
-            "tell" | "tells" | "told" => "cue:tell",
-            "add" | "adds" | "added" => "cue:add",
-            _ if w.ends_with("ing") => "cue:participle",
-            _ => "cue:other",
-        }
+        with_lower(self.w(c), |w| match w {
+            "say" | "says" | "said" => fx!("cue:say"),
+            "tell" | "tells" | "told" => fx!("cue:tell"),
+            "add" | "adds" | "added" => fx!("cue:add"),
+            _ if w.ends_with("ing") => fx!("cue:participle"),
+            _ => fx!("cue:other"),
+        })
     }
 
     /// No clause boundary (`,` `;` `:` dash, parenthesis, newline or another quote) between
@@ -232,7 +272,7 @@ impl Frame<'_> {
         let qt = q.qt;
         let mut out = Vec::with_capacity(12);
         let mut none = [0f32; N_FEATURES];
-        none[fi("none")] = 1.0;
+        none[fx!("none")] = 1.0;
         let qtext = {
             let t = self.toks[qt];
             &self.text[t.s..t.e]
@@ -242,13 +282,13 @@ impl Frame<'_> {
             .filter(|w| w.chars().any(char::is_alphanumeric))
             .count();
         if words < 3 {
-            none[fi("none&fragment")] = 1.0;
+            none[fx!("none&fragment")] = 1.0;
         }
         if qt == 0 || self.toks[qt - 1].kind == TK::Newline {
-            none[fi("none&paragraph_initial")] = 1.0;
+            none[fx!("none&paragraph_initial")] = 1.0;
         }
         if found.is_some() {
-            none[fi("none&sieve_fired")] = 1.0;
+            none[fx!("none&sieve_fired")] = 1.0;
         }
         out.push(Candidate {
             who: None,
@@ -266,7 +306,7 @@ impl Frame<'_> {
             match f.who {
                 Who::Span(a, b) => {
                     let mut x = self.position_features(q, a, b);
-                    x[fi("kind:unnamed")] = 1.0;
+                    x[fx!("kind:unnamed")] = 1.0;
                     self.mark_sieve(&mut x, f.sieve, f.cue);
                     out.push(Candidate {
                         who: Some(f.who),
@@ -310,69 +350,69 @@ impl Frame<'_> {
             }
             let mut x = self.position_features(q, np.a, np.b);
             if sentence_first {
-                x[fi("sentence_first_mention")] = 1.0;
+                x[fx!("sentence_first_mention")] = 1.0;
             }
             let kind = match np.kind {
-                NpKind::Pronoun => "kind:pronoun",
-                NpKind::Role => "kind:role",
-                NpKind::Name if np.ekind == Kind::Org => "kind:org",
-                NpKind::Name => "kind:name",
+                NpKind::Pronoun => fx!("kind:pronoun"),
+                NpKind::Role => fx!("kind:role"),
+                NpKind::Name if np.ekind == Kind::Org => fx!("kind:org"),
+                NpKind::Name => fx!("kind:name"),
             };
-            x[fi(kind)] = 1.0;
+            x[kind] = 1.0;
             let speaker = self.speaker_of(k, m);
             if speaker.is_some() {
-                x[fi("resolved")] = 1.0;
+                x[fx!("resolved")] = 1.0;
             }
             if np.in_gazetteer {
-                x[fi("gazetteer")] = 1.0;
+                x[fx!("gazetteer")] = 1.0;
             }
             if np.weak {
-                x[fi("weak_name")] = 1.0;
+                x[fx!("weak_name")] = 1.0;
             }
             if np.kind == NpKind::Name && self.text[np.span.0..np.span.1].contains(' ') {
-                x[fi("multiword_name")] = 1.0;
+                x[fx!("multiword_name")] = 1.0;
             }
             if speaker.is_some()
-                && q.prev.as_ref().and_then(|p| p.speaker.as_ref()) == speaker.as_ref()
+                && q.prev.as_ref().and_then(|p| p.speaker.as_deref()) == speaker
             {
-                x[fi("previous_quote_speaker")] = 1.0;
+                x[fx!("previous_quote_speaker")] = 1.0;
             }
             // Its own cue: the verb right after it (subject) or right before it (inverted).
             let after = self.skip_adverbs_right(np.b);
             let mut cue = None;
             if self.is_cue(after) {
-                x[fi("subject_of_cue")] = 1.0;
+                x[fx!("subject_of_cue")] = 1.0;
                 cue = Some(after);
             } else if np.a > 0 && self.is_cue(np.a - 1) {
                 if self.addressee_cue(np.a - 1) {
-                    x[fi("after_listener_cue")] = 1.0;
+                    x[fx!("after_listener_cue")] = 1.0;
                 } else {
-                    x[fi("after_inverted_cue")] = 1.0;
+                    x[fx!("after_inverted_cue")] = 1.0;
                     cue = Some(np.a - 1);
                 }
             } else if np.a >= 2 && self.is_according(np.a - 2) {
                 cue = Some(np.a - 2);
             }
             // A few conjunctions the linear model cannot form itself.
-            let same = x[fi("sent:same")] > 0.0;
-            let prev = x[fi("sent:prev")] > 0.0;
-            if x[fi("subject_of_cue")] > 0.0 && same {
-                x[fi("subject_of_cue&sent:same")] = 1.0;
+            let same = x[fx!("sent:same")] > 0.0;
+            let prev = x[fx!("sent:prev")] > 0.0;
+            if x[fx!("subject_of_cue")] > 0.0 && same {
+                x[fx!("subject_of_cue&sent:same")] = 1.0;
             }
-            if x[fi("subject_of_cue")] > 0.0 && prev {
-                x[fi("subject_of_cue&sent:prev")] = 1.0;
+            if x[fx!("subject_of_cue")] > 0.0 && prev {
+                x[fx!("subject_of_cue&sent:prev")] = 1.0;
             }
-            if x[fi("after_inverted_cue")] > 0.0 && same {
-                x[fi("after_inverted_cue&sent:same")] = 1.0;
+            if x[fx!("after_inverted_cue")] > 0.0 && same {
+                x[fx!("after_inverted_cue&sent:same")] = 1.0;
             }
             if np.kind == NpKind::Pronoun && speaker.is_none() {
-                x[fi("pronoun&unresolved")] = 1.0;
+                x[fx!("pronoun&unresolved")] = 1.0;
             }
             if qt == q.ss && prev {
-                x[fi("quote_opens_sentence&sent:prev")] = 1.0;
+                x[fx!("quote_opens_sentence&sent:prev")] = 1.0;
             }
             if np.a > 0 && self.is_word(np.a - 1) && self.tf(np.a - 1, List::Prepositions) {
-                x[fi("after_preposition")] = 1.0;
+                x[fx!("after_preposition")] = 1.0;
             }
             let (sieve, cue) = match found {
                 Some(f) if sieve_np == Some(k) => (Some(f.sieve), f.cue.or(cue)),
@@ -381,7 +421,7 @@ impl Frame<'_> {
             if let Some(s) = sieve {
                 self.mark_sieve(&mut x, s, cue);
             } else if let Some(c) = cue {
-                x[fi(self.cue_feature(c))] = 1.0;
+                x[self.cue_feature(c)] = 1.0;
             }
             if np.b <= qt {
                 nearest_before = Some(out.len());
@@ -397,20 +437,20 @@ impl Frame<'_> {
             });
         }
         if let Some(i) = nearest_before {
-            out[i].x[fi("nearest_before")] = 1.0;
+            out[i].x[fx!("nearest_before")] = 1.0;
         }
         if let Some(i) = nearest_after {
-            out[i].x[fi("nearest_after")] = 1.0;
+            out[i].x[fx!("nearest_after")] = 1.0;
         }
         debug_assert!(out.len() >= first);
         // The previous quote's speaker (continuation).
         if let (Some(p), Some(span)) = (q.prev.as_ref(), prev_mention) {
             if p.has_mention {
                 let mut x = self.position_features(q, p.tok, p.tok + 1);
-                x[fi("kind:previous_speaker")] = 1.0;
+                x[fx!("kind:previous_speaker")] = 1.0;
                 if p.speaker.is_some() {
-                    x[fi("resolved")] = 1.0;
-                    x[fi("previous_quote_speaker")] = 1.0;
+                    x[fx!("resolved")] = 1.0;
+                    x[fx!("previous_quote_speaker")] = 1.0;
                 }
                 let sieve = match found {
                     Some(f) if f.who == Who::Previous => {
@@ -432,14 +472,11 @@ impl Frame<'_> {
     }
 
     fn mark_sieve(&self, x: &mut [f32; N_FEATURES], s: Sieve, cue: Option<usize>) {
-        if let Some(i) = FEATURES
-            .iter()
-            .position(|f| f.strip_prefix("sieve:") == Some(s.name()))
-        {
+        if let Some(i) = sieve_feature(s) {
             x[i] = 1.0;
         }
         if let Some(c) = cue {
-            x[fi(self.cue_feature(c))] = 1.0;
+            x[self.cue_feature(c)] = 1.0;
         }
     }
 
@@ -453,20 +490,20 @@ impl Frame<'_> {
             (a.saturating_sub(qt + 1), false)
         };
         if before {
-            x[fi("side:before")] = 1.0;
+            x[fx!("side:before")] = 1.0;
         }
-        x[fi(dist_bin(gap))] = 1.0;
+        x[dist_bin(gap)] = 1.0;
         let s = self.sent_of[a.min(self.toks.len() - 1)] as i64;
         let d = q.si as i64 - s;
         match d {
-            0 => x[fi("sent:same")] = 1.0,
-            1 => x[fi("sent:prev")] = 1.0,
-            2 => x[fi("sent:prev2")] = 1.0,
-            -1 => x[fi("sent:next")] = 1.0,
+            0 => x[fx!("sent:same")] = 1.0,
+            1 => x[fx!("sent:prev")] = 1.0,
+            2 => x[fx!("sent:prev2")] = 1.0,
+            -1 => x[fx!("sent:next")] = 1.0,
             _ => {}
         }
         if self.para_of[a.min(self.toks.len() - 1)] == self.para_of[qt] {
-            x[fi("same_paragraph")] = 1.0;
+            x[fx!("same_paragraph")] = 1.0;
         }
         let clause = if before {
             self.same_clause(b, qt)
@@ -474,7 +511,7 @@ impl Frame<'_> {
             self.same_clause(qt + 1, a)
         };
         if clause {
-            x[fi("same_clause")] = 1.0;
+            x[fx!("same_clause")] = 1.0;
         }
         x
     }

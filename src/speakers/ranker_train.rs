@@ -53,7 +53,7 @@ impl Default for RankerTrainConfig {
     fn default() -> Self {
         RankerTrainConfig {
             trainer: Trainer::LinfaLogistic,
-            c_grid: vec![0.1, 1.0, 10.0],
+            c_grid: vec![0.1, 1.0],
             unattributed_as_none: false,
             none_when_no_candidate: false,
             pairwise: true,
