@@ -64,16 +64,19 @@ pub struct QuoteRecord<'a> {
     pub quote: &'a Quote,
 }
 
+/// One ranker candidate: mention span (chars; `None` for `none`) and feature vector.
+pub type RankCandidate = (
+    Option<(usize, usize)>,
+    [f32; crate::speakers::ranker::N_FEATURES],
+);
+
 /// The source ranker's candidates of one quote: mention span (chars; `None` for the `none`
 /// candidate) and feature vector.
 #[derive(Debug, Clone)]
 pub struct RankGroup {
     /// The quote's char span.
     pub quote: (usize, usize),
-    pub candidates: Vec<(
-        Option<(usize, usize)>,
-        [f32; crate::speakers::ranker::N_FEATURES],
-    )>,
+    pub candidates: Vec<RankCandidate>,
 }
 
 /// Finds quotes and attributes them. Cheap to share across threads (`Send + Sync`).

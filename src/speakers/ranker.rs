@@ -183,9 +183,8 @@ impl Ranker {
                 Some((_, b)) if b >= s => best,
                 _ => Some((i, s)),
             })?;
-        if cands[i].who.is_none() {
-            return None;
-        }
+        // The `none` candidate winning means no source.
+        cands[i].who?;
         Some((i, 1.0 / (1.0 + (-s).exp())))
     }
 
@@ -335,7 +334,6 @@ impl Frame<'_> {
             .min(qt + 40);
         let from = m.nps.partition_point(|np| np.a < lo);
         let (mut nearest_before, mut nearest_after) = (None, None);
-        let first = out.len();
         let mut seen_sent = u32::MAX;
         for k in from..m.nps.len() {
             let np = &m.nps[k];
@@ -372,9 +370,7 @@ impl Frame<'_> {
             if np.kind == NpKind::Name && self.text[np.span.0..np.span.1].contains(' ') {
                 x[fx!("multiword_name")] = 1.0;
             }
-            if speaker.is_some()
-                && q.prev.as_ref().and_then(|p| p.speaker.as_deref()) == speaker
-            {
+            if speaker.is_some() && q.prev.as_ref().and_then(|p| p.speaker.as_deref()) == speaker {
                 x[fx!("previous_quote_speaker")] = 1.0;
             }
             // Its own cue: the verb right after it (subject) or right before it (inverted).
@@ -442,7 +438,6 @@ impl Frame<'_> {
         if let Some(i) = nearest_after {
             out[i].x[fx!("nearest_after")] = 1.0;
         }
-        debug_assert!(out.len() >= first);
         // The previous quote's speaker (continuation).
         if let (Some(p), Some(span)) = (q.prev.as_ref(), prev_mention) {
             if p.has_mention {
