@@ -442,11 +442,13 @@ fn every_decision_names_its_sieve() {
         sieves(
             "According to Peskov, “nothing is agreed.”\n“Nothing at all,” a senior official said."
         ),
-        [Some(AccordingToBefore), Some(UnnamedAfter)]
+        [Some(AccordingToBefore), Some(CueAfter)]
     );
     assert_eq!(
-        sieves("Sybiha spoke to reporters. “We are ready.” The weather was “unusual” this spring."),
-        [Some(Continuation), None]
+        sieves(
+            "“We will talk,” Sybiha said. “We are ready.” The weather was “unusual” this spring."
+        ),
+        [Some(CueAfter), Some(Continuation), None]
     );
 }
 
@@ -465,12 +467,23 @@ fn datelines_are_not_speakers_and_possessives_are_not_names() {
 
 #[test]
 fn unnamed_sources_stay_null_with_their_description() {
-    let q = run("“The talks are stuck,” one European diplomat said.");
+    // A description the chunker reads as a role: the cue's subject, but no name.
+    let q = run("“The talks are stuck,” a senior official said.");
+    assert_eq!(q[0].speaker, None);
+    assert_eq!(q[0].sieve, Some(Sieve::CueAfter));
+    assert!(q[0]
+        .speaker_mention
+        .as_ref()
+        .unwrap()
+        .text
+        .ends_with("senior official"));
+    // Words that are no role at all: kept as an unnamed description.
+    let q = run("“We will see,” added another Democrat.");
     assert_eq!(q[0].speaker, None);
     assert_eq!(q[0].sieve, Some(Sieve::UnnamedAfter));
     assert_eq!(
         q[0].speaker_mention.as_ref().unwrap().text,
-        "one European diplomat"
+        "another Democrat"
     );
 }
 
