@@ -27,7 +27,10 @@ const ARTICLES: &[(&str, &[(&str, &str)])] = &[
 /// Writes `root/{train,dev}/{text,attributions}` with every article in both splits.
 fn write_corpus(root: &Path) {
     for split in ["train", "dev"] {
-        let (t, a) = (root.join(split).join("text"), root.join(split).join("attributions"));
+        let (t, a) = (
+            root.join(split).join("text"),
+            root.join(split).join("attributions"),
+        );
         std::fs::create_dir_all(&t).unwrap();
         std::fs::create_dir_all(&a).unwrap();
         for (i, (text, rels)) in ARTICLES.iter().enumerate() {
@@ -44,9 +47,24 @@ fn write_corpus(root: &Path) {
                     .rfind(src)
                     .unwrap_or_else(|| text[ce..].find(src).unwrap() + ce);
                 let se = ss + src.len();
-                ann += &format!("T{}\tSource {} {}\t{src}\n", 2 * k + 1, chars(ss), chars(se));
-                ann += &format!("T{}\tContent {} {}\t{content}\n", 2 * k + 2, chars(cs), chars(ce));
-                ann += &format!("E{k}\tAttribution:T{} Source:T{} Content:T{}\n", 2 * k + 1, 2 * k + 1, 2 * k + 2);
+                ann += &format!(
+                    "T{}\tSource {} {}\t{src}\n",
+                    2 * k + 1,
+                    chars(ss),
+                    chars(se)
+                );
+                ann += &format!(
+                    "T{}\tContent {} {}\t{content}\n",
+                    2 * k + 2,
+                    chars(cs),
+                    chars(ce)
+                );
+                ann += &format!(
+                    "E{k}\tAttribution:T{} Source:T{} Content:T{}\n",
+                    2 * k + 1,
+                    2 * k + 1,
+                    2 * k + 2
+                );
             }
             std::fs::write(a.join(format!("a{i}_ann1.ann")), ann).unwrap();
         }
@@ -122,7 +140,12 @@ fn train_flag_saves_the_ranker_and_quotes_use_it() {
     let f = model.join("attribution.json");
     let s = std::fs::read_to_string(&f).unwrap();
     std::fs::write(&f, s.replacen('1', "2", 1)).unwrap();
-    let (code, _, err) = common::run(&["quotes", "--model", model.to_str().unwrap(), text.to_str().unwrap()]);
+    let (code, _, err) = common::run(&[
+        "quotes",
+        "--model",
+        model.to_str().unwrap(),
+        text.to_str().unwrap(),
+    ]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("attribution.json"), "{err}");
 }
