@@ -74,7 +74,13 @@ pub struct Pipeline {
 impl Pipeline {
     /// Builds a pipeline. Every topic the model knows must be configured (its proposition
     /// gives the stance labels their meaning), else the model and configuration disagree.
+    /// The model's attribution source ranker, if it has one, ranks the extractor's candidate
+    /// speakers (unless the extractor was given its own).
     pub fn new(extractor: QuoteExtractor, model: Model, topics: &TopicConfig) -> Result<Self> {
+        let extractor = match model.attribution_ranker() {
+            Some(r) if extractor.ranker().is_none() => extractor.with_ranker(Some(r.clone())),
+            _ => extractor,
+        };
         let configured = topics.ids();
         let missing: Vec<&String> = model
             .topics()

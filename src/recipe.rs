@@ -93,6 +93,21 @@ fn max_quotes() -> usize {
     3000
 }
 
+/// Attribution data (PolNeAR's brat layout) for the learned source ranker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttributionSource {
+    /// Root with `train/` (fitted) and `dev/` (tunes C).
+    pub polnear: PathBuf,
+    /// Solver.
+    #[serde(default = "linfa")]
+    pub trainer: crate::speakers::ranker_train::Trainer,
+}
+
+fn linfa() -> crate::speakers::ranker_train::Trainer {
+    crate::speakers::ranker_train::Trainer::LinfaLogistic
+}
+
 /// The recipe file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -105,6 +120,9 @@ pub struct Recipe {
     pub off_domain: Vec<OffDomainSource>,
     #[serde(default)]
     pub train: TrainParams,
+    /// Learn the attribution source ranker too.
+    #[serde(default)]
+    pub attribution: Option<AttributionSource>,
     /// Directory the relative paths start from (the recipe file's).
     #[serde(skip)]
     pub base: PathBuf,
@@ -119,6 +137,13 @@ impl Recipe {
         r.base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         if let Some(e) = &r.train.embeddings {
             r.train.embeddings = Some(r.path(e));
+        }
+        if let Some(a) = &mut r.attribution {
+            a.polnear = if a.polnear.is_absolute() {
+                a.polnear.clone()
+            } else {
+                r.base.join(&a.polnear)
+            };
         }
         Ok(r)
     }
@@ -151,6 +176,21 @@ impl Recipe {
             });
         }
         Ok(r)
+    }
+
+    /// Trains the attribution source ranker the recipe asks for (`None` without one).
+    pub fn train_ranker(
+        &self,
+        extractor: &QuoteExtractor,
+    ) -> Result<Option<crate::speakers::Ranker>> {
+        let Some(a) = &self.attribution else {
+            return Ok(None);
+        };
+        let cfg = crate::speakers::ranker_train::RankerTrainConfig {
+            trainer: a.trainer,
+            ..Default::default()
+        };
+        crate::speakers::ranker_train::train_from_polnear(extractor, &a.polnear, &cfg).map(Some)
     }
 
     fn path(&self, p: &Path) -> PathBuf {

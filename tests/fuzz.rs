@@ -12,9 +12,13 @@ use stance::pipeline::Pipeline;
 use stance::quotes::{Quote, QuoteExtractor};
 use std::sync::OnceLock;
 
+/// The default extractor with the default model's source ranker (as the pipeline uses it).
 fn extractor() -> &'static QuoteExtractor {
     static E: OnceLock<QuoteExtractor> = OnceLock::new();
-    E.get_or_init(QuoteExtractor::with_defaults)
+    E.get_or_init(|| {
+        QuoteExtractor::with_defaults()
+            .with_ranker(pipeline().model().attribution_ranker().cloned())
+    })
 }
 
 fn pipeline() -> &'static Pipeline {

@@ -233,7 +233,13 @@ fn refuses_broken_models_with_clear_messages() {
     let man = std::fs::read_to_string(&m).unwrap();
     std::fs::write(
         &m,
-        man.replace("\"format_version\": 1", "\"format_version\": 99"),
+        man.replace(
+            &format!(
+                "\"format_version\": {}",
+                stance::model::store::FORMAT_VERSION
+            ),
+            "\"format_version\": 99",
+        ),
     )
     .unwrap();
     let e = load_err(&d);
@@ -393,4 +399,78 @@ fn semeval_cv_smoke() {
     // Majority class (against) scores ≈ 0.33 F_avg; a working model is far above.
     assert!(f > 0.5, "SemEval CV F_avg {f}");
     assert_eq!(report.stance_per_topic.len(), 5);
+}
+
+/// A ranker with distinct weights (values do not matter for the format).
+fn test_ranker() -> stance::speakers::Ranker {
+    use stance::speakers::ranker::{FEATURES, N_FEATURES};
+    stance::speakers::Ranker {
+        features: FEATURES.iter().map(|s| s.to_string()).collect(),
+        weights: (0..N_FEATURES).map(|i| i as f32 / 10.0 - 1.0).collect(),
+        bias: 0.25,
+        trainer: "sparse-lbfgs".into(),
+        c: 0.1,
+        report: serde_json::json!({"note": "test"}),
+    }
+}
+
+#[test]
+fn attribution_ranker_round_trips_and_version_1_models_still_load() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = saved_model(tmp.path());
+    // Without a ranker: no attribution.json, no manifest field.
+    assert!(Model::load(&d).unwrap().attribution_ranker().is_none());
+    assert!(!d.join("attribution.json").exists());
+    let man = std::fs::read_to_string(d.join("manifest.json")).unwrap();
+    assert!(!man.contains("\"attribution\""));
+
+    // A version-1 manifest (no attribution field) still loads, without a ranker.
+    let v1 = man.replace(
+        &format!(
+            "\"format_version\": {}",
+            stance::model::store::FORMAT_VERSION
+        ),
+        "\"format_version\": 1",
+    );
+    assert_ne!(v1, man);
+    std::fs::write(d.join("manifest.json"), &v1).unwrap();
+    let m = Model::load(&d).unwrap();
+    assert!(m.attribution_ranker().is_none());
+
+    // With a ranker: listed with size and sha256, loaded back identical.
+    let mut m = m;
+    m.set_attribution_ranker(Some(test_ranker()));
+    let d2 = tmp.path().join("with-ranker");
+    m.save(&d2).unwrap();
+    let man: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d2.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(man["format_version"], 2);
+    assert_eq!(man["attribution"]["file"], "attribution.json");
+    assert!(man["files"]["attribution.json"]["sha256"].is_string());
+    let back = Model::load(&d2).unwrap();
+    assert_eq!(back.attribution_ranker(), Some(&test_ranker()));
+    // The pipeline takes the model's ranker.
+    let p = stance::pipeline::Pipeline::new(
+        stance::quotes::QuoteExtractor::with_defaults(),
+        back,
+        &stance::topics::TopicConfig::builtin(),
+    );
+    if let Ok(p) = p {
+        assert_eq!(p.extractor().ranker(), Some(&test_ranker()));
+    }
+
+    // A corrupt or foreign ranker is refused with a message.
+    let f = d2.join("attribution.json");
+    let good = std::fs::read_to_string(&f).unwrap();
+    std::fs::write(&f, good.replacen("0.25", "0.35", 1)).unwrap();
+    let e = load_err(&d2);
+    assert!(e.contains("attribution.json: checksum mismatch"), "{e}");
+    let mut foreign = test_ranker();
+    foreign.features[0] = "something_else".into();
+    let mut m = Model::load(&d).unwrap();
+    m.set_attribution_ranker(Some(foreign));
+    let d3 = tmp.path().join("foreign");
+    m.save(&d3).unwrap();
+    let e = load_err(&d3);
+    assert!(e.contains("retrain it"), "{e}");
 }

@@ -71,7 +71,15 @@ fn quotes_output_offsets_match_the_articles() {
             );
         }
         let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
-        assert_eq!(keys.len(), 9);
+        // `sieve` is present exactly when a sieve (or the ranker) decided.
+        let sieve = v.get("sieve").and_then(|s| s.as_str());
+        assert_eq!(keys.len(), 9 + usize::from(sieve.is_some()));
+        if let Some(s) = sieve {
+            assert!(
+                stance::speakers::Sieve::ALL.iter().any(|x| x.name() == s),
+                "{s}"
+            );
+        }
         assert!(line.starts_with("{\"article\":") && line.contains("\"confidence\":"));
         n += 1;
     }

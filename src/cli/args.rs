@@ -217,6 +217,27 @@ impl ExtractorArgs {
     }
 }
 
+/// `--model DIR` and `--sieves-only` for commands that only extract and attribute quotes: the
+/// model supplies its learned attribution source ranker.
+#[derive(Args, Debug, Clone)]
+pub struct RankerArgs {
+    #[command(flatten)]
+    pub model: ModelArg,
+    /// Attribute with the sieves only, without the model's learned source ranker.
+    #[arg(long)]
+    pub sieves_only: bool,
+}
+
+impl RankerArgs {
+    /// The model's ranker (none with --sieves-only or for a model without one).
+    pub fn ranker(&self) -> Result<Option<stance::speakers::Ranker>> {
+        if self.sieves_only {
+            return Ok(None);
+        }
+        Ok(self.model.load()?.attribution_ranker().cloned())
+    }
+}
+
 /// `--topics FILE`: the user's topic configuration, over the built-in topics.
 #[derive(Args, Debug, Clone)]
 pub struct TopicsArg {

@@ -1,7 +1,7 @@
 //! `stance eval quotes`: scores the extractor against gold quotes in the annotation guide's
 //! JSON Lines (`--gold FILE --articles DIR`) or against PolNeAR (`--polnear DIR --split dev`).
 
-use super::args::{ArticleArgs, ExtractorArgs, LimitArgs, ReportArgs, RunArgs};
+use super::args::{RankerArgs, ArticleArgs, ExtractorArgs, LimitArgs, ReportArgs, RunArgs};
 use super::Outcome;
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
@@ -36,6 +36,8 @@ pub struct EvalQuotesArgs {
     #[command(flatten)]
     pub config: ExtractorArgs,
     #[command(flatten)]
+    pub ranker: RankerArgs,
+    #[command(flatten)]
     pub report: ReportArgs,
     #[command(flatten)]
     pub run: RunArgs,
@@ -53,6 +55,7 @@ fn predict(x: &QuoteExtractor, articles: &[Article]) -> Vec<SpanQuote> {
                     end: q.end,
                     speaker: q.speaker,
                     mention: q.speaker_mention.map(|m| (m.start, m.end)),
+                    sieve: q.sieve,
                 })
                 .collect::<Vec<_>>()
         })
@@ -62,7 +65,7 @@ fn predict(x: &QuoteExtractor, articles: &[Article]) -> Vec<SpanQuote> {
 
 pub fn run(a: EvalQuotesArgs) -> Result<Outcome> {
     a.run.init_global_pool();
-    let x = a.config.extractor()?;
+    let x = a.config.extractor()?.with_ranker(a.ranker.ranker()?);
     let mut outcome = Outcome::default();
     let report: QuoteEval = if let Some(gold_path) = &a.gold {
         let gold = read_gold_jsonl(gold_path)

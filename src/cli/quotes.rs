@@ -1,6 +1,6 @@
 //! `stance quotes`: quotations and speakers of articles, as JSON Lines, CSV or a table.
 
-use super::args::{ArticleArgs, ExtractorArgs, OutArg, RunArgs};
+use super::args::{RankerArgs, ArticleArgs, ExtractorArgs, OutArg, RunArgs};
 use super::output::Output;
 use super::table::{self, left, right, Col};
 use super::Outcome;
@@ -30,6 +30,8 @@ pub struct QuotesArgs {
     #[command(flatten)]
     pub config: ExtractorArgs,
     #[command(flatten)]
+    pub ranker: RankerArgs,
+    #[command(flatten)]
     pub out: OutArg,
     #[command(flatten)]
     pub run: RunArgs,
@@ -48,7 +50,7 @@ const CSV_REST: &[&str] = &[
 const TABLE_REST: &[Col] = &[right("conf", 4), left("text", 70)];
 
 pub fn run(a: QuotesArgs) -> Result<Outcome> {
-    let x = a.config.extractor()?;
+    let x = a.config.extractor()?.with_ranker(a.ranker.ranker()?);
     let mut out = Output::open(a.out.out.as_deref())?;
     match a.format {
         QuotesFormat::Csv => {

@@ -14,6 +14,8 @@ use stance::features::TokenizerKind;
 use stance::model::logistic::ClassWeight;
 use stance::model::train::{default_vectorizer, TrainParams};
 use stance::model::{Sentiment, Stance, Strategy};
+use stance::quotes::QuoteExtractor;
+use stance::speakers::ranker_train::{train_from_polnear, RankerTrainConfig, Trainer};
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -27,7 +29,7 @@ pub struct TrainArgs {
     /// Train from a recipe (TOML: real labelled news sets, statement files with weights,
     /// off-domain negatives, training parameters; see models/default.recipe.toml) instead of
     /// --data and the grid flags.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["data", "input_format", "cv", "c", "word_ngrams", "char_ngrams", "min_df", "max_features", "strategy", "class_weight", "tol", "max_iter", "seed", "no_relevance", "no_sentiment"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["data", "input_format", "cv", "c", "word_ngrams", "char_ngrams", "min_df", "max_features", "strategy", "class_weight", "tol", "max_iter", "seed", "no_relevance", "no_sentiment", "attribution_data", "attribution_trainer"])]
     pub recipe: Option<PathBuf>,
     /// Model directory to write (replaced atomically).
     #[arg(long, short, value_name = "DIR")]
@@ -100,8 +102,33 @@ pub struct TrainArgs {
     /// Report format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+    /// Attribution data in PolNeAR's brat layout (DIR/train is fitted, DIR/dev tunes C): also
+    /// learn the attribution source ranker and save it with the model.
+    #[arg(long, value_name = "DIR")]
+    pub attribution_data: Option<PathBuf>,
+    /// Solver of the attribution ranker.
+    #[arg(long, value_name = "SOLVER", value_enum, default_value_t = RankerTrainer::Linfa)]
+    pub attribution_trainer: RankerTrainer,
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+/// Solver of the attribution source ranker.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RankerTrainer {
+    /// linfa-logistic (dense L-BFGS).
+    Linfa,
+    /// The project's sparse L-BFGS trainer.
+    Sparse,
+}
+
+impl From<RankerTrainer> for Trainer {
+    fn from(t: RankerTrainer) -> Self {
+        match t {
+            RankerTrainer::Linfa => Trainer::LinfaLogistic,
+            RankerTrainer::Sparse => Trainer::SparseLbfgs,
+        }
+    }
 }
 
 /// `--strategy`.
@@ -323,7 +350,11 @@ fn check_data(a: &TrainArgs, records: &[Record]) -> Result<()> {
 
 /// Records, parameters and the files they came from (for the training-data hash), from a
 /// recipe.
-fn recipe_inputs(a: &TrainArgs, path: &Path) -> Result<(Vec<Record>, TrainParams, Vec<PathBuf>)> {
+#[allow(clippy::type_complexity)]
+fn recipe_inputs(
+    a: &TrainArgs,
+    path: &Path,
+) -> Result<(Vec<Record>, TrainParams, Vec<PathBuf>, Option<stance::recipe::Recipe>)> {
     let recipe = stance::recipe::Recipe::load(path)
         .with_context(|| format!("cannot read the recipe {}", path.display()))?;
     let extractor = stance::quotes::QuoteExtractor::with_defaults();
@@ -341,17 +372,17 @@ fn recipe_inputs(a: &TrainArgs, path: &Path) -> Result<(Vec<Record>, TrainParams
     }
     let mut files = vec![path.to_path_buf()];
     files.extend(recipe.files()?);
-    Ok((records, recipe.train, files))
+    Ok((records, recipe.train.clone(), files, Some(recipe)))
 }
 
 pub fn run(a: TrainArgs) -> Result<Outcome> {
     a.run.init_global_pool();
-    let (records, params, files) = match &a.recipe {
+    let (records, params, files, recipe) = match &a.recipe {
         Some(path) => recipe_inputs(&a, path)?,
         None => {
             let params = params(&a)?;
             let records = read_data(&a.data, a.input_format, &a.columns, a.run.quiet)?;
-            (records, params, a.data.clone())
+            (records, params, a.data.clone(), None)
         }
     };
     check_data(&a, &records)?;
@@ -386,6 +417,32 @@ pub fn run(a: TrainArgs) -> Result<Outcome> {
         })
         .collect();
     model.set_training_data(dataset::data_hash(&files)?, names);
+    let ranker = match (&recipe, &a.attribution_data) {
+        (Some(r), _) => r
+            .train_ranker(&QuoteExtractor::with_defaults())
+            .context("training the recipe's attribution ranker")?,
+        (None, Some(dir)) => {
+            let cfg = RankerTrainConfig {
+                trainer: a.attribution_trainer.into(),
+                ..RankerTrainConfig::default()
+            };
+            Some(
+                train_from_polnear(&QuoteExtractor::with_defaults(), dir, &cfg).with_context(
+                    || format!("training the attribution ranker from {}", dir.display()),
+                )?,
+            )
+        }
+        (None, None) => None,
+    };
+    if let Some(r) = ranker {
+        if !a.run.quiet {
+            eprintln!(
+                "attribution ranker: {} C={} ({})",
+                r.trainer, r.c, r.report["grid"]
+            );
+        }
+        model.set_attribution_ranker(Some(r));
+    }
     save(&model, &a.out)?;
     let mut out = Output::open(None)?;
     match a.format {

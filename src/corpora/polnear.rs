@@ -128,6 +128,7 @@ pub fn parse_ann(id: &str, text: &str, ann: &str, origin: &Path) -> Result<Vec<S
                             end: ce,
                             speaker: None,
                             mention,
+                            sieve: None,
                         });
                     }
                 }

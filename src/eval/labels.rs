@@ -252,6 +252,7 @@ fn gold_as_labeled(g: &GoldQuote) -> LabeledQuote {
             speaker_mention: None,
             cue: None,
             confidence: 1.0,
+            sieve: None,
             context: (g.start, g.end),
         },
         topics,

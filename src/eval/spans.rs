@@ -4,6 +4,7 @@
 //! quote split into two predictions counts one hit and one false positive.
 
 use crate::error::{Error, Result};
+use crate::speakers::Sieve;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -19,6 +20,9 @@ pub struct SpanQuote {
     pub speaker: Option<String>,
     /// Span of the speaker mention (PolNeAR's Source span), when the corpus has one.
     pub mention: Option<(usize, usize)>,
+    /// Predictions: the attribution sieve that decided (gold: `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sieve: Option<Sieve>,
 }
 
 /// Precision, recall and F1 with their counts.
@@ -98,6 +102,24 @@ pub struct QuoteEval {
     pub speaker: Option<Accuracy>,
     /// Predicted mention overlaps the gold mention, on overlap-matched quotes whose gold has one.
     pub speaker_mention: Option<Accuracy>,
+    /// Matched quotes by the sieve that attributed them (`none`: no sieve fired), in
+    /// [`Sieve::ALL`] order then `none`; rows without quotes are left out.
+    pub per_sieve: Vec<SieveRow>,
+}
+
+/// Accuracy and coverage of one attribution sieve on matched quotes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SieveRow {
+    /// Sieve name, or `none`.
+    pub sieve: String,
+    /// Matched quotes this sieve decided.
+    pub quotes: usize,
+    /// Share of all matched quotes.
+    pub coverage: f64,
+    /// Speaker accuracy on them (gold with canonical speakers).
+    pub speaker: Option<Accuracy>,
+    /// Speaker-mention accuracy on those whose gold has a mention.
+    pub speaker_mention: Option<Accuracy>,
 }
 
 /// Compares predictions with gold. `has_speakers`: the gold carries canonical speakers;
@@ -117,6 +139,8 @@ pub fn evaluate(
     }
     let (mut exact, mut over) = (0, 0);
     let (mut sp_ok, mut sp_n, mut m_ok, mut m_n) = (0, 0, 0, 0);
+    // Per sieve (index in Sieve::ALL, the last slot is `none`): quotes, speaker ok/n, mention ok/n.
+    let mut rows = vec![[0usize; 5]; Sieve::ALL.len() + 1];
     for (g, p) in by_art.values() {
         exact += g
             .iter()
@@ -127,6 +151,8 @@ pub fn evaluate(
         for (i, j) in match_overlapping(&gs, &ps) {
             over += 1;
             let (gq, pq) = (g[i], p[j]);
+            let row = &mut rows[pq.sieve.map_or(Sieve::ALL.len(), Sieve::index)];
+            row[0] += 1;
             if has_speakers {
                 sp_n += 1;
                 let ok = match (&gq.speaker, &pq.speaker) {
@@ -135,11 +161,16 @@ pub fn evaluate(
                     _ => false,
                 };
                 sp_ok += ok as usize;
+                row[1] += ok as usize;
+                row[2] += 1;
             }
             if let Some((gs, ge)) = gq.mention {
                 m_n += 1;
+                row[4] += 1;
                 if let Some((ps, pe)) = pq.mention {
-                    m_ok += (ps < ge && gs < pe) as usize;
+                    let ok = (ps < ge && gs < pe) as usize;
+                    m_ok += ok;
+                    row[3] += ok;
                 }
             }
         }
@@ -152,6 +183,18 @@ pub fn evaluate(
         overlap: Prf::new(over, pred.len(), gold.len()),
         speaker: has_speakers.then(|| Accuracy::new(sp_ok, sp_n)),
         speaker_mention: (m_n > 0).then(|| Accuracy::new(m_ok, m_n)),
+        per_sieve: rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r[0] > 0)
+            .map(|(i, r)| SieveRow {
+                sieve: Sieve::ALL.get(i).map_or("none", |s| s.name()).to_string(),
+                quotes: r[0],
+                coverage: r[0] as f64 / over.max(1) as f64,
+                speaker: has_speakers.then(|| Accuracy::new(r[1], r[2])),
+                speaker_mention: (r[4] > 0).then(|| Accuracy::new(r[3], r[4])),
+            })
+            .collect(),
     }
 }
 
@@ -214,6 +257,29 @@ impl fmt::Display for QuoteEval {
                 a.accuracy, a.correct, a.total
             )?;
         }
+        if !self.per_sieve.is_empty() {
+            writeln!(
+                f,
+                "{:<26} {:>6} {:>9} {:>16} {:>16}",
+                "per sieve", "quotes", "coverage", "speaker acc", "mention acc"
+            )?;
+            let acc = |a: &Option<Accuracy>| {
+                a.map_or("-".to_string(), |a| {
+                    format!("{:.3} ({}/{})", a.accuracy, a.correct, a.total)
+                })
+            };
+            for r in &self.per_sieve {
+                writeln!(
+                    f,
+                    "{:<26} {:>6} {:>9.3} {:>16} {:>16}",
+                    r.sieve,
+                    r.quotes,
+                    r.coverage,
+                    acc(&r.speaker),
+                    acc(&r.speaker_mention)
+                )?;
+            }
+        }
         Ok(())
     }
 }
@@ -255,6 +321,7 @@ pub fn read_gold_jsonl(path: &Path) -> Result<Vec<SpanQuote>> {
                 end,
                 speaker: g.speaker.filter(|s| !s.trim().is_empty()),
                 mention: None,
+                sieve: None,
             });
         }
     }
@@ -272,6 +339,7 @@ mod tests {
             end: e,
             speaker: sp.map(Into::into),
             mention: None,
+            sieve: None,
         }
     }
 

@@ -94,6 +94,8 @@ pub struct Model {
     needed: Vec<Part>,
     /// Detection threshold per topic, in topic order.
     thresholds: Vec<f32>,
+    /// The attribution source ranker (`attribution.json`), if the model has one.
+    attribution: Option<crate::speakers::Ranker>,
 }
 
 /// Adds a block's score of `rows` (laid out as `inputs`) to `z`.
@@ -308,7 +310,18 @@ impl Model {
             relevance_in,
             sentiment_in,
             needed,
+            attribution: None,
         }
+    }
+
+    /// The attribution source ranker, if the model has one.
+    pub fn attribution_ranker(&self) -> Option<&crate::speakers::Ranker> {
+        self.attribution.as_ref()
+    }
+
+    /// Sets (or removes) the attribution source ranker saved with the model.
+    pub fn set_attribution_ranker(&mut self, ranker: Option<crate::speakers::Ranker>) {
+        self.attribution = ranker;
     }
 
     /// Loads a model directory, checking format version, file sizes and sha256 checksums.

@@ -14,6 +14,7 @@ use super::{Block, Model, StanceHead, Strategy};
 use crate::topics::TopicConfig;
 use crate::dataset::hex;
 use crate::features::{Vectorizer, VectorizerConfig};
+use crate::speakers::Ranker;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -34,6 +35,8 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 pub const VECTORIZER_FILE: &str = "vectorizer.json";
 /// Weights file name.
 pub const WEIGHTS_FILE: &str = "weights.bin";
+/// The attribution source ranker's file (optional).
+pub const ATTRIBUTION_FILE: &str = "attribution.json";
 /// Embeddings table file name (only in models whose heads read `embed_*` parts).
 pub const EMBEDDINGS_FILE: &str = "embeddings.emb";
 
@@ -181,6 +184,23 @@ pub struct Manifest {
     pub blocks: Vec<BlockInfo>,
     /// Every other file of the directory with size and sha256.
     pub files: BTreeMap<String, FileInfo>,
+    /// The attribution source ranker, when the model has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<AttributionInfo>,
+}
+
+/// Where the attribution source ranker is and how it was trained (the numbers are in
+/// [`ATTRIBUTION_FILE`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttributionInfo {
+    /// File name inside the directory ([`ATTRIBUTION_FILE`]).
+    pub file: String,
+    /// `sparse-lbfgs` or `linfa-logistic`.
+    pub trainer: String,
+    /// Regularisation chosen on the tuning split.
+    pub c: f64,
+    /// Number of features.
+    pub features: usize,
 }
 
 /// Creation time: `SOURCE_DATE_EPOCH` (seconds) when set and valid, else now; RFC 3339 UTC.
@@ -282,7 +302,22 @@ pub fn save(model: &Model, dir: &Path) -> Result<()> {
     let vec_json = serde_json::to_vec(&model.featurizer.vectorizer)?;
     let emb_bytes = model.featurizer.embeddings().map(|e| e.to_bytes());
     let mut manifest = model.manifest.clone();
+    manifest.format_version = FORMAT_VERSION;
     manifest.blocks = blocks;
+    let ranker_json = match &model.attribution {
+        Some(r) => {
+            let mut b = serde_json::to_vec_pretty(r)?;
+            b.push(b'\n');
+            Some(b)
+        }
+        None => None,
+    };
+    manifest.attribution = model.attribution.as_ref().map(|r| AttributionInfo {
+        file: ATTRIBUTION_FILE.to_string(),
+        trainer: r.trainer.clone(),
+        c: r.c,
+        features: r.features.len(),
+    });
     manifest.files = BTreeMap::from([
         (
             VECTORIZER_FILE.to_string(),
@@ -299,6 +334,15 @@ pub fn save(model: &Model, dir: &Path) -> Result<()> {
             },
         ),
     ]);
+    if let Some(b) = &ranker_json {
+        manifest.files.insert(
+            ATTRIBUTION_FILE.to_string(),
+            FileInfo {
+                bytes: b.len() as u64,
+                sha256: sha256_hex(b),
+            },
+        );
+    }
     if let Some(b) = &emb_bytes {
         manifest.files.insert(
             EMBEDDINGS_FILE.to_string(),
@@ -337,6 +381,9 @@ pub fn save(model: &Model, dir: &Path) -> Result<()> {
         write(WEIGHTS_FILE, &weights)?;
         if let Some(b) = &emb_bytes {
             write(EMBEDDINGS_FILE, b)?;
+        }
+        if let Some(b) = &ranker_json {
+            write(ATTRIBUTION_FILE, b)?;
         }
         // The manifest last: a directory with a manifest has every file it lists.
         write(MANIFEST_FILE, &man_json)?;
@@ -724,9 +771,35 @@ pub fn load_from(src: ModelSource<'_>) -> Result<Model> {
             format!("weights.bin: unexpected block {extra}"),
         ));
     }
-    Ok(Model::from_parts(
-        manifest, featurizer, topics, stance, relevance, sentiment,
-    ))
+    let attribution = load_attribution(src, &manifest)?;
+    let mut model = Model::from_parts(manifest, featurizer, topics, stance, relevance, sentiment);
+    model.attribution = attribution;
+    Ok(model)
+}
+
+/// The attribution source ranker of a model whose manifest names one (checked like every
+/// listed file); `None` for models without one.
+pub fn load_attribution(src: ModelSource<'_>, manifest: &Manifest) -> Result<Option<Ranker>> {
+    let dir = &src.origin();
+    let Some(info) = &manifest.attribution else {
+        return Ok(None);
+    };
+    let listed = manifest.files.get(&info.file).ok_or_else(|| {
+        Error::model(
+            dir,
+            format!(
+                "manifest.json does not list {} with its checksum",
+                info.file
+            ),
+        )
+    })?;
+    let bytes = read_checked(src, &info.file, listed)?;
+    let r: Ranker = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::model(dir, format!("{}: {e}", info.file)))?;
+    r.validate()
+        .map_err(|m| Error::model(dir, format!("{}: {m}", info.file)))?;
+    Ok(Some(r))
+
 }
 
 #[cfg(test)]

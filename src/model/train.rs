@@ -1173,6 +1173,7 @@ pub fn train_with_topics(
         cv: serde_json::to_value(&report)?,
         blocks: Vec::new(),
         files: BTreeMap::new(),
+        attribution: None,
     };
     Ok((
         Model::from_parts(manifest, fz, topics, stance, relevance, sentiment),

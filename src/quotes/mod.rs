@@ -16,9 +16,11 @@
 pub mod marks;
 
 use crate::article::{Article, CharIndex, Mention};
-use crate::speakers::attribute::{attribute, Lexicon};
-use crate::speakers::{Cues, Gazetteer};
+use crate::speakers::attribute::attribute;
+use crate::speakers::lexicon::Lexicon;
+use crate::speakers::{Cues, Gazetteer, Ranker, Sieve};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Quotes shorter than this many words are `fragment: true` (annotation guide §1).
 pub const FRAGMENT_WORDS: usize = 3;
@@ -43,6 +45,9 @@ pub struct Quote {
     /// 0..1 confidence of the attribution.
     #[serde(serialize_with = "crate::model::labels::serialize_prob")]
     pub confidence: f32,
+    /// The attribution sieve that decided (`None`: nothing did, the speaker is `null`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sieve: Option<Sieve>,
     /// Char span of the quote's introducing context: the sentence(s) holding the quote and its
     /// cue (for a one-word quote like “unacceptable”, the whole sentence around it). Used by the
     /// topic and stance models.
@@ -60,12 +65,29 @@ pub struct QuoteRecord<'a> {
     pub quote: &'a Quote,
 }
 
+/// One ranker candidate: mention span (chars; `None` for `none`) and feature vector.
+pub type RankCandidate = (
+    Option<(usize, usize)>,
+    [f32; crate::speakers::ranker::N_FEATURES],
+);
+
+/// The source ranker's candidates of one quote: mention span (chars; `None` for the `none`
+/// candidate) and feature vector.
+#[derive(Debug, Clone)]
+pub struct RankGroup {
+    /// The quote's char span.
+    pub quote: (usize, usize),
+    pub candidates: Vec<RankCandidate>,
+}
+
 /// Finds quotes and attributes them. Cheap to share across threads (`Send + Sync`).
 #[derive(Debug, Clone)]
 pub struct QuoteExtractor {
     gazetteer: Gazetteer,
     cues: Cues,
     lexicon: Lexicon,
+    /// The learned source ranker; without one the sieves decide alone.
+    ranker: Option<Arc<Ranker>>,
 }
 
 impl QuoteExtractor {
@@ -76,7 +98,19 @@ impl QuoteExtractor {
             gazetteer,
             cues,
             lexicon,
+            ranker: None,
         }
+    }
+
+    /// Ranks candidate sources with `ranker` (from a model directory) after the sieves.
+    pub fn with_ranker(mut self, ranker: Option<Ranker>) -> Self {
+        self.ranker = ranker.map(Arc::new);
+        self
+    }
+
+    /// The source ranker in use, if any.
+    pub fn ranker(&self) -> Option<&Ranker> {
+        self.ranker.as_deref()
     }
 
     /// The embedded defaults: `data/speakers.toml` and `data/cues.toml`.
@@ -89,16 +123,64 @@ impl QuoteExtractor {
         &self.gazetteer
     }
 
-    /// All quotes of `article`, in text order.
-    pub fn extract(&self, article: &Article) -> Vec<Quote> {
-        let text = article.text.as_str();
+    /// The quotation spans of `text` (byte offsets) and the end of its body.
+    fn raw_quotes(text: &str) -> (Vec<marks::RawQuote>, usize) {
         let body = marks::body_end(text);
         let mut raw = marks::find_quotes(text, body);
         raw.retain(|q| !is_work_title(text, q));
+        (raw, body)
+    }
+
+    /// The source ranker's candidates for every quote of `article` (training data for
+    /// [`crate::speakers::ranker_train`]), in char offsets.
+    pub fn ranker_candidates(&self, article: &Article) -> Vec<RankGroup> {
+        let text = article.text.as_str();
+        let (raw, body) = Self::raw_quotes(text);
         if raw.is_empty() {
             return Vec::new();
         }
-        let attrs = attribute(text, body, &raw, &self.gazetteer, &self.cues, &self.lexicon);
+        let cands = crate::speakers::attribute::ranker_candidates(
+            text,
+            body,
+            &raw,
+            &self.gazetteer,
+            &self.cues,
+            &self.lexicon,
+        );
+        let idx = CharIndex::new(text);
+        raw.iter()
+            .zip(cands)
+            .map(|(q, c)| RankGroup {
+                quote: (idx.char_of(q.start), idx.char_of(q.end)),
+                candidates: c
+                    .into_iter()
+                    .map(|c| {
+                        (
+                            c.mention.map(|(s, e)| (idx.char_of(s), idx.char_of(e))),
+                            c.x,
+                        )
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// All quotes of `article`, in text order.
+    pub fn extract(&self, article: &Article) -> Vec<Quote> {
+        let text = article.text.as_str();
+        let (raw, body) = Self::raw_quotes(text);
+        if raw.is_empty() {
+            return Vec::new();
+        }
+        let attrs = attribute(
+            text,
+            body,
+            &raw,
+            &self.gazetteer,
+            &self.cues,
+            &self.lexicon,
+            self.ranker.as_deref(),
+        );
         let idx = CharIndex::new(text);
         let mention = |(s, e): (usize, usize)| Mention {
             start: idx.char_of(s),
@@ -123,6 +205,7 @@ impl QuoteExtractor {
                     speaker_mention: a.mention.map(mention),
                     cue: a.cue.map(mention),
                     confidence: a.confidence,
+                    sieve: a.sieve,
                     context: (idx.char_of(a.context.0), idx.char_of(a.context.1)),
                 }
             })
@@ -224,7 +307,8 @@ fn borrow_repeated_speakers(quotes: &mut [Quote], headline_end: usize) {
         });
         if let Some(j) = found {
             quotes[i].speaker = quotes[j].speaker.clone();
-            quotes[i].confidence = 0.6;
+            quotes[i].confidence = Sieve::HeadlineEcho.confidence();
+            quotes[i].sieve = Some(Sieve::HeadlineEcho);
         }
     }
 }

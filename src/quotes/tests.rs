@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::TomlConfig;
+use crate::speakers::{Ranker, Sieve};
 
 fn run(text: &str) -> Vec<Quote> {
     QuoteExtractor::with_defaults().extract(&Article::new("t", text))
@@ -414,4 +415,102 @@ fn coordinated_cue_shares_the_clause_subject() {
     let q = run(t);
     assert_eq!(q[0].speaker_mention.as_ref().unwrap().text, "Okafor");
     assert_eq!(q[0].cue.as_ref().unwrap().text, "said");
+}
+
+/// The sieve that decided each quote, in text order.
+fn sieves(text: &str) -> Vec<Option<Sieve>> {
+    run(text).into_iter().map(|q| q.sieve).collect()
+}
+
+#[test]
+fn every_decision_names_its_sieve() {
+    use Sieve::*;
+    assert_eq!(
+        sieves("“We will talk,” said Lavrov. “It is late,” Rubio said."),
+        [Some(CueAfterInverted), Some(CueAfter)]
+    );
+    assert_eq!(
+        sieves("Rubio said: “We will talk.” He added that the door was open, “for now.”"),
+        [Some(CueBefore), Some(CueBefore)]
+    );
+    assert_eq!(
+        sieves(
+            "According to Peskov, “nothing is agreed.”\n“Nothing at all,” a senior official said."
+        ),
+        [Some(AccordingToBefore), Some(CueAfter)]
+    );
+    assert_eq!(
+        sieves(
+            "“We will talk,” Sybiha said. “We are ready.” The weather was “unusual” this spring."
+        ),
+        [Some(CueAfter), Some(Continuation), None]
+    );
+}
+
+#[test]
+fn datelines_are_not_speakers_and_possessives_are_not_names() {
+    let t = "THE HAGUE, June 3 — NATO chief Mark Rutte spoke on Tuesday, warning that “Russia will test us.”";
+    assert_eq!(
+        speakers(t),
+        [("Russia will test us.".into(), s("Mark Rutte"))]
+    );
+    let t = "Hungary’s Viktor Orbán said: “We will not send weapons.”";
+    let q = run(t);
+    assert_eq!(q[0].speaker, s("Viktor Orbán"));
+    assert_eq!(q[0].speaker_mention.as_ref().unwrap().text, "Viktor Orbán");
+}
+
+#[test]
+fn unnamed_sources_stay_null_with_their_description() {
+    // A description the chunker reads as a role: the cue's subject, but no name.
+    let q = run("“The talks are stuck,” a senior official said.");
+    assert_eq!(q[0].speaker, None);
+    assert_eq!(q[0].sieve, Some(Sieve::CueAfter));
+    assert!(q[0]
+        .speaker_mention
+        .as_ref()
+        .unwrap()
+        .text
+        .ends_with("senior official"));
+    // Words that are no role at all: kept as an unnamed description.
+    let q = run("“We will see,” added another Democrat.");
+    assert_eq!(q[0].speaker, None);
+    assert_eq!(q[0].sieve, Some(Sieve::UnnamedAfter));
+    assert_eq!(
+        q[0].speaker_mention.as_ref().unwrap().text,
+        "another Democrat"
+    );
+}
+
+#[test]
+fn a_ranker_can_overrule_the_sieves_or_say_none() {
+    use crate::speakers::ranker::{FEATURES, N_FEATURES};
+    let text = "“We will talk,” said Lavrov.";
+    let ranker = |w: &[(&str, f32)], bias: f32| {
+        let mut weights = vec![0.0; N_FEATURES];
+        for (f, v) in w {
+            weights[FEATURES.iter().position(|x| x == f).unwrap()] = *v;
+        }
+        Ranker {
+            features: FEATURES.iter().map(|s| s.to_string()).collect(),
+            weights,
+            bias,
+            trainer: "test".into(),
+            c: 1.0,
+            report: serde_json::Value::Null,
+        }
+    };
+    let run_with = |r: Ranker| {
+        QuoteExtractor::with_defaults()
+            .with_ranker(Some(r))
+            .extract(&Article::new("t", text))
+    };
+    // Trusting the sieve reproduces its decision, with the ranker's probability.
+    let q = run_with(ranker(&[("sieve:cue_after_inverted", 3.0)], 0.0));
+    assert_eq!(q[0].speaker, s("Sergey Lavrov"));
+    assert_eq!(q[0].sieve, Some(Sieve::CueAfterInverted));
+    assert!((q[0].confidence - 1.0 / (1.0 + (-3.0f32).exp())).abs() < 1e-6);
+    // A ranker that prefers `none` leaves the quote without a speaker.
+    let q = run_with(ranker(&[("none", 5.0)], 0.0));
+    assert_eq!((q[0].speaker.clone(), q[0].sieve), (None, None));
 }

@@ -1,0 +1,184 @@
+//! The word lists of attribution (`data/lexicon.toml`, embedded) as one bit set per word.
+//!
+//! Every list is a variant of [`List`]; its bit is `1 << (variant index)`, so indices are
+//! generated from the enum order instead of being numbered by hand. [`Lexicon::bits`] answers
+//! all lists (and whether the word is a reporting verb of [`Cues`]) with one hash lookup, which
+//! the sentence frame does once per token.
+
+use super::cues::{with_lower, Cues};
+use std::collections::{BTreeMap, HashMap};
+use xxhash_rust::xxh3::Xxh3Builder;
+
+/// The named word lists, in bit order. `data/lexicon.toml` has one key per variant
+/// ([`List::key`]); a missing or unknown key is an error caught by the unit tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum List {
+    Abbrev,
+    TitleAbbrev,
+    Common,
+    RoleWords,
+    RoleHeads,
+    TitleWords,
+    CapVerbs,
+    Particles,
+    Prepositions,
+    Determiners,
+    Pronouns,
+    Adverbs,
+    MaleFirst,
+    FemaleFirst,
+    ClauseWords,
+    GenericDets,
+    CueTailWords,
+    ClauseOpeners,
+    ListenerCues,
+    AddresseeCues,
+    NamingCues,
+    Subordinators,
+    CourtesyMale,
+    CourtesyFemale,
+}
+
+impl List {
+    /// Every list, in bit order.
+    pub const ALL: [List; 24] = [
+        List::Abbrev,
+        List::TitleAbbrev,
+        List::Common,
+        List::RoleWords,
+        List::RoleHeads,
+        List::TitleWords,
+        List::CapVerbs,
+        List::Particles,
+        List::Prepositions,
+        List::Determiners,
+        List::Pronouns,
+        List::Adverbs,
+        List::MaleFirst,
+        List::FemaleFirst,
+        List::ClauseWords,
+        List::GenericDets,
+        List::CueTailWords,
+        List::ClauseOpeners,
+        List::ListenerCues,
+        List::AddresseeCues,
+        List::NamingCues,
+        List::Subordinators,
+        List::CourtesyMale,
+        List::CourtesyFemale,
+    ];
+
+    /// The list's bit in a word's bit set.
+    pub const fn bit(self) -> u32 {
+        1 << (self as u32)
+    }
+
+    /// The list's key in `data/lexicon.toml`.
+    pub fn key(self) -> &'static str {
+        match self {
+            List::Abbrev => "abbrev",
+            List::TitleAbbrev => "title_abbrev",
+            List::Common => "common",
+            List::RoleWords => "role_words",
+            List::RoleHeads => "role_heads",
+            List::TitleWords => "title_words",
+            List::CapVerbs => "cap_verbs",
+            List::Particles => "particles",
+            List::Prepositions => "prepositions",
+            List::Determiners => "determiners",
+            List::Pronouns => "pronouns",
+            List::Adverbs => "adverbs",
+            List::MaleFirst => "male_first",
+            List::FemaleFirst => "female_first",
+            List::ClauseWords => "clause_words",
+            List::GenericDets => "generic_dets",
+            List::CueTailWords => "cue_tail_words",
+            List::ClauseOpeners => "clause_openers",
+            List::ListenerCues => "listener_cues",
+            List::AddresseeCues => "addressee_cues",
+            List::NamingCues => "naming_cues",
+            List::Subordinators => "subordinators",
+            List::CourtesyMale => "courtesy_male",
+            List::CourtesyFemale => "courtesy_female",
+        }
+    }
+}
+
+/// Bit set on words that are reporting verbs (from [`Cues`]), above every list bit.
+pub const CUE_BIT: u32 = 1 << 31;
+const _: () = assert!(List::ALL.len() < 31, "list bits must stay below CUE_BIT");
+
+const BUILTIN: &str = include_str!("../../data/lexicon.toml");
+
+/// Every word list's bit (and the cue bit) per lowercase word. Built once per extractor.
+#[derive(Debug, Clone)]
+pub struct Lexicon {
+    map: HashMap<String, u32, Xxh3Builder>,
+}
+
+impl Lexicon {
+    /// The embedded lists plus `cues`' reporting verbs.
+    pub fn new(cues: &Cues) -> Self {
+        let lists = parse(BUILTIN).expect("embedded data/lexicon.toml is valid");
+        let mut map: HashMap<String, u32, Xxh3Builder> = HashMap::default();
+        for (list, words) in List::ALL.iter().zip(lists) {
+            for w in words {
+                *map.entry(w).or_insert(0) |= list.bit();
+            }
+        }
+        for v in cues.verbs() {
+            *map.entry(v.clone()).or_insert(0) |= CUE_BIT;
+        }
+        Lexicon { map }
+    }
+
+    /// The bit set of `word` (any case).
+    pub fn bits(&self, word: &str) -> u32 {
+        with_lower(word, |l| self.map.get(l).copied().unwrap_or(0))
+    }
+
+    /// `word` (any case) is in `list`.
+    pub fn has(&self, list: List, word: &str) -> bool {
+        self.bits(word) & list.bit() != 0
+    }
+}
+
+/// The lists of a lexicon file in [`List::ALL`] order; every key must be present and known.
+fn parse(s: &str) -> Result<Vec<Vec<String>>, String> {
+    let mut file: BTreeMap<String, Vec<String>> = toml::from_str(s).map_err(|e| e.to_string())?;
+    let mut out = Vec::with_capacity(List::ALL.len());
+    for list in List::ALL {
+        let words = file
+            .remove(list.key())
+            .ok_or_else(|| format!("missing list `{}`", list.key()))?;
+        out.push(words.into_iter().map(|w| w.trim().to_lowercase()).collect());
+    }
+    if let Some(k) = file.keys().next() {
+        return Err(format!("unknown list `{k}`"));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_list_is_in_the_data_and_bits_are_distinct() {
+        let lists = parse(BUILTIN).unwrap();
+        assert_eq!(lists.len(), List::ALL.len());
+        for (l, words) in List::ALL.iter().zip(&lists) {
+            assert!(!words.is_empty(), "{} is empty", l.key());
+            assert_eq!(List::ALL[*l as usize], *l, "ALL is in declaration order");
+        }
+        let lex = Lexicon::new(&Cues::builtin());
+        assert!(lex.has(List::Abbrev, "Mr") && lex.has(List::TitleAbbrev, "mr"));
+        assert!(lex.has(List::Pronouns, "She") && !lex.has(List::Pronouns, "Rubio"));
+        assert!(lex.bits("said") & CUE_BIT != 0 && lex.bits("Kremlin") & CUE_BIT == 0);
+        assert!(parse("abbrev = []").unwrap_err().contains("missing list"));
+        let mut extra = BUILTIN.to_string();
+        extra.push_str("\nbogus = [\"x\"]\n");
+        assert!(parse(&extra).unwrap_err().contains("unknown list `bogus`"));
+    }
+}

@@ -1,0 +1,664 @@
+//! Stage 2 of attribution: mentions. The frame is chunked into noun phrases that could name a
+//! speaker (names, role phrases, organisations, pronouns), which are resolved once, in text
+//! order: the gazetteer first, then an earlier full name of the same article (`Lavrov` after
+//! `Sergei Lavrov`), then a role introduced with a name (`the spokesman` after `Kremlin
+//! spokesman Dmitry Peskov`); pronouns find the nearest earlier compatible subject event. The
+//! helpers below (subject of a cue, the NP after an inverted cue, the clause subject, unnamed
+//! descriptions) are what the sieves are made of.
+
+use super::cues::with_lower;
+use super::frame::{is_cap, Frame, TK};
+use super::gazetteer::{normalize, normalize_role, Gender, Kind};
+use super::lexicon::List;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum NpKind {
+    Name,
+    Role,
+    Pronoun,
+}
+
+/// A resolved noun phrase that could name a speaker (token range `a..b`).
+#[derive(Debug, Clone)]
+pub(super) struct Np {
+    pub a: usize,
+    pub b: usize,
+    pub kind: NpKind,
+    /// Byte span of the part naming the speaker (name without titles; the role phrase; pronoun).
+    pub span: (usize, usize),
+    pub canonical: Option<String>,
+    pub gender: Gender,
+    pub ekind: Kind,
+    /// Sentence-initial single capitalised word not otherwise known: only trusted next to a cue.
+    pub weak: bool,
+    /// The name (or role) was found in the gazetteer.
+    pub in_gazetteer: bool,
+}
+
+/// A "subject" event for pronoun resolution: who was last talked about as an agent.
+#[derive(Debug, Clone)]
+pub(super) struct Event {
+    pub tok: usize,
+    pub np: usize,
+}
+
+/// Every mention of an article with its indices.
+pub(super) struct Mentions {
+    pub nps: Vec<Np>,
+    /// Per token: the NP ending at it (`u32::MAX` for none).
+    pub at_end: Vec<u32>,
+    /// Per token: the NP starting at it.
+    pub at_start: Vec<u32>,
+    pub events: Vec<Event>,
+}
+
+impl Frame<'_> {
+    /// Chunks, indexes and resolves the mentions of the frame.
+    pub(super) fn mentions(&self) -> Mentions {
+        let mut nps = self.chunk();
+        let mut at_end = vec![u32::MAX; self.toks.len()];
+        let mut at_start = vec![u32::MAX; self.toks.len()];
+        for (i, np) in nps.iter().enumerate() {
+            at_end[np.b - 1] = i as u32;
+            at_start[np.a] = i as u32;
+        }
+        self.resolve(&mut nps);
+        let events = self.events(&nps);
+        Mentions {
+            nps,
+            at_end,
+            at_start,
+            events,
+        }
+    }
+
+    /// The speaker a mention names: its canonical name, or for a pronoun its antecedent's.
+    pub(super) fn speaker_of<'m>(&self, k: usize, m: &'m Mentions) -> Option<&'m str> {
+        let np = &m.nps[k];
+        match np.kind {
+            NpKind::Pronoun => self
+                .pronoun(np, &m.nps, &m.events)
+                .and_then(|r| m.nps[r].canonical.as_deref()),
+            _ => np.canonical.as_deref(),
+        }
+    }
+
+    /// Chunks the frame into candidate noun phrases.
+    pub(super) fn chunk(&self) -> Vec<Np> {
+        let n = self.toks.len();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < n {
+            if !self.is_word(i) {
+                i += 1;
+                continue;
+            }
+            if self.tf(i, List::Pronouns) {
+                out.push(self.np(i, i + 1, NpKind::Pronoun));
+                i += 1;
+                continue;
+            }
+            let mut a = i;
+            let mut j = i;
+            if self.tf(i, List::Determiners) {
+                j += 1;
+            }
+            let body = j;
+            while j < n && self.is_word(j) {
+                let x = self.w(j);
+                let cap = is_cap(x);
+                if self.is_cue(j) && (!cap || self.tf(j, List::CapVerbs)) {
+                    break;
+                }
+                if self.tf(j, List::Pronouns) {
+                    break;
+                }
+                if cap {
+                    if j == body
+                        && j == self.sent_start(j)
+                        && self.tf(j, List::Common)
+                        && !self.tf(j, List::Determiners)
+                    {
+                        break;
+                    }
+                    j += 1;
+                } else if self.tf(j, List::RoleWords)
+                    || ((self.tf(j, List::Particles)
+                        || ((x == "of" || x == "for")
+                            && (self.tf(j - 1, List::TitleWords)
+                                || self.tf(j - 1, List::RoleWords))))
+                        && j > body
+                        && j + 1 < n
+                        && self.is_word(j + 1)
+                        && is_cap(self.w(j + 1)))
+                {
+                    j += 1;
+                } else {
+                    break;
+                }
+                // Mr. Trump: a title abbreviation's dot stays inside the phrase.
+                if j + 1 < n
+                    && self.toks[j].kind == TK::Punct
+                    && &self.text[self.toks[j].s..self.toks[j].e] == "."
+                    && (self.tf(j - 1, List::TitleAbbrev)
+                        || (self.w(j - 1).chars().count() == 1 && is_cap(self.w(j - 1))))
+                    && self.is_word(j + 1)
+                    && is_cap(self.w(j + 1))
+                {
+                    j += 1;
+                }
+            }
+            if j == body {
+                i = body.max(i + 1);
+                continue;
+            }
+            // Drop a leading common capitalised word ("However Rubio" never happens; "In Kyiv" does).
+            while a < j
+                && self.is_word(a)
+                && is_cap(self.w(a))
+                && self.tf(a, List::Common)
+                && !self.tf(a, List::Determiners)
+            {
+                a += 1;
+            }
+            if a < j {
+                if let Some(np) = self.analyse(a, j) {
+                    out.push(np);
+                }
+            }
+            i = j;
+        }
+        out
+    }
+
+    pub(super) fn np(&self, a: usize, b: usize, kind: NpKind) -> Np {
+        Np {
+            a,
+            b,
+            kind,
+            span: (self.toks[a].s, self.toks[b - 1].e),
+            canonical: None,
+            gender: Gender::Unknown,
+            ekind: Kind::Person,
+            weak: false,
+            in_gazetteer: false,
+        }
+    }
+
+    /// Classifies tokens a..b as a name (trailing capitalised run after titles), an organisation
+    /// (gazetteer), or a role phrase (ending in a role head).
+    pub(super) fn analyse(&self, a: usize, b: usize) -> Option<Np> {
+        let body = if self.tf(a, List::Determiners) {
+            a + 1
+        } else {
+            a
+        };
+        if body >= b {
+            return None;
+        }
+        // Whole phrase known to the gazetteer (organisations, "Russia's foreign ministry").
+        let whole = &self.text[self.toks[body].s..self.toks[b - 1].e];
+        if let Some(e) = self.gaz.lookup(whole) {
+            let mut np = self.np(body, b, NpKind::Name);
+            np.a = a;
+            np.canonical = Some(if e.kind == Kind::Place {
+                whole.to_string()
+            } else {
+                e.name.clone()
+            });
+            np.gender = e.gender;
+            np.ekind = e.kind;
+            np.in_gazetteer = true;
+            return Some(np);
+        }
+        if self.is_dateline(a, b) {
+            return None;
+        }
+        // Trailing name run: capitalised words (and particles) after the last title word.
+        let mut k = b;
+        while k > body {
+            let x = self.w(k - 1);
+            let t = self.toks[k - 1];
+            if t.kind != TK::Word {
+                break;
+            }
+            let bare = strip_possessive(x);
+            // "Hungary's Viktor Orbán": a possessive before a full (or known) name is a
+            // modifier; "People's Daily" stays one name.
+            if bare.len() != x.len()
+                && k < b
+                && (b - k >= 2 || self.gaz.lookup(self.w(k)).is_some())
+            {
+                break;
+            }
+            if (is_cap(x)
+                && !self.tf(k - 1, List::TitleWords)
+                && (bare.len() == x.len() || !self.lw(bare, List::TitleWords)))
+                || (self.tf(k - 1, List::Particles) && k < b)
+            {
+                k -= 1;
+            } else {
+                break;
+            }
+        }
+        while k < b && self.tf(k, List::Particles) && !is_cap(self.w(k)) && self.w(k) != "von" {
+            k += 1;
+        }
+        let last = self.w(b - 1);
+        if k < b && !last.ends_with("’s") && !last.ends_with("'s") {
+            let mut np = self.np(a, b, NpKind::Name);
+            np.span = (self.toks[k].s, self.toks[b - 1].e);
+            np.weak = k + 1 == b && k == self.sent_start(k) && body == k;
+            return Some(np);
+        }
+        let head = strip_possessive(last);
+        if self.lw(head, List::RoleHeads) && !last.ends_with("’s") && !last.ends_with("'s") {
+            let mut np = self.np(a, b, NpKind::Role);
+            np.span = (self.toks[a].s, self.toks[b - 1].e);
+            return Some(np);
+        }
+        None
+    }
+
+    /// "THE HAGUE, June 3 —", "KYIV (Reuters) -": an all-capitals place name opening a
+    /// paragraph before a comma, dash or parenthesis is a dateline, not a speaker.
+    fn is_dateline(&self, a: usize, b: usize) -> bool {
+        let opens = a == 0 || self.toks[a - 1].kind == TK::Newline;
+        let closes = b < self.toks.len()
+            && self.toks[b].kind == TK::Punct
+            && matches!(self.p(b), "," | "—" | "–" | "-" | "(");
+        opens
+            && closes
+            && (a..b).all(|i| {
+                let w = self.w(i);
+                !w.chars().any(char::is_lowercase)
+            })
+            && (a..b).any(|i| self.w(i).chars().filter(|c| c.is_uppercase()).count() >= 2)
+    }
+
+    /// Resolves names (gazetteer, then surname → earlier full name), roles and gender, in order.
+    pub(super) fn resolve(&self, nps: &mut [Np]) {
+        // Article-local memory: surname → canonical, role phrase → canonical.
+        let mut surnames: HashMap<String, (String, Gender, Kind)> = HashMap::new();
+        let mut roles: HashMap<String, String> = HashMap::new();
+        #[allow(clippy::needless_range_loop)] // entries are re-borrowed mutably below
+        for i in 0..nps.len() {
+            let np = &nps[i];
+            match np.kind {
+                NpKind::Pronoun => {
+                    let g = with_lower(self.w(np.a), |w| match w {
+                        "he" => Gender::Male,
+                        "she" => Gender::Female,
+                        _ => Gender::Unknown,
+                    });
+                    nps[i].gender = g;
+                }
+                NpKind::Name => {
+                    if np.canonical.is_some() {
+                        if np.ekind == Kind::Person {
+                            let key = normalize(last_word(np.canonical.as_deref().unwrap_or("")));
+                            surnames.insert(
+                                key,
+                                (
+                                    np.canonical.clone().unwrap_or_default(),
+                                    np.gender,
+                                    np.ekind,
+                                ),
+                            );
+                        }
+                        continue;
+                    }
+                    let name = strip_possessive(&self.text[np.span.0..np.span.1]).trim();
+                    let words: Vec<&str> = name.split_whitespace().collect();
+                    let known = self.gaz.lookup(name);
+                    let (canon, mut gender, kind) = if let Some(e) = known {
+                        let c = if e.kind == Kind::Place {
+                            name.to_string()
+                        } else {
+                            e.name.clone()
+                        };
+                        (c, e.gender, e.kind)
+                    } else if words.len() == 1 {
+                        match surnames.get(&normalize(name)) {
+                            Some((c, g, k)) => (c.clone(), *g, *k),
+                            None => (name.to_string(), Gender::Unknown, Kind::Person),
+                        }
+                    } else {
+                        (name.to_string(), Gender::Unknown, Kind::Person)
+                    };
+                    if gender == Gender::Unknown && kind == Kind::Person {
+                        let first = words.first().copied().unwrap_or("");
+                        let title = if np.a < self.toks.len() {
+                            self.w(np.a)
+                        } else {
+                            ""
+                        };
+                        gender = if self.lw(first, List::MaleFirst)
+                            || self.lw(title, List::CourtesyMale)
+                        {
+                            Gender::Male
+                        } else if self.lw(first, List::FemaleFirst)
+                            || self.lw(title, List::CourtesyFemale)
+                        {
+                            Gender::Female
+                        } else {
+                            Gender::Unknown
+                        };
+                    }
+                    if kind == Kind::Person && words.len() > 1 {
+                        surnames.insert(normalize(last_word(name)), (canon.clone(), gender, kind));
+                    }
+                    // Title before the name becomes an article-local role: "Kremlin spokesman".
+                    let np = &nps[i];
+                    if np.span.0 > self.toks[np.a].s {
+                        let role = &self.text[self.toks[np.a].s..np.span.0];
+                        let key = normalize_role(role.trim());
+                        if !key.is_empty() {
+                            if let Some(h) = key.split(' ').next_back() {
+                                roles.insert(h.to_string(), canon.clone());
+                            }
+                            roles.insert(key, canon.clone());
+                        }
+                    }
+                    let np = &mut nps[i];
+                    np.canonical = Some(canon);
+                    np.gender = gender;
+                    np.ekind = kind;
+                    np.in_gazetteer = known.is_some();
+                    if np.weak && (known.is_some() || surnames.contains_key(&normalize(name))) {
+                        np.weak = false;
+                    }
+                }
+                NpKind::Role => {
+                    let phrase = &self.text[np.span.0..np.span.1];
+                    let key = normalize_role(phrase);
+                    let head = key.split(' ').next_back().unwrap_or("").to_string();
+                    let found = roles
+                        .get(&key)
+                        .cloned()
+                        .map(|c| (c, None))
+                        .or_else(|| {
+                            self.gaz
+                                .by_role(phrase)
+                                .map(|e| (e.name.clone(), Some((e.gender, e.kind))))
+                        })
+                        .or_else(|| {
+                            // "the spokesman" after "Kremlin spokesman Dmitry Peskov".
+                            (key.split(' ').count() == 1 || key.starts_with("same "))
+                                .then(|| roles.get(&head).cloned())
+                                .flatten()
+                                .map(|c| (c, None))
+                        });
+                    if let Some((c, gk)) = found {
+                        let (g, k) = gk.unwrap_or_else(|| {
+                            self.gaz
+                                .entry(&c)
+                                .map_or((Gender::Unknown, Kind::Person), |e| (e.gender, e.kind))
+                        });
+                        let np = &mut nps[i];
+                        np.canonical = Some(c);
+                        np.gender = g;
+                        np.ekind = k;
+                        np.in_gazetteer = gk.is_some();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Subject events: a name or role right before a cue verb, right after an inverted cue, or
+    /// first in its sentence.
+    pub(super) fn events(&self, nps: &[Np]) -> Vec<Event> {
+        let mut ev = Vec::new();
+        let mut seen_sent = u32::MAX;
+        for (i, np) in nps.iter().enumerate() {
+            if np.kind == NpKind::Pronoun || np.canonical.is_none() || np.ekind == Kind::Place {
+                continue;
+            }
+            let s = self.sent_of[np.a];
+            let before_cue = self.is_cue(self.skip_adverbs_right(np.b));
+            let after_cue = np.a > 0 && self.is_cue(np.a - 1) && !self.addressee_cue(np.a - 1);
+            let first = s != seen_sent;
+            if first {
+                seen_sent = s;
+            }
+            // "in Florida", "from Kyiv": a phrase after a preposition is not a subject.
+            let after_prep =
+                np.a > 0 && self.is_word(np.a - 1) && self.tf(np.a - 1, List::Prepositions);
+            if before_cue || after_cue || (first && !np.weak && !after_prep) {
+                ev.push(Event { tok: np.a, np: i });
+            }
+        }
+        ev
+    }
+
+    pub(super) fn skip_adverbs_right(&self, mut i: usize) -> usize {
+        while i < self.toks.len() && self.is_word(i) && self.tf(i, List::Adverbs) {
+            i += 1;
+        }
+        i
+    }
+
+    /// Resolves a pronoun np at token `at` to the nearest earlier compatible event.
+    pub(super) fn pronoun(&self, np: &Np, nps: &[Np], events: &[Event]) -> Option<usize> {
+        let want = np.gender;
+        let it = with_lower(self.w(np.a), |w| w == "it" || w == "they" || w == "we");
+        // Events are in text order: start from the last one before the pronoun.
+        let before = events.partition_point(|e| e.tok < np.a);
+        for e in events[..before].iter().rev() {
+            let c = &nps[e.np];
+            if np.a - e.tok > 400 {
+                break;
+            }
+            let ok = if it {
+                c.ekind == Kind::Org && with_lower(self.w(np.a), |w| w == "it")
+            } else {
+                c.ekind == Kind::Person
+                    && (c.gender == Gender::Unknown || want == Gender::Unknown || c.gender == want)
+            };
+            if ok {
+                return Some(e.np);
+            }
+            if !it && c.ekind == Kind::Person && c.kind != NpKind::Role {
+                // The nearest person is incompatible: keep looking, but only a little further.
+                continue;
+            }
+        }
+        None
+    }
+
+    /// The NP ending just before token `i` (skipping adverbs and an appositive `, …,`).
+    pub(super) fn subject_before(
+        &self,
+        i: usize,
+        np_at_end: &[u32],
+        floor: usize,
+    ) -> Option<usize> {
+        let mut j = i;
+        while j > floor && self.is_word(j - 1) && self.tf(j - 1, List::Adverbs) {
+            j -= 1;
+        }
+        if j == floor {
+            return None;
+        }
+        // Parenthetical after the name: "Harry M. Reid (D-Nev.) said".
+        if self.toks[j - 1].kind == TK::Punct && self.p(j - 1) == ")" {
+            let mut m = j - 1;
+            while m > floor && m + 12 > j && !(self.toks[m].kind == TK::Punct && self.p(m) == "(") {
+                m -= 1;
+            }
+            if m > floor && self.p(m) == "(" {
+                j = m;
+            }
+        }
+        let k = np_at_end[j - 1];
+        if k != u32::MAX {
+            return Some(k as usize);
+        }
+        // Appositive: "Yuri Ushakov, an adviser to Putin, said".
+        if self.toks[j - 1].kind == TK::Punct
+            && &self.text[self.toks[j - 1].s..self.toks[j - 1].e] == ","
+        {
+            let mut m = j - 1;
+            let lim = (j - 1).saturating_sub(16).max(floor);
+            while m > lim {
+                m -= 1;
+                let t = self.toks[m];
+                if matches!(t.kind, TK::Quote(_) | TK::Newline) {
+                    return None;
+                }
+                if t.kind == TK::Punct && &self.text[t.s..t.e] == "," {
+                    if m > floor && np_at_end[m - 1] != u32::MAX {
+                        return Some(np_at_end[m - 1] as usize);
+                    }
+                    return None;
+                }
+            }
+        }
+        None
+    }
+
+    /// The NP starting at token `i` (after an inverted cue).
+    pub(super) fn np_from(&self, i: usize, np_at_start: &[u32]) -> Option<usize> {
+        if i < np_at_start.len() && np_at_start[i] != u32::MAX {
+            return Some(np_at_start[i] as usize);
+        }
+        None
+    }
+
+    pub(super) fn usable(&self, np: &Np) -> bool {
+        np.kind == NpKind::Pronoun || np.canonical.is_some() || np.kind == NpKind::Role
+    }
+
+    /// The cue at `c` follows "and" (adverbs and commas skipped): "… and then said".
+    pub(super) fn after_and(&self, c: usize, lo: usize) -> bool {
+        let mut j = c;
+        while j > lo
+            && ((self.is_word(j - 1) && self.tf(j - 1, List::Adverbs))
+                || (self.toks[j - 1].kind == TK::Punct && self.p(j - 1) == ","))
+        {
+            j -= 1;
+        }
+        j > lo && self.is_word(j - 1) && self.w(j - 1).eq_ignore_ascii_case("and")
+    }
+
+    /// Subject of the nearest finite cue before `c` in the sentence.
+    pub(super) fn main_subject(&self, lo: usize, c: usize, np_at_end: &[u32]) -> Option<usize> {
+        (lo..c)
+            .rev()
+            .filter(|&i| self.is_cue(i) && !self.w(i).ends_with("ing"))
+            .find_map(|i| self.subject_before(i, np_at_end, lo))
+    }
+
+    /// "told POLITICO", "asked reporters": the phrase after these cues is the listener.
+    pub(super) fn addressee_cue(&self, c: usize) -> bool {
+        self.tf(c, List::AddresseeCues)
+    }
+
+    /// Words before cue `c` (down to `floor`) forming an unnamed speaker: "another source said".
+    pub(super) fn generic_before(&self, c: usize, floor: usize) -> Option<(usize, usize)> {
+        let mut b = c;
+        while b > floor && self.is_word(b - 1) && self.tf(b - 1, List::Adverbs) {
+            b -= 1;
+        }
+        let mut a = b;
+        while a > floor
+            && b - a < 8
+            && self.is_word(a - 1)
+            && !self.is_cue(a - 1)
+            && !self.tf(a - 1, List::ClauseWords)
+        {
+            a -= 1;
+        }
+        (a < b).then_some((a, b))
+    }
+
+    /// Words after an inverted cue forming an unnamed speaker: "added another Democrat".
+    pub(super) fn generic_after(&self, a: usize, se: usize) -> Option<(usize, usize)> {
+        let mut b = a;
+        while b < se
+            && b - a < 8
+            && self.is_word(b)
+            && !self.is_cue(b)
+            && !self.tf(b, List::ClauseWords)
+        {
+            b += 1;
+        }
+        (a < b).then_some((a, b))
+    }
+
+    pub(super) fn is_according(&self, c: usize) -> bool {
+        self.is_word(c)
+            && self.is_word(c + 1)
+            && self.cues.after_name().iter().any(|p| {
+                p.len() == 2
+                    && with_lower(self.w(c), |w| w == p[0])
+                    && with_lower(self.w(c + 1), |w| w == p[1])
+            })
+    }
+
+    /// First usable NP of the sentence before token `limit` (the clause subject).
+    pub(super) fn sentence_subject(
+        &self,
+        ss: usize,
+        limit: usize,
+        nps: &[Np],
+        np_at_start: &[u32],
+    ) -> Option<usize> {
+        // The subject stands near the sentence start; bounded for pathological inputs.
+        for i in ss..limit.min(ss + 150) {
+            if let Some(k) = self.np_from(i, np_at_start) {
+                let np = &nps[k];
+                let after_prep = i > ss
+                    && ((self.is_word(i - 1) && self.tf(i - 1, List::Prepositions))
+                        || (self.toks[i - 1].kind == TK::Punct && self.p(i - 1) == "("));
+                if np.ekind != Kind::Place
+                    && self.usable(np)
+                    && !(np.weak && np.kind == NpKind::Name)
+                    && !after_prep
+                {
+                    return Some(k);
+                }
+            }
+        }
+        None
+    }
+
+    /// True when a different named subject is introduced between two quotes.
+    pub(super) fn new_subject_between(
+        &self,
+        a: usize,
+        b: usize,
+        nps: &[Np],
+        speaker: Option<&str>,
+    ) -> bool {
+        // `nps` is in text order: only the chunks between the two quotes are looked at.
+        let from = nps.partition_point(|np| np.a <= a);
+        let to = nps.partition_point(|np| np.a < b);
+        nps[from..to.max(from)].iter().any(|np| {
+            np.a > a
+                && np.b <= b
+                && np.kind != NpKind::Pronoun
+                && np.ekind == Kind::Person
+                && np.canonical.is_some()
+                && np.canonical.as_deref() != speaker
+                && {
+                    let c = self.skip_adverbs_right(np.b);
+                    // "a super PAC called Future45": naming, not speaking.
+                    self.is_cue(c) && !self.tf(c, List::NamingCues)
+                }
+        })
+    }
+}
+
+pub(super) fn strip_possessive(w: &str) -> &str {
+    w.strip_suffix("’s")
+        .or_else(|| w.strip_suffix("'s"))
+        .or_else(|| w.strip_suffix('’'))
+        .unwrap_or(w)
+}
+
+fn last_word(s: &str) -> &str {
+    s.split_whitespace().next_back().unwrap_or(s)
+}
