@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""Label a JSON Lines corpus with Spark, two ways, and check both against one `stance label`.
+
+1. **Python package in `mapPartitions`**: each partition loads the model once
+   (`stance.load`) and labels its articles in chunks with `Pipeline.label_many`.
+2. **`RDD.pipe("stance label -")`**: each partition's JSONL lines go through one `stance label`
+   process (a pure streaming filter: JSONL in, JSONL out, input order kept).
+
+Both write JSON Lines (`saveAsTextFile`, one part file per partition, in input order). The
+script then runs one single-process `stance label` over the same file and checks that each
+Spark output equals it record for record (parsed JSON, same order), and prints articles/s of
+the three. Input: JSONL `{"id": ..., "text": ...}` records, every one with an `id` (a record
+without one gets a position-based id that differs between the ways); without `--input`, the
+PolNeAR texts in ../shared/corpora/polnear ({train,dev}, 924 articles) repeated `--repeat` times.
+
+Local run (needs Java 17+, `pip install pyspark`, `pip install ./python`, and the release
+binary, built by this script unless --no-build):
+
+    python3 scripts/spark_label.py                       # local[2], PolNeAR x 5
+    python3 scripts/spark_label.py --input corpus.jsonl --out /tmp/spark-out --partitions 8
+
+On a cluster, see the README ("Batch labeling and scale-out") for `spark-submit` with the
+model directory and the binary shipped to the executors. `--master`, `--model` and
+`--binary` are passed through; on a cluster `--model`/`--binary` name the paths the
+executors see (e.g. `./model` and `./stance` when shipped with --archives/--files).
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+POLNEAR = ROOT.parent / "shared" / "corpora" / "polnear"
+CHUNK = 256  # articles per label_many call inside a partition: bounded memory per task
+
+
+def make_polnear_jsonl(path, repeat):
+    if not POLNEAR.exists():
+        sys.exit(f"SKIPPED: {POLNEAR} is absent and no --input was given")
+    texts = []
+    for split in ("train", "dev"):
+        for f in sorted((POLNEAR / split / "text").glob("*.txt")):
+            texts.append((f.stem, f.read_text(encoding="utf-8", errors="replace")))
+    with open(path, "w", encoding="utf-8") as fh:
+        for k in range(repeat):
+            for stem, text in texts:
+                fh.write(json.dumps({"id": f"{stem}-{k}", "text": text}, ensure_ascii=False) + "\n")
+    return len(texts) * repeat
+
+
+def label_partition(model):
+    """The mapPartitions function: model loaded once per partition, articles labeled in chunks."""
+
+    def run(lines):
+        import json as _json
+
+        import stance
+
+        pipe = stance.load(model)
+
+        def flush(chunk):
+            out = pipe.label_many([t for _, t in chunk], [i for i, _ in chunk], threads=1, errors="skip")
+            for per in out:
+                for q in per:
+                    yield _json.dumps(q, ensure_ascii=False, separators=(",", ":"))
+
+        chunk = []
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                rec = _json.loads(line)
+                text = rec["text"]
+            except (ValueError, KeyError, TypeError) as e:
+                print(f"stance: skipped a malformed record: {e}", file=sys.stderr)
+                continue
+            rid = rec.get("id")
+            # Ids as `stance label` reads them: strings as they are, other JSON values as JSON.
+            rid = rid if isinstance(rid, str) else _json.dumps(rid)
+            chunk.append((rid, text))
+            if len(chunk) >= CHUNK:
+                yield from flush(chunk)
+                chunk = []
+        if chunk:
+            yield from flush(chunk)
+
+    return run
+
+
+def read_parts(d):
+    """The records of a saveAsTextFile directory, part files in partition order."""
+    recs = []
+    for part in sorted(Path(d).glob("part-*")):
+        with open(part, encoding="utf-8") as fh:
+            recs.extend(json.loads(line) for line in fh if line.strip())
+    return recs
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--input", help="JSONL articles (default: PolNeAR texts x --repeat)")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--out", help="output directory (default: a temporary one, removed after)")
+    ap.add_argument("--master", default="local[2]")
+    ap.add_argument("--partitions", type=int, default=4)
+    ap.add_argument("--runs", type=int, default=3, help="timed runs of each way; the best is kept")
+    ap.add_argument("--model", default=str(ROOT / "models" / "default"))
+    ap.add_argument("--binary", default=str(ROOT / "target" / "release" / "stance"))
+    ap.add_argument("--no-build", action="store_true")
+    a = ap.parse_args()
+
+    # Python workers run the same interpreter as this driver (where `stance` is installed).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession
+
+    import stance
+
+    if not a.no_build:
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    out = Path(a.out) if a.out else Path(tempfile.mkdtemp(prefix="spark-label-"))
+    out.mkdir(parents=True, exist_ok=True)
+    if a.input:
+        src = os.path.abspath(a.input)
+        with open(src, encoding="utf-8") as fh:
+            n = sum(1 for line in fh if line.strip())
+    else:
+        src = str(out / "articles.jsonl")
+        n = make_polnear_jsonl(src, a.repeat)
+    mb = os.path.getsize(src) / 1e6
+
+    def single(threads, dest):
+        t = time.perf_counter()
+        with open(dest, "wb") as fh:
+            p = subprocess.run([a.binary, "label", "--quiet", "--threads", str(threads), "--model", a.model, src],
+                               stdout=fh, stderr=subprocess.PIPE, check=False)
+        dt = time.perf_counter() - t
+        if p.returncode != 0:
+            sys.exit(f"stance label failed ({p.returncode}): {p.stderr.decode()[:500]}")
+        return dt
+
+    t = time.perf_counter()
+    spark = (
+        SparkSession.builder.master(a.master)
+        .appName("stance-label")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .getOrCreate()
+    )
+    sc = spark.sparkContext
+    sc.setLogLevel("ERROR")
+    t_session = time.perf_counter() - t
+
+    def spark_python(dest):
+        t = time.perf_counter()
+        sc.textFile(src, a.partitions).mapPartitions(label_partition(a.model)).saveAsTextFile(dest)
+        return time.perf_counter() - t
+
+    pipe_cmd = f"{a.binary} label --quiet --threads 1 --model {a.model} -"
+
+    def spark_pipe(dest):
+        t = time.perf_counter()
+        sc.textFile(src, a.partitions).pipe(pipe_cmd).saveAsTextFile(dest)
+        return time.perf_counter() - t
+
+    ways = {
+        "single process, stance label, 1 thread": lambda d: single(1, d),
+        f"single process, stance label, {os.cpu_count()} threads": lambda d: single(os.cpu_count() or 1, d),
+        f"Spark {a.master}, Python package in mapPartitions": spark_python,
+        f"Spark {a.master}, RDD.pipe(stance label -)": spark_pipe,
+    }
+    best = {}
+    outputs = {}
+    try:
+        for r in range(a.runs):
+            for k, (name, fn) in enumerate(ways.items()):
+                # A JSONL file for the single process, a part-file directory for Spark.
+                dest = str(out / (f"way{k}-run{r}" + (".jsonl" if name.startswith("single") else "")))
+                best[name] = min(best.get(name, float("inf")), fn(dest))
+                outputs[name] = dest
+        # The check: every way's records equal the single-process run's, in order.
+        names = list(ways)
+        with open(outputs[names[1]], encoding="utf-8") as fh:
+            reference = [json.loads(line) for line in fh]
+        with open(outputs[names[0]], encoding="utf-8") as fh:
+            one_thread = [json.loads(line) for line in fh]
+        results = {names[0]: one_thread == reference}
+        for name in names[2:]:
+            results[name] = read_parts(outputs[name]) == reference
+    finally:
+        spark.stop()
+    print(f"{n} articles, {mb:.1f} MB JSONL; {a.partitions} partitions; best of {a.runs} runs; "
+          f"Spark session start-up {t_session:.1f} s (not counted); stance package {stance.__version__}")
+    ref = best[names[1]]
+    print(f"{'way':55} {'seconds':>8} {'articles/s':>11} {'vs single':>10}  records")
+    for name in names:
+        same = "reference" if name == names[1] else ("identical" if results[name] else "DIFFERENT")
+        print(f"{name:55} {best[name]:8.2f} {n / best[name]:11.0f} {ref / best[name]:9.2f}x  {same}")
+    print(f"{len(reference)} quote records in the reference run")
+    if not a.out:
+        shutil.rmtree(out)
+    else:
+        print(f"outputs in {out}")
+    if not all(results.values()):
+        sys.exit("MISMATCH: a Spark output differs from the single-process run")
+
+
+if __name__ == "__main__":
+    main()
