@@ -19,10 +19,10 @@ binary, built by this script unless --no-build):
     python3 scripts/spark_label.py                       # local[2], PolNeAR x 5
     python3 scripts/spark_label.py --input corpus.jsonl --out /tmp/spark-out --partitions 8
 
-On a cluster, see the README ("Batch labeling and scale-out") for `spark-submit` with the
-model directory and the binary shipped to the executors. `--master`, `--model` and
-`--binary` are passed through; on a cluster `--model`/`--binary` name the paths the
-executors see (e.g. `./model` and `./stance` when shipped with --archives/--files).
+On a cluster (see the README, "Batch labeling and scale-out"), run it with `spark-submit` and
+`--no-check --input URI --out URI`: it labels once with each way (`--ways`) and prints the
+times, with no single-process reference. `--model`/`--binary` then name the paths the executors
+see, e.g. `./job/model` and `./job/stance` for an archive shipped with `--archives ...#job`.
 """
 import argparse
 import json
@@ -101,23 +101,76 @@ def read_parts(d):
     return recs
 
 
+def start_spark(master, partitions):
+    from pyspark.sql import SparkSession
+
+    builder = (
+        SparkSession.builder.appName("stance-label")
+        .config("spark.ui.showConsoleProgress", "false")
+    )
+    if master:
+        builder = builder.master(master)
+    if (master or "").startswith("local"):
+        # Stay on the loopback interface; no UI port.
+        builder = (builder.config("spark.ui.enabled", "false")
+                   .config("spark.driver.host", "127.0.0.1")
+                   .config("spark.driver.bindAddress", "127.0.0.1"))
+    spark = builder.getOrCreate()
+    sc = spark.sparkContext
+    sc.setLogLevel("ERROR")
+    # Start the executors' Python workers before anything is timed.
+    sc.parallelize(range(4 * partitions), partitions).map(lambda x: x).count()
+    return spark, sc
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--input", help="JSONL articles (default: PolNeAR texts x --repeat)")
+    ap.add_argument("--input", help="JSONL articles, any path Spark reads (default: PolNeAR texts x --repeat)")
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--out", help="output directory (default: a temporary one, removed after)")
-    ap.add_argument("--master", default="local[2]")
+    ap.add_argument("--out", help="output directory, any path Spark writes (default: a temporary one, removed after)")
+    ap.add_argument("--master", default=None,
+                    help="Spark master (default: local[2], or spark-submit's --master under spark-submit)")
     ap.add_argument("--partitions", type=int, default=4)
     ap.add_argument("--runs", type=int, default=3, help="timed runs of each way; the best is kept")
-    ap.add_argument("--model", default=str(ROOT / "models" / "default"))
-    ap.add_argument("--binary", default=str(ROOT / "target" / "release" / "stance"))
+    ap.add_argument("--model", default=str(ROOT / "models" / "default"),
+                    help="model directory as the executors see it")
+    ap.add_argument("--binary", default=str(ROOT / "target" / "release" / "stance"),
+                    help="stance binary as the executors see it")
+    ap.add_argument("--ways", default="python,pipe", help="python (mapPartitions), pipe (RDD.pipe), or both")
+    ap.add_argument("--no-check", action="store_true",
+                    help="cluster runs: label once with each way, no single-process reference and no check")
     ap.add_argument("--no-build", action="store_true")
     a = ap.parse_args()
+    ways_wanted = [w.strip() for w in a.ways.split(",") if w.strip()]
+    if not ways_wanted or set(ways_wanted) - {"python", "pipe"}:
+        sys.exit("--ways takes python, pipe or python,pipe")
+    # Under spark-submit the master comes from its --master.
+    under_submit = "PYSPARK_GATEWAY_PORT" in os.environ
+    master = a.master or (None if under_submit else "local[2]")
 
-    # Python workers run the same interpreter as this driver (where `stance` is installed).
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    from pyspark.sql import SparkSession
+    # Local runs: Python workers use this interpreter (where `stance` is installed).
+    if (master or "").startswith("local"):
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+
+    if a.no_check:
+        if not a.input or not a.out:
+            sys.exit("--no-check needs --input and --out")
+        spark, sc = start_spark(master, a.partitions)
+        try:
+            for way in ways_wanted:
+                dest = a.out.rstrip("/") + "/" + way
+                rdd = sc.textFile(a.input, a.partitions)
+                t = time.perf_counter()
+                if way == "python":
+                    rdd.mapPartitions(label_partition(a.model)).saveAsTextFile(dest)
+                else:
+                    rdd.pipe(f"{a.binary} label --quiet --threads 1 --model {a.model} -").saveAsTextFile(dest)
+                print(f"{way}: labeled into {dest} in {time.perf_counter() - t:.1f} s")
+        finally:
+            spark.stop()
+        return
 
     import stance
 
@@ -145,16 +198,7 @@ def main():
         return dt
 
     t = time.perf_counter()
-    spark = (
-        SparkSession.builder.master(a.master)
-        .appName("stance-label")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .getOrCreate()
-    )
-    sc = spark.sparkContext
-    sc.setLogLevel("ERROR")
+    spark, sc = start_spark(master, a.partitions)
     t_session = time.perf_counter() - t
 
     def spark_python(dest):
@@ -169,12 +213,15 @@ def main():
         sc.textFile(src, a.partitions).pipe(pipe_cmd).saveAsTextFile(dest)
         return time.perf_counter() - t
 
+    cores = os.cpu_count() or 1
     ways = {
         "single process, stance label, 1 thread": lambda d: single(1, d),
-        f"single process, stance label, {os.cpu_count()} threads": lambda d: single(os.cpu_count() or 1, d),
-        f"Spark {a.master}, Python package in mapPartitions": spark_python,
-        f"Spark {a.master}, RDD.pipe(stance label -)": spark_pipe,
+        f"single process, stance label, {cores} threads": lambda d: single(cores, d),
     }
+    if "python" in ways_wanted:
+        ways[f"Spark {master}, Python package in mapPartitions"] = spark_python
+    if "pipe" in ways_wanted:
+        ways[f"Spark {master}, RDD.pipe(stance label -)"] = spark_pipe
     best = {}
     outputs = {}
     try:
