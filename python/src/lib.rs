@@ -13,12 +13,15 @@
 
 use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::types::{PyList, PyString};
 use stance::batch::{self, BatchItem, BatchOptions};
 use stance::input::BadInput;
+use stance::pipeline::LabeledQuote;
 use stance::Article;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+mod topy;
 
 mod bundled {
     include!(concat!(env!("OUT_DIR"), "/bundled_model.rs"));
@@ -38,7 +41,7 @@ pyo3::create_exception!(
 );
 
 /// The library's error as a Python exception, keeping its message.
-fn to_py(e: stance::Error) -> PyErr {
+fn lib_err(e: stance::Error) -> PyErr {
     match e {
         stance::Error::Model { .. } => ModelError::new_err(e.to_string()),
         other => StanceError::new_err(other.to_string()),
@@ -46,6 +49,9 @@ fn to_py(e: stance::Error) -> PyErr {
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The (input position, reason) of every article that could not be labeled.
+type Failures = Vec<(usize, String)>;
 
 /// Articles per hand-over from the labeling threads to the converting (GIL) thread.
 const CHUNK: usize = 128;
@@ -77,7 +83,7 @@ fn load_bundled<T>(load: impl FnOnce(&Path) -> stance::Result<T>) -> PyResult<T>
         .map_err(|e| StanceError::new_err(format!("temporary directory: {e}")))?;
     write_bundled(tmp.path())
         .map_err(|e| StanceError::new_err(format!("writing the bundled model: {e}")))?;
-    load(tmp.path()).map_err(to_py)
+    load(tmp.path()).map_err(lib_err)
 }
 
 /// Turns Python's articles into the library's input stream: an empty text is a bad input,
@@ -113,11 +119,6 @@ fn check_lengths(texts: &[String], ids: &[String]) -> PyResult<()> {
     Ok(())
 }
 
-/// One article's records as a JSON array, rendered as the CLI renders each JSONL line.
-fn render(quotes: &[stance::pipeline::LabeledQuote]) -> Result<String, serde_json::Error> {
-    serde_json::to_string(quotes)
-}
-
 /// A labeling pipeline: quote extractor, speaker attribution, topic lexicon and model.
 #[pyclass(frozen, module = "stance._native")]
 struct Pipeline {
@@ -131,7 +132,7 @@ impl Pipeline {
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
         let inner = py
             .detach(|| stance::pipeline::Pipeline::load(&path))
-            .map_err(to_py)?;
+            .map_err(lib_err)?;
         Ok(Pipeline {
             inner: Arc::new(inner),
         })
@@ -146,15 +147,15 @@ impl Pipeline {
         })
     }
 
-    /// Labels one article; returns its records as a JSON array. Raises ValueError when the
-    /// text is empty.
-    fn label(&self, py: Python<'_>, text: String, id: String) -> PyResult<String> {
+    /// Labels one article; returns its records (the `stance label --format jsonl` records as
+    /// Python objects). Raises ValueError when the text is empty.
+    fn label<'py>(&self, py: Python<'py>, text: String, id: String) -> PyResult<Bound<'py, PyAny>> {
         if text.trim().is_empty() {
             return Err(PyValueError::new_err(format!("{id}: empty article")));
         }
         let p = Arc::clone(&self.inner);
-        py.detach(move || render(&p.label(&Article::new(id, text))))
-            .map_err(|e| StanceError::new_err(e.to_string()))
+        let quotes = py.detach(move || p.label(&Article::new(id, text)));
+        topy::to_py(py, &mut topy::Names::default(), &quotes)
     }
 
     /// Labels many articles on `threads` threads (0 = all cores), in input order, through the
@@ -170,11 +171,11 @@ impl Pipeline {
         texts: Vec<String>,
         ids: Vec<String>,
         threads: usize,
-    ) -> PyResult<(Bound<'py, PyList>, Vec<(usize, String)>)> {
+    ) -> PyResult<(Bound<'py, PyList>, Failures)> {
         check_lengths(&texts, &ids)?;
-        let loads = py.import("json")?.getattr("loads")?;
         let p = Arc::clone(&self.inner);
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<String, String>>>(4);
+        type Chunk = Vec<Result<Vec<LabeledQuote>, String>>;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(4);
         // Behind a mutex only so that a reference to it may cross `detach`.
         let rx = std::sync::Mutex::new(rx);
         let worker = std::thread::spawn(move || -> Result<(), BoxError> {
@@ -186,10 +187,10 @@ impl Pipeline {
             batch::run(
                 articles(texts, ids),
                 &opts,
-                |a| render(&p.label(a)),
+                |a| p.label(a),
                 |item| -> Result<(), BoxError> {
                     chunk.push(match item {
-                        BatchItem::Done(_, json) => Ok(json?),
+                        BatchItem::Done(_, quotes) => Ok(quotes),
                         BatchItem::Failed(bad) => Err(bad.reason),
                     });
                     if chunk.len() >= CHUNK {
@@ -206,39 +207,34 @@ impl Pipeline {
         });
         let out = PyList::empty(py);
         let mut failed = Vec::new();
+        let mut names = topy::Names::default();
         let mut convert = || -> PyResult<()> {
             while let Ok(chunk) = py.detach(|| rx.lock().expect("one user").recv()) {
                 py.check_signals()?;
-                // One JSON array per chunk: one parse instead of one per article.
-                let mut array = String::with_capacity(
-                    chunk
-                        .iter()
-                        .map(|c| c.as_ref().map_or(2, |s| s.len() + 1))
-                        .sum::<usize>()
-                        + 2,
-                );
-                array.push('[');
-                for (k, item) in chunk.into_iter().enumerate() {
-                    if k > 0 {
-                        array.push(',');
-                    }
+                for item in chunk {
                     match item {
-                        Ok(json) => array.push_str(&json),
+                        Ok(quotes) => out.append(topy::to_py(py, &mut names, &quotes)?)?,
                         Err(reason) => {
-                            failed.push((out.len() + k, reason));
-                            array.push_str("[]");
+                            failed.push((out.len(), reason));
+                            out.append(PyList::empty(py))?;
                         }
                     }
-                }
-                array.push(']');
-                let parsed = loads.call1((array,))?;
-                for per_article in parsed.try_iter()? {
-                    out.append(per_article?)?;
                 }
             }
             Ok(())
         };
+        // The records hold no reference cycles, so the cyclic garbage collector has nothing
+        // to find in them; left on, it re-scans them again and again as they pile up (about
+        // a fifth of label_many's CPU time in benches/python_throughput.py).
+        let gc = py.import("gc")?;
+        let gc_was_on: bool = gc.call_method0("isenabled")?.extract()?;
+        if gc_was_on {
+            gc.call_method0("disable")?;
+        }
         let converted = convert();
+        if gc_was_on {
+            gc.call_method0("enable")?;
+        }
         // Dropping the receiver stops the worker at its next chunk if we stopped early.
         drop(rx);
         let worked = py.detach(|| worker.join());
@@ -253,45 +249,49 @@ impl Pipeline {
     /// Labels the articles and returns the speaker × topic summary as JSON (`markdown=False`)
     /// or as the markdown table of `stance label --summary`, plus the (index, reason) of every
     /// text that was not labeled.
-    fn summary(
+    fn summary<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         texts: Vec<String>,
         ids: Vec<String>,
         threads: usize,
         markdown: bool,
-    ) -> PyResult<(String, Vec<(usize, String)>)> {
+    ) -> PyResult<(Bound<'py, PyAny>, Failures)> {
         check_lengths(&texts, &ids)?;
         let p = Arc::clone(&self.inner);
-        py.detach(move || {
-            let mut summary = stance::summary::Summary::new();
-            let mut failed = Vec::new();
-            let mut index = 0usize;
-            let opts = BatchOptions {
-                threads,
-                ..BatchOptions::default()
-            };
-            batch::run(
-                articles(texts, ids),
-                &opts,
-                |a| p.label(a),
-                |item| -> Result<(), BoxError> {
-                    match item {
-                        BatchItem::Done(_, quotes) => quotes.iter().for_each(|q| summary.add(q)),
-                        BatchItem::Failed(bad) => failed.push((index, bad.reason)),
-                    }
-                    index += 1;
-                    Ok(())
-                },
-            )?;
-            let text = if markdown {
-                summary.to_markdown()
-            } else {
-                summary.to_json().to_string()
-            };
-            Ok((text, failed))
-        })
-        .map_err(batch_err)
+        let (summary, failed) = py
+            .detach(move || {
+                let mut summary = stance::summary::Summary::new();
+                let mut failed = Vec::new();
+                let mut index = 0usize;
+                let opts = BatchOptions {
+                    threads,
+                    ..BatchOptions::default()
+                };
+                batch::run(
+                    articles(texts, ids),
+                    &opts,
+                    |a| p.label(a),
+                    |item| -> Result<(), BoxError> {
+                        match item {
+                            BatchItem::Done(_, quotes) => {
+                                quotes.iter().for_each(|q| summary.add(q))
+                            }
+                            BatchItem::Failed(bad) => failed.push((index, bad.reason)),
+                        }
+                        index += 1;
+                        Ok(())
+                    },
+                )?;
+                Ok((summary, failed))
+            })
+            .map_err(batch_err)?;
+        let table = if markdown {
+            PyString::new(py, &summary.to_markdown()).into_any()
+        } else {
+            topy::to_py(py, &mut topy::Names::default(), &summary.to_json())?
+        };
+        Ok((table, failed))
     }
 
     /// The pipeline's model.
@@ -315,7 +315,7 @@ impl Model {
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
         let inner = py
             .detach(|| stance::model::Model::load(&path))
-            .map_err(to_py)?;
+            .map_err(lib_err)?;
         Ok(Model {
             inner: Arc::new(inner),
         })
@@ -330,33 +330,32 @@ impl Model {
         })
     }
 
-    /// Predicts one statement; returns the `prediction` JSON of `stance predict`.
+    /// Predicts one statement; returns the `prediction` of `stance predict`.
     #[pyo3(signature = (text, context, topics, target, explain))]
-    fn predict(
+    fn predict<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         text: String,
         context: Option<String>,
         topics: Option<Vec<String>>,
         target: Option<(usize, usize)>,
         explain: usize,
-    ) -> PyResult<String> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let m = Arc::clone(&self.inner);
-        py.detach(move || {
+        let prediction = py.detach(move || {
             let s = stance::model::Statement {
                 text: &text,
                 context: context.as_deref(),
                 topics,
                 target,
             };
-            let p = if explain > 0 {
+            if explain > 0 {
                 m.predict_explained(&s, explain)
             } else {
                 m.predict(&s)
-            };
-            serde_json::to_string(&p)
-        })
-        .map_err(|e| StanceError::new_err(e.to_string()))
+            }
+        });
+        topy::to_py(py, &mut topy::Names::default(), &prediction)
     }
 
     /// Topic ids, sorted.
@@ -364,16 +363,15 @@ impl Model {
         self.inner.topics().to_vec()
     }
 
-    /// The manifest as JSON.
-    fn manifest(&self) -> PyResult<String> {
-        serde_json::to_string(self.inner.manifest())
-            .map_err(|e| StanceError::new_err(e.to_string()))
+    /// The manifest.
+    fn manifest<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        topy::to_py(py, &mut topy::Names::default(), self.inner.manifest())
     }
 
     /// Saves the model directory (atomically).
     fn save(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
         let m = Arc::clone(&self.inner);
-        py.detach(move || m.save(&path)).map_err(to_py)
+        py.detach(move || m.save(&path)).map_err(lib_err)
     }
 
     /// A pipeline labeling with this model (built-in extractor and topics).
@@ -383,7 +381,7 @@ impl Model {
             (*self.inner).clone(),
             &stance::topics::TopicConfig::builtin(),
         )
-        .map_err(to_py)?;
+        .map_err(lib_err)?;
         Ok(Pipeline {
             inner: Arc::new(inner),
         })
@@ -436,20 +434,19 @@ fn train_params(overrides: &str) -> PyResult<stance::model::TrainParams> {
     }
     let params: stance::model::TrainParams =
         serde_json::from_value(params).map_err(|e| bad(format!("training parameters: {e}")))?;
-    params.validate().map_err(to_py)?;
+    params.validate().map_err(lib_err)?;
     Ok(params)
 }
 
 /// Trains a model on records (JSON objects in the annotation guide's format) and data files
-/// (any format `stance train` reads, autodetected). Returns the model and the training report
-/// as JSON.
+/// (any format `stance train` reads, autodetected). Returns the model and the training report.
 #[pyfunction]
-fn train(
-    py: Python<'_>,
+fn train<'py>(
+    py: Python<'py>,
     records: Vec<String>,
     files: Vec<PathBuf>,
     params: String,
-) -> PyResult<(Model, String)> {
+) -> PyResult<(Model, Bound<'py, PyAny>)> {
     let params = train_params(&params)?;
     let mut recs = Vec::with_capacity(records.len());
     for (i, r) in records.iter().enumerate() {
@@ -460,36 +457,41 @@ fn train(
                 .map_err(|e| PyValueError::new_err(format!("records[{i}]: {e}")))?,
         );
     }
-    py.detach(move || -> stance::Result<(Model, String)> {
-        for f in &files {
-            recs.extend(stance::dataset::read_records(
-                f,
-                &stance::dataset::ReadOptions::default(),
-            )?);
-        }
-        let (mut model, report) = stance::model::train(&recs, &params, |_| {})?;
-        if records.is_empty() && !files.is_empty() {
-            let names = files
-                .iter()
-                .map(|p| {
-                    p.file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default()
-                })
-                .collect();
-            model.set_training_data(stance::dataset::data_hash(&files)?, names);
-        }
-        let mut report_json = serde_json::to_value(&report)?;
-        report_json["cv_seconds"] = report.cv_seconds.into();
-        report_json["final_fit_seconds"] = report.final_fit_seconds.into();
-        Ok((
-            Model {
-                inner: Arc::new(model),
-            },
-            report_json.to_string(),
-        ))
-    })
-    .map_err(to_py)
+    let (model, report) = py
+        .detach(move || -> stance::Result<(Model, serde_json::Value)> {
+            for f in &files {
+                recs.extend(stance::dataset::read_records(
+                    f,
+                    &stance::dataset::ReadOptions::default(),
+                )?);
+            }
+            let (mut model, report) = stance::model::train(&recs, &params, |_| {})?;
+            if records.is_empty() && !files.is_empty() {
+                let names = files
+                    .iter()
+                    .map(|p| {
+                        p.file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                model.set_training_data(stance::dataset::data_hash(&files)?, names);
+            }
+            let mut report_json = serde_json::to_value(&report)?;
+            report_json["cv_seconds"] = report.cv_seconds.into();
+            report_json["final_fit_seconds"] = report.final_fit_seconds.into();
+            Ok((
+                Model {
+                    inner: Arc::new(model),
+                },
+                report_json,
+            ))
+        })
+        .map_err(lib_err)?;
+    Ok((
+        model,
+        topy::to_py(py, &mut topy::Names::default(), &report)?,
+    ))
 }
 
 /// The relative paths of the bundled model's files (empty when none was bundled).

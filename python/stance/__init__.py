@@ -137,7 +137,7 @@ class Pipeline:
         """
         if not isinstance(text, str):
             raise TypeError(f"text is {type(text).__name__}, expected str")
-        return json.loads(self._p.label(text, "0" if id is None else str(id)))
+        return self._p.label(text, "0" if id is None else str(id))
 
     def label_many(
         self,
@@ -187,9 +187,9 @@ class Pipeline:
         if errors == "raise":
             # Refuse before the work rather than after it.
             _report([(i, "empty article") for i, t in enumerate(texts) if not t.strip()], id_list, errors)
-        text, failed = self._p.summary(texts, id_list, _threads(threads), format == "markdown")
+        table, failed = self._p.summary(texts, id_list, _threads(threads), format == "markdown")
         _report(failed, id_list, errors)
-        return text if format == "markdown" else json.loads(text)
+        return table
 
     @property
     def model(self) -> "Model":
@@ -223,7 +223,7 @@ class Model:
     @property
     def manifest(self) -> Dict[str, Any]:
         """The manifest: format version, training data, configuration, CV metrics, files."""
-        return json.loads(self._m.manifest())
+        return self._m.manifest()
 
     def predict(
         self,
@@ -257,7 +257,7 @@ class Model:
             target = (int(start), int(end))
         if explain < 0:
             raise ValueError("explain must be >= 0")
-        return json.loads(self._m.predict(text, context, topics, target, int(explain)))
+        return self._m.predict(text, context, topics, target, int(explain))
 
     def save(self, path: PathLike) -> None:
         """Saves the model directory (written to a temporary directory, then renamed)."""
@@ -318,7 +318,7 @@ def train(
     if "c" in params and isinstance(params["c"], (int, float)):
         params["c"] = [params["c"]]
     native, report = _native.train(recs, files, json.dumps(params))
-    model = Model(native, None, json.loads(report))
+    model = Model(native, None, report)
     if out is not None:
         model.save(out)
         model.path = os.fspath(out)
