@@ -2,16 +2,19 @@
 """Label a JSON Lines corpus with Spark, two ways, and check both against one `stance label`.
 
 1. **Python package in `mapPartitions`**: each partition loads the model once
-   (`stance.load`) and labels its articles in chunks with `Pipeline.label_many`.
+   (`stance.load`) and labels its lines in chunks with `Pipeline.label_jsonl`, which gives the
+   CLI's output lines. (`--ways python-dicts` measures the other Python path too: records as
+   dicts with `Pipeline.label_many`, written back with `json.dumps`.)
 2. **`RDD.pipe("stance label -")`**: each partition's JSONL lines go through one `stance label`
    process (a pure streaming filter: JSONL in, JSONL out, input order kept).
 
-Both write JSON Lines (`saveAsTextFile`, one part file per partition, in input order). The
-script then runs one single-process `stance label` over the same file and checks that each
-Spark output equals it record for record (parsed JSON, same order), and prints articles/s of
-the three. Input: JSONL `{"id": ..., "text": ...}` records, every one with an `id` (a record
-without one gets a position-based id that differs between the ways); without `--input`, the
-PolNeAR texts in ../shared/corpora/polnear ({train,dev}, 924 articles) repeated `--repeat` times.
+Each writes JSON Lines (`saveAsTextFile`, one part file per partition, in input order). The
+script also runs a single-process `stance label` over the same file (1 thread and all
+threads), checks that every output equals it record for record (parsed JSON, same order), and
+prints articles/s of each, best of `--runs`. Input: JSONL `{"id": ..., "text": ...}` records,
+every one with an `id` (a record without one gets a position-based id that differs between the
+ways); without `--input`, the PolNeAR texts in ../shared/corpora/polnear ({train,dev}, 924
+articles) repeated `--repeat` times.
 
 Local run (needs Java 17+, `pip install pyspark`, `pip install ./python`, and the release
 binary, built by this script unless --no-build):
@@ -54,7 +57,28 @@ def make_polnear_jsonl(path, repeat):
 
 
 def label_partition(model):
-    """The mapPartitions function: model loaded once per partition, articles labeled in chunks."""
+    """The mapPartitions function: the model loaded once per partition, the partition's JSONL
+    lines labeled in chunks by `Pipeline.label_jsonl` (the CLI's output lines, no dicts)."""
+
+    def run(lines):
+        import stance
+
+        pipe = stance.load(model)
+        chunk = []
+        for line in lines:
+            chunk.append(line)
+            if len(chunk) >= CHUNK:
+                yield from pipe.label_jsonl(chunk, threads=1, errors="skip")
+                chunk = []
+        if chunk:
+            yield from pipe.label_jsonl(chunk, threads=1, errors="skip")
+
+    return run
+
+
+def label_partition_dicts(model):
+    """The same through Python dicts (`Pipeline.label_many`, then `json.dumps`): the path of a
+    job that works on the records in Python before writing them."""
 
     def run(lines):
         import json as _json
@@ -136,14 +160,16 @@ def main():
                     help="model directory as the executors see it")
     ap.add_argument("--binary", default=str(ROOT / "target" / "release" / "stance"),
                     help="stance binary as the executors see it")
-    ap.add_argument("--ways", default="python,pipe", help="python (mapPartitions), pipe (RDD.pipe), or both")
+    ap.add_argument("--ways", default="python,pipe",
+                    help="comma-separated: python (mapPartitions + label_jsonl), python-dicts "
+                         "(mapPartitions + label_many + json.dumps), pipe (RDD.pipe)")
     ap.add_argument("--no-check", action="store_true",
                     help="cluster runs: label once with each way, no single-process reference and no check")
     ap.add_argument("--no-build", action="store_true")
     a = ap.parse_args()
     ways_wanted = [w.strip() for w in a.ways.split(",") if w.strip()]
-    if not ways_wanted or set(ways_wanted) - {"python", "pipe"}:
-        sys.exit("--ways takes python, pipe or python,pipe")
+    if not ways_wanted or set(ways_wanted) - {"python", "python-dicts", "pipe"}:
+        sys.exit("--ways takes python, python-dicts and pipe, comma-separated")
     # Under spark-submit the master comes from its --master.
     under_submit = "PYSPARK_GATEWAY_PORT" in os.environ
     master = a.master or (None if under_submit else "local[2]")
@@ -165,6 +191,8 @@ def main():
                 t = time.perf_counter()
                 if way == "python":
                     rdd.mapPartitions(label_partition(a.model)).saveAsTextFile(dest)
+                elif way == "python-dicts":
+                    rdd.mapPartitions(label_partition_dicts(a.model)).saveAsTextFile(dest)
                 else:
                     rdd.pipe(f"{a.binary} label --quiet --threads 1 --model {a.model} -").saveAsTextFile(dest)
                 print(f"{way}: labeled into {dest} in {time.perf_counter() - t:.1f} s")
@@ -201,9 +229,9 @@ def main():
     spark, sc = start_spark(master, a.partitions)
     t_session = time.perf_counter() - t
 
-    def spark_python(dest):
+    def spark_python(dest, make=label_partition):
         t = time.perf_counter()
-        sc.textFile(src, a.partitions).mapPartitions(label_partition(a.model)).saveAsTextFile(dest)
+        sc.textFile(src, a.partitions).mapPartitions(make(a.model)).saveAsTextFile(dest)
         return time.perf_counter() - t
 
     pipe_cmd = f"{a.binary} label --quiet --threads 1 --model {a.model} -"
@@ -219,7 +247,9 @@ def main():
         f"single process, stance label, {cores} threads": lambda d: single(cores, d),
     }
     if "python" in ways_wanted:
-        ways[f"Spark {master}, Python package in mapPartitions"] = spark_python
+        ways[f"Spark {master}, mapPartitions, label_jsonl"] = spark_python
+    if "python-dicts" in ways_wanted:
+        ways[f"Spark {master}, mapPartitions, label_many+dumps"] = lambda d: spark_python(d, label_partition_dicts)
     if "pipe" in ways_wanted:
         ways[f"Spark {master}, RDD.pipe(stance label -)"] = spark_pipe
     best = {}

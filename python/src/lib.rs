@@ -246,6 +246,51 @@ impl Pipeline {
         Ok((out, failed))
     }
 
+    /// Labels JSON Lines `{"id", "text"}` records exactly as `stance label -` does and returns
+    /// its output lines (one JSON record per quote, no newline), in order, plus the
+    /// ("<lines>:LINE", reason) of every record that could not be read. For writing JSONL
+    /// (Spark, files) without building Python dicts.
+    fn label_jsonl(
+        &self,
+        py: Python<'_>,
+        lines: Vec<String>,
+        threads: usize,
+    ) -> PyResult<(Vec<String>, Vec<(String, String)>)> {
+        let p = Arc::clone(&self.inner);
+        py.detach(move || {
+            let source = stance::input::JsonlSource::new(
+                std::io::Cursor::new(lines.join("\n").into_bytes()),
+                "<lines>".into(),
+                "lines".into(),
+                stance::input::InputOptions::default(),
+            );
+            let mut out = Vec::new();
+            let mut failed = Vec::new();
+            batch::run(
+                source,
+                &BatchOptions {
+                    threads,
+                    ..BatchOptions::default()
+                },
+                |a| {
+                    p.label(a)
+                        .iter()
+                        .map(serde_json::to_string)
+                        .collect::<Result<Vec<_>, _>>()
+                },
+                |item| -> Result<(), BoxError> {
+                    match item {
+                        BatchItem::Done(_, records) => out.extend(records?),
+                        BatchItem::Failed(bad) => failed.push((bad.origin, bad.reason)),
+                    }
+                    Ok(())
+                },
+            )?;
+            Ok((out, failed))
+        })
+        .map_err(batch_err)
+    }
+
     /// Labels the articles and returns the speaker × topic summary as JSON (`markdown=False`)
     /// or as the markdown table of `stance label --summary`, plus the (index, reason) of every
     /// text that was not labeled.

@@ -162,6 +162,34 @@ class Pipeline:
         _report(failed, id_list, errors)
         return out
 
+    def label_jsonl(
+        self,
+        lines: Iterable[str],
+        threads: Optional[int] = None,
+        errors: str = "raise",
+    ) -> List[str]:
+        """Labels JSON Lines records exactly as ``stance label -`` does: each line a
+        ``{"id": ..., "text": ...}`` record (``id`` is the records' ``article``; give one),
+        the result ``stance label``'s output lines (one JSON record per quote, no newline), in
+        order. For writing JSON Lines (Spark jobs, files) without building Python dicts.
+
+        ``errors="raise"`` raises ValueError for the first malformed or empty record;
+        ``errors="skip"`` warns once per such record (as the CLI reports it) and goes on.
+        """
+        _check_errors(errors)
+        lines = list(lines)
+        for i, line in enumerate(lines):
+            if not isinstance(line, str):
+                raise TypeError(f"lines[{i}] is {type(line).__name__}, expected str")
+        out, failed = self._p.label_jsonl(lines, _threads(threads))
+        if failed and errors == "raise":
+            origin, reason = failed[0]
+            more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+            raise ValueError(f"{origin}: {reason}{more}")
+        for origin, reason in failed:
+            warnings.warn(f"stance: skipped {origin}: {reason}", stacklevel=2)
+        return out
+
     def summary(
         self,
         texts: Iterable[str],

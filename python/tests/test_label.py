@@ -174,3 +174,35 @@ def test_to_pandas_without_pandas_says_how_to_install(monkeypatch, pipe, seeds):
     monkeypatch.setitem(sys.modules, "pandas", None)
     with pytest.raises(ImportError, match="pip install pandas"):
         stance.to_pandas(pipe.label(seeds[0][1]))
+
+
+def _seed_jsonl(seeds):
+    return [json.dumps({"id": aid, "text": text}, ensure_ascii=False) for aid, text in seeds]
+
+
+def test_label_jsonl_gives_the_cli_lines_byte_for_byte(pipe, seeds, cli):
+    lines = _seed_jsonl(seeds)
+    code, out, err = cli("label", "--quiet", "--model", "models/default", "-", stdin="\n".join(lines).encode())
+    assert code == 0, err
+    assert pipe.label_jsonl(lines) == out.splitlines()
+    assert pipe.label_jsonl(lines, threads=1) == pipe.label_jsonl(lines, threads=2)
+    assert [json.loads(x) for x in pipe.label_jsonl(lines)] == [
+        q for aid, text in seeds for q in pipe.label(text, id=aid)
+    ]
+
+
+def test_label_jsonl_reports_bad_records_by_line(pipe, seeds):
+    lines = _seed_jsonl(seeds[:2])
+    bad = [lines[0], "{not json", '{"id": "e", "text": "  "}', lines[1], '{"id": "n"}']
+    with pytest.raises(ValueError, match=r"<lines>:2: malformed JSON.*\(and 2 more\)"):
+        pipe.label_jsonl(bad)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        out = pipe.label_jsonl(bad, errors="skip")
+    assert [str(x.message) for x in w][1:] == [
+        "stance: skipped <lines>:3: empty article",
+        'stance: skipped <lines>:5: record has no "text" field',
+    ]
+    assert out == pipe.label_jsonl(lines)
+    with pytest.raises(TypeError, match=r"lines\[0\]"):
+        pipe.label_jsonl([{"id": "a", "text": "dicts are not lines"}])
