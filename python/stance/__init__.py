@@ -233,7 +233,7 @@ class Model:
 
     __slots__ = ("_m", "path", "report")
 
-    def __init__(self, native: "_native.Model", path: Optional[str] = None, report: Optional[dict] = None) -> None:
+    def __init__(self, native: "_native.Model", path: Optional[str] = None, report: Optional[Dict[str, Any]] = None) -> None:
         self._m = native
         #: The directory it was loaded from, if any.
         self.path = path
@@ -361,8 +361,8 @@ def write_default_model(dest: PathLike) -> str:
     return dest
 
 
-def to_pandas(data: Union[Iterable[Record], Iterable[List[Record]], Dict[str, Any]]):
-    """A pandas DataFrame of labels or of a summary.
+def to_pandas(data: Any) -> Any:
+    """A pandas DataFrame of labels or of a summary (``pandas.DataFrame``).
 
     - records (from :meth:`Pipeline.label`, or the lists of :meth:`Pipeline.label_many`, which
       are flattened): one row per quote × topic, the columns of ``stance label --format csv``
@@ -373,7 +373,7 @@ def to_pandas(data: Union[Iterable[Record], Iterable[List[Record]], Dict[str, An
     pandas is optional: this raises ImportError with the install command when it is missing.
     """
     try:
-        import pandas as pd
+        import pandas as pd  # type: ignore[import-untyped, unused-ignore]
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise ImportError("stance.to_pandas needs pandas: pip install pandas") from e
     if isinstance(data, dict) and "rows" in data:
