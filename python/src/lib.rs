@@ -3,10 +3,11 @@
 //! It wraps the library's API and nothing more: [`stance::pipeline::Pipeline`] (load, label),
 //! [`stance::batch`] (parallel, order-preserving labeling), [`stance::summary::Summary`],
 //! [`stance::model::Model`] (load, predict, save) and [`stance::model::train`] on
-//! [`stance::dataset`] records. Results cross the boundary as JSON text written by the same
-//! `serde_json` calls as `stance label --format jsonl`, so Python gets the CLI's records byte for
-//! byte and no field is declared twice. The Python layer (`stance/__init__.py`) parses them and
-//! adds the Pythonic conveniences.
+//! [`stance::dataset`] records. Results cross the boundary through serde: [`topy`] builds the
+//! Python objects `json.loads` would make of the CLI's `serde_json` text (so `label` gives the
+//! records of `stance label --format jsonl`, equal to the last float), and `label_jsonl` returns
+//! that text itself; no field is declared twice. The Python layer (`stance/__init__.py`) adds
+//! the Pythonic API.
 //!
 //! Every long call releases the GIL; the wrapped objects are `Send + Sync` and shared by `Arc`,
 //! so any number of Python threads may use one pipeline at once.
@@ -291,9 +292,9 @@ impl Pipeline {
         .map_err(batch_err)
     }
 
-    /// Labels the articles and returns the speaker × topic summary as JSON (`markdown=False`)
-    /// or as the markdown table of `stance label --summary`, plus the (index, reason) of every
-    /// text that was not labeled.
+    /// Labels the articles and returns the speaker × topic summary (the dict of `stance label
+    /// --summary --format json`, or with `markdown` its table), plus the (index, reason) of
+    /// every text that was not labeled.
     fn summary<'py>(
         &self,
         py: Python<'py>,
