@@ -54,6 +54,9 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// The (input position, reason) of every article that could not be labeled.
 type Failures = Vec<(usize, String)>;
 
+/// The ("<lines>:LINE", reason) of every JSONL record that could not be read.
+type LineFailures = Vec<(String, String)>;
+
 /// Articles per hand-over from the labeling threads to the converting (GIL) thread.
 const CHUNK: usize = 128;
 
@@ -256,7 +259,7 @@ impl Pipeline {
         py: Python<'_>,
         lines: Vec<String>,
         threads: usize,
-    ) -> PyResult<(Vec<String>, Vec<(String, String)>)> {
+    ) -> PyResult<(Vec<String>, LineFailures)> {
         let p = Arc::clone(&self.inner);
         py.detach(move || {
             let source = stance::input::JsonlSource::new(
