@@ -5,7 +5,8 @@
 //! |---|---|---|
 //! | `text` | `nf` | n-gram TF-IDF of the quoted words |
 //! | `context` | `nf` | n-gram TF-IDF of the introducing sentence |
-//! | `lexicon` | `4·T` | per topic: keyword hit in the quote (0/1), hit only in the context (0/1), `ln(1 + hits)/2`, hit in the article's lead (0/1) |
+//! | `lexicon` | `3·T` | per topic: keyword hit in the quote (0/1), hit only in the context (0/1), `ln(1 + hits)/2` |
+//! | `lead_lexicon` | `T` | per topic: keyword hit in the article's lead (0/1) |
 //! | `lead` | `nf` | n-gram TF-IDF of the article's lead (headline and first sentence) |
 //! | `embed_text`, `embed_context`, `embed_lead` | `d` | mean of pretrained word vectors (the model's embeddings table), L2-normalised |
 //! | `valence` | 16 | VADER and Pattern valence of the quote with negation, boosters, "but" ([`crate::features::valence`]) |
@@ -38,13 +39,14 @@ pub enum Part {
     EmbedContext,
     EmbedLead,
     Valence,
+    LeadLexicon,
 }
 
 /// Number of parts.
-const N_PARTS: usize = 11;
+const N_PARTS: usize = 12;
 
 /// Lexicon columns per topic.
-const LEXICON_SLOTS: usize = 4;
+const LEXICON_SLOTS: usize = 3;
 
 impl Part {
     /// Every part, in storage order.
@@ -60,6 +62,7 @@ impl Part {
         Part::EmbedContext,
         Part::EmbedLead,
         Part::Valence,
+        Part::LeadLexicon,
     ];
 
     /// Index into per-part arrays.
@@ -80,6 +83,7 @@ impl Part {
             Part::EmbedContext => "ctx emb ",
             Part::EmbedLead => "lead emb ",
             Part::Valence => "valence:",
+            Part::LeadLexicon => "",
         }
     }
 
@@ -221,6 +225,7 @@ impl Featurizer {
     pub fn width(&self, p: Part) -> usize {
         match p {
             Part::Lexicon => LEXICON_SLOTS * self.n_topics,
+            Part::LeadLexicon => self.n_topics,
             Part::EmbedText | Part::EmbedContext | Part::EmbedLead => {
                 self.embeddings.as_ref().map_or(0, |e| e.dim())
             }
@@ -232,7 +237,7 @@ impl Featurizer {
     /// Whether the featurizer can produce `p`.
     pub fn supports(&self, p: Part) -> bool {
         match p {
-            Part::Lexicon => self.lexicon.is_some(),
+            Part::Lexicon | Part::LeadLexicon => self.lexicon.is_some(),
             Part::EmbedText | Part::EmbedContext | Part::EmbedLead => self.embeddings.is_some(),
             Part::Valence => self.valence.is_some(),
             _ => true,
@@ -243,7 +248,7 @@ impl Featurizer {
     pub fn feature_name(&self, p: Part, j: usize, topics: &[String]) -> String {
         match p {
             Part::Lexicon => {
-                let kind = ["in quote", "only in context", "hits", "in lead"][j % LEXICON_SLOTS];
+                let kind = ["in quote", "only in context", "hits"][j % LEXICON_SLOTS];
                 format!(
                     "lexicon:{} {kind}",
                     topics
@@ -252,6 +257,10 @@ impl Featurizer {
                         .unwrap_or("?")
                 )
             }
+            Part::LeadLexicon => format!(
+                "lexicon:{} in lead",
+                topics.get(j).map(String::as_str).unwrap_or("?")
+            ),
             Part::EmbedText | Part::EmbedContext | Part::EmbedLead => {
                 format!("{}{j}", p.prefix())
             }
@@ -298,6 +307,21 @@ impl Featurizer {
                 Part::Lead => {
                     if !s.lead.is_empty() {
                         self.vectorizer.transform_one(s.lead, row)
+                    }
+                }
+                Part::LeadLexicon => {
+                    if let (Some((lex, to_model)), false) = (&self.lexicon, s.lead.is_empty()) {
+                        let mut hits = vec![0u32; to_model.len()];
+                        lex.count(s.lead, &mut hits);
+                        let mut cells: Vec<u32> = hits
+                            .iter()
+                            .zip(to_model)
+                            .filter(|(h, _)| **h > 0)
+                            .map(|(_, &t)| t as u32)
+                            .collect();
+                        cells.sort_unstable();
+                        row.values.extend(std::iter::repeat_n(1.0, cells.len()));
+                        row.indices.extend(cells);
                     }
                 }
                 Part::EmbedText | Part::EmbedContext | Part::EmbedLead => {
@@ -368,15 +392,11 @@ fn dense_row(row: &mut SparseRow, d: usize, fill: impl FnOnce(&mut [f32])) {
     });
 }
 
-/// The lexicon part: per topic, a hit in the quote, a hit only in the context,
-/// `ln(1 + all hits) / 2`, and a hit in the lead.
+/// The lexicon part: per topic, a hit in the quote, a hit only in the context, and
+/// `ln(1 + all hits) / 2`.
 fn lexicon_row(lex: &TopicLexicon, to_model: &[usize], s: StatementText<'_>, row: &mut SparseRow) {
     let mut cells: Vec<(u32, f32)> = Vec::new();
-    let mut in_lead = vec![0u32; to_model.len()];
-    if !s.lead.is_empty() {
-        lex.count(s.lead, &mut in_lead);
-    }
-    for ((h, &t), &l) in lex.hits(s.text, s.context).iter().zip(to_model).zip(&in_lead) {
+    for (h, &t) in lex.hits(s.text, s.context).iter().zip(to_model) {
         let base = (LEXICON_SLOTS * t) as u32;
         if h.in_quote > 0 {
             cells.push((base, 1.0));
@@ -387,9 +407,6 @@ fn lexicon_row(lex: &TopicLexicon, to_model: &[usize], s: StatementText<'_>, row
         let all = h.in_quote + h.in_context;
         if all > 0 {
             cells.push((base + 2, (1.0 + all as f32).ln() / 2.0));
-        }
-        if l > 0 {
-            cells.push((base + 3, 1.0));
         }
     }
     // Sparse rows keep their columns sorted.
@@ -443,9 +460,24 @@ mod tests {
             .collect();
         assert!(names.contains(&"lexicon:nato only in context".to_string()), "{names:?}");
         assert!(!names.contains(&"lexicon:nato in quote".to_string()), "{names:?}");
-        assert!(names.contains(&"lexicon:peacekeepers in lead".to_string()), "{names:?}");
-        assert!(!names.contains(&"lexicon:nato in lead".to_string()), "{names:?}");
-        assert_eq!(f.width(Part::Lexicon), 8);
+        assert_eq!(f.width(Part::Lexicon), 6);
+        f.featurize(
+            StatementText {
+                text: "",
+                context: "",
+                lead: "Russia rejects peacekeepers",
+                target: None,
+            },
+            &[Part::LeadLexicon],
+            &mut rows,
+        );
+        let lead: Vec<String> = rows
+            .get(Part::LeadLexicon)
+            .indices
+            .iter()
+            .map(|&j| f.feature_name(Part::LeadLexicon, j as usize, &topics))
+            .collect();
+        assert_eq!(lead, vec!["lexicon:peacekeepers in lead".to_string()]);
     }
 
     #[test]
@@ -453,7 +485,7 @@ mod tests {
         let (f, _) = featurizer();
         let h = HeadInputs::new(&[Part::Text, Part::Context, Part::Lexicon], &f);
         let nf = f.vectorizer.n_features();
-        assert_eq!(h.width, 2 * nf + 8);
+        assert_eq!(h.width, 2 * nf + 6);
         assert_eq!(h.locate(0), Some((Part::Text, 0)));
         assert_eq!(h.locate(nf + 1), Some((Part::Context, 1)));
         assert_eq!(h.locate(2 * nf + 5), Some((Part::Lexicon, 5)));
