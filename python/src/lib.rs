@@ -105,6 +105,7 @@ fn articles(
                 Err(BadInput {
                     origin: i.to_string(),
                     reason: "empty article".into(),
+                    failed: true,
                 })
             } else {
                 Ok(Article::new(id, text))
@@ -193,10 +194,12 @@ impl Pipeline {
                 &opts,
                 |a| p.label(a),
                 |item| -> Result<(), BoxError> {
-                    chunk.push(match item {
-                        BatchItem::Done(_, quotes) => Ok(quotes),
-                        BatchItem::Failed(bad) => Err(bad.reason),
-                    });
+                    match item {
+                        BatchItem::Done(_, quotes) => chunk.push(Ok(quotes)),
+                        BatchItem::Failed(bad) => chunk.push(Err(bad.reason)),
+                        // Flushing is the sink's business: the chunks go out when full.
+                        BatchItem::Idle => return Ok(()),
+                    }
                     if chunk.len() >= CHUNK {
                         // A closed channel means the caller gave up (an error or Ctrl-C).
                         tx.send(std::mem::take(&mut chunk))?;
@@ -286,6 +289,7 @@ impl Pipeline {
                     match item {
                         BatchItem::Done(_, records) => out.extend(records?),
                         BatchItem::Failed(bad) => failed.push((bad.origin, bad.reason)),
+                        BatchItem::Idle => {}
                     }
                     Ok(())
                 },
@@ -327,6 +331,7 @@ impl Pipeline {
                                 quotes.iter().for_each(|q| summary.add(q))
                             }
                             BatchItem::Failed(bad) => failed.push((index, bad.reason)),
+                            BatchItem::Idle => return Ok(()),
                         }
                         index += 1;
                         Ok(())
@@ -397,6 +402,7 @@ impl Model {
                 context: context.as_deref(),
                 topics,
                 target,
+                lead: None,
             };
             if explain > 0 {
                 m.predict_explained(&s, explain)
