@@ -78,7 +78,7 @@ fn bench(c: &mut Criterion) {
                 text,
                 context: Some("She said in Ohio:"),
                 topics: Some(vec![m.topics()[0].clone()]),
-                target: None,
+                ..Default::default()
             }))
         })
     });

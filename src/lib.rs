@@ -45,7 +45,7 @@
 //!     text: "We will never recognise the occupied territories as Russian.",
 //!     context: None,
 //!     topics: Some(vec!["territory".into()]), // topic given: stance only for it
-//!     target: None,
+//!     ..Default::default()                      // no context, target or article lead
 //! });
 //! let label = &p.topics["territory"];
 //! assert!(label.probs.favor + label.probs.against + label.probs.neutral > 0.99);

@@ -301,7 +301,10 @@ pub fn off_domain_records(
         let idx = crate::article::CharIndex::new(&article.text);
         for q in extractor.extract(&article) {
             let mut r = Record::new(q.text.clone());
-            r.context = Some(idx.slice(&article.text, q.context.0, q.context.1).to_string());
+            r.context = Some(
+                idx.slice(&article.text, q.context.0, q.context.1)
+                    .to_string(),
+            );
             r.lead = Some(article.lead().to_string());
             r.topics = Some(BTreeMap::new());
             r.weight = weight;
@@ -334,6 +337,9 @@ pub fn word_ngrams(text: &str, n: usize) -> HashSet<Vec<String>> {
         .filter(|w| !w.is_empty())
         .map(|w| w.to_lowercase().replace('’', "'"))
         .collect();
+    if n == 0 {
+        return HashSet::new();
+    }
     words.windows(n).map(|w| w.to_vec()).collect()
 }
 
@@ -408,8 +414,11 @@ mod tests {
         let e = Recipe::from_toml_str("[[statements]]\npath = \"x\"\nwieght = 1\n", Path::new("r"))
             .unwrap_err();
         assert!(e.to_string().contains("wieght"), "{e}");
-        let e = Recipe::from_toml_str("[[statements]]\npath = \"x\"\nweight = -1\n", Path::new("r"))
-            .unwrap_err();
+        let e = Recipe::from_toml_str(
+            "[[statements]]\npath = \"x\"\nweight = -1\n",
+            Path::new("r"),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("weight"), "{e}");
         let e = Recipe::from_toml_str("", Path::new("r")).unwrap_err();
         assert!(e.to_string().contains("at least one"), "{e}");

@@ -2,9 +2,10 @@
 //!
 //! Counting rules (after the practice of discourse-network analysis, see `ARCHITECTURE.md`):
 //! - quotes with no speaker are not counted (they are tallied in `unattributed`);
-//! - a speaker's stance on a topic is counted **once per article**: all their quotes on that
-//!   topic in the article pool their stance probabilities, and the pooled argmax is the
-//!   article's stance;
+//! - a speaker's stance on a topic is counted **once per article**: a side taken counts over
+//!   neutral mentions — the quotes labelled favor or against pool their stance probabilities
+//!   and the larger side is the article's stance; the article counts neutral only when no
+//!   quote took a side (or the sides tie);
 //! - the same quote text by the same speaker in several articles (syndicated copies) counts
 //!   once, in the first article it was seen in;
 //! - `net = (favor − against) / (favor + against + neutral)`, in −1..=1.
@@ -25,12 +26,12 @@ pub struct Evidence {
     pub end: usize,
 }
 
-/// Pooled stance probabilities of one speaker on one topic in one article.
+/// Pooled stance probabilities of the quotes that took a side, for one speaker on one topic
+/// in one article.
 #[derive(Debug, Clone, Default)]
 struct ArticleTally {
     favor: f64,
     against: f64,
-    neutral: f64,
     evidence: Vec<Evidence>,
 }
 
@@ -132,9 +133,11 @@ impl Summary {
                 continue;
             }
             let t = per_article.entry(q.article.clone()).or_default();
-            t.favor += f64::from(label.probs.favor);
-            t.against += f64::from(label.probs.against);
-            t.neutral += f64::from(label.probs.neutral);
+            // A neutral quote beside one that takes a side is a mention, not a position.
+            if label.stance != crate::Stance::Neutral {
+                t.favor += f64::from(label.probs.favor);
+                t.against += f64::from(label.probs.against);
+            }
             t.evidence.push(Evidence {
                 article: q.article.clone(),
                 start: q.quote.start,
@@ -157,10 +160,10 @@ impl Summary {
                 let (mut f, mut a, mut n) = (0, 0, 0);
                 let mut evidence = Vec::new();
                 for t in per_article.values() {
-                    // Ties resolve toward neutral: a coin-flip is no position.
-                    if t.favor > t.against && t.favor > t.neutral {
+                    // Ties (and no side taken: 0 = 0) resolve toward neutral.
+                    if t.favor > t.against {
                         f += 1;
-                    } else if t.against > t.favor && t.against > t.neutral {
+                    } else if t.against > t.favor {
                         a += 1;
                     } else {
                         n += 1;
@@ -252,5 +255,92 @@ impl Summary {
             self.unattributed
         );
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::{StanceProbs, TopicLabel};
+    use crate::quotes::Quote;
+    use crate::Stance;
+
+    fn quote(article: &str, start: usize, text: &str, stance: Stance, p: [f32; 3]) -> LabeledQuote {
+        let label = TopicLabel {
+            stance,
+            probs: StanceProbs {
+                favor: p[0],
+                against: p[1],
+                neutral: p[2],
+            },
+            relevance: 0.9,
+        };
+        LabeledQuote {
+            article: article.into(),
+            quote: Quote {
+                start,
+                end: start + text.chars().count(),
+                text: text.into(),
+                fragment: false,
+                speaker: Some("Sergey Lavrov".into()),
+                speaker_mention: None,
+                cue: None,
+                confidence: 1.0,
+                sieve: None,
+                context: (0, 0),
+            },
+            topics: [("peacekeepers".to_string(), label)].into(),
+            sentiment: None,
+        }
+    }
+
+    fn counts(s: &Summary) -> (usize, usize, usize) {
+        let r = &s.rows()[0];
+        (r.favor, r.against, r.neutral)
+    }
+
+    #[test]
+    fn a_side_taken_outweighs_a_neutral_mention_in_the_same_article() {
+        let mut s = Summary::new();
+        // The neutral quote is more confident than the against one: still against.
+        s.add(&quote(
+            "a",
+            0,
+            "the question of peacekeepers",
+            Stance::Neutral,
+            [0.0, 0.0, 1.0],
+        ));
+        s.add(&quote(
+            "a",
+            50,
+            "troops are unacceptable to us",
+            Stance::Against,
+            [0.1, 0.6, 0.3],
+        ));
+        assert_eq!(counts(&s), (0, 1, 0));
+        // Only neutral quotes: neutral; favor and against equally strong: neutral.
+        s.add(&quote(
+            "b",
+            0,
+            "we discussed peacekeepers",
+            Stance::Neutral,
+            [0.2, 0.2, 0.6],
+        ));
+        s.add(&quote(
+            "c",
+            0,
+            "we welcome such a mission",
+            Stance::Favor,
+            [0.8, 0.1, 0.1],
+        ));
+        s.add(&quote(
+            "c",
+            90,
+            "no such mission will happen",
+            Stance::Against,
+            [0.1, 0.8, 0.1],
+        ));
+        assert_eq!(counts(&s), (0, 1, 2));
+        assert_eq!(s.rows()[0].articles, 3);
     }
 }

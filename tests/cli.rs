@@ -462,6 +462,7 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["eval"],
     &["eval", "quotes"],
     &["eval", "labels"],
+    &["eval", "cv"],
     &["inspect"],
 ];
 
@@ -480,7 +481,8 @@ fn every_subcommand_spells_the_shared_flags_the_same_way() {
             );
             assert!(h.contains("-q, --quiet"), "{sub:?}: --quiet\n{h}");
         }
-        if sub != &["quotes"] && sub != &["eval", "quotes"] && sub != &["train"] {
+        // Everything reads a model except the two commands that train one.
+        if sub != &["train"] && sub != &["eval", "cv"] {
             assert!(
                 h.contains("--model <DIR>") && h.contains("[env: STANCE_MODEL"),
                 "{sub:?}: --model\n{h}"
@@ -518,6 +520,16 @@ fn stance_model_is_honoured_by_every_subcommand_that_uses_a_model() {
             "data/articles",
         ],
         vec!["inspect"],
+        // The model supplies the learned attribution ranker.
+        vec!["quotes", "data/articles/004_fafa6a3430f658bd.txt"],
+        vec![
+            "eval",
+            "quotes",
+            "--gold",
+            "data/gold/seeds.jsonl",
+            "--articles",
+            "data/articles",
+        ],
     ];
     for args in &runs {
         let out = stance()
@@ -543,12 +555,13 @@ fn stance_model_is_honoured_by_every_subcommand_that_uses_a_model() {
             String::from_utf8_lossy(&ok.stderr)
         );
     }
-    // `eval quotes` needs no model: the variable does not get in its way.
+    // `eval quotes --sieves-only` needs no model: the variable does not get in its way.
     let out = stance()
         .env("STANCE_MODEL", "/no/such/model")
         .args([
             "eval",
             "quotes",
+            "--sieves-only",
             "--gold",
             "data/gold/seeds.jsonl",
             "--articles",

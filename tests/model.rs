@@ -87,6 +87,7 @@ fn statements(recs: &[Record]) -> Vec<Statement<'_>> {
             context: r.context.as_deref(),
             topics: r.topics.as_ref().map(|t| t.keys().cloned().collect()),
             target: r.target.map(|t| (t.start, t.end)),
+            lead: r.lead.as_deref(),
         })
         .collect()
 }
@@ -117,7 +118,10 @@ fn round_trip_gives_identical_predictions() {
     assert!(rep.stance_pooled.unwrap().f_avg.unwrap() > 0.9);
     assert!(rep.sentiment.unwrap().macro_f1 > 0.8);
     // Relevance head: trained (there are off-topic records) and sensible.
-    let rel = loaded.topic_relevance("we strongly support the alliance membership", None);
+    let rel = loaded.topic_relevance(&Statement {
+        text: "we strongly support the alliance membership",
+        ..Default::default()
+    });
     let nato = rel.iter().find(|(t, _)| t == "nato").unwrap().1;
     let sanc = rel.iter().find(|(t, _)| t == "sanctions").unwrap().1;
     assert!(nato > 0.5 && sanc < 0.5, "nato {nato} sanctions {sanc}");
@@ -415,7 +419,7 @@ fn test_ranker() -> stance::speakers::Ranker {
 }
 
 #[test]
-fn attribution_ranker_round_trips_and_version_1_models_still_load() {
+fn attribution_ranker_round_trips_and_older_formats_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let d = saved_model(tmp.path());
     // Without a ranker: no attribution.json, no manifest field.
@@ -424,16 +428,24 @@ fn attribution_ranker_round_trips_and_version_1_models_still_load() {
     let man = std::fs::read_to_string(d.join("manifest.json")).unwrap();
     assert!(!man.contains("\"attribution\""));
 
-    // A version-1 manifest (no attribution field) still loads, without a ranker.
-    let v1 = man.replace(
-        &format!(
-            "\"format_version\": {}",
-            stance::model::store::FORMAT_VERSION
-        ),
-        "\"format_version\": 1",
-    );
-    assert_ne!(v1, man);
-    std::fs::write(d.join("manifest.json"), &v1).unwrap();
+    // Older formats (1: keyword topic rule; 2: fixed heads) are refused with a way out.
+    for old in [1, 2] {
+        let v = man.replace(
+            &format!(
+                "\"format_version\": {}",
+                stance::model::store::FORMAT_VERSION
+            ),
+            &format!("\"format_version\": {old}"),
+        );
+        assert_ne!(v, man);
+        std::fs::write(d.join("manifest.json"), &v).unwrap();
+        let e = Model::load(&d).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("model format version {old} predates")) && e.contains("retrain"),
+            "{e}"
+        );
+    }
+    std::fs::write(d.join("manifest.json"), &man).unwrap();
     let m = Model::load(&d).unwrap();
     assert!(m.attribution_ranker().is_none());
 
@@ -444,7 +456,7 @@ fn attribution_ranker_round_trips_and_version_1_models_still_load() {
     m.save(&d2).unwrap();
     let man: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d2.join("manifest.json")).unwrap()).unwrap();
-    assert_eq!(man["format_version"], 2);
+    assert_eq!(man["format_version"], stance::model::store::FORMAT_VERSION);
     assert_eq!(man["attribution"]["file"], "attribution.json");
     assert!(man["files"]["attribution.json"]["sha256"].is_string());
     let back = Model::load(&d2).unwrap();

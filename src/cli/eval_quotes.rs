@@ -1,7 +1,7 @@
 //! `stance eval quotes`: scores the extractor against gold quotes in the annotation guide's
 //! JSON Lines (`--gold FILE --articles DIR`) or against PolNeAR (`--polnear DIR --split dev`).
 
-use super::args::{RankerArgs, ArticleArgs, ExtractorArgs, LimitArgs, ReportArgs, RunArgs};
+use super::args::{ArticleArgs, ExtractorArgs, LimitArgs, RankerArgs, ReportArgs, RunArgs};
 use super::Outcome;
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;

@@ -1,6 +1,6 @@
 //! `stance quotes`: quotations and speakers of articles, as JSON Lines, CSV or a table.
 
-use super::args::{RankerArgs, ArticleArgs, ExtractorArgs, OutArg, RunArgs};
+use super::args::{ArticleArgs, ExtractorArgs, OutArg, RankerArgs, RunArgs};
 use super::output::Output;
 use super::table::{self, left, right, Col};
 use super::Outcome;

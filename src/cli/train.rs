@@ -354,7 +354,12 @@ fn check_data(a: &TrainArgs, records: &[Record]) -> Result<()> {
 fn recipe_inputs(
     a: &TrainArgs,
     path: &Path,
-) -> Result<(Vec<Record>, TrainParams, Vec<PathBuf>, Option<stance::recipe::Recipe>)> {
+) -> Result<(
+    Vec<Record>,
+    TrainParams,
+    Vec<PathBuf>,
+    Option<stance::recipe::Recipe>,
+)> {
     let recipe = stance::recipe::Recipe::load(path)
         .with_context(|| format!("cannot read the recipe {}", path.display()))?;
     let extractor = stance::quotes::QuoteExtractor::with_defaults();

@@ -31,6 +31,9 @@ pub struct GoldQuote {
     pub topics: BTreeMap<String, Stance>,
     #[serde(default)]
     pub sentiment: Option<Sentiment>,
+    /// 1-based line in the gold file (for messages).
+    #[serde(skip)]
+    pub line: usize,
 }
 
 /// Reads gold quotes (records with `start`/`end`; others are skipped).
@@ -47,10 +50,14 @@ pub fn read_gold(path: &Path) -> Result<Vec<GoldQuote>> {
             msg,
         };
         let v: serde_json::Value = serde_json::from_str(line).map_err(|e| err(e.to_string()))?;
-        if v.get("start").is_none() || v.get("end").is_none() {
-            continue;
+        match (v.get("start").is_some(), v.get("end").is_some()) {
+            (false, false) => continue,
+            (true, true) => {}
+            // A typo must not drop a quote from the yardstick unnoticed.
+            _ => return Err(err("a gold quote needs both `start` and `end`".into())),
         }
-        let g: GoldQuote = serde_json::from_value(v).map_err(|e| err(e.to_string()))?;
+        let mut g: GoldQuote = serde_json::from_value(v).map_err(|e| err(e.to_string()))?;
+        g.line = i + 1;
         if g.start >= g.end {
             return Err(err(format!("empty span {}..{}", g.start, g.end)));
         }
@@ -110,23 +117,33 @@ impl GoldSet {
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
             let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
-            let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
+            let text = text
+                .strip_prefix('\u{feff}')
+                .map(str::to_string)
+                .unwrap_or(text);
             arts.push(Article::new(id, text));
         }
         let gold = read_gold(quotes)?;
         let by_id: BTreeMap<&str, &Article> = arts.iter().map(|a| (a.id.as_str(), a)).collect();
-        for (n, g) in gold.iter().enumerate() {
+        for g in &gold {
             let bad = |msg: String| Error::Data {
                 path: quotes.to_path_buf(),
-                line: n + 1,
+                line: g.line,
                 msg,
             };
-            let a = by_id
-                .get(g.article.as_str())
-                .ok_or_else(|| bad(format!("article {:?} not in {}", g.article, articles.display())))?;
+            let a = by_id.get(g.article.as_str()).ok_or_else(|| {
+                bad(format!(
+                    "article {:?} not in {}",
+                    g.article,
+                    articles.display()
+                ))
+            })?;
             let idx = CharIndex::new(&a.text);
             if g.end > idx.len_chars() {
-                return Err(bad(format!("span {}..{} beyond the article's end", g.start, g.end)));
+                return Err(bad(format!(
+                    "span {}..{} beyond the article's end",
+                    g.start, g.end
+                )));
             }
             if let Some(t) = &g.text {
                 if idx.slice(&a.text, g.start, g.end) != t {
@@ -138,6 +155,16 @@ impl GoldSet {
             Some(p) => read_groups(p)?,
             None => BTreeMap::new(),
         };
+        if let (Some(p), Some(unknown)) = (
+            groups,
+            given.keys().find(|a| !by_id.contains_key(a.as_str())),
+        ) {
+            // A misspelt id would silently split a story across folds.
+            return Err(Error::Config {
+                path: p.to_path_buf(),
+                msg: format!("article {unknown:?} is not in {}", articles.display()),
+            });
+        }
         let groups = arts
             .iter()
             .map(|a| {
@@ -236,7 +263,8 @@ mod tests {
     #[test]
     fn training_records_take_the_extractors_context() {
         let dir = tempfile::tempdir().unwrap();
-        let text = "Talks went on.\nLavrov said the plan was “unacceptable” for Moscow. Other news.\n";
+        let text =
+            "Talks went on.\nLavrov said the plan was “unacceptable” for Moscow. Other news.\n";
         std::fs::write(dir.path().join("a1.txt"), text).unwrap();
         let s = text.find('u').unwrap();
         let start = text[..s].chars().count();
@@ -257,7 +285,9 @@ mod tests {
         assert!(ctx.contains("Lavrov said"), "{ctx}");
         assert!(!ctx.contains("Talks went on"), "{ctx}");
         assert_eq!(recs[0].group.as_deref(), Some("t/a1"));
-        assert!(set.training_records(&QuoteExtractor::with_defaults(), |_| false).is_empty());
+        assert!(set
+            .training_records(&QuoteExtractor::with_defaults(), |_| false)
+            .is_empty());
     }
 
     #[test]

@@ -13,14 +13,14 @@
 //! - Statements tied to a gold article (`article` field) are held out with its group.
 
 use super::labels::{off_domain, score_predictions, LabelCounts, LabelEval};
-use crate::pipeline::LabeledQuote;
-use rayon::prelude::*;
 use crate::article::Article;
 use crate::error::{Error, Result};
+use crate::pipeline::LabeledQuote;
 use crate::pipeline::Pipeline;
 use crate::quotes::QuoteExtractor;
 use crate::recipe::{word_ngrams, Recipe, RecipeData};
 use crate::topics::TopicConfig;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;
@@ -77,7 +77,11 @@ pub struct CvReport {
 /// Splits groups into `k` folds (0 = one per group): largest groups first, each to the
 /// currently smallest fold (by gold quotes); ties by name, so the split is deterministic.
 pub fn assign_groups(sizes: &[(String, usize)], k: usize) -> Vec<Vec<String>> {
-    let k = if k == 0 { sizes.len() } else { k.min(sizes.len()) };
+    let k = if k == 0 {
+        sizes.len()
+    } else {
+        k.min(sizes.len())
+    };
     let mut order: Vec<&(String, usize)> = sizes.iter().collect();
     order.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let mut folds: Vec<(usize, Vec<String>)> = vec![(0, Vec::new()); k];
@@ -88,10 +92,13 @@ pub fn assign_groups(sizes: &[(String, usize)], k: usize) -> Vec<Vec<String>> {
         folds[f].0 += n;
         folds[f].1.push(g.clone());
     }
-    folds.into_iter().map(|(_, mut g)| {
-        g.sort();
-        g
-    }).collect()
+    folds
+        .into_iter()
+        .map(|(_, mut g)| {
+            g.sort();
+            g
+        })
+        .collect()
 }
 
 /// Runs grouped cross-validation of `recipe` on `data`. `progress(done, total, message)` is
@@ -104,6 +111,21 @@ pub fn cross_validate(
     opts: &CvOptions,
     mut progress: impl FnMut(usize, usize, &str),
 ) -> Result<CvReport> {
+    if opts.folds == 1 {
+        return Err(Error::InvalidParam {
+            name: "folds",
+            value: "1".into(),
+            msg: "one fold leaves nothing to train on: use 2 or more (0 = one fold per group)"
+                .into(),
+        });
+    }
+    if opts.copy_ngram == 0 {
+        return Err(Error::InvalidParam {
+            name: "copy_ngram",
+            value: "0".into(),
+            msg: "the copy guard compares word sequences of at least one word".into(),
+        });
+    }
     let sizes: Vec<(String, usize)> = data.quotes_per_group().into_iter().collect();
     if sizes.len() < 2 {
         return Err(Error::Training(
@@ -111,11 +133,23 @@ pub fn cross_validate(
         ));
     }
     let folds = assign_groups(&sizes, opts.folds);
+    // The ranker learns from PolNeAR only (never from the gold sets), so one ranker serves
+    // every fold: speakers and the summary are scored as the shipped pipeline would make them.
+    let extractor = &match extractor.ranker() {
+        Some(_) => extractor.clone(),
+        None => extractor
+            .clone()
+            .with_ranker(recipe.train_ranker(extractor)?),
+    };
     let mut pooled = LabelCounts::default();
     let mut off_total = (0, 0);
     let mut results = Vec::new();
     for (fi, held) in folds.iter().enumerate() {
-        progress(fi, folds.len(), &format!("fold {}/{}: {}", fi + 1, folds.len(), held.join(" ")));
+        progress(
+            fi,
+            folds.len(),
+            &format!("fold {}/{}: {}", fi + 1, folds.len(), held.join(" ")),
+        );
         let held_set: BTreeSet<&str> = held.iter().map(String::as_str).collect();
         let mut test_articles = Vec::new();
         let mut test_gold = Vec::new();
@@ -134,7 +168,10 @@ pub fn cross_validate(
                         .find(|a| a.id == q.article)
                         .expect("gold sets check their articles");
                     let idx = crate::article::CharIndex::new(&a.text);
-                    forbidden.extend(word_ngrams(idx.slice(&a.text, q.start, q.end), opts.copy_ngram));
+                    forbidden.extend(word_ngrams(
+                        idx.slice(&a.text, q.start, q.end),
+                        opts.copy_ngram,
+                    ));
                     test_gold.push(q.clone());
                 }
             }
@@ -158,8 +195,10 @@ pub fn cross_validate(
             "inner_sentiment_macro_f1": train_report.sentiment.as_ref().map(|r| r.macro_f1),
         });
         let pipeline = Pipeline::new(extractor.clone(), model, topics)?;
-        let predicted: Vec<Vec<LabeledQuote>> =
-            test_articles.par_iter().map(|a| pipeline.label(a)).collect();
+        let predicted: Vec<Vec<LabeledQuote>> = test_articles
+            .par_iter()
+            .map(|a| pipeline.label(a))
+            .collect();
         let counts = score_predictions(&pipeline, &test_articles, &predicted, &test_gold);
         let off = off_domain(&pipeline, &opts.off_domain);
         off_total.0 += off.0;
@@ -206,13 +245,26 @@ fn rate(o: (usize, usize)) -> f64 {
 
 impl fmt::Display for CvReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "== grouped cross-validation: {} folds, pooled ==", self.folds.len())?;
+        writeln!(
+            f,
+            "== grouped cross-validation: {} folds, pooled ==",
+            self.folds.len()
+        )?;
         write!(f, "{}", self.pooled)?;
         writeln!(f, "\n== per fold ==")?;
         writeln!(
             f,
             "{:>4} {:>6} {:>6} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}  groups",
-            "fold", "quotes", "train", "copies", "topic", "F_avg", "sent", "speaker", "summary", "offdom"
+            "fold",
+            "quotes",
+            "train",
+            "copies",
+            "topic",
+            "F_avg",
+            "sent",
+            "speaker",
+            "summary",
+            "offdom"
         )?;
         let mut cols: [Vec<f64>; 6] = Default::default();
         for (i, r) in self.folds.iter().enumerate() {
@@ -275,7 +327,10 @@ mod tests {
         // a(50) | b(30) c(20) → 50 | 50; d(10) to the first of the tied folds, e(10) to the other.
         assert_eq!(
             f,
-            vec![vec!["a".to_string(), "d".into()], vec!["b".into(), "c".into(), "e".into()]]
+            vec![
+                vec!["a".to_string(), "d".into()],
+                vec!["b".into(), "c".into(), "e".into()]
+            ]
         );
         let all: Vec<String> = assign_groups(&sizes, 0).into_iter().flatten().collect();
         assert_eq!(all.len(), 5);

@@ -26,15 +26,15 @@
 use super::classify::{ClassifyReport, Confusion};
 use super::spans::Prf;
 use crate::article::{Article, CharIndex};
+pub use crate::corpora::gold::{read_gold, GoldQuote};
 use crate::model::labels::Label;
 use crate::model::{Sentiment, Stance, Statement};
 use crate::pipeline::{LabeledQuote, Pipeline, StanceProbs, TopicLabel};
+use crate::quotes::match_spans;
 use crate::quotes::Quote;
 use crate::summary::Summary;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-pub use crate::corpora::gold::{read_gold, GoldQuote};
-use crate::quotes::match_spans;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -261,7 +261,9 @@ fn gold_as_labeled(g: &GoldQuote) -> LabeledQuote {
 }
 
 /// The sign of every summary row: (speaker, topic) → −1, 0 or +1.
-fn summary_signs<'a>(quotes: impl Iterator<Item = &'a LabeledQuote>) -> BTreeMap<(String, String), i8> {
+fn summary_signs<'a>(
+    quotes: impl Iterator<Item = &'a LabeledQuote>,
+) -> BTreeMap<(String, String), i8> {
     let mut s = Summary::new();
     for q in quotes {
         s.add(q);
@@ -281,6 +283,10 @@ fn summary_signs<'a>(quotes: impl Iterator<Item = &'a LabeledQuote>) -> BTreeMap
         .collect()
 }
 
+/// Predicts the stances of a matched quote for the given (gold) topics.
+pub type GivenTopicFn<'a> =
+    &'a (dyn Fn(&Article, &LabeledQuote, &[String]) -> BTreeMap<String, Stance> + Sync);
+
 /// Scores predictions against gold. `predicted[i]` are the labeled quotes of `articles[i]`;
 /// gold quotes of articles not given are ignored. `given_topic` predicts the stance of a
 /// matched quote for the gold topics (the diagnostic "stance, gold topic given"); pass `None`
@@ -289,7 +295,7 @@ pub fn score(
     articles: &[Article],
     predicted: &[Vec<LabeledQuote>],
     gold: &[GoldQuote],
-    given_topic: Option<&(dyn Fn(&Article, &LabeledQuote, &[String]) -> BTreeMap<String, Stance> + Sync)>,
+    given_topic: Option<GivenTopicFn>,
 ) -> LabelCounts {
     let mut c = LabelCounts {
         articles: articles.len(),
@@ -337,8 +343,7 @@ pub fn score(
                 if let Some(l) = p.topics.get(t) {
                     c.topics.tp += 1;
                     c.topics_per_topic.entry(t.clone()).or_default().tp += 1;
-                    c.stance_on_matched_topics
-                        .add(gs.index(), l.stance.index());
+                    c.stance_on_matched_topics.add(gs.index(), l.stance.index());
                     if l.stance == *gs {
                         c.stance[stance_ix(gs)].tp += 1;
                     }
@@ -437,7 +442,11 @@ impl fmt::Display for LabelEval {
             "articles {}  gold quotes {}  predicted quotes {}",
             self.articles, self.gold_quotes, self.predicted_quotes
         )?;
-        writeln!(f, "  {:<22} {:>9} {:>9} {:>9}", "", "precision", "recall", "F1")?;
+        writeln!(
+            f,
+            "  {:<22} {:>9} {:>9} {:>9}",
+            "", "precision", "recall", "F1"
+        )?;
         prf_line(f, "quotes (overlap ≥ 0.5)", &self.quotes)?;
         prf_line(f, "topics (micro)", &self.topics)?;
         for (s, p) in &self.stance {
@@ -466,7 +475,11 @@ impl fmt::Display for LabelEval {
             )?;
         }
         writeln!(f, "\nper topic (end to end)")?;
-        writeln!(f, "  {:<22} {:>9} {:>9} {:>9} {:>6} {:>6}", "", "precision", "recall", "F1", "pred", "gold")?;
+        writeln!(
+            f,
+            "  {:<22} {:>9} {:>9} {:>9} {:>6} {:>6}",
+            "", "precision", "recall", "F1", "pred", "gold"
+        )?;
         for (t, p) in &self.topics_per_topic {
             let k = &c.topics_per_topic[t];
             writeln!(
@@ -493,7 +506,13 @@ impl fmt::Display for LabelEval {
 mod tests {
     use super::*;
 
-    fn gold(article: &str, start: usize, end: usize, speaker: Option<&str>, topics: &[(&str, Stance)]) -> GoldQuote {
+    fn gold(
+        article: &str,
+        start: usize,
+        end: usize,
+        speaker: Option<&str>,
+        topics: &[(&str, Stance)],
+    ) -> GoldQuote {
         GoldQuote {
             article: article.into(),
             start,
@@ -502,10 +521,17 @@ mod tests {
             speaker: speaker.map(str::to_string),
             topics: topics.iter().map(|(t, s)| (t.to_string(), *s)).collect(),
             sentiment: Some(Sentiment::Neutral),
+            line: 0,
         }
     }
 
-    fn pred(article: &str, start: usize, end: usize, speaker: Option<&str>, topics: &[(&str, Stance)]) -> LabeledQuote {
+    fn pred(
+        article: &str,
+        start: usize,
+        end: usize,
+        speaker: Option<&str>,
+        topics: &[(&str, Stance)],
+    ) -> LabeledQuote {
         let mut q = gold_as_labeled(&gold(article, start, end, speaker, topics));
         q.sentiment = Some(crate::pipeline::SentimentLabel {
             label: Sentiment::Neutral,
@@ -531,21 +557,62 @@ mod tests {
             gold("a", 30, 50, Some("Rubio"), &[("peace_talks", Favor)]), // missed
         ];
         let preds = vec![
-            pred("a", 0, 20, Some("Lavrov"), &[("nato", Against), ("peacekeepers", Against)]),
+            pred(
+                "a",
+                0,
+                20,
+                Some("Lavrov"),
+                &[("nato", Against), ("peacekeepers", Against)],
+            ),
             pred("a", 100, 120, None, &[("summit", Favor)]), // spurious
         ];
         let c = score(&[a], &[preds], &golds, None);
-        assert_eq!(c.quotes, PrfCounts { tp: 1, predicted: 2, gold: 2 });
-        assert_eq!(c.topics, PrfCounts { tp: 1, predicted: 3, gold: 2 });
-        assert_eq!(c.stance[Against.index()], PrfCounts { tp: 1, predicted: 2, gold: 1 });
-        assert_eq!(c.stance[Favor.index()], PrfCounts { tp: 0, predicted: 1, gold: 1 });
+        assert_eq!(
+            c.quotes,
+            PrfCounts {
+                tp: 1,
+                predicted: 2,
+                gold: 2
+            }
+        );
+        assert_eq!(
+            c.topics,
+            PrfCounts {
+                tp: 1,
+                predicted: 3,
+                gold: 2
+            }
+        );
+        assert_eq!(
+            c.stance[Against.index()],
+            PrfCounts {
+                tp: 1,
+                predicted: 2,
+                gold: 1
+            }
+        );
+        assert_eq!(
+            c.stance[Favor.index()],
+            PrfCounts {
+                tp: 0,
+                predicted: 1,
+                gold: 1
+            }
+        );
         let r = c.report();
         assert!((r.stance["against"].f1 - 2.0 / 3.0).abs() < 1e-9);
         assert!((r.stance_f_avg - 1.0 / 3.0).abs() < 1e-9);
         assert_eq!(c.speaker_correct, 1);
         // Gold rows: (Lavrov, nato, −), (Rubio, peace_talks, +); predicted rows:
         // (Lavrov, nato, −), (Lavrov, peacekeepers, −).
-        assert_eq!(c.summary, PrfCounts { tp: 1, predicted: 2, gold: 2 });
+        assert_eq!(
+            c.summary,
+            PrfCounts {
+                tp: 1,
+                predicted: 2,
+                gold: 2
+            }
+        );
     }
 
     #[test]
@@ -559,8 +626,18 @@ mod tests {
         ];
         let pa = vec![pred("a", 0, 20, Some("S"), &[("nato", Against)])];
         let pb = vec![pred("b", 0, 20, Some("S"), &[("nato", Neutral)])];
-        let mut merged = score(std::slice::from_ref(&a), &[pa.clone()], &golds, None);
-        merged.merge(&score(std::slice::from_ref(&b), &[pb.clone()], &golds, None));
+        let mut merged = score(
+            std::slice::from_ref(&a),
+            std::slice::from_ref(&pa),
+            &golds,
+            None,
+        );
+        merged.merge(&score(
+            std::slice::from_ref(&b),
+            std::slice::from_ref(&pb),
+            &golds,
+            None,
+        ));
         let one = score(&[a, b], &[pa, pb], &golds, None);
         assert_eq!(merged.topics, one.topics);
         assert_eq!(merged.stance, one.stance);

@@ -18,11 +18,13 @@
 //! can still be `peacekeepers` only), instead of a rule that decides. The topic configuration
 //! used at training time is saved with the model, so the part means the same at labeling time.
 
-use crate::features::{Embeddings, SparseRow, Valence, Vectorizer, VALENCE_FEATURES, VALENCE_FEATURE_NAMES};
-use std::sync::Arc;
+use crate::features::{
+    Embeddings, SparseRow, Valence, Vectorizer, VALENCE_FEATURES, VALENCE_FEATURE_NAMES,
+};
 use crate::topics::{TopicConfig, TopicLexicon};
 use serde::{Deserialize, Serialize};
 use sprs::CsMat;
+use std::sync::Arc;
 
 /// One part of a statement's features.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -49,6 +51,14 @@ const N_PARTS: usize = 12;
 const LEXICON_SLOTS: usize = 3;
 
 impl Part {
+    /// The part's name as recipes and manifests spell it (`embed_text`).
+    pub fn name(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
     /// Every part, in storage order.
     pub const ALL: [Part; N_PARTS] = [
         Part::Text,
@@ -191,7 +201,12 @@ impl Featurizer {
             let to_model = lex
                 .ids()
                 .iter()
-                .map(|id| topics.iter().position(|t| t == id).expect("filtered to the model's topics"))
+                .map(|id| {
+                    topics
+                        .iter()
+                        .position(|t| t == id)
+                        .expect("filtered to the model's topics")
+                })
                 .collect();
             (lex, to_model)
         });
@@ -458,8 +473,14 @@ mod tests {
             .iter()
             .map(|&j| f.feature_name(Part::Lexicon, j as usize, &topics))
             .collect();
-        assert!(names.contains(&"lexicon:nato only in context".to_string()), "{names:?}");
-        assert!(!names.contains(&"lexicon:nato in quote".to_string()), "{names:?}");
+        assert!(
+            names.contains(&"lexicon:nato only in context".to_string()),
+            "{names:?}"
+        );
+        assert!(
+            !names.contains(&"lexicon:nato in quote".to_string()),
+            "{names:?}"
+        );
         assert_eq!(f.width(Part::Lexicon), 6);
         f.featurize(
             StatementText {

@@ -19,8 +19,8 @@ pub mod logistic;
 pub mod store;
 pub mod train;
 
-pub use labels::{Label, Sentiment, Stance};
 pub use inputs::{Featurizer, HeadInputs, Part, PartRows, StatementText};
+pub use labels::{Label, Sentiment, Stance};
 pub use store::{Detection, HeadSpecs, Manifest};
 pub use train::{train, Strategy, TrainParams, TrainProgress, TrainReport};
 
@@ -507,11 +507,9 @@ impl Model {
             let rel = self.relevance_probs(rows);
             let chosen: Vec<usize> = match &s.topics {
                 Some(given) => given.iter().filter_map(|t| self.topic_index(t)).collect(),
-                None if !rel.is_empty() => choose_topics(
-                    &rel,
-                    &self.thresholds,
-                    self.manifest.detection.max_topics,
-                ),
+                None if !rel.is_empty() => {
+                    choose_topics(&rel, &self.thresholds, self.manifest.detection.max_topics)
+                }
                 None => (0..self.topics.len()).collect(),
             };
             if let Some(head) = &self.stance {

@@ -11,10 +11,10 @@
 
 use super::inputs::{Featurizer, HeadInputs, Part};
 use super::{Block, Model, StanceHead, Strategy};
-use crate::topics::TopicConfig;
 use crate::dataset::hex;
 use crate::features::{Vectorizer, VectorizerConfig};
 use crate::speakers::Ranker;
+use crate::topics::TopicConfig;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 /// Version of the directory format this build writes and the only one it reads. Version 1
 /// (stance 0.1: heads over `[text | context]` only, topics found by a keyword rule pooled
 /// with the model) is refused with a message saying how to retrain.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// The manifest's `format` tag.
 pub const FORMAT_NAME: &str = "stance-model";
 /// Magic bytes at the start of `weights.bin`.
@@ -528,7 +528,7 @@ fn read_manifest_from(src: ModelSource<'_>) -> Result<Manifest> {
         return Err(Error::model(
             dir,
             format!(
-                "model format version {version} was written by an older stance (0.1) whose topic detection this build no longer has; retrain it (e.g. `stance train --recipe models/default.recipe.toml --out DIR`, or `stance train --data …` as before)"
+                "model format version {version} predates this build's learned topic detection and feature heads (format {FORMAT_VERSION}); retrain it (e.g. `stance train --recipe models/default.recipe.toml --out DIR`, or `stance train --data …` as before)"
             ),
         ));
     }
@@ -621,7 +621,10 @@ pub fn load_from(src: ModelSource<'_>) -> Result<Model> {
         None => None,
         Some(info) => {
             let info_file = manifest.files.get(EMBEDDINGS_FILE).ok_or_else(|| {
-                Error::model(dir, format!("manifest.json does not list {EMBEDDINGS_FILE}"))
+                Error::model(
+                    dir,
+                    format!("manifest.json does not list {EMBEDDINGS_FILE}"),
+                )
             })?;
             let b = read_checked(src, EMBEDDINGS_FILE, info_file)?;
             let e = crate::features::Embeddings::from_bytes(&b)
@@ -672,7 +675,10 @@ pub fn load_from(src: ModelSource<'_>) -> Result<Model> {
         if !featurizer.supports(*p) {
             return Err(Error::model(
                 dir,
-                format!("manifest.json: a head reads the {p:?} part, but the model has no data for it"),
+                format!(
+                    "manifest.json: a head reads the `{}` part, but the model has no data for it",
+                    p.name()
+                ),
             ));
         }
     }
@@ -799,7 +805,6 @@ pub fn load_attribution(src: ModelSource<'_>, manifest: &Manifest) -> Result<Opt
     r.validate()
         .map_err(|m| Error::model(dir, format!("{}: {m}", info.file)))?;
     Ok(Some(r))
-
 }
 
 #[cfg(test)]

@@ -30,13 +30,13 @@ use super::{Block, Label, Model, Sentiment, Stance, StanceHead};
 use crate::dataset::Record;
 use crate::eval::classify::{ClassifyReport, Confusion};
 use crate::features::{Embeddings, Pooling, Valence, Vectorizer, VectorizerConfig};
-use std::sync::Arc;
 use crate::topics::TopicConfig;
 use crate::{Error, Result};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sprs::CsMat;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// How stance is modelled across topics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,28 +149,52 @@ impl TrainParams {
             msg: msg.into(),
         };
         if self.vectorizers.is_empty() {
-            return Err(bad("vectorizers", "[]".into(), "need at least one vectorizer config"));
+            return Err(bad(
+                "vectorizers",
+                "[]".into(),
+                "need at least one vectorizer config",
+            ));
         }
         for v in &self.vectorizers {
             v.validate()?;
         }
         if self.c.is_empty() || self.relevance_c.is_empty() {
-            return Err(bad("C", "[]".into(), "need at least one C (and one relevance C)"));
+            return Err(bad(
+                "C",
+                "[]".into(),
+                "need at least one C (and one relevance C)",
+            ));
         }
         for &c in self.c.iter().chain(&self.relevance_c) {
             self.solver(c).validate()?;
         }
         if self.cv_folds > 50 {
-            return Err(bad("cv", self.cv_folds.to_string(), "use 0 (no CV) or 2..=50 folds"));
+            return Err(bad(
+                "cv",
+                self.cv_folds.to_string(),
+                "use 0 (no CV) or 2..=50 folds",
+            ));
         }
         if !(0.0..=1.0).contains(&self.threshold) {
-            return Err(bad("threshold", self.threshold.to_string(), "must be in [0, 1]"));
+            return Err(bad(
+                "threshold",
+                self.threshold.to_string(),
+                "must be in [0, 1]",
+            ));
         }
         if self.max_topics.is_empty() || self.max_topics.contains(&0) {
-            return Err(bad("max_topics", format!("{:?}", self.max_topics), "need values ≥ 1"));
+            return Err(bad(
+                "max_topics",
+                format!("{:?}", self.max_topics),
+                "need values ≥ 1",
+            ));
         }
         if self.neutral_bias.is_empty() || self.neutral_bias.iter().any(|b| !b.is_finite()) {
-            return Err(bad("neutral_bias", format!("{:?}", self.neutral_bias), "need finite values"));
+            return Err(bad(
+                "neutral_bias",
+                format!("{:?}", self.neutral_bias),
+                "need finite values",
+            ));
         }
         if self.sentiment_bias.is_empty() || self.sentiment_bias.iter().any(|b| !b.is_finite()) {
             return Err(bad(
@@ -179,8 +203,15 @@ impl TrainParams {
                 "need finite values",
             ));
         }
-        if self.heads.stance.is_empty() || self.heads.relevance.is_empty() || self.heads.sentiment.is_empty() {
-            return Err(bad("heads", format!("{:?}", self.heads), "every head reads at least one part"));
+        if self.heads.stance.is_empty()
+            || self.heads.relevance.is_empty()
+            || self.heads.sentiment.is_empty()
+        {
+            return Err(bad(
+                "heads",
+                format!("{:?}", self.heads),
+                "every head reads at least one part",
+            ));
         }
         Ok(())
     }
@@ -467,7 +498,11 @@ fn fit_stance(
                         return Ok(None);
                     }
                     let y = ys(&sub);
-                    let sw = weighted(f, sub.iter().map(|e| e.0), logistic::sample_weights(&y, 3, cw));
+                    let sw = weighted(
+                        f,
+                        sub.iter().map(|e| e.0),
+                        logistic::sample_weights(&y, 3, cw),
+                    );
                     let init = match warm {
                         Some(StanceFit::PerTopic(ms)) => ms[t].as_ref(),
                         _ => None,
@@ -480,7 +515,11 @@ fn fit_stance(
         }
         _ => {
             let y = ys(ex);
-            let sw = weighted(f, ex.iter().map(|e| e.0), logistic::sample_weights(&y, 3, cw));
+            let sw = weighted(
+                f,
+                ex.iter().map(|e| e.0),
+                logistic::sample_weights(&y, 3, cw),
+            );
             let x = stance_matrix(f, inputs, ex, Some(n_topics));
             let init = match warm {
                 Some(StanceFit::Joint(m)) => Some(m),
@@ -494,7 +533,13 @@ fn fit_stance(
 }
 
 /// Stance logits of every example.
-fn stance_scores(fit: &StanceFit, f: &Feats, inputs: &HeadInputs, ex: &[Ex], n_topics: usize) -> Vec<Vec<f32>> {
+fn stance_scores(
+    fit: &StanceFit,
+    f: &Feats,
+    inputs: &HeadInputs,
+    ex: &[Ex],
+    n_topics: usize,
+) -> Vec<Vec<f32>> {
     match fit {
         StanceFit::Joint(m) => score_rows(m, &stance_matrix(f, inputs, ex, Some(n_topics))),
         StanceFit::PerTopic(ms) => ex
@@ -628,8 +673,16 @@ fn detection_scores(
         .count();
     let pr = if np > 0 { tp as f64 / np as f64 } else { 0.0 };
     let re = if ng > 0 { tp as f64 / ng as f64 } else { 0.0 };
-    let f1 = if pr + re > 0.0 { 2.0 * pr * re / (pr + re) } else { 0.0 };
-    let rate = if off.is_empty() { 0.0 } else { with as f64 / off.len() as f64 };
+    let f1 = if pr + re > 0.0 {
+        2.0 * pr * re / (pr + re)
+    } else {
+        0.0
+    };
+    let rate = if off.is_empty() {
+        0.0
+    } else {
+        with as f64 / off.len() as f64
+    };
     (pr, re, f1, rate)
 }
 
@@ -659,7 +712,9 @@ fn tune_detection(
             positives[t] += 1;
         }
     }
-    let mut best: Option<(Vec<f32>, usize, (f64, f64, f64, f64))> = None;
+    // (thresholds, topics per quote, score key)
+    type Choice = (Vec<f32>, usize, (f64, f64, f64, f64));
+    let mut best: Option<Choice> = None;
     let mut ks = params.max_topics.clone();
     ks.sort_unstable();
     ks.dedup();
@@ -764,14 +819,24 @@ pub fn train_with_topics(
     }
     parts.sort();
     parts.dedup();
-    let lexicon = parts.contains(&Part::Lexicon).then_some(topic_config);
-    let embeddings = if parts.iter().any(|p| matches!(p, Part::EmbedText | Part::EmbedContext | Part::EmbedLead)) {
-        let path = params.embeddings.as_ref().ok_or_else(|| Error::InvalidParam {
-            name: "embeddings",
-            value: "none".into(),
-            msg: "a head reads an embed_* part: set `embeddings` to a stance-embeddings file".into(),
-        })?;
-        Some(Arc::new(Embeddings::load(path)?.with_pooling(params.embedding_pooling)?))
+    let lexicon = (parts.contains(&Part::Lexicon) || parts.contains(&Part::LeadLexicon))
+        .then_some(topic_config);
+    let embeddings = if parts
+        .iter()
+        .any(|p| matches!(p, Part::EmbedText | Part::EmbedContext | Part::EmbedLead))
+    {
+        let path = params
+            .embeddings
+            .as_ref()
+            .ok_or_else(|| Error::InvalidParam {
+                name: "embeddings",
+                value: "none".into(),
+                msg: "a head reads an embed_* part: set `embeddings` to a stance-embeddings file"
+                    .into(),
+            })?;
+        Some(Arc::new(
+            Embeddings::load(path)?.with_pooling(params.embedding_pooling)?,
+        ))
     } else {
         None
     };
@@ -802,9 +867,16 @@ pub fn train_with_topics(
     };
     let has_stance = !stance_ex.is_empty();
     let has_sent = !sent_recs.is_empty();
-    let per_fold = (if has_stance { strategies.len() * params.c.len() } else { 0 })
-        + if has_sent { params.c.len() } else { 0 }
-        + if train_relevance { params.relevance_c.len() } else { 0 };
+    let per_fold = (if has_stance {
+        strategies.len() * params.c.len()
+    } else {
+        0
+    }) + if has_sent { params.c.len() } else { 0 }
+        + if train_relevance {
+            params.relevance_c.len()
+        } else {
+            0
+        };
     let total = params.vectorizers.len() * k * per_fold + 3;
     let mut done = 0;
     let mut tick = |stage: String| {
@@ -830,7 +902,9 @@ pub fn train_with_topics(
     let stance_names: Vec<&str> = Stance::ALL.iter().map(|s| s.name()).collect();
     let sent_names: Vec<&str> = Sentiment::ALL.iter().map(|s| s.name()).collect();
     // Out-of-fold logits, by grid point.
-    let mut stance_oof: BTreeMap<(usize, usize, usize), Vec<Option<Vec<f32>>>> = BTreeMap::new();
+    // (vectorizer, strategy, C) → per-record logits (None: not a stance record of that fold).
+    type Oof = Vec<Option<Vec<f32>>>;
+    let mut stance_oof: BTreeMap<(usize, usize, usize), Oof> = BTreeMap::new();
     let mut sent_oof: BTreeMap<(usize, usize), Vec<Option<Vec<f32>>>> = BTreeMap::new();
     let mut rel_oof: BTreeMap<(usize, usize), Vec<Vec<f32>>> = BTreeMap::new();
     // Grid C values from strongest to weakest penalty: each fit warm-starts from the last.
@@ -851,7 +925,9 @@ pub fn train_with_topics(
                 let feats = featurize(&fz, records, &parts);
                 let stance_in = HeadInputs::new(&params.heads.stance, &fz);
                 let (tr, va): (Vec<Ex>, Vec<Ex>) = stance_ex.iter().partition(|e| fold[e.0] != f);
-                let va_pos: Vec<usize> = (0..stance_ex.len()).filter(|&j| fold[stance_ex[j].0] == f).collect();
+                let va_pos: Vec<usize> = (0..stance_ex.len())
+                    .filter(|&j| fold[stance_ex[j].0] == f)
+                    .collect();
                 for (si, &s) in strategies.iter().enumerate() {
                     if tr.is_empty() || va.is_empty() {
                         continue;
@@ -859,7 +935,16 @@ pub fn train_with_topics(
                     let mut warm: Option<StanceFit> = None;
                     for &ci in &c_order {
                         let c = params.c[ci];
-                        let m = fit_stance(&feats, &stance_in, &tr, nt, s, &params.solver(c), cw, warm.as_ref())?;
+                        let m = fit_stance(
+                            &feats,
+                            &stance_in,
+                            &tr,
+                            nt,
+                            s,
+                            &params.solver(c),
+                            cw,
+                            warm.as_ref(),
+                        )?;
                         let z = stance_scores(&m, &feats, &stance_in, &va, nt);
                         let slot = stance_oof
                             .entry((vi, si, ci))
@@ -871,17 +956,33 @@ pub fn train_with_topics(
                         warm = Some(m);
                     }
                 }
-                let (str_, sva): (Vec<usize>, Vec<usize>) = sent_recs.iter().partition(|&&i| fold[i] != f);
+                let (str_, sva): (Vec<usize>, Vec<usize>) =
+                    sent_recs.iter().partition(|&&i| fold[i] != f);
                 if !str_.is_empty() && !sva.is_empty() {
                     let sent_in = HeadInputs::new(&params.heads.sentiment, &fz);
-                    let y: Vec<usize> = str_.iter().map(|&i| records[i].sentiment.unwrap().index()).collect();
-                    let sw = weighted(&feats, str_.iter().copied(), logistic::sample_weights(&y, 3, cw));
+                    let y: Vec<usize> = str_
+                        .iter()
+                        .map(|&i| records[i].sentiment.unwrap().index())
+                        .collect();
+                    let sw = weighted(
+                        &feats,
+                        str_.iter().copied(),
+                        logistic::sample_weights(&y, 3, cw),
+                    );
                     let xtr = record_matrix(&feats, &sent_in, &str_);
                     let xva = record_matrix(&feats, &sent_in, &sva);
                     let mut warm: Option<Fitted> = None;
                     for &ci in &c_order {
                         let c = params.c[ci];
-                        let m = logistic::fit_warm(&xtr, &y, 3, false, &sw, &params.solver(c), warm.as_ref())?;
+                        let m = logistic::fit_warm(
+                            &xtr,
+                            &y,
+                            3,
+                            false,
+                            &sw,
+                            &params.solver(c),
+                            warm.as_ref(),
+                        )?;
                         let slot = sent_oof
                             .entry((vi, ci))
                             .or_insert_with(|| vec![None; records.len()]);
@@ -894,7 +995,8 @@ pub fn train_with_topics(
                 }
                 if train_relevance {
                     let rel_in = HeadInputs::new(&params.heads.relevance, &fz);
-                    let (rtr, rva): (Vec<usize>, Vec<usize>) = rel_recs.iter().partition(|&&i| fold[i] != f);
+                    let (rtr, rva): (Vec<usize>, Vec<usize>) =
+                        rel_recs.iter().partition(|&&i| fold[i] != f);
                     if rtr.is_empty() || rva.is_empty() {
                         continue;
                     }
@@ -902,7 +1004,14 @@ pub fn train_with_topics(
                     let xva = record_matrix(&feats, &rel_in, &rva);
                     for &rci in &rc_order {
                         let c = params.relevance_c[rci];
-                        let fits = fit_relevance_blocks(&feats, &xtr, &rtr, &gold_topics, nt, &params.solver(c))?;
+                        let fits = fit_relevance_blocks(
+                            &feats,
+                            &xtr,
+                            &rtr,
+                            &gold_topics,
+                            nt,
+                            &params.solver(c),
+                        )?;
                         let slot = rel_oof
                             .entry((vi, rci))
                             .or_insert_with(|| vec![vec![0.0; nt]; records.len()]);
@@ -989,7 +1098,8 @@ pub fn train_with_topics(
     report.chosen_vectorizer = chosen_v;
     let (stance_s, stance_c, neutral_bias) = match best_stance {
         Some(((_, si, ci, bi), _)) => {
-            let (pooled, per) = confusions(&stance_oof[&(chosen_v, si, ci)], params.neutral_bias[bi]);
+            let (pooled, per) =
+                confusions(&stance_oof[&(chosen_v, si, ci)], params.neutral_bias[bi]);
             report.stance_pooled = Some(pooled.report());
             report.stance_per_topic = topics
                 .iter()
@@ -1013,11 +1123,16 @@ pub fn train_with_topics(
         let mut best_here: Option<(f64, (f32, f32), ClassifyReport)> = None;
         for &b in &sent_bias_grid {
             let rep = sent_confusion(z, b).report();
-            if best_here.as_ref().is_none_or(|h| rep.macro_f1 > h.0 + 1e-12) {
+            if best_here
+                .as_ref()
+                .is_none_or(|h| rep.macro_f1 > h.0 + 1e-12)
+            {
                 best_here = Some((rep.macro_f1, b, rep));
             }
         }
-        let Some((f1, b, rep)) = best_here else { continue };
+        let Some((f1, b, rep)) = best_here else {
+            continue;
+        };
         report.sentiment_grid.push(SentimentCv {
             vectorizer: vi,
             c: params.c[ci],
@@ -1038,7 +1153,11 @@ pub fn train_with_topics(
         .copied()
         .filter(|&i| real(i) && !is_off_domain(&records[i]))
         .collect();
-    let off_rel: Vec<usize> = rel_recs.iter().copied().filter(|&i| is_off_domain(&records[i])).collect();
+    let off_rel: Vec<usize> = rel_recs
+        .iter()
+        .copied()
+        .filter(|&i| is_off_domain(&records[i]))
+        .collect();
     let mut rel_c = params.relevance_c[0];
     let mut detection = Detection {
         thresholds: BTreeMap::new(),
@@ -1084,7 +1203,16 @@ pub fn train_with_topics(
     let stance_in = HeadInputs::new(&params.heads.stance, &fz);
     let stance = if has_stance {
         report.chosen_stance = Some((stance_s, stance_c));
-        let m = fit_stance(&feats, &stance_in, &stance_ex, nt, stance_s, &params.solver(stance_c), cw, None)?;
+        let m = fit_stance(
+            &feats,
+            &stance_in,
+            &stance_ex,
+            nt,
+            stance_s,
+            &params.solver(stance_c),
+            cw,
+            None,
+        )?;
         tick("final stance".into());
         Some(into_head(m, stance_in.width, nt, neutral_bias))
     } else {
@@ -1093,9 +1221,23 @@ pub fn train_with_topics(
     let sentiment = if has_sent {
         report.chosen_sentiment_c = Some(sent_c);
         let sent_in = HeadInputs::new(&params.heads.sentiment, &fz);
-        let y: Vec<usize> = sent_recs.iter().map(|&i| records[i].sentiment.unwrap().index()).collect();
-        let sw = weighted(&feats, sent_recs.iter().copied(), logistic::sample_weights(&y, 3, cw));
-        let m = logistic::fit(&record_matrix(&feats, &sent_in, &sent_recs), &y, 3, false, &sw, &params.solver(sent_c))?;
+        let y: Vec<usize> = sent_recs
+            .iter()
+            .map(|&i| records[i].sentiment.unwrap().index())
+            .collect();
+        let sw = weighted(
+            &feats,
+            sent_recs.iter().copied(),
+            logistic::sample_weights(&y, 3, cw),
+        );
+        let m = logistic::fit(
+            &record_matrix(&feats, &sent_in, &sent_recs),
+            &y,
+            3,
+            false,
+            &sw,
+            &params.solver(sent_c),
+        )?;
         tick("final sentiment".into());
         let mut bias = m.bias;
         bias[Sentiment::Negative.index()] += sent_bias.0;
@@ -1113,11 +1255,22 @@ pub fn train_with_topics(
         report.chosen_relevance_c = Some(rel_c);
         let rel_in = HeadInputs::new(&params.heads.relevance, &fz);
         let x = record_matrix(&feats, &rel_in, &rel_recs);
-        let fits = fit_relevance_blocks(&feats, &x, &rel_recs, &gold_topics, nt, &params.solver(rel_c))?;
+        let fits = fit_relevance_blocks(
+            &feats,
+            &x,
+            &rel_recs,
+            &gold_topics,
+            nt,
+            &params.solver(rel_c),
+        )?;
         report.relevance_note = format!(
             "trained on {} records (C={rel_c}, balanced, one-vs-rest){}",
             rel_recs.len(),
-            if k >= 2 { "; thresholds and topics per quote chosen by CV" } else { "; not cross-validated" }
+            if k >= 2 {
+                "; thresholds and topics per quote chosen by CV"
+            } else {
+                "; not cross-validated"
+            }
         );
         Some(
             fits.into_iter()
@@ -1152,10 +1305,32 @@ pub fn train_with_topics(
         vectorizer: vcfg.clone(),
         n_features: fz.vectorizer.n_features(),
         stance_strategy: stance.as_ref().map(|s| s.strategy),
-        heads: params.heads.clone(),
+        // Only the heads that were trained: a head without weights reads nothing.
+        heads: HeadSpecs {
+            stance: if stance.is_some() {
+                params.heads.stance.clone()
+            } else {
+                Vec::new()
+            },
+            sentiment: if sentiment.is_some() {
+                params.heads.sentiment.clone()
+            } else {
+                Vec::new()
+            },
+            relevance: if train_relevance {
+                params.heads.relevance.clone()
+            } else {
+                Vec::new()
+            },
+        },
         detection,
         topic_lexicon: lexicon.map(|c| TopicConfig {
-            topics: c.topics.iter().filter(|t| topics.contains(&t.id)).cloned().collect(),
+            topics: c
+                .topics
+                .iter()
+                .filter(|t| topics.contains(&t.id))
+                .cloned()
+                .collect(),
         }),
         embeddings: embeddings.as_ref().map(|e| EmbeddingsInfo {
             dim: e.dim(),
@@ -1168,8 +1343,20 @@ pub fn train_with_topics(
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
         }),
-        valence_lexicon_sha256: valence.as_ref().map(|_| crate::features::valence::lexicon_sha256()),
-        train_params: serde_json::to_value(params)?,
+        valence_lexicon_sha256: valence
+            .as_ref()
+            .map(|_| crate::features::valence::lexicon_sha256()),
+        // The embeddings table is saved inside the model: keep its file name, not the path
+        // it was read from (which depends on how the recipe was named on the command line).
+        train_params: {
+            let mut p = params.clone();
+            p.embeddings = p
+                .embeddings
+                .as_ref()
+                .and_then(|e| e.file_name())
+                .map(std::path::PathBuf::from);
+            serde_json::to_value(&p)?
+        },
         cv: serde_json::to_value(&report)?,
         blocks: Vec::new(),
         files: BTreeMap::new(),
@@ -1202,9 +1389,12 @@ fn relevance_possible(
     topics
         .iter()
         .find(|t| {
-            rel_recs
-                .iter()
-                .all(|&i| records[i].topics.as_ref().is_some_and(|m| m.contains_key(*t)))
+            rel_recs.iter().all(|&i| {
+                records[i]
+                    .topics
+                    .as_ref()
+                    .is_some_and(|m| m.contains_key(*t))
+            })
         })
         .map(|t| format!("not trained: no negative records for topic {t}"))
 }
@@ -1221,7 +1411,10 @@ fn fit_relevance_blocks(
     (0..n_topics)
         .into_par_iter()
         .map(|t| {
-            let y: Vec<usize> = recs.iter().map(|&i| gold[i].contains(&t) as usize).collect();
+            let y: Vec<usize> = recs
+                .iter()
+                .map(|&i| gold[i].contains(&t) as usize)
+                .collect();
             if !y.contains(&1) || !y.contains(&0) {
                 // A topic with no positives (or negatives) in this fold: never detected.
                 return Ok(Fitted {
@@ -1232,7 +1425,11 @@ fn fit_relevance_blocks(
                     iterations: 0,
                 });
             }
-            let sw = weighted(feats, recs.iter().copied(), logistic::sample_weights(&y, 2, ClassWeight::Balanced));
+            let sw = weighted(
+                feats,
+                recs.iter().copied(),
+                logistic::sample_weights(&y, 2, ClassWeight::Balanced),
+            );
             logistic::fit(x, &y, 2, true, &sw, cfg)
         })
         .collect()
@@ -1256,7 +1453,10 @@ mod tests {
         let (th, k, s) = tune_detection(&p, &gold, &[0, 1], &[2], 2, &params);
         assert_eq!(k, 1);
         assert!((s.2 - 1.0).abs() < 1e-9, "{s:?}");
-        assert_eq!(s.3, 0.0, "the off-domain record must stay without a topic: {th:?}");
+        assert_eq!(
+            s.3, 0.0,
+            "the off-domain record must stay without a topic: {th:?}"
+        );
         assert!(th[1] > 0.7);
     }
 }

@@ -1,8 +1,8 @@
 //! One small article per convention of the annotation guide (§1–§2).
 
 use super::*;
-use crate::TomlConfig;
 use crate::speakers::{Ranker, Sieve};
+use crate::TomlConfig;
 
 fn run(text: &str) -> Vec<Quote> {
     QuoteExtractor::with_defaults().extract(&Article::new("t", text))

@@ -282,6 +282,8 @@ pub struct GridPoint {
     pub train_accuracy: f64,
     pub dev_accuracy: f64,
     pub dev_scored: usize,
+    /// Wall time: printed, never saved (the model bytes must not depend on it).
+    #[serde(skip)]
     pub seconds: f64,
 }
 
