@@ -71,7 +71,7 @@ fn jsonl_records_carry_quote_topics_and_sentiment() {
 
 /// The shipped model on its sample input: the four expectations. The seeds are part
 /// of the default model's training data, so this guards the product, it does not measure it
-/// (the held-out figures come from scripts/eval_seeds_loao.py).
+/// (the held-out figures come from `stance eval cv`, grouped by story).
 #[test]
 fn summary_puts_the_speakers_where_they_stand() {
     let (code, stdout, stderr) = run(&["label", "--summary", "--format", "json", "data/articles"]);

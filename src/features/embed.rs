@@ -644,13 +644,25 @@ impl Embeddings {
         out.fill(0.0);
         let mut known = 0;
         let sif = self.pooling == Pooling::Sif;
+        let n = self.len();
         for t in tokens.iter() {
             if let Some(i) = self.token_row(t) {
                 let i = i as usize;
-                self.row_into(i, bits, row);
                 let w = if sif { self.weight(i) } else { 1.0 };
-                for (o, v) in out.iter_mut().zip(row.iter()) {
-                    *o += w * v;
+                if self.dtype == StoredDtype::I8 {
+                    // Scale and weight folded into one factor, no row buffer: the hot path
+                    // of the shipped int8 table.
+                    let s = &self.data[self.matrix_at + i * 4..self.matrix_at + i * 4 + 4];
+                    let f = w * f32::from_le_bytes([s[0], s[1], s[2], s[3]]);
+                    let at = self.matrix_at + n * 4 + i * self.dim;
+                    for (o, &q) in out.iter_mut().zip(&self.data[at..at + self.dim]) {
+                        *o += f * f32::from(q as i8);
+                    }
+                } else {
+                    self.row_into(i, bits, row);
+                    for (o, v) in out.iter_mut().zip(row.iter()) {
+                        *o += w * v;
+                    }
                 }
                 known += 1;
             }

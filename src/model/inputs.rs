@@ -7,7 +7,7 @@
 //! | `context` | `nf` | n-gram TF-IDF of the introducing sentence |
 //! | `lexicon` | `3·T` | per topic: keyword hit in the quote (0/1), hit only in the context (0/1), `ln(1 + hits)/2` |
 //! | `lead_lexicon` | `T` | per topic: keyword hit in the article's lead (0/1) |
-//! | `lead` | `nf` | n-gram TF-IDF of the article's lead (headline and first sentence) |
+//! | `lead` | `nf` | n-gram TF-IDF of the article's lead (`Article::lead`: headline and the first ~300 chars) |
 //! | `embed_text`, `embed_context`, `embed_lead` | `d` | mean of pretrained word vectors (the model's embeddings table), L2-normalised |
 //! | `valence` | 16 | VADER and Pattern valence of the quote with negation, boosters, "but" ([`crate::features::valence`]) |
 //! | `sentiment_text` | `nf` | the quote with a sentiment target wrapped in marker tokens (= `text` without a target) |

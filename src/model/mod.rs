@@ -65,6 +65,24 @@ impl Block {
     }
 }
 
+/// Interleaves binary (k = 1) blocks of equal height into one block with k = their number.
+fn fuse_binary(blocks: &[Block]) -> Block {
+    let k = blocks.len();
+    let rows = blocks.first().map_or(0, |b| b.rows);
+    let mut w = vec![0.0f32; rows * k];
+    for (t, b) in blocks.iter().enumerate() {
+        for (r, &x) in b.w.iter().take(rows).enumerate() {
+            w[r * k + t] = x;
+        }
+    }
+    Block {
+        k,
+        rows,
+        w,
+        bias: blocks.iter().map(|b| b.bias[0]).collect(),
+    }
+}
+
 /// Stance heads: optional shared block (joint strategy) plus one block per topic.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StanceHead {
@@ -86,6 +104,9 @@ pub struct Model {
     stance: Option<StanceHead>,
     /// One binary block (k = 1) per topic.
     relevance: Option<Vec<Block>>,
+    /// The same weights interleaved (k = topics): one contiguous read per feature scores
+    /// every topic, where the per-topic blocks cost one cache miss per feature and topic.
+    relevance_fused: Option<Block>,
     sentiment: Option<Block>,
     stance_in: HeadInputs,
     relevance_in: HeadInputs,
@@ -298,8 +319,10 @@ impl Model {
             .iter()
             .map(|t| manifest.detection.threshold(t))
             .collect();
+        let relevance_fused = relevance.as_deref().map(fuse_binary);
         Model {
             thresholds,
+            relevance_fused,
             manifest,
             featurizer,
             topics,
@@ -454,17 +477,12 @@ impl Model {
     }
 
     fn relevance_probs(&self, rows: &PartRows) -> Vec<f32> {
-        let Some(heads) = &self.relevance else {
+        let Some(b) = &self.relevance_fused else {
             return Vec::new();
         };
-        heads
-            .iter()
-            .map(|b| {
-                let mut z = [b.bias[0]];
-                score(b, &self.relevance_in, rows, &mut z);
-                1.0 / (1.0 + (-z[0]).exp())
-            })
-            .collect()
+        let mut z = b.bias.clone();
+        score(b, &self.relevance_in, rows, &mut z);
+        z.iter().map(|&z| 1.0 / (1.0 + (-z).exp())).collect()
     }
 
     /// Raw stance scores of topic `t`.

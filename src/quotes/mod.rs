@@ -293,8 +293,9 @@ fn borrow_repeated_speakers(quotes: &mut [Quote], headline_end: usize) {
     }
     let keys: Vec<String> = quotes.iter().map(|q| key(&q.text)).collect();
     for i in 0..n_head.min(8) {
-        if quotes[i].speaker.is_some()
-            || quotes[i].speaker_mention.is_some()
+        // A speaker the ranker guessed without any sieve's evidence gives way to the echo.
+        let guessed = quotes[i].sieve == Some(Sieve::RankerOnly);
+        if (!guessed && (quotes[i].speaker.is_some() || quotes[i].speaker_mention.is_some()))
             || keys[i].split_whitespace().count() < 2
         {
             continue;
@@ -307,6 +308,7 @@ fn borrow_repeated_speakers(quotes: &mut [Quote], headline_end: usize) {
         });
         if let Some(j) = found {
             quotes[i].speaker = quotes[j].speaker.clone();
+            quotes[i].speaker_mention = None;
             quotes[i].confidence = Sieve::HeadlineEcho.confidence();
             quotes[i].sieve = Some(Sieve::HeadlineEcho);
         }

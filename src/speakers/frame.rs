@@ -154,6 +154,15 @@ pub(super) fn is_cap(word: &str) -> bool {
     word.chars().next().is_some_and(|c| c.is_uppercase())
 }
 
+/// A capitalised compound adjective ("Russian-occupied", "Kremlin-backed", "US-brokered"):
+/// capitalised, but it describes a noun, it does not name a speaker.
+pub(super) fn is_cap_compound_adjective(word: &str) -> bool {
+    is_cap(word)
+        && word.rsplit_once('-').is_some_and(|(_, tail)| {
+            tail.chars().count() >= 3 && tail.chars().all(|c| c.is_lowercase())
+        })
+}
+
 /// Clears the cue bit of reporting-verb forms that are nouns or parts of names here: a
 /// capitalised form inside a sentence ("the State Department", "the United States", "The
 /// Washington Post"; title-case headlines like "Gina Rodriguez Questioned What…" excepted).
@@ -424,4 +433,19 @@ fn sentences(
         out.push((start, n));
     }
     out
+}
+
+#[cfg(test)]
+mod compound_adjective_tests {
+    use super::is_cap_compound_adjective as adj;
+
+    #[test]
+    fn capitalised_compound_adjectives_are_not_names() {
+        for w in ["Russian-occupied", "Kremlin-backed", "US-brokered"] {
+            assert!(adj(w), "{w}");
+        }
+        for w in ["Al-Assad", "Jean-Claude", "Bin-Zayed", "Russian", "pro-Kremlin"] {
+            assert!(!adj(w), "{w}");
+        }
+    }
 }

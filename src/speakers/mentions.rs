@@ -7,7 +7,7 @@
 //! descriptions) are what the sieves are made of.
 
 use super::cues::with_lower;
-use super::frame::{is_cap, Frame, TK};
+use super::frame::{is_cap, is_cap_compound_adjective, Frame, TK};
 use super::gazetteer::{normalize, normalize_role, Gender, Kind};
 use super::lexicon::List;
 use std::collections::HashMap;
@@ -107,7 +107,7 @@ impl Frame<'_> {
             let body = j;
             while j < n && self.is_word(j) {
                 let x = self.w(j);
-                let cap = is_cap(x);
+                let cap = is_cap(x) && !is_cap_compound_adjective(x);
                 if self.is_cue(j) && (!cap || self.tf(j, List::CapVerbs)) {
                     break;
                 }
