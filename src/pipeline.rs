@@ -7,52 +7,22 @@
 //! most the model's number of topics per quote (both chosen by cross-validation).
 
 use crate::article::Article;
+use crate::config::TomlConfig;
 use crate::error::{Error, Result};
-use crate::model::{Model, Sentiment, Stance, Statement};
+use crate::model::{Model, Statement};
 use crate::quotes::{Quote, QuoteExtractor};
+use crate::speakers::{Cues, Gazetteer};
 use crate::topics::TopicConfig;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::path::PathBuf;
+use std::sync::Arc;
 
-/// Stance probabilities for one topic.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
-pub struct StanceProbs {
-    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
-    pub favor: f32,
-    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
-    pub against: f32,
-    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
-    pub neutral: f32,
-}
-
-/// The label of one topic a quote takes up.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TopicLabel {
-    pub stance: Stance,
-    pub probs: StanceProbs,
-    /// How sure the detector is that the quote takes up this topic, 0..=1.
-    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
-    pub relevance: f32,
-}
-
-/// Sentiment probabilities of a quote.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
-pub struct SentimentProbs {
-    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
-    pub positive: f32,
-    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
-    pub negative: f32,
-    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
-    pub neutral: f32,
-}
-
-/// The tone of a quote.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SentimentLabel {
-    pub label: Sentiment,
-    pub probs: SentimentProbs,
-}
+// One set of label types for the model and the pipeline: a labeled quote's topics and
+// sentiment are the model's predictions (relevance always present, explanations absent).
+pub use crate::model::{SentimentPrediction, SentimentProbs, StanceProbs, TopicPrediction};
 
 /// One quote with its labels: the `stance quotes` record plus `topics` and `sentiment`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -61,17 +31,113 @@ pub struct LabeledQuote {
     #[serde(flatten)]
     pub quote: Quote,
     /// Only the topics detected, by id.
-    pub topics: BTreeMap<String, TopicLabel>,
-    pub sentiment: Option<SentimentLabel>,
+    pub topics: BTreeMap<String, TopicPrediction>,
+    pub sentiment: Option<SentimentPrediction>,
 }
 
 /// Quote extractor + trained model.
 pub struct Pipeline {
     extractor: QuoteExtractor,
     model: Model,
+    /// Workers of [`Pipeline::label_many`] (`None`: rayon's global pool).
+    pool: Option<Arc<rayon::ThreadPool>>,
+}
+
+/// Builds a [`Pipeline`] from a model directory and the user's configuration files, each
+/// merged over the built-in one (as the CLI's `--speakers`, `--cues`, `--topics`, `--threads`).
+///
+/// ```
+/// # let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/models/default");
+/// let pipeline = stance::pipeline::Pipeline::builder(dir).threads(2).build()?;
+/// # Ok::<(), stance::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct PipelineBuilder {
+    model_dir: PathBuf,
+    speakers: Vec<PathBuf>,
+    cues: Vec<PathBuf>,
+    topics: Vec<PathBuf>,
+    threads: Option<usize>,
+}
+
+impl PipelineBuilder {
+    /// An extra speaker gazetteer (TOML, like `data/speakers.toml`).
+    pub fn speakers(mut self, file: impl Into<PathBuf>) -> Self {
+        self.speakers.push(file.into());
+        self
+    }
+
+    /// Extra attribution cues (TOML, like `data/cues.toml`).
+    pub fn cues(mut self, file: impl Into<PathBuf>) -> Self {
+        self.cues.push(file.into());
+        self
+    }
+
+    /// An extra topic configuration (TOML, like `data/topics.toml`).
+    pub fn topics(mut self, file: impl Into<PathBuf>) -> Self {
+        self.topics.push(file.into());
+        self
+    }
+
+    /// Worker threads of [`Pipeline::label_many`] (0 = one per core).
+    pub fn threads(mut self, n: usize) -> Self {
+        self.threads = Some(n);
+        self
+    }
+
+    /// Loads the model and the files; any unreadable or invalid one is an error naming it.
+    pub fn build(self) -> Result<Pipeline> {
+        let mut gazetteer = Gazetteer::builtin();
+        for f in &self.speakers {
+            gazetteer.extend(Gazetteer::load(f)?);
+        }
+        let mut cues = Cues::builtin();
+        for f in &self.cues {
+            cues.extend(Cues::load(f)?);
+        }
+        let mut topics = TopicConfig::builtin();
+        for f in &self.topics {
+            topics.extend(TopicConfig::load(f)?);
+        }
+        let model = Model::load(&self.model_dir)?;
+        let mut p = Pipeline::new(QuoteExtractor::new(gazetteer, cues), model, &topics)?;
+        if let Some(n) = self.threads {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .map_err(|e| Error::InvalidParam {
+                    name: "threads",
+                    value: n.to_string(),
+                    msg: e.to_string(),
+                })?;
+            p.pool = Some(Arc::new(pool));
+        }
+        Ok(p)
+    }
 }
 
 impl Pipeline {
+    /// A builder for a pipeline over the model saved in `model_dir`.
+    pub fn builder(model_dir: impl Into<PathBuf>) -> PipelineBuilder {
+        PipelineBuilder {
+            model_dir: model_dir.into(),
+            speakers: Vec::new(),
+            cues: Vec::new(),
+            topics: Vec::new(),
+            threads: None,
+        }
+    }
+
+    /// Labels many articles in parallel (on the builder's threads, else rayon's global pool);
+    /// `out[i]` are the quotes of `articles[i]`.
+    pub fn label_many(&self, articles: &[Article]) -> Vec<Vec<LabeledQuote>> {
+        let run = || articles.par_iter().map(|a| self.label(a)).collect();
+        match &self.pool {
+            Some(pool) => pool.install(run),
+            None => run(),
+        }
+    }
+
     /// Builds a pipeline. Every topic the model knows must be configured (its proposition
     /// gives the stance labels their meaning), else the model and configuration disagree.
     /// The model's attribution source ranker, if it has one, ranks the extractor's candidate
@@ -100,7 +166,11 @@ impl Pipeline {
                 ),
             });
         }
-        Ok(Pipeline { extractor, model })
+        Ok(Pipeline {
+            extractor,
+            model,
+            pool: None,
+        })
     }
 
     /// The default extractor and topics with the model saved in `dir`.
@@ -153,32 +223,12 @@ impl Pipeline {
             lead: Some(lead),
             ..Default::default()
         });
-        let topics = pred
-            .topics
-            .into_iter()
-            .map(|(topic, tp)| {
-                (
-                    topic,
-                    TopicLabel {
-                        stance: tp.stance,
-                        probs: StanceProbs {
-                            favor: tp.probs.favor,
-                            against: tp.probs.against,
-                            neutral: tp.probs.neutral,
-                        },
-                        relevance: tp.relevance.unwrap_or(1.0),
-                    },
-                )
-            })
-            .collect();
-        let sentiment = pred.sentiment.map(|s| SentimentLabel {
-            label: s.label,
-            probs: SentimentProbs {
-                positive: s.probs.positive,
-                negative: s.probs.negative,
-                neutral: s.probs.neutral,
-            },
-        });
+        let mut topics = pred.topics;
+        for tp in topics.values_mut() {
+            // A model without a relevance head detects nothing: its topics were all scored.
+            tp.relevance = Some(tp.relevance.unwrap_or(1.0));
+        }
+        let sentiment = pred.sentiment;
         LabeledQuote {
             article: article_id.to_string(),
             quote,

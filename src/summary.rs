@@ -261,19 +261,20 @@ impl Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::{StanceProbs, TopicLabel};
+    use crate::pipeline::{StanceProbs, TopicPrediction};
     use crate::quotes::Quote;
     use crate::Stance;
 
     fn quote(article: &str, start: usize, text: &str, stance: Stance, p: [f32; 3]) -> LabeledQuote {
-        let label = TopicLabel {
+        let label = TopicPrediction {
             stance,
             probs: StanceProbs {
                 favor: p[0],
                 against: p[1],
                 neutral: p[2],
             },
-            relevance: 0.9,
+            relevance: Some(0.9),
+            explain: None,
         };
         LabeledQuote {
             article: article.into(),

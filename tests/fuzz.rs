@@ -65,7 +65,7 @@ fn check(text: &str) -> Vec<Quote> {
         assert_eq!(&l.quote, q);
         for t in l.topics.values() {
             let sum = t.probs.favor + t.probs.against + t.probs.neutral;
-            assert!((sum - 1.0).abs() < 1e-3 && (0.0..=1.0).contains(&t.relevance));
+            assert!((sum - 1.0).abs() < 1e-3 && (0.0..=1.0).contains(&t.relevance.unwrap_or(-1.0)));
         }
         if let Some(s) = &l.sentiment {
             let sum = s.probs.positive + s.probs.negative + s.probs.neutral;

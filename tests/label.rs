@@ -328,3 +328,57 @@ fn library_example_loads_the_model_and_labels_a_file() {
     assert!(stdout.lines().count() >= 8, "{stdout}");
     assert!(stdout.contains("Marco Rubio\t"), "{stdout}");
 }
+
+/// The library builder: user files merge over the built-in configuration, a bad file is an
+/// error naming it, and `label_many` on the builder's threads equals labeling one by one.
+#[test]
+fn pipeline_builder_merges_user_files_and_labels_in_parallel() {
+    use stance::pipeline::Pipeline;
+    let dir = tempfile::tempdir().unwrap();
+    let speakers = dir.path().join("speakers.toml");
+    std::fs::write(
+        &speakers,
+        "[[speaker]]\nname = \"Olena Testenko\"\naliases = [\"Testenko\"]\ngender = \"female\"\n",
+    )
+    .unwrap();
+    let model = root().join("models/default");
+    let p = Pipeline::builder(&model)
+        .speakers(&speakers)
+        .threads(2)
+        .build()
+        .unwrap();
+    let article = stance::Article::new(
+        "t",
+        "Kyiv.\n“We will not give up a single village,” Testenko told reporters on Monday.\n",
+    );
+    let got = p.label(&article);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].quote.speaker.as_deref(), Some("Olena Testenko"));
+    // Without the user file the surname is not a known speaker's.
+    let plain = Pipeline::builder(&model).build().unwrap();
+    assert_ne!(
+        plain.label(&article)[0].quote.speaker.as_deref(),
+        Some("Olena Testenko")
+    );
+
+    let articles: Vec<stance::Article> = std::fs::read_dir(root().join("data/articles"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|f| {
+            stance::Article::new(
+                f.file_stem().unwrap().to_string_lossy(),
+                std::fs::read_to_string(&f).unwrap(),
+            )
+        })
+        .collect();
+    let one_by_one: Vec<_> = articles.iter().map(|a| p.label(a)).collect();
+    assert_eq!(p.label_many(&articles), one_by_one);
+
+    let bad = dir.path().join("topics.toml");
+    std::fs::write(&bad, "[[topic]]\nid = 3\n").unwrap();
+    let e = match Pipeline::builder(&model).topics(&bad).build() {
+        Ok(_) => panic!("a topics file with a numeric id was accepted"),
+        Err(e) => e.to_string(),
+    };
+    assert!(e.contains("topics.toml"), "{e}");
+}

@@ -204,7 +204,7 @@ fn topic_rows(q: &LabeledQuote) -> Vec<TopicRow<'_>> {
             favor: prob(l.probs.favor),
             against: prob(l.probs.against),
             neutral: prob(l.probs.neutral),
-            relevance: prob(l.relevance),
+            relevance: l.relevance.map(prob).unwrap_or_default(),
         })
         .collect()
 }

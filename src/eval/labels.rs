@@ -29,7 +29,7 @@ use crate::article::{Article, CharIndex};
 pub use crate::corpora::gold::{read_gold, GoldQuote};
 use crate::model::labels::Label;
 use crate::model::{Sentiment, Stance, Statement};
-use crate::pipeline::{LabeledQuote, Pipeline, StanceProbs, TopicLabel};
+use crate::pipeline::{LabeledQuote, Pipeline, StanceProbs, TopicPrediction};
 use crate::quotes::match_spans;
 use crate::quotes::Quote;
 use crate::summary::Summary;
@@ -233,10 +233,11 @@ fn gold_as_labeled(g: &GoldQuote) -> LabeledQuote {
             }
             (
                 t.clone(),
-                TopicLabel {
+                TopicPrediction {
                     stance: *s,
                     probs,
-                    relevance: 1.0,
+                    relevance: Some(1.0),
+                    explain: None,
                 },
             )
         })
@@ -533,9 +534,10 @@ mod tests {
         topics: &[(&str, Stance)],
     ) -> LabeledQuote {
         let mut q = gold_as_labeled(&gold(article, start, end, speaker, topics));
-        q.sentiment = Some(crate::pipeline::SentimentLabel {
+        q.sentiment = Some(crate::pipeline::SentimentPrediction {
             label: Sentiment::Neutral,
             probs: Default::default(),
+            explain: None,
         });
         q
     }

@@ -144,7 +144,7 @@ pub struct Statement<'a> {
 }
 
 /// Stance probabilities.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 pub struct StanceProbs {
     /// P(favor).
     #[serde(serialize_with = "crate::model::labels::serialize_prob")]
@@ -158,7 +158,7 @@ pub struct StanceProbs {
 }
 
 /// Sentiment probabilities.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 pub struct SentimentProbs {
     /// P(positive).
     #[serde(serialize_with = "crate::model::labels::serialize_prob")]

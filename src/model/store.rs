@@ -591,7 +591,12 @@ fn decode_block(c: &mut Cursor<'_>, info: &BlockInfo) -> std::result::Result<Blo
     let bias: Vec<f32> = bias.chunks_exact(4).map(f).collect();
     // Only the stored values can be non-finite (the rest are zeros): checking them, not the
     // expanded matrix, saves a pass over tens of MB at every load.
-    if vals.chunks_exact(4).map(f).chain(bias.iter().copied()).any(|x| !x.is_finite()) {
+    if vals
+        .chunks_exact(4)
+        .map(f)
+        .chain(bias.iter().copied())
+        .any(|x| !x.is_finite())
+    {
         return Err(format!("block {}: non-finite weight", info.name));
     }
     Ok(Block { k, rows, w, bias })

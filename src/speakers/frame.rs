@@ -444,7 +444,13 @@ mod compound_adjective_tests {
         for w in ["Russian-occupied", "Kremlin-backed", "US-brokered"] {
             assert!(adj(w), "{w}");
         }
-        for w in ["Al-Assad", "Jean-Claude", "Bin-Zayed", "Russian", "pro-Kremlin"] {
+        for w in [
+            "Al-Assad",
+            "Jean-Claude",
+            "Bin-Zayed",
+            "Russian",
+            "pro-Kremlin",
+        ] {
             assert!(!adj(w), "{w}");
         }
     }
