@@ -201,27 +201,7 @@ pub fn evaluate(
 /// One-to-one matching of overlapping spans, largest overlap first (ties in text order):
 /// the `(gold index, predicted index)` pairs.
 pub fn match_overlapping(gold: &[(usize, usize)], pred: &[(usize, usize)]) -> Vec<(usize, usize)> {
-    let mut pairs: Vec<(usize, usize, usize)> = Vec::new();
-    for (i, g) in gold.iter().enumerate() {
-        for (j, p) in pred.iter().enumerate() {
-            let o = g.1.min(p.1).saturating_sub(g.0.max(p.0));
-            if o > 0 {
-                pairs.push((o, i, j));
-            }
-        }
-    }
-    pairs.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    let mut gu = vec![false; gold.len()];
-    let mut pu = vec![false; pred.len()];
-    let mut out = Vec::new();
-    for (_, i, j) in pairs {
-        if !gu[i] && !pu[j] {
-            gu[i] = true;
-            pu[j] = true;
-            out.push((i, j));
-        }
-    }
-    out
+    crate::quotes::match_spans_where(gold, pred, |_, _, _| true)
 }
 
 impl fmt::Display for QuoteEval {

@@ -321,12 +321,21 @@ mod tests;
 /// One-to-one matching of quote spans that overlap by at least half of each span, largest
 /// overlap first (ties in text order): `(gold index, predicted index)` pairs.
 pub fn match_spans(gold: &[(usize, usize)], pred: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    match_spans_where(gold, pred, |overlap, g, p| 2 * overlap >= g.max(p))
+}
+
+/// One-to-one matching of overlapping spans for which `keep(overlap, gold length, predicted
+/// length)` holds, largest overlap first (ties in text order).
+pub fn match_spans_where(
+    gold: &[(usize, usize)],
+    pred: &[(usize, usize)],
+    keep: impl Fn(usize, usize, usize) -> bool,
+) -> Vec<(usize, usize)> {
     let mut pairs: Vec<(usize, usize, usize)> = Vec::new();
     for (i, g) in gold.iter().enumerate() {
         for (j, p) in pred.iter().enumerate() {
             let o = g.1.min(p.1).saturating_sub(g.0.max(p.0));
-            let longer = (g.1 - g.0).max(p.1 - p.0);
-            if o > 0 && 2 * o >= longer {
+            if o > 0 && keep(o, g.1 - g.0, p.1 - p.0) {
                 pairs.push((o, i, j));
             }
         }
