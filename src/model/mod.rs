@@ -36,27 +36,59 @@ pub const TARGET_OPEN: &str = " xxtgtopen ";
 /// Token inserted after a sentiment target's mention.
 pub const TARGET_CLOSE: &str = " xxtgtclose ";
 
-/// A dense linear block: `score_c = Σ_j x_j · w[j·k + c] + bias[c]` (feature-major weights).
+/// A linear block: `score_c = Σ_j x_j · w_j[c] + bias[c]`, weights stored per feature row
+/// (dense, or only the rows that have weights).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Block {
     /// Outputs per feature (classes, or 1 for a binary head).
     pub k: usize,
     /// Number of feature rows.
     pub rows: usize,
-    /// `rows × k` weights, feature-major.
+    /// Weights, feature-major: `rows × k` when `index` is `None`, else `index.len() × k`
+    /// (the rows in `index`, in its order).
     pub w: Vec<f32>,
+    /// Sorted rows that have weights, for a sparse block (a topic's conjoined stance weights
+    /// touch a few thousand of 100k+ rows: kept dense they were most of the model's memory
+    /// and load time). `None`: dense.
+    pub index: Option<Vec<u32>>,
     /// One intercept per output.
     pub bias: Vec<f32>,
 }
 
 impl Block {
+    /// The `k` weights of feature row `j` (`None`: no weights, i.e. zeros).
+    #[inline]
+    pub fn row(&self, j: usize) -> Option<&[f32]> {
+        let k = self.k;
+        match &self.index {
+            None => self.w.get(j * k..j * k + k),
+            Some(ix) => {
+                let p = ix.binary_search(&u32::try_from(j).ok()?).ok()?;
+                self.w.get(p * k..p * k + k)
+            }
+        }
+    }
+
+    /// The rows with a non-zero weight, in order, with their weights.
+    pub fn stored_rows(&self) -> Vec<(usize, &[f32])> {
+        match &self.index {
+            None => (0..self.rows)
+                .filter_map(|j| self.row(j).map(|w| (j, w)))
+                .filter(|(_, w)| w.iter().any(|&x| x != 0.0))
+                .collect(),
+            Some(ix) => ix
+                .iter()
+                .zip(self.w.chunks_exact(self.k))
+                .map(|(&j, w)| (j as usize, w))
+                .collect(),
+        }
+    }
+
     /// Adds `row`'s contribution (its columns shifted by `offset`) to `z`.
     #[inline]
     fn accumulate(&self, row: &SparseRow, offset: usize, z: &mut [f32]) {
-        let k = self.k;
         for (&j, &v) in row.indices.iter().zip(&row.values) {
-            let base = (offset + j as usize) * k;
-            if let Some(wj) = self.w.get(base..base + k) {
+            if let Some(wj) = self.row(offset + j as usize) {
                 for (zc, wc) in z.iter_mut().zip(wj) {
                     *zc += v * wc;
                 }
@@ -70,15 +102,28 @@ fn fuse_binary(blocks: &[Block]) -> Block {
     let k = blocks.len();
     let rows = blocks.first().map_or(0, |b| b.rows);
     let mut w = vec![0.0f32; rows * k];
-    for (t, b) in blocks.iter().enumerate() {
-        for (r, &x) in b.w.iter().take(rows).enumerate() {
-            w[r * k + t] = x;
+    if blocks
+        .iter()
+        .all(|b| b.index.is_none() && b.w.len() >= rows)
+    {
+        // Row by row: sequential writes, k sequential read streams.
+        for (r, out) in w.chunks_exact_mut(k).enumerate() {
+            for (o, b) in out.iter_mut().zip(blocks) {
+                *o = b.w[r];
+            }
+        }
+    } else {
+        for (t, b) in blocks.iter().enumerate() {
+            for (r, x) in b.stored_rows() {
+                w[r * k + t] = x[0];
+            }
         }
     }
     Block {
         k,
         rows,
         w,
+        index: None,
         bias: blocks.iter().map(|b| b.bias[0]).collect(),
     }
 }
@@ -592,7 +637,8 @@ impl Model {
                 let w: f32 = blocks
                     .iter()
                     .map(|b| {
-                        b.w.get((off + j as usize) * b.k + cls)
+                        b.row(off + j as usize)
+                            .and_then(|w| w.get(cls))
                             .copied()
                             .unwrap_or(0.0)
                     })
@@ -626,9 +672,16 @@ impl Model {
     pub fn top_features(&self, n: usize) -> BTreeMap<String, BTreeMap<String, Vec<Contribution>>> {
         let top = |blocks: &[&Block], cls: usize, inputs: &HeadInputs| -> Vec<Contribution> {
             let rows = blocks[0].rows;
-            let k = blocks[0].k;
             let mut all: Vec<(f32, usize)> = (0..rows)
-                .map(|j| (blocks.iter().map(|b| b.w[j * k + cls]).sum::<f32>(), j))
+                .map(|j| {
+                    (
+                        blocks
+                            .iter()
+                            .map(|b| b.row(j).map_or(0.0, |w| w[cls]))
+                            .sum::<f32>(),
+                        j,
+                    )
+                })
                 .filter(|(w, _)| *w != 0.0)
                 .collect();
             all.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -728,6 +781,49 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sparse_and_dense_blocks_score_the_same() {
+        let (rows, k) = (10, 3);
+        let mut dense = vec![0.0f32; rows * k];
+        let index = vec![1u32, 4, 9];
+        let mut compact = Vec::new();
+        for (n, &r) in index.iter().enumerate() {
+            for c in 0..k {
+                let w = (n * k + c) as f32 * 0.5 - 1.0;
+                dense[r as usize * k + c] = w;
+                compact.push(w);
+            }
+        }
+        let bias = vec![0.1, 0.2, 0.3];
+        let d = Block {
+            k,
+            rows,
+            w: dense,
+            index: None,
+            bias: bias.clone(),
+        };
+        let sp = Block {
+            k,
+            rows,
+            w: compact,
+            index: Some(index),
+            bias,
+        };
+        assert_eq!(d.stored_rows(), sp.stored_rows());
+        assert_eq!(sp.row(4), d.row(4));
+        assert_eq!(sp.row(5), None);
+        assert_eq!(sp.row(99), None);
+        let x = SparseRow {
+            indices: vec![0, 1, 3, 8],
+            values: vec![1.0, 2.0, 3.0, 4.0],
+        };
+        let (mut a, mut b) = ([0.0f32; 3], [0.0f32; 3]);
+        d.accumulate(&x, 1, &mut a); // columns shifted by one: rows 1, 2, 4, 9
+        sp.accumulate(&x, 1, &mut b);
+        assert_eq!(a, b);
+        assert_ne!(a, [0.0; 3]);
+    }
 
     #[test]
     fn model_is_send_sync() {

@@ -268,17 +268,19 @@ fn encode_weights(blocks: &[(String, &Block)]) -> (Vec<u8>, Vec<BlockInfo>) {
     let mut out = WEIGHTS_MAGIC.to_vec();
     let mut infos = Vec::new();
     for (name, b) in blocks {
-        let stored: Vec<usize> = (0..b.rows)
-            .filter(|&j| b.w[j * b.k..(j + 1) * b.k].iter().any(|&x| x != 0.0))
+        let stored: Vec<(usize, &[f32])> = b
+            .stored_rows()
+            .into_iter()
+            .filter(|(_, w)| w.iter().any(|&x| x != 0.0))
             .collect();
         for v in [b.k, b.rows, stored.len()] {
             out.extend_from_slice(&(v as u32).to_le_bytes());
         }
-        for &j in &stored {
+        for &(j, _) in &stored {
             out.extend_from_slice(&(j as u32).to_le_bytes());
         }
-        for &j in &stored {
-            for x in &b.w[j * b.k..(j + 1) * b.k] {
+        for (_, w) in &stored {
+            for x in *w {
                 out.extend_from_slice(&x.to_le_bytes());
             }
         }
@@ -573,9 +575,9 @@ fn decode_block(c: &mut Cursor<'_>, info: &BlockInfo) -> std::result::Result<Blo
     let vals = c.take(stored * k * 4).ok_or_else(short)?;
     let bias = c.take(k * 4).ok_or_else(short)?;
     let f = |s: &[u8]| f32::from_le_bytes([s[0], s[1], s[2], s[3]]);
-    let mut w = vec![0f32; rows * k];
+    let mut index = Vec::with_capacity(stored);
     let mut prev: Option<usize> = None;
-    for (r, ch) in idx.chunks_exact(4).enumerate() {
+    for ch in idx.chunks_exact(4) {
         let j = u32::from_le_bytes([ch[0], ch[1], ch[2], ch[3]]) as usize;
         if j >= rows || prev.is_some_and(|p| p >= j) {
             return Err(format!(
@@ -584,22 +586,35 @@ fn decode_block(c: &mut Cursor<'_>, info: &BlockInfo) -> std::result::Result<Blo
             ));
         }
         prev = Some(j);
-        for (c, v) in vals[r * k * 4..(r + 1) * k * 4].chunks_exact(4).enumerate() {
-            w[j * k + c] = f(v);
-        }
+        index.push(j as u32);
     }
+    let stored_w: Vec<f32> = vals.chunks_exact(4).map(f).collect();
     let bias: Vec<f32> = bias.chunks_exact(4).map(f).collect();
-    // Only the stored values can be non-finite (the rest are zeros): checking them, not the
-    // expanded matrix, saves a pass over tens of MB at every load.
-    if vals
-        .chunks_exact(4)
-        .map(f)
-        .chain(bias.iter().copied())
-        .any(|x| !x.is_finite())
-    {
+    if stored_w.iter().chain(&bias).any(|x| !x.is_finite()) {
         return Err(format!("block {}: non-finite weight", info.name));
     }
-    Ok(Block { k, rows, w, bias })
+    // Under a quarter of the rows stored: keep it sparse (lookups by binary search over a
+    // small index beat a dense matrix that is mostly zeros and must be allocated and filled).
+    if stored * 4 < rows {
+        return Ok(Block {
+            k,
+            rows,
+            w: stored_w,
+            index: Some(index),
+            bias,
+        });
+    }
+    let mut w = vec![0f32; rows * k];
+    for (r, &j) in index.iter().enumerate() {
+        w[j as usize * k..(j as usize + 1) * k].copy_from_slice(&stored_w[r * k..(r + 1) * k]);
+    }
+    Ok(Block {
+        k,
+        rows,
+        w,
+        index: None,
+        bias,
+    })
 }
 
 /// Loads and checks a model directory.
@@ -619,39 +634,51 @@ pub fn load_from(src: ModelSource<'_>) -> Result<Model> {
             ));
         }
     }
-    let vbytes = read_checked(src, VECTORIZER_FILE, &manifest.files[VECTORIZER_FILE])?;
-    let wbytes = read_checked(src, WEIGHTS_FILE, &manifest.files[WEIGHTS_FILE])?;
-    let vectorizer: Vectorizer = serde_json::from_slice(&vbytes)
-        .map_err(|e| Error::model(dir, format!("{VECTORIZER_FILE}: {e}")))?;
-    let nf = vectorizer.n_features();
-    let embeddings = match &manifest.embeddings {
-        None => None,
-        Some(info) => {
-            let info_file = manifest.files.get(EMBEDDINGS_FILE).ok_or_else(|| {
-                Error::model(
-                    dir,
-                    format!("manifest.json does not list {EMBEDDINGS_FILE}"),
-                )
-            })?;
-            let b = read_checked(src, EMBEDDINGS_FILE, info_file)?;
-            let e = crate::features::Embeddings::from_bytes(&b)
-                .and_then(|e| e.with_pooling(info.pooling))
-                .map_err(|e| Error::model(dir, format!("{EMBEDDINGS_FILE}: {e}")))?;
-            if e.dim() != info.dim || e.len() != info.words {
-                return Err(Error::model(
-                    dir,
-                    format!(
+    // The three big files are checksummed and parsed on two threads: sha256 over ~20 MB is
+    // the largest single cost of a load.
+    let (main_files, embeddings) = rayon::join(
+        || -> Result<(Vec<u8>, Vec<u8>)> {
+            Ok((
+                read_checked(src, VECTORIZER_FILE, &manifest.files[VECTORIZER_FILE])?,
+                read_checked(src, WEIGHTS_FILE, &manifest.files[WEIGHTS_FILE])?,
+            ))
+        },
+        || -> Result<Option<std::sync::Arc<crate::features::Embeddings>>> {
+            Ok(match &manifest.embeddings {
+                None => None,
+                Some(info) => {
+                    let info_file = manifest.files.get(EMBEDDINGS_FILE).ok_or_else(|| {
+                        Error::model(
+                            dir,
+                            format!("manifest.json does not list {EMBEDDINGS_FILE}"),
+                        )
+                    })?;
+                    let b = read_checked(src, EMBEDDINGS_FILE, info_file)?;
+                    let e = crate::features::Embeddings::from_bytes(&b)
+                        .and_then(|e| e.with_pooling(info.pooling))
+                        .map_err(|e| Error::model(dir, format!("{EMBEDDINGS_FILE}: {e}")))?;
+                    if e.dim() != info.dim || e.len() != info.words {
+                        return Err(Error::model(
+                            dir,
+                            format!(
                         "{EMBEDDINGS_FILE} has {} words × {} dims, the manifest says {} × {}",
                         e.len(),
                         e.dim(),
                         info.words,
                         info.dim
                     ),
-                ));
-            }
-            Some(std::sync::Arc::new(e))
-        }
-    };
+                        ));
+                    }
+                    Some(std::sync::Arc::new(e))
+                }
+            })
+        },
+    );
+    let (vbytes, wbytes) = main_files?;
+    let embeddings = embeddings?;
+    let vectorizer: Vectorizer = serde_json::from_slice(&vbytes)
+        .map_err(|e| Error::model(dir, format!("{VECTORIZER_FILE}: {e}")))?;
+    let nf = vectorizer.n_features();
     let valence = match &manifest.valence_lexicon_sha256 {
         None => None,
         Some(sum) => {

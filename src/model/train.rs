@@ -559,6 +559,7 @@ fn into_head(fit: StanceFit, d: usize, n_topics: usize, neutral_bias: f32) -> St
         k: 3,
         rows: d,
         w: w.to_vec(),
+        index: None,
         bias,
     };
     let n = Stance::Neutral.index();
@@ -1246,6 +1247,7 @@ pub fn train_with_topics(
             k: 3,
             rows: sent_in.width,
             w: m.weights,
+            index: None,
             bias,
         })
     } else {
@@ -1278,6 +1280,7 @@ pub fn train_with_topics(
                     k: 1,
                     rows: rel_in.width,
                     w: m.weights,
+                    index: None,
                     bias: m.bias,
                 })
                 .collect(),
