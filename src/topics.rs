@@ -17,7 +17,6 @@ use crate::features::{Tokenizer, TokenizerKind, Tokens};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -143,25 +142,8 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-/// The keys are already xxh3 hashes: hashing them again would only cost time.
-#[derive(Default, Clone, Copy, Debug)]
-struct IdentityHasher(u64);
-
-impl Hasher for IdentityHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-type HashKeyed<V> = HashMap<u64, V, BuildHasherDefault<IdentityHasher>>;
+// The keys are already xxh3 hashes: hashing them again would only cost time.
+use crate::features::vectorize::KeyMap as HashKeyed;
 
 /// Where a topic cue was found.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]

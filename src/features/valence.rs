@@ -61,8 +61,6 @@
 //! `scripts/derive/lexicons.py`; licences in `data/lexicons/README.md`.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -165,25 +163,7 @@ impl ValenceScores {
     }
 }
 
-/// Pass-through hasher for keys that are already xxh3 hashes.
-#[derive(Default, Clone, Copy)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_u64(&mut self, x: u64) {
-        self.0 = x;
-    }
-}
-
-type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
+use super::vectorize::KeyMap;
 
 fn key(s: &str) -> u64 {
     xxh3_64(s.as_bytes())

@@ -167,9 +167,10 @@ impl SparseRow {
 }
 
 /// Hasher for keys that are already xxh3 hashes: passes the u64 through. Deterministic, and
-/// the maps using it are never iterated into outputs.
-#[derive(Default, Clone, Copy)]
-struct KeyHasher(u64);
+/// the maps using it are never iterated into outputs. Shared by every xxh3-keyed map of the
+/// crate (vectorizer, valence lexicons, topic lexicon).
+#[derive(Default, Clone, Copy, Debug)]
+pub(crate) struct KeyHasher(u64);
 
 impl Hasher for KeyHasher {
     fn finish(&self) -> u64 {
@@ -186,7 +187,8 @@ impl Hasher for KeyHasher {
     }
 }
 
-type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
+/// A map keyed by xxh3 hashes.
+pub(crate) type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
 
 /// Buffers for building feature names: the current name, a padded token, char bounds.
 #[derive(Default)]
