@@ -193,23 +193,34 @@ impl Pipeline {
         &self.extractor
     }
 
-    /// Labels every quote of one article.
+    /// Labels every quote of one article. Its quotes are predicted together: a topic one quote
+    /// takes up needs less evidence in the others (the model's article threshold).
     pub fn label(&self, article: &Article) -> Vec<LabeledQuote> {
         let quotes = self.extractor.extract(article);
         if quotes.is_empty() {
             return Vec::new();
         }
         let idx = crate::article::CharIndex::new(&article.text);
+        let lead = article.lead();
+        let statements: Vec<Statement> = quotes
+            .iter()
+            .map(|q| Statement {
+                text: &q.text,
+                context: Some(idx.slice(&article.text, q.context.0, q.context.1)),
+                lead: Some(lead),
+                ..Default::default()
+            })
+            .collect();
+        let preds = self.model.predict_article(&statements);
+        drop(statements);
         quotes
             .into_iter()
-            .map(|q| {
-                let context = idx.slice(&article.text, q.context.0, q.context.1);
-                self.label_quote(&article.id, q, context, article.lead())
-            })
+            .zip(preds)
+            .map(|(q, pred)| labeled(&article.id, q, pred))
             .collect()
     }
 
-    /// Labels one quote given its introducing context and its article's lead.
+    /// Labels one quote, seen alone, given its introducing context and its article's lead.
     pub fn label_quote(
         &self,
         article_id: &str,
@@ -223,18 +234,7 @@ impl Pipeline {
             lead: Some(lead),
             ..Default::default()
         });
-        let mut topics = pred.topics;
-        for tp in topics.values_mut() {
-            // A model without a relevance head detects nothing: its topics were all scored.
-            tp.relevance = Some(tp.relevance.unwrap_or(1.0));
-        }
-        let sentiment = pred.sentiment;
-        LabeledQuote {
-            article: article_id.to_string(),
-            quote,
-            topics,
-            sentiment,
-        }
+        labeled(article_id, quote, pred)
     }
 
     /// Topics the quote takes up, with their relevance, by topic id.
@@ -250,11 +250,25 @@ impl Pipeline {
             .into_iter()
             .map(|(_, p)| p)
             .collect();
-        let d = self.model.detection();
-        let th: Vec<f32> = self.model.topics().iter().map(|t| d.threshold(t)).collect();
-        crate::model::choose_topics(&p, &th, d.max_topics)
+        self.model
+            .topic_rule()
+            .choose(&p)
             .into_iter()
             .map(|t| (self.model.topics()[t].clone(), p[t]))
             .collect()
+    }
+}
+
+fn labeled(article_id: &str, quote: Quote, pred: crate::model::Prediction) -> LabeledQuote {
+    let mut topics = pred.topics;
+    for tp in topics.values_mut() {
+        // A model without a relevance head detects nothing: its topics were all scored.
+        tp.relevance = Some(tp.relevance.unwrap_or(1.0));
+    }
+    LabeledQuote {
+        article: article_id.to_string(),
+        quote,
+        topics,
+        sentiment: pred.sentiment,
     }
 }

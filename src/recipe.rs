@@ -310,6 +310,8 @@ pub fn off_domain_records(
             r.weight = weight;
             r.group = Some(format!("off-domain/{id}"));
             r.extra.insert("source".into(), "off-domain".into());
+            r.extra.insert("article".into(), id.clone().into());
+            r.extra.insert("start".into(), q.start.into());
             let key = xxh3_64(format!("{id}:{}", q.start).as_bytes());
             all.push((key, r));
         }

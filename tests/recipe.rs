@@ -10,7 +10,7 @@
 use serde_json::Value;
 use stance::corpora::gold::{read_gold, read_groups, GoldSet};
 use stance::eval::cv::{assign_groups, cross_validate, CvOptions, CvReport};
-use stance::model::choose_topics;
+use stance::model::TopicRule;
 use stance::quotes::QuoteExtractor;
 use stance::recipe::{word_ngrams, Recipe, RecipeData};
 use stance::topics::TopicConfig;
@@ -787,6 +787,11 @@ fn leak_guard_on_the_seeds_drops_the_statement_copied_from_a_held_out_article() 
 
 // ---- 4. topic choice ------------------------------------------------------------------------
 
+/// One quote alone under per-topic thresholds and a cap.
+fn choose_topics(p: &[f32], thresholds: &[f32], max_topics: usize) -> Vec<usize> {
+    TopicRule::new(thresholds.to_vec(), max_topics).choose(p)
+}
+
 #[test]
 fn choose_topics_respects_per_topic_thresholds() {
     // Inclusive thresholds, one per topic.
@@ -819,6 +824,39 @@ fn choose_topics_is_empty_when_nothing_passes() {
     assert!(choose_topics(&[0.1, 0.49, 0.3], &[0.5, 0.5, 0.5], 2).is_empty());
     assert!(choose_topics(&[0.8, 0.8], &[0.9, 0.81], 3).is_empty());
     assert!(choose_topics(&[], &[], 2).is_empty());
+}
+
+#[test]
+fn second_topics_must_clear_their_own_bar() {
+    let rule = TopicRule {
+        second_threshold: Some(0.9),
+        ..TopicRule::new(vec![0.5; 3], 3)
+    };
+    // The first topic needs only its threshold; the others 0.9 as well.
+    assert_eq!(rule.choose(&[0.6, 0.95, 0.8]), [1]);
+    assert_eq!(rule.choose(&[0.92, 0.95, 0.8]), [0, 1]);
+    assert_eq!(rule.choose(&[0.6, 0.1, 0.1]), [0]);
+}
+
+#[test]
+fn topics_of_other_quotes_of_the_article_need_less_evidence() {
+    let rule = TopicRule {
+        article_threshold: Some(0.2),
+        ..TopicRule::new(vec![0.5, 0.5], 1)
+    };
+    // Quote 0 takes up topic 0; quote 1 (0.3) is lifted by it; quote 2 has topic 1 at 0.3,
+    // which no other quote took up, so it stays without.
+    let ps = [vec![0.9, 0.0], vec![0.3, 0.1], vec![0.1, 0.3]];
+    assert_eq!(rule.choose_in_article(&ps), [vec![0], vec![0], vec![]]);
+    // A quote's own topic does not lift itself: alone, 0.3 stays below 0.5.
+    assert_eq!(rule.choose_in_article(&ps[1..2]), [Vec::<usize>::new()]);
+    // Below the article threshold nothing is lifted.
+    let ps = [vec![0.9, 0.0], vec![0.1, 0.0]];
+    assert_eq!(rule.choose_in_article(&ps), [vec![0], vec![]]);
+    // Without an article threshold an article is its quotes alone.
+    let alone = TopicRule::new(vec![0.5, 0.5], 1);
+    let ps = [vec![0.9, 0.0], vec![0.3, 0.1]];
+    assert_eq!(alone.choose_in_article(&ps), [vec![0], vec![]]);
 }
 
 // ---- 5. end to end ---------------------------------------------------------------------------

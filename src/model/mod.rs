@@ -158,8 +158,8 @@ pub struct Model {
     sentiment_in: HeadInputs,
     /// Every part some head reads.
     needed: Vec<Part>,
-    /// Detection threshold per topic, in topic order.
-    thresholds: Vec<f32>,
+    /// How topics are chosen from P(topic) (the manifest's detection, in topic order).
+    rule: TopicRule,
     /// The attribution source ranker (`attribution.json`), if the model has one.
     attribution: Option<crate::speakers::Ranker>,
 }
@@ -277,6 +277,8 @@ struct Rows {
 
 thread_local! {
     static ROWS: RefCell<Rows> = RefCell::new(Rows::default());
+    /// One `Rows` per quote of the article being predicted ([`Model::predict_article`]).
+    static ARTICLE_ROWS: RefCell<Vec<Rows>> = const { RefCell::new(Vec::new()) };
 }
 
 /// In-place softmax.
@@ -321,16 +323,93 @@ pub fn target_views(text: &str, span: (usize, usize), marked: &mut String) -> (u
     (s, e)
 }
 
-/// Which topics a statement takes up, from every topic's P(topic): those at or above their
-/// threshold, the most probable `max_topics` of them, in topic order.
-pub fn choose_topics(p: &[f32], thresholds: &[f32], max_topics: usize) -> Vec<usize> {
-    let mut chosen: Vec<usize> = (0..p.len())
-        .filter(|&t| p[t] >= thresholds.get(t).copied().unwrap_or(0.5))
-        .collect();
-    chosen.sort_by(|&a, &b| p[b].total_cmp(&p[a]).then(a.cmp(&b)));
-    chosen.truncate(max_topics.max(1));
-    chosen.sort_unstable();
-    chosen
+/// How a quote's topics are chosen from every topic's P(topic), in topic order (the model's
+/// [`Detection`], laid out by topic index).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopicRule {
+    /// A topic is a candidate when P(topic) reaches its threshold.
+    pub thresholds: Vec<f32>,
+    /// At most this many topics per quote (the most probable candidates).
+    pub max_topics: usize,
+    /// Topics after the most probable one must also reach this P(topic).
+    pub second_threshold: Option<f32>,
+    /// In an article, a topic another quote of it was detected with is a candidate from this
+    /// P(topic) on: quotes of one article argue about the same things, and short quotes
+    /// ("lying", "very productive") say little on their own.
+    pub article_threshold: Option<f32>,
+}
+
+impl TopicRule {
+    /// Per-topic thresholds and topics per quote only.
+    pub fn new(thresholds: Vec<f32>, max_topics: usize) -> TopicRule {
+        TopicRule {
+            thresholds,
+            max_topics,
+            second_threshold: None,
+            article_threshold: None,
+        }
+    }
+
+    /// The rule of `detection` for `topics` (the model's topic order).
+    pub fn of(detection: &Detection, topics: &[String]) -> TopicRule {
+        TopicRule {
+            thresholds: topics.iter().map(|t| detection.threshold(t)).collect(),
+            max_topics: detection.max_topics,
+            second_threshold: detection.second_threshold,
+            article_threshold: detection.article_threshold,
+        }
+    }
+
+    /// The topics of one quote seen alone, in topic order.
+    pub fn choose(&self, p: &[f32]) -> Vec<usize> {
+        self.choose_with(p, |_| false)
+    }
+
+    /// The topics of every quote of one article, in topic order: first each quote alone, then
+    /// each again with the article threshold for the topics detected in its other quotes.
+    pub fn choose_in_article<P: AsRef<[f32]>>(&self, ps: &[P]) -> Vec<Vec<usize>> {
+        let alone: Vec<Vec<usize>> = ps.iter().map(|p| self.choose(p.as_ref())).collect();
+        if self.article_threshold.is_none() || ps.len() < 2 {
+            return alone;
+        }
+        let mut quotes_with = vec![0usize; self.thresholds.len()];
+        for c in &alone {
+            for &t in c {
+                if let Some(n) = quotes_with.get_mut(t) {
+                    *n += 1;
+                }
+            }
+        }
+        ps.iter()
+            .zip(&alone)
+            .map(|(p, own)| {
+                self.choose_with(p.as_ref(), |t| {
+                    quotes_with.get(t).copied().unwrap_or(0) > usize::from(own.contains(&t))
+                })
+            })
+            .collect()
+    }
+
+    /// `in_article(t)`: another quote of the article has topic `t`.
+    fn choose_with(&self, p: &[f32], in_article: impl Fn(usize) -> bool) -> Vec<usize> {
+        let mut chosen: Vec<usize> = (0..p.len())
+            .filter(|&t| {
+                let th = self.thresholds.get(t).copied().unwrap_or(0.5);
+                p[t] >= th || (in_article(t) && self.article_threshold.is_some_and(|a| p[t] >= a))
+            })
+            .collect();
+        chosen.sort_by(|&a, &b| p[b].total_cmp(&p[a]).then(a.cmp(&b)));
+        chosen.truncate(self.max_topics.max(1));
+        if let Some(second) = self.second_threshold {
+            let mut n = 0;
+            chosen.retain(|&t| {
+                n += 1;
+                n == 1 || p[t] >= second
+            });
+        }
+        chosen.sort_unstable();
+        chosen
+    }
 }
 
 impl Model {
@@ -360,13 +439,10 @@ impl Model {
         }
         needed.sort();
         needed.dedup();
-        let thresholds = topics
-            .iter()
-            .map(|t| manifest.detection.threshold(t))
-            .collect();
+        let rule = TopicRule::of(&manifest.detection, &topics);
         let relevance_fused = relevance.as_deref().map(fuse_binary);
         Model {
-            thresholds,
+            rule,
             relevance_fused,
             manifest,
             featurizer,
@@ -473,6 +549,11 @@ impl Model {
         &self.manifest.detection
     }
 
+    /// The detection rule laid out in topic order.
+    pub fn topic_rule(&self) -> &TopicRule {
+        &self.rule
+    }
+
     fn topic_index(&self, t: &str) -> Option<usize> {
         self.topics.binary_search_by(|x| x.as_str().cmp(t)).ok()
     }
@@ -559,66 +640,107 @@ impl Model {
         s.par_iter().map(|x| self.predict(x)).collect()
     }
 
+    /// Predicts the quotes of one article together: a topic detected in one quote needs less
+    /// evidence in the others ([`TopicRule::choose_in_article`]). Statements with given topics
+    /// keep them. In input order.
+    pub fn predict_article(&self, s: &[Statement]) -> Vec<Prediction> {
+        if self.rule.article_threshold.is_none() || s.len() < 2 || self.relevance.is_none() {
+            return s.iter().map(|x| self.predict(x)).collect();
+        }
+        ARTICLE_ROWS.with(|r| {
+            let mut pool = r.borrow_mut();
+            if pool.len() < s.len() {
+                pool.resize_with(s.len(), Rows::default);
+            }
+            let mut rel = Vec::with_capacity(s.len());
+            for (x, rows) in s.iter().zip(pool.iter_mut()) {
+                self.featurize(x, rows);
+                rel.push(self.relevance_probs(&rows.parts));
+            }
+            let chosen = self.rule.choose_in_article(&rel);
+            s.iter()
+                .zip(pool.iter())
+                .zip(rel.iter().zip(chosen))
+                .map(|((x, rows), (rel, chosen))| {
+                    let chosen = match &x.topics {
+                        Some(given) => given.iter().filter_map(|t| self.topic_index(t)).collect(),
+                        None => chosen,
+                    };
+                    self.predict_rows(&rows.parts, rel, chosen, 0)
+                })
+                .collect()
+        })
+    }
+
     fn predict_inner(&self, s: &Statement, explain: usize) -> Prediction {
         ROWS.with(|r| {
             let mut guard = r.borrow_mut();
             let rows = &mut *guard;
             self.featurize(s, rows);
             let rows = &rows.parts;
-            let mut out = Prediction::default();
             // Which topics: given (unknown ones are skipped), detected, or all.
             let rel = self.relevance_probs(rows);
             let chosen: Vec<usize> = match &s.topics {
                 Some(given) => given.iter().filter_map(|t| self.topic_index(t)).collect(),
-                None if !rel.is_empty() => {
-                    choose_topics(&rel, &self.thresholds, self.manifest.detection.max_topics)
-                }
+                None if !rel.is_empty() => self.rule.choose(&rel),
                 None => (0..self.topics.len()).collect(),
             };
-            if let Some(head) = &self.stance {
-                for t in chosen {
-                    let mut z = self.stance_scores(head, t, rows);
-                    let cls = argmax(&z);
-                    let expl = (explain > 0).then(|| {
-                        let mut blocks = vec![&head.per_topic[t]];
-                        blocks.extend(head.shared.as_ref());
-                        self.top_contributions(&blocks, &self.stance_in, rows, cls, explain)
-                    });
-                    softmax(&mut z);
-                    out.topics.insert(
-                        self.topics[t].clone(),
-                        TopicPrediction {
-                            stance: Stance::from_index(argmax(&z)),
-                            probs: StanceProbs {
-                                favor: z[0],
-                                against: z[1],
-                                neutral: z[2],
-                            },
-                            relevance: rel.get(t).copied(),
-                            explain: expl,
-                        },
-                    );
-                }
-            }
-            if let Some(b) = &self.sentiment {
-                let mut z = [b.bias[0], b.bias[1], b.bias[2]];
-                score(b, &self.sentiment_in, rows, &mut z);
-                let cls = argmax(&z);
-                let expl = (explain > 0)
-                    .then(|| self.top_contributions(&[b], &self.sentiment_in, rows, cls, explain));
-                softmax(&mut z);
-                out.sentiment = Some(SentimentPrediction {
-                    label: Sentiment::from_index(argmax(&z)),
-                    probs: SentimentProbs {
-                        positive: z[0],
-                        negative: z[1],
-                        neutral: z[2],
-                    },
-                    explain: expl,
-                });
-            }
-            out
+            self.predict_rows(rows, &rel, chosen, explain)
         })
+    }
+
+    /// Stance on the `chosen` topics and sentiment of one featurized statement.
+    fn predict_rows(
+        &self,
+        rows: &PartRows,
+        rel: &[f32],
+        chosen: Vec<usize>,
+        explain: usize,
+    ) -> Prediction {
+        let mut out = Prediction::default();
+        if let Some(head) = &self.stance {
+            for t in chosen {
+                let mut z = self.stance_scores(head, t, rows);
+                let cls = argmax(&z);
+                let expl = (explain > 0).then(|| {
+                    let mut blocks = vec![&head.per_topic[t]];
+                    blocks.extend(head.shared.as_ref());
+                    self.top_contributions(&blocks, &self.stance_in, rows, cls, explain)
+                });
+                softmax(&mut z);
+                out.topics.insert(
+                    self.topics[t].clone(),
+                    TopicPrediction {
+                        stance: Stance::from_index(argmax(&z)),
+                        probs: StanceProbs {
+                            favor: z[0],
+                            against: z[1],
+                            neutral: z[2],
+                        },
+                        relevance: rel.get(t).copied(),
+                        explain: expl,
+                    },
+                );
+            }
+        }
+        if let Some(b) = &self.sentiment {
+            let mut z = [b.bias[0], b.bias[1], b.bias[2]];
+            score(b, &self.sentiment_in, rows, &mut z);
+            let cls = argmax(&z);
+            let expl = (explain > 0)
+                .then(|| self.top_contributions(&[b], &self.sentiment_in, rows, cls, explain));
+            softmax(&mut z);
+            out.sentiment = Some(SentimentPrediction {
+                label: Sentiment::from_index(argmax(&z)),
+                probs: SentimentProbs {
+                    positive: z[0],
+                    negative: z[1],
+                    neutral: z[2],
+                },
+                explain: expl,
+            });
+        }
+        out
     }
 
     /// The `n` features with the largest contribution to class `cls` (summed over `blocks`).

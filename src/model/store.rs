@@ -114,6 +114,13 @@ pub struct Detection {
     pub default_threshold: f32,
     /// At most this many topics per quote (the most probable).
     pub max_topics: usize,
+    /// Topics after a quote's most probable one must also reach this P(topic).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_threshold: Option<f32>,
+    /// A topic detected in another quote of the same article is detected from this P(topic)
+    /// on (when labeling whole articles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article_threshold: Option<f32>,
 }
 
 impl Default for Detection {
@@ -122,6 +129,8 @@ impl Default for Detection {
             thresholds: BTreeMap::new(),
             default_threshold: 0.5,
             max_topics: 3,
+            second_threshold: None,
+            article_threshold: None,
         }
     }
 }

@@ -26,7 +26,7 @@ use super::store::{
     creation_time, Detection, EmbeddingsInfo, HeadSpecs, LabelSets, Manifest, FORMAT_NAME,
     FORMAT_VERSION,
 };
-use super::{Block, Label, Model, Sentiment, Stance, StanceHead};
+use super::{Block, Label, Model, Sentiment, Stance, StanceHead, TopicRule};
 use crate::dataset::Record;
 use crate::eval::classify::{ClassifyReport, Confusion};
 use crate::features::{Embeddings, Pooling, Valence, Vectorizer, VectorizerConfig};
@@ -88,6 +88,11 @@ pub struct TrainParams {
     pub threshold_min_positives: usize,
     /// At most this share of off-domain quotes may get a topic (CV selection constraint).
     pub max_off_domain_rate: f64,
+    /// Tune an article threshold: a topic detected in one quote of an article needs only this
+    /// P(topic) in the others (CV keeps it only if it helps).
+    pub article_threshold: bool,
+    /// Tune a separate bar for a quote's second and later topics.
+    pub second_threshold: bool,
     /// Candidate biases added to the `neutral` stance score (CV picks one; without CV the
     /// first).
     pub neutral_bias: Vec<f32>,
@@ -132,6 +137,8 @@ impl Default for TrainParams {
             threshold: 0.5,
             threshold_min_positives: 10,
             max_off_domain_rate: 0.03,
+            article_threshold: true,
+            second_threshold: true,
             neutral_bias: vec![0.0],
             sentiment_bias: vec![0.0],
             embeddings: None,
@@ -275,6 +282,12 @@ pub struct DetectionCv {
     pub c: f64,
     /// Chosen topics per quote.
     pub max_topics: usize,
+    /// Chosen bar for second topics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_threshold: Option<f32>,
+    /// Chosen article threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article_threshold: Option<f32>,
     /// Micro P/R/F1 over (record, topic) pairs of real records.
     pub precision: f64,
     pub recall: f64,
@@ -652,26 +665,54 @@ fn threshold_grid() -> Vec<f32> {
     (1..20).map(|i| i as f32 * 0.05).collect()
 }
 
-/// Micro P/R/F1 of detection on `real` records and the share of `off` records with a topic.
+/// The article a quote record was extracted from, when it has one (gold and off-domain quotes
+/// carry `article` and `start`): the pipeline labels an article's quotes together.
+fn article_key(r: &Record) -> Option<String> {
+    let a = r.extra.get("article")?.as_str()?;
+    r.extra.get("start")?;
+    Some(format!("{}\u{1f}{a}", r.group.as_deref().unwrap_or("")))
+}
+
+/// `idx` split into the records of each article; records without an article stand alone.
+fn article_groups(records: &[Record], idx: &[usize]) -> Vec<Vec<usize>> {
+    let mut by_article: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut out = Vec::new();
+    for &i in idx {
+        match article_key(&records[i]) {
+            Some(k) => by_article.entry(k).or_default().push(i),
+            None => out.push(vec![i]),
+        }
+    }
+    out.extend(by_article.into_values());
+    out
+}
+
+/// Micro P/R/F1 of detection on the `real` records and the share of `off` records with a
+/// topic, both grouped by article (the rule sees an article's quotes together).
 fn detection_scores(
     p: &[Vec<f32>],
     gold: &[BTreeSet<usize>],
-    real: &[usize],
-    off: &[usize],
-    thresholds: &[f32],
-    k: usize,
+    real: &[Vec<usize>],
+    off: &[Vec<usize>],
+    rule: &TopicRule,
 ) -> (f64, f64, f64, f64) {
+    let chosen_of = |g: &[usize]| {
+        let ps: Vec<&[f32]> = g.iter().map(|&i| p[i].as_slice()).collect();
+        rule.choose_in_article(&ps)
+    };
     let (mut tp, mut np, mut ng) = (0usize, 0usize, 0usize);
-    for &i in real {
-        let chosen = super::choose_topics(&p[i], thresholds, k);
-        np += chosen.len();
-        ng += gold[i].len();
-        tp += chosen.iter().filter(|t| gold[i].contains(t)).count();
+    for g in real {
+        for (&i, chosen) in g.iter().zip(chosen_of(g)) {
+            np += chosen.len();
+            ng += gold[i].len();
+            tp += chosen.iter().filter(|t| gold[i].contains(t)).count();
+        }
     }
-    let with = off
-        .iter()
-        .filter(|&&i| p[i].iter().zip(thresholds).any(|(p, t)| p >= t))
-        .count();
+    let (mut with, mut n_off) = (0usize, 0usize);
+    for g in off {
+        n_off += g.len();
+        with += chosen_of(g).iter().filter(|c| !c.is_empty()).count();
+    }
     let pr = if np > 0 { tp as f64 / np as f64 } else { 0.0 };
     let re = if ng > 0 { tp as f64 / ng as f64 } else { 0.0 };
     let f1 = if pr + re > 0.0 {
@@ -679,25 +720,27 @@ fn detection_scores(
     } else {
         0.0
     };
-    let rate = if off.is_empty() {
+    let rate = if n_off == 0 {
         0.0
     } else {
-        with as f64 / off.len() as f64
+        with as f64 / n_off as f64
     };
     (pr, re, f1, rate)
 }
 
-/// Chooses thresholds and topics per quote from out-of-fold P(topic): best micro-F1 on real
-/// records among settings whose off-domain rate is within `max_rate` (or the lowest rate if
-/// none is). Per-topic thresholds refine a global one for topics with enough positives.
+/// Chooses the detection rule from out-of-fold P(topic): best micro-F1 on real records among
+/// settings whose off-domain rate is within `max_rate` (or the lowest rate if none is). For
+/// each number of topics per quote, by coordinate ascent: one global threshold, per-topic
+/// thresholds for topics with enough positives, the article threshold, the bar for second
+/// topics, and the per-topic thresholds once more.
 fn tune_detection(
     p: &[Vec<f32>],
     gold: &[BTreeSet<usize>],
-    real: &[usize],
-    off: &[usize],
+    real: &[Vec<usize>],
+    off: &[Vec<usize>],
     n_topics: usize,
     params: &TrainParams,
-) -> (Vec<f32>, usize, (f64, f64, f64, f64)) {
+) -> (TopicRule, (f64, f64, f64, f64)) {
     let grid = threshold_grid();
     // Feasible settings first, then F1, then (for ties) fewer topics per quote.
     let key = |s: &(f64, f64, f64, f64)| (s.3 <= params.max_off_domain_rate + 1e-12, s.2, -s.3);
@@ -708,47 +751,72 @@ fn tune_detection(
             .then(ka.2.total_cmp(&kb.2))
     };
     let mut positives = vec![0usize; n_topics];
-    for &i in real {
+    for &i in real.iter().flatten() {
         for &t in &gold[i] {
             positives[t] += 1;
         }
     }
-    // (thresholds, topics per quote, score key)
-    type Choice = (Vec<f32>, usize, (f64, f64, f64, f64));
-    let mut best: Option<Choice> = None;
+    let score = |r: &TopicRule| detection_scores(p, gold, real, off, r);
+    let mut best: Option<(TopicRule, (f64, f64, f64, f64))> = None;
     let mut ks = params.max_topics.clone();
     ks.sort_unstable();
     ks.dedup();
     for &k in &ks {
-        let mut th = vec![params.threshold; n_topics];
-        let mut cur = detection_scores(p, gold, real, off, &th, k);
-        for &g in &grid {
-            let cand = vec![g; n_topics];
-            let s = detection_scores(p, gold, real, off, &cand, k);
+        let mut rule = TopicRule::new(vec![params.threshold; n_topics], k);
+        let mut cur = score(&rule);
+        // Tries `set(rule, v)` for every value; keeps the best (the current one on ties).
+        let try_values = |rule: &mut TopicRule,
+                          cur: &mut (f64, f64, f64, f64),
+                          values: &[f32],
+                          set: &dyn Fn(&mut TopicRule, f32)| {
+            for &v in values {
+                let mut cand = rule.clone();
+                set(&mut cand, v);
+                let s = score(&cand);
+                if cmp(&s, cur).is_gt() {
+                    *rule = cand;
+                    *cur = s;
+                }
+            }
+        };
+        // One global threshold, jointly with the article threshold (alone, either would
+        // settle where the other cannot move it).
+        let articles: Vec<Option<f32>> = if params.article_threshold {
+            std::iter::once(None)
+                .chain(grid.iter().map(|&a| Some(a)))
+                .collect()
+        } else {
+            vec![None]
+        };
+        for &a in &articles {
+            let mut cand = rule.clone();
+            cand.article_threshold = a;
+            let mut s = score(&cand);
+            try_values(&mut cand, &mut s, &grid, &|r, v| r.thresholds.fill(v));
             if cmp(&s, &cur).is_gt() {
-                th = cand;
+                rule = cand;
                 cur = s;
             }
         }
-        if params.threshold_min_positives > 0 {
+        let per_topic = |rule: &mut TopicRule, cur: &mut (f64, f64, f64, f64)| {
+            if params.threshold_min_positives == 0 {
+                return;
+            }
             for t in 0..n_topics {
-                if positives[t] < params.threshold_min_positives {
-                    continue;
-                }
-                for &g in &grid {
-                    let old = th[t];
-                    th[t] = g;
-                    let s = detection_scores(p, gold, real, off, &th, k);
-                    if cmp(&s, &cur).is_gt() {
-                        cur = s;
-                    } else {
-                        th[t] = old;
-                    }
+                if positives[t] >= params.threshold_min_positives {
+                    try_values(rule, cur, &grid, &|r, v| r.thresholds[t] = v);
                 }
             }
+        };
+        per_topic(&mut rule, &mut cur);
+        if params.second_threshold && k > 1 {
+            try_values(&mut rule, &mut cur, &grid, &|r, v| {
+                r.second_threshold = Some(v)
+            });
+            per_topic(&mut rule, &mut cur);
         }
-        if best.as_ref().is_none_or(|b| cmp(&cur, &b.2).is_gt()) {
-            best = Some((th, k, cur));
+        if best.as_ref().is_none_or(|b| cmp(&cur, &b.1).is_gt()) {
+            best = Some((rule, cur));
         }
     }
     best.expect("max_topics is not empty")
@@ -1160,20 +1228,26 @@ pub fn train_with_topics(
         .filter(|&i| is_off_domain(&records[i]))
         .collect();
     let mut rel_c = params.relevance_c[0];
+    let real_rel = article_groups(&records, &real_rel);
+    let off_rel = article_groups(&records, &off_rel);
     let mut detection = Detection {
         thresholds: BTreeMap::new(),
         default_threshold: params.threshold,
         max_topics: params.max_topics[0],
+        second_threshold: None,
+        article_threshold: None,
     };
     let mut best_det: Option<(f64, f64)> = None;
     for (&(vi, rci), p) in &rel_oof {
         if vi != chosen_v {
             continue;
         }
-        let (th, kk, s) = tune_detection(p, &gold_topics, &real_rel, &off_rel, nt, params);
+        let (rule, s) = tune_detection(p, &gold_topics, &real_rel, &off_rel, nt, params);
         let entry = DetectionCv {
             c: params.relevance_c[rci],
-            max_topics: kk,
+            max_topics: rule.max_topics,
+            second_threshold: rule.second_threshold,
+            article_threshold: rule.article_threshold,
             precision: s.0,
             recall: s.1,
             f1: s.2,
@@ -1186,9 +1260,11 @@ pub fn train_with_topics(
             best_det = Some(key);
             rel_c = params.relevance_c[rci];
             detection = Detection {
-                thresholds: topics.iter().cloned().zip(th).collect(),
+                thresholds: topics.iter().cloned().zip(rule.thresholds).collect(),
                 default_threshold: params.threshold,
-                max_topics: kk,
+                max_topics: rule.max_topics,
+                second_threshold: rule.second_threshold,
+                article_threshold: rule.article_threshold,
             };
             report.detection = Some(entry);
         }
@@ -1453,13 +1529,50 @@ mod tests {
             threshold_min_positives: 1,
             ..TrainParams::default()
         };
-        let (th, k, s) = tune_detection(&p, &gold, &[0, 1], &[2], 2, &params);
-        assert_eq!(k, 1);
+        let (rule, s) = tune_detection(&p, &gold, &[vec![0], vec![1]], &[vec![2]], 2, &params);
+        assert_eq!(rule.max_topics, 1);
         assert!((s.2 - 1.0).abs() < 1e-9, "{s:?}");
         assert_eq!(
             s.3, 0.0,
-            "the off-domain record must stay without a topic: {th:?}"
+            "the off-domain record must stay without a topic: {rule:?}"
         );
-        assert!(th[1] > 0.7);
+        assert!(rule.thresholds[1] > 0.7);
+    }
+
+    #[test]
+    fn detection_tuning_lowers_the_bar_for_topics_of_the_same_article() {
+        // One article of three quotes about topic 0: one clear (0.9), two short ones (0.3,
+        // 0.35) that alone look like the unrelated record 3 (0.3 in another article).
+        let p = vec![
+            vec![0.9, 0.0],
+            vec![0.3, 0.0],
+            vec![0.35, 0.0],
+            vec![0.3, 0.0],
+        ];
+        let gold = vec![
+            BTreeSet::from([0]),
+            BTreeSet::from([0]),
+            BTreeSet::from([0]),
+            BTreeSet::new(),
+        ];
+        let params = TrainParams {
+            max_topics: vec![1],
+            threshold_min_positives: 0,
+            ..TrainParams::default()
+        };
+        let real = [vec![0, 1, 2], vec![3]];
+        let (rule, s) = tune_detection(&p, &gold, &real, &[], 2, &params);
+        assert!((s.2 - 1.0).abs() < 1e-9, "{s:?} {rule:?}");
+        assert!(rule.thresholds[0] > 0.3, "{rule:?}");
+        assert!(rule.article_threshold.is_some_and(|a| a <= 0.3), "{rule:?}");
+        let without = TrainParams {
+            article_threshold: false,
+            ..params
+        };
+        let (_, s) = tune_detection(&p, &gold, &real, &[], 2, &without);
+        assert!(
+            s.2 < 0.9,
+            "without the article threshold two quotes are lost: {s:?}"
+        );
     }
 }
