@@ -75,7 +75,7 @@ pub struct OffDomainSource {
     /// Split to read (`train`; keep `dev` for measuring).
     #[serde(default = "train_split")]
     pub split: String,
-    /// At most this many quotes (a seeded hash picks them).
+    /// At most this many quotes, of whole articles (a hash of the article id picks them).
     #[serde(default = "max_quotes")]
     pub max_quotes: usize,
     /// Sample weight of its records.
@@ -275,7 +275,9 @@ impl Recipe {
 }
 
 /// Quotes the extractor finds in a PolNeAR split, as negatives for every topic (`topics: {}`,
-/// no sentiment), at most `max` of them, picked by a hash of (article, offset).
+/// no sentiment), at most `max` of them. Whole articles, picked in the order of a hash of
+/// their id (an article that would overflow `max` is passed over): topic detection looks at
+/// an article's quotes together, so its off-domain rate must be measured on whole articles.
 pub fn off_domain_records(
     root: &Path,
     split: &str,
@@ -290,7 +292,7 @@ pub fn off_domain_records(
         .filter(|p| p.extension().is_some_and(|x| x == "txt"))
         .collect();
     paths.sort();
-    let mut all: Vec<(u64, Record)> = Vec::new();
+    let mut articles: Vec<(u64, Vec<Record>)> = Vec::new();
     for p in paths {
         let id = p
             .file_stem()
@@ -299,6 +301,7 @@ pub fn off_domain_records(
         let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
         let article = crate::Article::new(id.clone(), text);
         let idx = crate::article::CharIndex::new(&article.text);
+        let mut recs = Vec::new();
         for q in extractor.extract(&article) {
             let mut r = Record::new(q.text.clone());
             r.context = Some(
@@ -312,13 +315,18 @@ pub fn off_domain_records(
             r.extra.insert("source".into(), "off-domain".into());
             r.extra.insert("article".into(), id.clone().into());
             r.extra.insert("start".into(), q.start.into());
-            let key = xxh3_64(format!("{id}:{}", q.start).as_bytes());
-            all.push((key, r));
+            recs.push(r);
+        }
+        articles.push((xxh3_64(id.as_bytes()), recs));
+    }
+    articles.sort_by_key(|(k, _)| *k);
+    let mut out = Vec::new();
+    for (_, recs) in articles {
+        if out.len() + recs.len() <= max {
+            out.extend(recs);
         }
     }
-    all.sort_by_key(|(k, _)| *k);
-    all.truncate(max);
-    Ok(all.into_iter().map(|(_, r)| r).collect())
+    Ok(out)
 }
 
 /// Everything a recipe reads, loaded.

@@ -38,7 +38,7 @@ fn article_ids_are_paths_below_the_input_and_never_collide() {
     write(&dir.path().join("a/day1/story.txt"), GOOD);
     write(
         &dir.path().join("a/day2/story.txt"),
-        "“Peace must be just,” Zelensky said.\n",
+        "“We are ready to resume the peace talks with Russia next week,” Zelensky said.\n",
     );
     let (code, out, err) = run(&["quotes", p(&dir.path().join("a"))]);
     assert_eq!(code, 0, "{err}");

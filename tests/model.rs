@@ -445,6 +445,15 @@ fn attribution_ranker_round_trips_and_older_formats_are_refused() {
             "{e}"
         );
     }
+    // Format 3 (no second/article thresholds) still loads, and detects as before.
+    let mut v3: serde_json::Value = serde_json::from_str(&man).unwrap();
+    v3["format_version"] = 3.into();
+    let det = v3["detection"].as_object_mut().unwrap();
+    det.remove("article_threshold");
+    det.remove("second_threshold");
+    std::fs::write(d.join("manifest.json"), v3.to_string()).unwrap();
+    let m3 = Model::load(&d).unwrap();
+    assert_eq!(m3.detection().article_threshold, None);
     std::fs::write(d.join("manifest.json"), &man).unwrap();
     let m = Model::load(&d).unwrap();
     assert!(m.attribution_ranker().is_none());
@@ -485,4 +494,61 @@ fn attribution_ranker_round_trips_and_older_formats_are_refused() {
     m.save(&d3).unwrap();
     let e = load_err(&d3);
     assert!(e.contains("retrain it"), "{e}");
+}
+
+#[test]
+fn an_article_lends_its_topics_to_quotes_that_say_little_alone() {
+    set_epoch();
+    let tmp = tempfile::tempdir().unwrap();
+    let (model, _) = stance::model::train(&records(tmp.path()), &small_params(), |_| {}).unwrap();
+    let dir = tmp.path().join("model");
+    model.save(&dir).unwrap();
+    let clear = Statement {
+        text: "we strongly support the alliance membership today",
+        ..Default::default()
+    };
+    let vague = Statement {
+        text: "we will see about that again",
+        ..Default::default()
+    };
+    let p = |m: &Model, s: &Statement| -> f32 {
+        m.topic_relevance(s)
+            .into_iter()
+            .find(|(t, _)| t == "nato")
+            .unwrap()
+            .1
+    };
+    let (p_clear, p_vague) = (p(&model, &clear), p(&model, &vague));
+    assert!(p_clear > p_vague + 0.02, "{p_clear} vs {p_vague}");
+    // A rule under which the clear quote has `nato` alone, the vague one not, and the article
+    // threshold lies just below the vague quote's P(nato).
+    let th = (p_clear + p_vague) / 2.0;
+    let manifest = dir.join("manifest.json");
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    m["detection"] = serde_json::json!({
+        "thresholds": {"nato": th, "sanctions": 1.0},
+        "default_threshold": 1.0,
+        "max_topics": 1,
+        "article_threshold": p_vague - 0.01,
+    });
+    std::fs::write(&manifest, m.to_string()).unwrap();
+    let model = Model::load(&dir).unwrap();
+    let nato = |pred: &stance::model::Prediction| pred.topics.contains_key("nato");
+    assert!(nato(&model.predict(&clear)) && !nato(&model.predict(&vague)));
+    let together = model.predict_article(&[clear.clone(), vague.clone()]);
+    assert!(nato(&together[0]) && nato(&together[1]), "{together:?}");
+    // Alone in its article, the vague quote has nothing to borrow.
+    assert!(!nato(
+        &model.predict_article(std::slice::from_ref(&vague))[0]
+    ));
+    // Otherwise the article's predictions are the quote's own: same stance on the same topic,
+    // same sentiment.
+    let given = model.predict(&Statement {
+        topics: Some(vec!["nato".into()]),
+        ..vague.clone()
+    });
+    assert_eq!(together[1].topics["nato"].probs, given.topics["nato"].probs);
+    assert_eq!(together[1].sentiment, given.sentiment);
+    assert_eq!(together[0], model.predict(&clear));
 }

@@ -21,10 +21,15 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Version of the directory format this build writes and the only one it reads. Version 1
-/// (stance 0.1: heads over `[text | context]` only, topics found by a keyword rule pooled
-/// with the model) is refused with a message saying how to retrain.
-pub const FORMAT_VERSION: u32 = 3;
+/// Version of the directory format this build writes. It reads versions
+/// [`MIN_FORMAT_VERSION`]`..=FORMAT_VERSION`: version 4 added the detection rule's
+/// `second_threshold` and `article_threshold` (a version 3 model has neither and labels as
+/// before). Versions 1 (stance 0.1: heads over `[text | context]` only, topics found by a
+/// keyword rule pooled with the model) and 2 (fixed heads) are refused with a message saying
+/// how to retrain.
+pub const FORMAT_VERSION: u32 = 4;
+/// The oldest directory format this build reads.
+pub const MIN_FORMAT_VERSION: u32 = 3;
 /// The manifest's `format` tag.
 pub const FORMAT_NAME: &str = "stance-model";
 /// Magic bytes at the start of `weights.bin`.
@@ -535,11 +540,11 @@ fn read_manifest_from(src: ModelSource<'_>) -> Result<Manifest> {
             "manifest.json: format_version 0 is invalid",
         ));
     }
-    if version < FORMAT_VERSION as u64 {
+    if version < MIN_FORMAT_VERSION as u64 {
         return Err(Error::model(
             dir,
             format!(
-                "model format version {version} predates this build's learned topic detection and feature heads (format {FORMAT_VERSION}); retrain it (e.g. `stance train --recipe models/default.recipe.toml --out DIR`, or `stance train --data …` as before)"
+                "model format version {version} predates this build's learned topic detection and feature heads (format {MIN_FORMAT_VERSION}); retrain it (e.g. `stance train --recipe models/default.recipe.toml --out DIR`, or `stance train --data …` as before)"
             ),
         ));
     }

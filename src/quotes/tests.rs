@@ -239,7 +239,7 @@ Turkish President Recep Tayyip Erdogan said his country was ready. \"Turkey is t
     let got = speakers(t);
     let want = [
         ("No Deal", "Volodymyr Zelensky"),
-        ("Premature", "Kremlin"),
+        ("Premature", "the Kremlin"),
         ("We will not trade our land,", "Volodymyr Zelensky"),
         ("premature", "Dmitry Peskov"),
         ("the Europeans have no place at the table.", "Sergey Lavrov"),

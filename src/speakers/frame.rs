@@ -39,6 +39,8 @@ pub(super) struct Frame<'a> {
     pub gaz: &'a Gazetteer,
     pub cues: &'a Cues,
     pub lex: &'a Lexicon,
+    /// The words the text writes in lower case (built on first use).
+    pub lowercase_words: std::cell::OnceCell<std::collections::HashSet<&'a str>>,
 }
 
 impl<'a> Frame<'a> {
@@ -94,6 +96,7 @@ impl<'a> Frame<'a> {
             gaz,
             cues,
             lex,
+            lowercase_words: std::cell::OnceCell::new(),
         }
     }
 

@@ -247,9 +247,19 @@ impl Frame<'_> {
         }
         let last = self.w(b - 1);
         if k < b && !last.ends_with("’s") && !last.ends_with("'s") {
+            // "On social media platform X, he added": one letter is not a name.
+            if k + 1 == b && self.w(k).chars().count() == 1 {
+                return None;
+            }
+            let weak = k + 1 == b && k == self.sent_start(k) && body == k;
+            // "Talks resumed …": a capitalised sentence opener the article also writes in
+            // lower case is a common word, not a name (unless the gazetteer knows it).
+            if weak && self.gaz.lookup(self.w(k)).is_none() && self.written_lowercase(k) {
+                return None;
+            }
             let mut np = self.np(a, b, NpKind::Name);
             np.span = (self.toks[k].s, self.toks[b - 1].e);
-            np.weak = k + 1 == b && k == self.sent_start(k) && body == k;
+            np.weak = weak;
             return Some(np);
         }
         let head = strip_possessive(last);
@@ -259,6 +269,26 @@ impl Frame<'_> {
             return Some(np);
         }
         None
+    }
+
+    /// Token `k`'s word occurs elsewhere in the text in lower case.
+    fn written_lowercase(&self, k: usize) -> bool {
+        let w = self.w(k);
+        let lower = w.to_lowercase();
+        if lower == w {
+            return false;
+        }
+        let text = self.text;
+        self.lowercase_words
+            .get_or_init(|| {
+                self.toks
+                    .iter()
+                    .filter(|t| t.kind == TK::Word)
+                    .map(|t| &text[t.s..t.e])
+                    .filter(|w| !w.chars().any(char::is_uppercase))
+                    .collect()
+            })
+            .contains(lower.as_str())
     }
 
     /// "THE HAGUE, June 3 —", "KYIV (Reuters) -": an all-capitals place name opening a
@@ -377,6 +407,7 @@ impl Frame<'_> {
                     let found = roles
                         .get(&key)
                         .cloned()
+                        .or_else(|| local_title_with_words(&roles, &key))
                         .map(|c| (c, None))
                         .or_else(|| {
                             self.gaz
@@ -650,6 +681,27 @@ impl Frame<'_> {
                 }
         })
     }
+}
+
+/// The one person the article titled with every word of `key` ("the German Chancellor" after
+/// "German Federal Chancellor Friedrich Merz"): the article's own title beats the gazetteer's
+/// holder of the role, who may be a predecessor. `None` when no title or several people match.
+fn local_title_with_words(roles: &HashMap<String, String>, key: &str) -> Option<String> {
+    let words: Vec<&str> = key.split(' ').collect();
+    if words.len() < 2 {
+        return None;
+    }
+    let mut found: Option<&String> = None;
+    for (title, who) in roles {
+        let tw: Vec<&str> = title.split(' ').collect();
+        if words.iter().all(|w| tw.contains(w)) {
+            match found {
+                Some(f) if f != who => return None,
+                _ => found = Some(who),
+            }
+        }
+    }
+    found.cloned()
 }
 
 pub(super) fn strip_possessive(w: &str) -> &str {
