@@ -34,7 +34,7 @@ use half::prelude::*;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::tokenize::{Tokenizer, TokenizerKind, Tokens};
+use super::tokenize::{LowerTokens, Tokenizer, TokenizerKind, Tokens};
 use crate::{Error, Result};
 
 /// The first bytes of every embeddings file.
@@ -582,9 +582,10 @@ impl Embeddings {
     /// The row for a token: the token itself, else the part before an apostrophe
     /// (`putin's` → `putin`), else the part after a `#`/`@` prefix. The hot path trusts the
     /// 64-bit key (no string comparison), like the vectorizer.
+    /// `key` is the token's key, `xxh3_64(t)`.
     #[inline]
-    fn token_row(&self, t: &str) -> Option<u32> {
-        if let Some(i) = self.table.get(xxh3_64(t.as_bytes())) {
+    fn token_row(&self, t: &str, key: u64) -> Option<u32> {
+        if let Some(i) = self.table.get(key) {
             return Some(i);
         }
         let b = t.as_bytes();
@@ -606,7 +607,7 @@ impl Embeddings {
             let mut s = s.borrow_mut();
             let s = &mut *s;
             self.tokenizer.tokenize_into(text, &mut s.tokens);
-            Ok(self.pool_known(&s.tokens, &mut s.bits, &mut s.row, out))
+            Ok(self.pool_known(&s.tokens, None, &mut s.bits, &mut s.row, out))
         })
     }
 
@@ -617,7 +618,19 @@ impl Embeddings {
         SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
             let s = &mut *s;
-            Ok(self.pool_known(tokens, &mut s.bits, &mut s.row, out))
+            Ok(self.pool_known(tokens, None, &mut s.bits, &mut s.row, out))
+        })
+    }
+
+    /// Like [`Self::pool_tokens_into`] with the tokens' keys already computed (the topic
+    /// lexicon reads the same [`LowerTokens`], so each token is hashed once).
+    pub fn pool_lower_into(&self, tokens: &LowerTokens, out: &mut [f32]) -> Result<usize> {
+        self.check_out(out)?;
+        SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            let s = &mut *s;
+            let (t, keys) = (tokens.tokens(), Some(tokens.keys()));
+            Ok(self.pool_known(t, keys, &mut s.bits, &mut s.row, out))
         })
     }
 
@@ -632,9 +645,11 @@ impl Embeddings {
         Ok(())
     }
 
+    /// `keys`: each token's `xxh3_64`, when already known.
     fn pool_known(
         &self,
         tokens: &Tokens,
+        keys: Option<&[u64]>,
         bits: &mut Vec<u16>,
         row: &mut Vec<f32>,
         out: &mut [f32],
@@ -645,8 +660,9 @@ impl Embeddings {
         let mut known = 0;
         let sif = self.pooling == Pooling::Sif;
         let n = self.len();
-        for t in tokens.iter() {
-            if let Some(i) = self.token_row(t) {
+        for (k, t) in tokens.iter().enumerate() {
+            let key = keys.map_or_else(|| xxh3_64(t.as_bytes()), |keys| keys[k]);
+            if let Some(i) = self.token_row(t, key) {
                 let i = i as usize;
                 let w = if sif { self.weight(i) } else { 1.0 };
                 if self.dtype == StoredDtype::I8 {

@@ -760,10 +760,35 @@ impl Vectorizer {
         with_scratch(|sc| self.row_into(doc, sc, &mut row.indices, &mut row.values));
     }
 
+    /// Like [`Self::transform_one`] for a document already tokenized, so that a text read by
+    /// several feature parts is tokenized once. `tokens` must come from this vectorizer's
+    /// tokenizer ([`Self::tokenizer`]; for the default `Fast { lowercase: true }`,
+    /// [`super::LowerTokens::tokenize`] gives the same tokens), or the row means nothing.
+    pub fn transform_tokens(&self, tokens: &Tokens, row: &mut SparseRow) {
+        row.indices.clear();
+        row.values.clear();
+        with_scratch(|sc| self.tokens_row_into(tokens, sc, &mut row.indices, &mut row.values));
+    }
+
     /// Appends one document's row to `indices`/`values`.
     fn row_into(&self, doc: &str, sc: &mut Scratch, indices: &mut Vec<u32>, values: &mut Vec<f32>) {
+        // Moved out and back (no copy) so the rest of the scratch stays borrowable.
+        let mut tokens = std::mem::take(&mut sc.tokens);
+        self.tokenizer.tokenize_into(doc, &mut tokens);
+        self.tokens_row_into(&tokens, sc, indices, values);
+        sc.tokens = tokens;
+    }
+
+    /// Appends the row of a tokenized document to `indices`/`values`.
+    fn tokens_row_into(
+        &self,
+        tokens: &Tokens,
+        sc: &mut Scratch,
+        indices: &mut Vec<u32>,
+        values: &mut Vec<f32>,
+    ) {
         let Scratch {
-            tokens,
+            tokens: _,
             bufs,
             keys,
             counts,
@@ -771,7 +796,6 @@ impl Vectorizer {
             bits,
             cache,
         } = sc;
-        self.tokenizer.tokenize_into(doc, tokens);
         if counts.len() < self.names.len() {
             counts.resize(self.names.len(), 0);
         }

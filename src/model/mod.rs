@@ -570,23 +570,8 @@ impl Model {
             lead: s.lead.unwrap_or(""),
             target: target.map(|(b, e)| (rows.marked.as_str(), b, e)),
         };
-        // Without a target the sentiment text is the text: vectorize it once.
-        let share = target.is_none()
-            && self.needed.contains(&Part::Text)
-            && self.needed.contains(&Part::SentimentText);
-        for &p in &self.needed {
-            if share && p == Part::SentimentText {
-                continue;
-            }
-            self.featurizer
-                .featurize(st, std::slice::from_ref(&p), &mut rows.parts);
-        }
-        if share {
-            let (a, b) = rows.parts.rows.split_at_mut(Part::SentimentText.index());
-            let (text, sent) = (&a[Part::Text.index()], &mut b[0]);
-            sent.indices.clone_from(&text.indices);
-            sent.values.clone_from(&text.values);
-        }
+        // All parts in one call: each text is tokenized once for all of them.
+        self.featurizer.featurize(st, &self.needed, &mut rows.parts);
     }
 
     /// P(topic | statement) for every topic, in topic order; empty without a relevance head.
