@@ -439,7 +439,7 @@ impl ColumnTable {
 
 /// Issues a prefetch of the cache line holding `x` (no-op off x86-64).
 #[inline(always)]
-fn prefetch_read<T>(x: &T) {
+pub(crate) fn prefetch_read<T>(x: &T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: `_mm_prefetch` only needs SSE, which every x86-64 CPU has; a prefetch never
     // faults and does not change memory, and the pointer comes from a valid reference.
@@ -451,8 +451,21 @@ fn prefetch_read<T>(x: &T) {
     let _ = x;
 }
 
-/// How many probes ahead to prefetch.
-const PREFETCH_AHEAD: usize = 8;
+/// Prefetches every cache line of `s` (its first and last element and each 64 bytes
+/// between).
+#[inline(always)]
+pub(crate) fn prefetch_slice<T>(s: &[T]) {
+    let step = (64 / std::mem::size_of::<T>().max(1)).max(1);
+    for x in s.iter().step_by(step) {
+        prefetch_read(x);
+    }
+    if let Some(x) = s.last() {
+        prefetch_read(x);
+    }
+}
+
+/// How many probes ahead to prefetch (also used by the embeddings and the model's blocks).
+pub(crate) const PREFETCH_AHEAD: usize = 8;
 
 /// Longest token (bytes) kept in a [`TokenCache`] entry; longer tokens are recomputed.
 const CACHED_TOKEN_MAX: usize = 27;
