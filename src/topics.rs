@@ -13,7 +13,7 @@
 
 use crate::config::{from_toml, TomlConfig};
 use crate::error::{Error, Result};
-use crate::features::{Tokenizer, TokenizerKind, Tokens};
+use crate::features::{LowerTokens, Tokenizer, TokenizerKind};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -130,16 +130,11 @@ struct Pattern {
     words: Vec<PatWord>,
 }
 
-/// Reusable per-thread buffers: the tokens of the text being matched and their hashes.
-#[derive(Default)]
-struct Scratch {
-    tokens: Tokens,
-    hashes: Vec<u64>,
-    matched: Vec<usize>,
-}
-
 thread_local! {
-    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+    /// The tokens of the text [`TopicLexicon::count`] matches.
+    static TOKENS: RefCell<LowerTokens> = RefCell::new(LowerTokens::default());
+    /// Topics already counted at the current start position.
+    static MATCHED: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
 }
 
 // The keys are already xxh3 hashes: hashing them again would only cost time.
@@ -158,8 +153,6 @@ pub struct LexiconHits {
 #[derive(Debug, Clone)]
 pub struct TopicLexicon {
     ids: Vec<String>,
-    /// The feature pipeline's fast tokenizer, lowercasing: one definition of a word.
-    tokenizer: Tokenizer,
     patterns: Vec<Pattern>,
     /// Patterns by the hash of their first word when it is exact.
     by_first: HashKeyed<Vec<usize>>,
@@ -169,6 +162,8 @@ pub struct TopicLexicon {
     short_prefix_first: Vec<usize>,
 }
 
+/// The feature pipeline's fast tokenizer, lowercasing, as [`LowerTokens`] uses it: one
+/// definition of a word for patterns and texts.
 fn lexicon_tokenizer() -> Tokenizer {
     Tokenizer::new(&TokenizerKind::Fast { lowercase: true })
         .expect("the fast tokenizer always builds")
@@ -216,7 +211,6 @@ impl TopicLexicon {
         }
         TopicLexicon {
             ids: cfg.ids(),
-            tokenizer,
             patterns,
             by_first,
             prefix_first,
@@ -232,20 +226,27 @@ impl TopicLexicon {
     /// Counts cue matches per topic in `text` (index = topic position in [`Self::ids`]).
     /// Allocation-free in steady state: this runs for every quote and its context.
     pub fn count(&self, text: &str, out: &mut [u32]) {
+        TOKENS.with(|t| {
+            let mut t = t.borrow_mut();
+            t.tokenize(text);
+            self.count_tokens(&t, out);
+        })
+    }
+
+    /// Like [`Self::count`] for a text already tokenized ([`LowerTokens::tokenize`], the
+    /// lexicon's own tokenization), so the featurizer tokenizes a text once for all its parts.
+    pub fn count_tokens(&self, tokens: &LowerTokens, out: &mut [u32]) {
         debug_assert_eq!(out.len(), self.ids.len());
-        SCRATCH.with(|s| {
-            let s = &mut *s.borrow_mut();
-            self.tokenizer.tokenize_into(text, &mut s.tokens);
-            s.hashes.clear();
-            s.hashes
-                .extend(s.tokens.iter().map(|w| xxh3_64(w.as_bytes())));
-            let word = |k: usize| (s.hashes[k], s.tokens.get(k));
-            for i in 0..s.hashes.len() {
-                s.matched.clear();
+        let (hashes, toks) = (tokens.keys(), tokens.tokens());
+        let word = |k: usize| (hashes[k], toks.get(k));
+        MATCHED.with(|m| {
+            let matched = &mut *m.borrow_mut();
+            for i in 0..hashes.len() {
+                matched.clear();
                 let (_, first) = word(i);
                 let cands = self
                     .by_first
-                    .get(&s.hashes[i])
+                    .get(&hashes[i])
                     .into_iter()
                     .flatten()
                     .chain(
@@ -257,15 +258,15 @@ impl TopicLexicon {
                     .chain(self.short_prefix_first.iter());
                 for &pi in cands {
                     let p = &self.patterns[pi];
-                    if i + p.words.len() <= s.hashes.len()
+                    if i + p.words.len() <= hashes.len()
                         && p.words.iter().enumerate().all(|(k, pw)| {
                             let (h, w) = word(i + k);
                             pw.matches(h, w)
                         })
-                        && !s.matched.contains(&p.topic)
+                        && !matched.contains(&p.topic)
                     {
                         // One hit per topic per start position, however many patterns overlap.
-                        s.matched.push(p.topic);
+                        matched.push(p.topic);
                         out[p.topic] += 1;
                     }
                 }

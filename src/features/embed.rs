@@ -34,7 +34,8 @@ use half::prelude::*;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::tokenize::{Tokenizer, TokenizerKind, Tokens};
+use super::tokenize::{LowerTokens, Tokenizer, TokenizerKind, Tokens};
+use super::vectorize::{prefetch_read, prefetch_slice, PREFETCH_AHEAD};
 use crate::{Error, Result};
 
 /// The first bytes of every embeddings file.
@@ -582,9 +583,10 @@ impl Embeddings {
     /// The row for a token: the token itself, else the part before an apostrophe
     /// (`putin's` → `putin`), else the part after a `#`/`@` prefix. The hot path trusts the
     /// 64-bit key (no string comparison), like the vectorizer.
+    /// `key` is the token's key, `xxh3_64(t)`.
     #[inline]
-    fn token_row(&self, t: &str) -> Option<u32> {
-        if let Some(i) = self.table.get(xxh3_64(t.as_bytes())) {
+    fn token_row(&self, t: &str, key: u64) -> Option<u32> {
+        if let Some(i) = self.table.get(key) {
             return Some(i);
         }
         let b = t.as_bytes();
@@ -606,7 +608,10 @@ impl Embeddings {
             let mut s = s.borrow_mut();
             let s = &mut *s;
             self.tokenizer.tokenize_into(text, &mut s.tokens);
-            Ok(self.pool_known(&s.tokens, &mut s.bits, &mut s.row, out))
+            s.keys.clear();
+            s.keys
+                .extend(s.tokens.iter().map(|t| xxh3_64(t.as_bytes())));
+            Ok(self.pool_known(&s.tokens, &s.keys, &mut s.pool, out))
         })
     }
 
@@ -617,7 +622,19 @@ impl Embeddings {
         SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
             let s = &mut *s;
-            Ok(self.pool_known(tokens, &mut s.bits, &mut s.row, out))
+            s.keys.clear();
+            s.keys.extend(tokens.iter().map(|t| xxh3_64(t.as_bytes())));
+            Ok(self.pool_known(tokens, &s.keys, &mut s.pool, out))
+        })
+    }
+
+    /// Like [`Self::pool_tokens_into`] with the tokens' keys already computed (the topic
+    /// lexicon reads the same [`LowerTokens`], so each token is hashed once).
+    pub fn pool_lower_into(&self, tokens: &LowerTokens, out: &mut [f32]) -> Result<usize> {
+        self.check_out(out)?;
+        SCRATCH.with(|s| {
+            let mut s = s.borrow_mut();
+            Ok(self.pool_known(tokens.tokens(), tokens.keys(), &mut s.pool, out))
         })
     }
 
@@ -632,46 +649,84 @@ impl Embeddings {
         Ok(())
     }
 
+    /// Pools `tokens` (with `keys[i] = xxh3_64(token i)`) into `out`.
     fn pool_known(
         &self,
         tokens: &Tokens,
-        bits: &mut Vec<u16>,
-        row: &mut Vec<f32>,
+        keys: &[u64],
+        b: &mut PoolBufs,
         out: &mut [f32],
     ) -> usize {
+        let PoolBufs { rows, bits, row } = b;
         bits.resize(self.dim, 0);
         row.resize(self.dim, 0.0);
         out.fill(0.0);
-        let mut known = 0;
+        // Two passes, so that the memory reads (mostly cache misses: the key table and the
+        // matrix outgrow the caches) are requested a few tokens before they are needed.
+        // First every token's row, in token order...
+        rows.clear();
+        for (k, t) in tokens.iter().enumerate() {
+            if let Some(&ahead) = keys.get(k + PREFETCH_AHEAD) {
+                self.table.prefetch(ahead);
+            }
+            if let Some(i) = self.token_row(t, keys[k]) {
+                rows.push(i);
+            }
+        }
+        // ... then the weighted sum, in the same order as one pass would add them.
         let sif = self.pooling == Pooling::Sif;
         let n = self.len();
-        for t in tokens.iter() {
-            if let Some(i) = self.token_row(t) {
-                let i = i as usize;
-                let w = if sif { self.weight(i) } else { 1.0 };
-                if self.dtype == StoredDtype::I8 {
-                    // Scale and weight folded into one factor, no row buffer: the hot path
-                    // of the shipped int8 table.
-                    let s = &self.data[self.matrix_at + i * 4..self.matrix_at + i * 4 + 4];
-                    let f = w * f32::from_le_bytes([s[0], s[1], s[2], s[3]]);
-                    let at = self.matrix_at + n * 4 + i * self.dim;
-                    for (o, &q) in out.iter_mut().zip(&self.data[at..at + self.dim]) {
-                        *o += f * f32::from(q as i8);
-                    }
-                } else {
-                    self.row_into(i, bits, row);
-                    for (o, v) in out.iter_mut().zip(row.iter()) {
-                        *o += w * v;
-                    }
+        for (r, &i) in rows.iter().enumerate() {
+            if let Some(&ahead) = rows.get(r + PREFETCH_AHEAD) {
+                self.prefetch_row(ahead as usize);
+            }
+            let i = i as usize;
+            let w = if sif { self.weight(i) } else { 1.0 };
+            if self.dtype == StoredDtype::I8 {
+                // Scale and weight folded into one factor, no row buffer: the hot path
+                // of the shipped int8 table.
+                let s = &self.data[self.matrix_at + i * 4..self.matrix_at + i * 4 + 4];
+                let f = w * f32::from_le_bytes([s[0], s[1], s[2], s[3]]);
+                let at = self.matrix_at + n * 4 + i * self.dim;
+                for (o, &q) in out.iter_mut().zip(&self.data[at..at + self.dim]) {
+                    *o += f * f32::from(q as i8);
                 }
-                known += 1;
+            } else {
+                self.row_into(i, bits, row);
+                for (o, v) in out.iter_mut().zip(row.iter()) {
+                    *o += w * v;
+                }
             }
         }
         let norm = out.iter().map(|x| x * x).sum::<f32>().sqrt();
         if norm > 0.0 {
             out.iter_mut().for_each(|x| *x /= norm);
         }
-        known
+        rows.len()
+    }
+
+    /// Prefetches what pooling reads of row `i`: its stored values, scale and weight.
+    #[inline]
+    fn prefetch_row(&self, i: usize) {
+        let d = self.dim;
+        let (n, at) = (self.len(), self.matrix_at);
+        let span = match self.dtype {
+            StoredDtype::F16 => at + i * d * 2..at + (i + 1) * d * 2,
+            StoredDtype::I8 => {
+                if let Some(scale) = self.data.get(at + i * 4) {
+                    prefetch_read(scale);
+                }
+                at + n * 4 + i * d..at + n * 4 + (i + 1) * d
+            }
+        };
+        if let Some(b) = self.data.get(span) {
+            prefetch_slice(b);
+        }
+        if let Some(w) = self.weights.as_ref().and_then(|w| w.get(i)) {
+            if self.pooling == Pooling::Sif {
+                prefetch_read(w);
+            }
+        }
     }
 
     /// The `k` words most similar to `word` by cosine (brute force; for inspection and
@@ -701,10 +756,18 @@ impl Embeddings {
     }
 }
 
-/// Per-thread buffers of pooling: tokens and one converted row.
+/// Per-thread buffers of pooling: tokens, their keys, and [`PoolBufs`].
 #[derive(Default)]
 struct Scratch {
     tokens: Tokens,
+    keys: Vec<u64>,
+    pool: PoolBufs,
+}
+
+/// Buffers of [`Embeddings::pool_known`]: the known tokens' rows and one converted row.
+#[derive(Default)]
+struct PoolBufs {
+    rows: Vec<u32>,
     bits: Vec<u16>,
     row: Vec<f32>,
 }
@@ -771,6 +834,14 @@ impl KeyTable {
                 return Err(r);
             }
             i = (i + 1) & self.mask;
+        }
+    }
+
+    /// Starts loading the slot of `key` (see [`prefetch_read`]).
+    #[inline]
+    fn prefetch(&self, key: u64) {
+        if let Some(slot) = self.slots.get(key as usize & self.mask) {
+            prefetch_read(slot);
         }
     }
 

@@ -26,6 +26,8 @@ pub mod valence;
 pub mod vectorize;
 
 pub use embed::{Embeddings, Pooling, StoredDtype};
-pub use tokenize::{tokenize, Tokenizer, TokenizerKind, Tokens, FAST_TOKEN_PATTERN};
+pub use tokenize::{
+    tokenize, CasedTokens, LowerTokens, Tokenizer, TokenizerKind, Tokens, FAST_TOKEN_PATTERN,
+};
 pub use valence::{Valence, ValenceScores, VALENCE_FEATURES, VALENCE_FEATURE_NAMES};
 pub use vectorize::{feature_key, SparseRow, Vectorizer, VectorizerConfig};

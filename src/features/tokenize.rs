@@ -20,6 +20,7 @@
 //!    pipeline built by [`super::hf::fast_equivalent`].
 
 use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::xxh3_64;
 
 use crate::{Error, Result};
 
@@ -89,6 +90,128 @@ impl Tokens {
     fn clear(&mut self) {
         self.text.clear();
         self.spans.clear();
+    }
+}
+
+/// A text's lowercase fast-tokenizer tokens (`Fast { lowercase: true }`) and the
+/// `xxh3_64` key of each token. The topic lexicon, the embeddings table and a vectorizer with
+/// that tokenizer all read exactly these, so the featurizer tokenizes and hashes each text
+/// once for all of them instead of once per part.
+#[derive(Clone, Debug, Default)]
+pub struct LowerTokens {
+    tokens: Tokens,
+    keys: Vec<u64>,
+}
+
+impl LowerTokens {
+    /// Tokenizes `text` with the lowercasing fast tokenizer and keys every token.
+    pub fn tokenize(&mut self, text: &str) {
+        fast(true).tokenize_into(text, &mut self.tokens);
+        self.hash();
+    }
+
+    /// The tokens.
+    pub fn tokens(&self) -> &Tokens {
+        &self.tokens
+    }
+
+    /// `xxh3_64` (seed 0) of each token's bytes, in token order.
+    pub fn keys(&self) -> &[u64] {
+        &self.keys
+    }
+
+    fn hash(&mut self) {
+        self.keys.clear();
+        self.keys
+            .extend(self.tokens.iter().map(|t| xxh3_64(t.as_bytes())));
+    }
+}
+
+/// A text's case-preserving fast-tokenizer tokens (`Fast { lowercase: false }`), each also
+/// lowercased char by char (with [`char::to_lowercase`], keyed as in [`LowerTokens`]), and
+/// whether each is ALL CAPS: what the valence scorer reads.
+///
+/// For almost every text the lowercased tokens *are* the lowercase tokenization of the text
+/// ([`CasedTokens::as_lowercase`]), so one tokenizer pass serves the valence scorer and every
+/// lowercase reader. They differ only when lowercasing changes how a char tokenizes (`İ`
+/// lowercases to two chars, `i` and a combining dot that is not a word char); such texts are
+/// detected and must be tokenized again for the lowercase readers.
+#[derive(Clone, Debug, Default)]
+pub struct CasedTokens {
+    tokens: Tokens,
+    lower: LowerTokens,
+    upper: Vec<bool>,
+    lower_is_tokenization: bool,
+}
+
+impl CasedTokens {
+    /// Tokenizes `text` with the case-preserving fast tokenizer and derives the rest.
+    pub fn tokenize(&mut self, text: &str) {
+        fast(false).tokenize_into(text, &mut self.tokens);
+        let lower = &mut self.lower.tokens;
+        lower.clear();
+        self.upper.clear();
+        for t in self.tokens.iter() {
+            let start = lower.text.len();
+            if t.is_ascii() {
+                lower.text.push_str(t);
+                lower.text[start..].make_ascii_lowercase();
+            } else {
+                lower.text.extend(t.chars().flat_map(char::to_lowercase));
+            }
+            lower.spans.push((start as u32, lower.text.len() as u32));
+            // Python's str.isupper: some cased char, and no lowercase char.
+            self.upper
+                .push(t.chars().any(char::is_uppercase) && !t.chars().any(char::is_lowercase));
+        }
+        self.lower.hash();
+        self.lower_is_tokenization = lowercase_keeps_tokens(&self.tokens.text);
+    }
+
+    /// The tokens as written (after the `’` → `'` normalisation).
+    pub fn tokens(&self) -> &Tokens {
+        &self.tokens
+    }
+
+    /// Each token lowercased, with keys (always one per token of [`Self::tokens`]).
+    pub fn lower(&self) -> &LowerTokens {
+        &self.lower
+    }
+
+    /// Per token: it has a cased char and no lowercase char (Python's `str.isupper`).
+    pub fn upper(&self) -> &[bool] {
+        &self.upper
+    }
+
+    /// The lowercased tokens when they equal [`LowerTokens::tokenize`] of the same text
+    /// (almost always), else `None`.
+    pub fn as_lowercase(&self) -> Option<&LowerTokens> {
+        self.lower_is_tokenization.then_some(&self.lower)
+    }
+}
+
+/// Whether lowercasing the (case-preserving, normalised) text `s` leaves its token boundaries
+/// where they are. The splitter looks only at char classes (word char, `#`/`@`, `'`, `.`/`,`,
+/// ASCII digit), and lowercasing is char by char, so it is enough that each char lowercases
+/// to one char of the same class. ASCII always does; a non-ASCII char never lowercases to an
+/// ASCII digit or separator, so for it "same class" means "word char iff its lowercase is".
+fn lowercase_keeps_tokens(s: &str) -> bool {
+    s.is_ascii()
+        || s.chars().filter(|c| !c.is_ascii()).all(|c| {
+            let mut l = c.to_lowercase();
+            match (l.next(), l.next()) {
+                (Some(x), None) => {
+                    is_word(x) == is_word(c) && (!x.is_ascii() || x.is_ascii_alphabetic())
+                }
+                _ => false,
+            }
+        })
+}
+
+/// The fast tokenizer (building one is free).
+fn fast(lowercase: bool) -> Tokenizer {
+    Tokenizer {
+        inner: Inner::Fast { lowercase },
     }
 }
 
@@ -419,6 +542,68 @@ mod tests {
                 if !word {
                     assert_eq!(stop.trailing_zeros() / 8, lane as u32);
                 }
+            }
+        }
+    }
+
+    /// Texts where lowercasing is not plain ASCII: multi-char lowercase (`İ`), a non-ASCII
+    /// capital that lowercases to ASCII (Kelvin sign), final sigma, titlecase digraphs,
+    /// circled letters (alphabetic but not letters), Roman numerals, Georgian Mtavruli.
+    const TRICKY: &[&str] = &[
+        "İstanbul’s MAYOR said: “We’ll see.” #Ankara @TRT İİ",
+        "200 \u{212A} and \u{212B}ngström; ΣΟΦΟΣ ΟΔΟΣ σοφός",
+        "ǅemal ǈubica ǋ Ⓐⓑ Ⅻ ᲐᲑ Ꭰ AB'İ x'İ İ'x #İ @İ 3.İ",
+        "Don’t CUT 1,000.5 jobs! it's 3.5bn U.S. well-known ÄRGER über STRASSE",
+        "",
+    ];
+
+    #[test]
+    fn cased_tokens_lowercase_to_the_lowercase_tokenization() {
+        let mut cased = CasedTokens::default();
+        let mut lower = LowerTokens::default();
+        let mut compared = 0;
+        for text in TRICKY {
+            cased.tokenize(text);
+            lower.tokenize(text);
+            let want = tokenize(&TokenizerKind::Fast { lowercase: false }, text).unwrap();
+            assert_eq!(cased.tokens().to_vec(), want);
+            assert_eq!(cased.lower().tokens().len(), want.len());
+            let keys: Vec<u64> = lower
+                .tokens()
+                .iter()
+                .map(|t| xxh3_64(t.as_bytes()))
+                .collect();
+            assert_eq!(lower.keys(), keys.as_slice());
+            assert_eq!(lower.tokens().to_vec(), fast(text));
+            if let Some(l) = cased.as_lowercase() {
+                compared += 1;
+                assert_eq!(l.tokens().to_vec(), lower.tokens().to_vec(), "{text:?}");
+                assert_eq!(l.keys(), lower.keys(), "{text:?}");
+            }
+        }
+        assert!(compared >= 3);
+        // `İ` lowercases to `i` + U+0307, which is not a word char: the tokens differ, and
+        // the shared path must notice.
+        cased.tokenize("İstanbul");
+        assert!(cased.as_lowercase().is_none());
+        assert_ne!(cased.lower().tokens().to_vec(), fast("İstanbul"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn cased_lowercase_equals_lowercase_tokenization_when_claimed(
+            text in "[a-zA-Z0-9 '’#@.,_\\-İıΣσςǅǄⒶⓐⅫ\u{212A}\u{0307}ÄäẞßᲐა]{0,40}"
+        ) {
+            let mut cased = CasedTokens::default();
+            cased.tokenize(&text);
+            let mut lower = LowerTokens::default();
+            lower.tokenize(&text);
+            if let Some(l) = cased.as_lowercase() {
+                proptest::prop_assert_eq!(l.tokens().to_vec(), lower.tokens().to_vec());
+                proptest::prop_assert_eq!(l.keys(), lower.keys());
+            } else {
+                // Of these chars only `İ` lowercases to something that tokenizes otherwise.
+                proptest::prop_assert!(text.contains('İ'));
             }
         }
     }

@@ -64,7 +64,7 @@ use std::cell::RefCell;
 
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::tokenize::{Tokenizer, TokenizerKind, Tokens};
+use super::tokenize::{CasedTokens, Tokens};
 use crate::{Error, Result};
 
 /// Number of valence features.
@@ -207,7 +207,6 @@ pub struct Valence {
     negations: KeyMap<()>,
     pattern: KeyMap<PatternWord>,
     w: Words,
-    tokenizer: Tokenizer,
 }
 
 impl std::fmt::Debug for Valence {
@@ -382,7 +381,6 @@ impl Valence {
             negations,
             pattern,
             w,
-            tokenizer: Tokenizer::new(&TokenizerKind::Fast { lowercase: false })?,
         })
     }
 
@@ -404,33 +402,67 @@ impl Valence {
         self.scores(text).to_features()
     }
 
+    /// Like [`Self::features_into`] for a text already tokenized: `tokens` must be
+    /// [`CasedTokens::tokenize`] of this same `text` (which is still read for `!` and `?`).
+    /// The featurizer tokenizes a quote once for this and its other parts.
+    pub fn features_tokens_into(
+        &self,
+        text: &str,
+        tokens: &CasedTokens,
+        out: &mut [f32],
+    ) -> Result<()> {
+        if out.len() != VALENCE_FEATURES {
+            return Err(Error::InvalidParam {
+                name: "out",
+                value: out.len().to_string(),
+                msg: format!("the output slice must have {VALENCE_FEATURES} values"),
+            });
+        }
+        let scores = SENTIMENTS.with(|s| self.scores_of(text, tokens, &mut s.borrow_mut()));
+        out.copy_from_slice(&scores.to_features());
+        Ok(())
+    }
+
     /// All scores of `text`. No allocation in the steady state (per-thread buffers).
     pub fn scores(&self, text: &str) -> ValenceScores {
-        SCRATCH.with(|s| {
-            let mut s = s.borrow_mut();
-            let s = &mut *s;
-            self.tokenizer.tokenize_into(text, &mut s.tokens);
-            s.fill();
-            let mut out = ValenceScores::default();
-            for c in text.bytes() {
-                match c {
-                    b'!' => out.exclamations += 1,
-                    b'?' => out.questions += 1,
-                    _ => {}
-                }
-            }
-            self.vader(s, &mut out);
-            self.pattern(s, &mut out);
-            out
+        TOKENS.with(|t| {
+            let mut t = t.borrow_mut();
+            t.tokenize(text);
+            SENTIMENTS.with(|s| self.scores_of(text, &t, &mut s.borrow_mut()))
         })
     }
 
-    fn is_negation(&self, s: &Scratch, i: usize) -> bool {
+    /// The scores of `text` tokenized as `tokens`; `sentiments` is scratch space.
+    fn scores_of(
+        &self,
+        text: &str,
+        tokens: &CasedTokens,
+        sentiments: &mut Vec<f64>,
+    ) -> ValenceScores {
+        let s = View {
+            keys: tokens.lower().keys(),
+            lower: tokens.lower().tokens(),
+            upper: tokens.upper(),
+        };
+        let mut out = ValenceScores::default();
+        for c in text.bytes() {
+            match c {
+                b'!' => out.exclamations += 1,
+                b'?' => out.questions += 1,
+                _ => {}
+            }
+        }
+        self.vader(&s, sentiments, &mut out);
+        self.pattern(&s, &mut out);
+        out
+    }
+
+    fn is_negation(&self, s: &View<'_>, i: usize) -> bool {
         self.negations.contains_key(&s.keys[i]) || s.lower(i).contains("n't")
     }
 
     /// VADER's booster increment for word `j` modifying a word of valence `valence`.
-    fn scalar_inc_dec(&self, s: &Scratch, j: usize, valence: f64, cap_diff: bool) -> f64 {
+    fn scalar_inc_dec(&self, s: &View<'_>, j: usize, valence: f64, cap_diff: bool) -> f64 {
         let Some(&b) = self.boosters.get(&s.keys[j]) else {
             return 0.0;
         };
@@ -441,7 +473,7 @@ impl Valence {
         scalar
     }
 
-    fn vader(&self, s: &mut Scratch, out: &mut ValenceScores) {
+    fn vader(&self, s: &View<'_>, sentiments: &mut Vec<f64>, out: &mut ValenceScores) {
         let n = s.keys.len();
         let w = &self.w;
         let k = |i: usize| s.keys[i];
@@ -449,7 +481,6 @@ impl Valence {
         // Python's allcap_differential: some but not all words are ALL CAPS.
         let caps = s.upper.iter().filter(|&&u| u).count();
         let cap_diff = caps > 0 && caps < n;
-        let mut sentiments = std::mem::take(&mut s.sentiments);
         sentiments.clear();
         for i in 0..n {
             if self.is_negation(s, i) || k(i) == w.no {
@@ -553,7 +584,7 @@ impl Valence {
             }
             out.compound = (sum / (sum * sum + ALPHA).sqrt()).clamp(-1.0, 1.0);
             let (mut pos, mut neg, mut neu) = (0.0f64, 0.0f64, 0.0f64);
-            for &v in &sentiments {
+            for &v in sentiments.iter() {
                 if v > 0.0 {
                     pos += v + 1.0;
                 } else if v < 0.0 {
@@ -572,11 +603,10 @@ impl Valence {
             out.neg = (neg / total).abs();
             out.neu = (neu / total).abs();
         }
-        s.sentiments = sentiments;
     }
 
     /// VADER's `_negation_check` for the word `start + 1` places before `i`.
-    fn negation_check(&self, s: &Scratch, valence: f64, start: usize, i: usize) -> f64 {
+    fn negation_check(&self, s: &View<'_>, valence: f64, start: usize, i: usize) -> f64 {
         let w = &self.w;
         let k = |j: usize| s.keys[j];
         match start {
@@ -612,7 +642,7 @@ impl Valence {
     }
 
     /// VADER's `_special_idioms_check` (only called for `i >= 3`).
-    fn special_idioms(&self, s: &Scratch, mut valence: f64, i: usize, boosters: &mut u32) -> f64 {
+    fn special_idioms(&self, s: &View<'_>, mut valence: f64, i: usize, boosters: &mut u32) -> f64 {
         let keys = &s.keys;
         let n = keys.len();
         let is = |set: &[(Vec<u64>, f64)], a: usize, b: usize| -> Option<f64> {
@@ -653,7 +683,7 @@ impl Valence {
         valence
     }
 
-    fn pattern(&self, s: &Scratch, out: &mut ValenceScores) {
+    fn pattern(&self, s: &View<'_>, out: &mut ValenceScores) {
         // Pattern's assessments: (polarity, subjectivity, intensity, negated).
         let mut sum_p = 0.0;
         let mut sum_s = 0.0;
@@ -733,48 +763,25 @@ fn split_clitic(t: &str) -> (&str, Option<&str>) {
     (t, None)
 }
 
-/// Per-thread buffers: the original-case tokens, their lowercase forms (one string), the
-/// lowercase keys, and VADER's per-word valences.
-#[derive(Default)]
-struct Scratch {
-    tokens: Tokens,
-    lower: String,
-    spans: Vec<(u32, u32)>,
-    keys: Vec<u64>,
-    upper: Vec<bool>,
-    sentiments: Vec<f64>,
+/// What the rules read of a tokenized text: per token its lowercase form, that form's key,
+/// and whether it was ALL CAPS.
+struct View<'a> {
+    keys: &'a [u64],
+    lower: &'a Tokens,
+    upper: &'a [bool],
 }
 
-impl Scratch {
-    fn fill(&mut self) {
-        self.lower.clear();
-        self.spans.clear();
-        self.keys.clear();
-        self.upper.clear();
-        for t in self.tokens.iter() {
-            let start = self.lower.len();
-            if t.is_ascii() {
-                self.lower.push_str(t);
-                self.lower[start..].make_ascii_lowercase();
-            } else {
-                self.lower.extend(t.chars().flat_map(char::to_lowercase));
-            }
-            self.spans.push((start as u32, self.lower.len() as u32));
-            self.keys.push(xxh3_64(&self.lower.as_bytes()[start..]));
-            // Python's str.isupper: some cased char, and no lowercase char.
-            self.upper
-                .push(t.chars().any(char::is_uppercase) && !t.chars().any(char::is_lowercase));
-        }
-    }
-
+impl View<'_> {
     fn lower(&self, i: usize) -> &str {
-        let (a, b) = self.spans[i];
-        &self.lower[a as usize..b as usize]
+        self.lower.get(i)
     }
 }
 
 thread_local! {
-    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+    /// The tokens of [`Valence::scores`]' text.
+    static TOKENS: RefCell<CasedTokens> = RefCell::new(CasedTokens::default());
+    /// VADER's per-word valences.
+    static SENTIMENTS: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
 #[cfg(test)]

@@ -439,7 +439,7 @@ impl ColumnTable {
 
 /// Issues a prefetch of the cache line holding `x` (no-op off x86-64).
 #[inline(always)]
-fn prefetch_read<T>(x: &T) {
+pub(crate) fn prefetch_read<T>(x: &T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: `_mm_prefetch` only needs SSE, which every x86-64 CPU has; a prefetch never
     // faults and does not change memory, and the pointer comes from a valid reference.
@@ -451,8 +451,21 @@ fn prefetch_read<T>(x: &T) {
     let _ = x;
 }
 
-/// How many probes ahead to prefetch.
-const PREFETCH_AHEAD: usize = 8;
+/// Prefetches every cache line of `s` (its first and last element and each 64 bytes
+/// between).
+#[inline(always)]
+pub(crate) fn prefetch_slice<T>(s: &[T]) {
+    let step = (64 / std::mem::size_of::<T>().max(1)).max(1);
+    for x in s.iter().step_by(step) {
+        prefetch_read(x);
+    }
+    if let Some(x) = s.last() {
+        prefetch_read(x);
+    }
+}
+
+/// How many probes ahead to prefetch (also used by the embeddings and the model's blocks).
+pub(crate) const PREFETCH_AHEAD: usize = 8;
 
 /// Longest token (bytes) kept in a [`TokenCache`] entry; longer tokens are recomputed.
 const CACHED_TOKEN_MAX: usize = 27;
@@ -760,10 +773,35 @@ impl Vectorizer {
         with_scratch(|sc| self.row_into(doc, sc, &mut row.indices, &mut row.values));
     }
 
+    /// Like [`Self::transform_one`] for a document already tokenized, so that a text read by
+    /// several feature parts is tokenized once. `tokens` must come from this vectorizer's
+    /// tokenizer ([`Self::tokenizer`]; for the default `Fast { lowercase: true }`,
+    /// [`super::LowerTokens::tokenize`] gives the same tokens), or the row means nothing.
+    pub fn transform_tokens(&self, tokens: &Tokens, row: &mut SparseRow) {
+        row.indices.clear();
+        row.values.clear();
+        with_scratch(|sc| self.tokens_row_into(tokens, sc, &mut row.indices, &mut row.values));
+    }
+
     /// Appends one document's row to `indices`/`values`.
     fn row_into(&self, doc: &str, sc: &mut Scratch, indices: &mut Vec<u32>, values: &mut Vec<f32>) {
+        // Moved out and back (no copy) so the rest of the scratch stays borrowable.
+        let mut tokens = std::mem::take(&mut sc.tokens);
+        self.tokenizer.tokenize_into(doc, &mut tokens);
+        self.tokens_row_into(&tokens, sc, indices, values);
+        sc.tokens = tokens;
+    }
+
+    /// Appends the row of a tokenized document to `indices`/`values`.
+    fn tokens_row_into(
+        &self,
+        tokens: &Tokens,
+        sc: &mut Scratch,
+        indices: &mut Vec<u32>,
+        values: &mut Vec<f32>,
+    ) {
         let Scratch {
-            tokens,
+            tokens: _,
             bufs,
             keys,
             counts,
@@ -771,7 +809,6 @@ impl Vectorizer {
             bits,
             cache,
         } = sc;
-        self.tokenizer.tokenize_into(doc, tokens);
         if counts.len() < self.names.len() {
             counts.resize(self.names.len(), 0);
         }

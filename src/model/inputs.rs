@@ -19,7 +19,8 @@
 //! used at training time is saved with the model, so the part means the same at labeling time.
 
 use crate::features::{
-    Embeddings, SparseRow, Valence, Vectorizer, VALENCE_FEATURES, VALENCE_FEATURE_NAMES,
+    CasedTokens, Embeddings, LowerTokens, SparseRow, TokenizerKind, Valence, Vectorizer,
+    VALENCE_FEATURES, VALENCE_FEATURE_NAMES,
 };
 use crate::topics::{TopicConfig, TopicLexicon};
 use serde::{Deserialize, Serialize};
@@ -289,20 +290,75 @@ impl Featurizer {
     }
 
     /// Computes the parts in `needed` for one statement into `out`.
+    ///
+    /// Each of the quote, the context and the lead is tokenized once (the lowercasing fast
+    /// tokenizer, plus the case-preserving one for the quote's valence, which usually
+    /// serves for both), and every part of that text reads those tokens: pass all the parts
+    /// in one call. The rows are exactly those of each part's own string-based path
+    /// (`Vectorizer::transform_one`, `TopicLexicon::count`, `Embeddings::pool_into`,
+    /// `Valence::features_into`), which the unit tests check.
     pub fn featurize(&self, s: StatementText<'_>, needed: &[Part], out: &mut PartRows) {
+        SCRATCH.with(|sc| match sc.try_borrow_mut() {
+            Ok(mut sc) => self.featurize_with(s, needed, out, &mut sc),
+            // Only reachable on re-entrant use; fresh buffers are correct, just slower.
+            Err(_) => self.featurize_with(s, needed, out, &mut Scratch::default()),
+        })
+    }
+
+    fn featurize_with(
+        &self,
+        s: StatementText<'_>,
+        needed: &[Part],
+        out: &mut PartRows,
+        sc: &mut Scratch,
+    ) {
+        let has = |p: Part| needed.contains(&p) && self.supports(p);
+        // The vectorizer can read the shared tokens only when it tokenizes the same way.
+        let vec_shares = self.vectorizer.config().tokenizer == SHARED_TOKENIZER;
+        // Without a target the sentiment text is the text: vectorize it once.
+        let sentiment_is_text = s.target.is_none() && has(Part::Text);
+        let valence = has(Part::Valence);
+        let text_read = valence
+            || has(Part::Lexicon)
+            || has(Part::EmbedText)
+            || (vec_shares
+                && (has(Part::Text) || (has(Part::SentimentText) && s.target.is_none())));
+        let context_read =
+            has(Part::Lexicon) || has(Part::EmbedContext) || (vec_shares && has(Part::Context));
+        let lead_read =
+            has(Part::LeadLexicon) || has(Part::EmbedLead) || (vec_shares && has(Part::Lead));
+        if text_read {
+            sc.text.tokenize(s.text, valence);
+        }
+        if context_read {
+            sc.context.tokenize(s.context, false);
+        }
+        if lead_read {
+            sc.lead.tokenize(s.lead, false);
+        }
+        let vectorize = |text: &str, tokens: &TextTokens, row: &mut SparseRow| {
+            if vec_shares {
+                self.vectorizer
+                    .transform_tokens(tokens.lower().tokens(), row)
+            } else {
+                self.vectorizer.transform_one(text, row)
+            }
+        };
         for &p in needed {
             out.clear(p);
             let row = &mut out.rows[p.index()];
             match p {
-                Part::Text => self.vectorizer.transform_one(s.text, row),
+                Part::Text => vectorize(s.text, &sc.text, row),
                 Part::Context => {
                     if !s.context.is_empty() {
-                        self.vectorizer.transform_one(s.context, row)
+                        vectorize(s.context, &sc.context, row)
                     }
                 }
                 Part::SentimentText => match s.target {
                     Some((marked, _, _)) => self.vectorizer.transform_one(marked, row),
-                    None => self.vectorizer.transform_one(s.text, row),
+                    // Copied from the text's row below.
+                    None if sentiment_is_text => {}
+                    None => vectorize(s.text, &sc.text, row),
                 },
                 Part::Left => {
                     if let Some((_, b, _)) = s.target {
@@ -316,51 +372,63 @@ impl Featurizer {
                 }
                 Part::Lexicon => {
                     if let Some((lex, to_model)) = &self.lexicon {
-                        lexicon_row(lex, to_model, s, row)
+                        let quote = sc.text.lower();
+                        let context = sc.context.lower();
+                        lexicon_row(lex, to_model, quote, context, &mut sc.lexicon, row)
                     }
                 }
                 Part::Lead => {
                     if !s.lead.is_empty() {
-                        self.vectorizer.transform_one(s.lead, row)
+                        vectorize(s.lead, &sc.lead, row)
                     }
                 }
                 Part::LeadLexicon => {
                     if let (Some((lex, to_model)), false) = (&self.lexicon, s.lead.is_empty()) {
-                        let mut hits = vec![0u32; to_model.len()];
-                        lex.count(s.lead, &mut hits);
-                        let mut cells: Vec<u32> = hits
-                            .iter()
-                            .zip(to_model)
-                            .filter(|(h, _)| **h > 0)
-                            .map(|(_, &t)| t as u32)
-                            .collect();
-                        cells.sort_unstable();
-                        row.values.extend(std::iter::repeat_n(1.0, cells.len()));
-                        row.indices.extend(cells);
+                        let LexiconBufs { quote: hits, .. } = &mut sc.lexicon;
+                        hits.clear();
+                        hits.resize(to_model.len(), 0);
+                        lex.count_tokens(sc.lead.lower(), hits);
+                        // Lexicon topics are in configuration order, columns in the
+                        // model's: sorted after mapping, as sparse rows need.
+                        let from = row.indices.len();
+                        row.indices.extend(
+                            hits.iter()
+                                .zip(to_model)
+                                .filter(|(h, _)| **h > 0)
+                                .map(|(_, &t)| t as u32),
+                        );
+                        row.indices[from..].sort_unstable();
+                        row.values.resize(row.indices.len(), 1.0);
                     }
                 }
                 Part::EmbedText | Part::EmbedContext | Part::EmbedLead => {
                     if let Some(e) = &self.embeddings {
-                        let text = match p {
-                            Part::EmbedText => s.text,
-                            Part::EmbedContext => s.context,
-                            _ => s.lead,
+                        let tokens = match p {
+                            Part::EmbedText => &sc.text,
+                            Part::EmbedContext => &sc.context,
+                            _ => &sc.lead,
                         };
                         dense_row(row, e.dim(), |out| {
                             // A pooling error means the buffer has the wrong size, which
                             // `dense_row` rules out; an unknown text pools to zeros.
-                            let _ = e.pool_into(text, out);
+                            let _ = e.pool_lower_into(tokens.lower(), out);
                         });
                     }
                 }
                 Part::Valence => {
                     if let Some(v) = &self.valence {
                         dense_row(row, VALENCE_FEATURES, |out| {
-                            let _ = v.features_into(s.text, out);
+                            let _ = v.features_tokens_into(s.text, &sc.text.cased, out);
                         });
                     }
                 }
             }
+        }
+        if sentiment_is_text && needed.contains(&Part::SentimentText) {
+            let (a, b) = out.rows.split_at_mut(Part::SentimentText.index());
+            let (text, sent) = (&a[Part::Text.index()], &mut b[0]);
+            sent.indices.clone_from(&text.indices);
+            sent.values.clone_from(&text.values);
         }
     }
 
@@ -408,28 +476,106 @@ fn dense_row(row: &mut SparseRow, d: usize, fill: impl FnOnce(&mut [f32])) {
 }
 
 /// The lexicon part: per topic, a hit in the quote, a hit only in the context, and
-/// `ln(1 + all hits) / 2`.
-fn lexicon_row(lex: &TopicLexicon, to_model: &[usize], s: StatementText<'_>, row: &mut SparseRow) {
-    let mut cells: Vec<(u32, f32)> = Vec::new();
-    for (h, &t) in lex.hits(s.text, s.context).iter().zip(to_model) {
+/// `ln(1 + all hits) / 2` (as [`TopicLexicon::hits`] counts them).
+fn lexicon_row(
+    lex: &TopicLexicon,
+    to_model: &[usize],
+    quote: &LowerTokens,
+    context: &LowerTokens,
+    bufs: &mut LexiconBufs,
+    row: &mut SparseRow,
+) {
+    let LexiconBufs {
+        quote: q,
+        context: c,
+        cells,
+    } = bufs;
+    for (hits, tokens) in [(&mut *q, quote), (&mut *c, context)] {
+        hits.clear();
+        hits.resize(to_model.len(), 0);
+        lex.count_tokens(tokens, hits);
+    }
+    cells.clear();
+    for ((&in_quote, &all_context), &t) in q.iter().zip(c.iter()).zip(to_model) {
+        // The context contains the quote; count only what lies outside it.
+        let in_context = all_context.saturating_sub(in_quote);
         let base = (LEXICON_SLOTS * t) as u32;
-        if h.in_quote > 0 {
+        if in_quote > 0 {
             cells.push((base, 1.0));
         }
-        if h.in_quote == 0 && h.in_context > 0 {
+        if in_quote == 0 && in_context > 0 {
             cells.push((base + 1, 1.0));
         }
-        let all = h.in_quote + h.in_context;
+        let all = in_quote + in_context;
         if all > 0 {
             cells.push((base + 2, (1.0 + all as f32).ln() / 2.0));
         }
     }
     // Sparse rows keep their columns sorted.
     cells.sort_by_key(|c| c.0);
-    for (j, v) in cells {
+    for &(j, v) in cells.iter() {
         row.indices.push(j);
         row.values.push(v);
     }
+}
+
+/// The tokenizer whose tokens every part can share: the lexicon's and the embeddings'
+/// (always), and the vectorizer's when it is this one (the default).
+const SHARED_TOKENIZER: TokenizerKind = TokenizerKind::Fast { lowercase: true };
+
+/// One text's tokens for all its parts.
+#[derive(Default)]
+struct TextTokens {
+    /// Case-preserving tokens (only when the valence part reads the text).
+    cased: CasedTokens,
+    /// The lowercase tokens, unless `cased` holds them.
+    lower: LowerTokens,
+    lower_in_cased: bool,
+}
+
+impl TextTokens {
+    /// Tokenizes `text`; with `cased`, also keeps the case-preserving tokens, and one pass
+    /// gives both unless lowercasing changes a token boundary.
+    fn tokenize(&mut self, text: &str, cased: bool) {
+        self.lower_in_cased = false;
+        if cased {
+            self.cased.tokenize(text);
+            self.lower_in_cased = self.cased.as_lowercase().is_some();
+        }
+        if !self.lower_in_cased {
+            self.lower.tokenize(text);
+        }
+    }
+
+    /// The lowercase tokens ([`LowerTokens::tokenize`] of the text).
+    fn lower(&self) -> &LowerTokens {
+        if self.lower_in_cased {
+            self.cased.lower()
+        } else {
+            &self.lower
+        }
+    }
+}
+
+/// The lexicon part's counts per topic (in the quote, in the context) and its cells.
+#[derive(Default)]
+struct LexiconBufs {
+    quote: Vec<u32>,
+    context: Vec<u32>,
+    cells: Vec<(u32, f32)>,
+}
+
+/// Per-thread buffers of [`Featurizer::featurize`] (no allocation per statement once grown).
+#[derive(Default)]
+struct Scratch {
+    text: TextTokens,
+    context: TextTokens,
+    lead: TextTokens,
+    lexicon: LexiconBufs,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
 }
 
 #[cfg(test)]
@@ -499,6 +645,162 @@ mod tests {
             .map(|&j| f.feature_name(Part::LeadLexicon, j as usize, &topics))
             .collect();
         assert_eq!(lead, vec!["lexicon:peacekeepers in lead".to_string()]);
+    }
+
+    /// Each part as the featurizer computed it before texts were tokenized once for all
+    /// parts: every part from its own string with the string-based APIs.
+    fn per_part_reference(f: &Featurizer, s: StatementText<'_>, p: Part) -> SparseRow {
+        let mut row = SparseRow::new();
+        let v = &f.vectorizer;
+        let dense = |row: &mut SparseRow, vals: &[f32]| {
+            for (j, &x) in vals.iter().enumerate() {
+                if x != 0.0 && x.is_finite() {
+                    row.indices.push(j as u32);
+                    row.values.push(x);
+                }
+            }
+        };
+        let (lex, to_model) = f.lexicon.as_ref().unwrap();
+        let e = f.embeddings.as_ref().unwrap();
+        let pooled = |text: &str| {
+            let mut out = vec![0f32; e.dim()];
+            e.pool_into(text, &mut out).unwrap();
+            out
+        };
+        match p {
+            Part::Text => v.transform_one(s.text, &mut row),
+            Part::Context if !s.context.is_empty() => v.transform_one(s.context, &mut row),
+            Part::Lead if !s.lead.is_empty() => v.transform_one(s.lead, &mut row),
+            Part::SentimentText => v.transform_one(s.target.map_or(s.text, |t| t.0), &mut row),
+            Part::Left => {
+                if let Some((_, b, _)) = s.target {
+                    v.transform_one(&s.text[..b], &mut row)
+                }
+            }
+            Part::Right => {
+                if let Some((_, _, e)) = s.target {
+                    v.transform_one(&s.text[e..], &mut row)
+                }
+            }
+            Part::Lexicon => {
+                let mut cells = Vec::new();
+                for (h, &t) in lex.hits(s.text, s.context).iter().zip(to_model) {
+                    let base = (LEXICON_SLOTS * t) as u32;
+                    if h.in_quote > 0 {
+                        cells.push((base, 1.0));
+                    }
+                    if h.in_quote == 0 && h.in_context > 0 {
+                        cells.push((base + 1, 1.0));
+                    }
+                    let all = h.in_quote + h.in_context;
+                    if all > 0 {
+                        cells.push((base + 2, (1.0 + all as f32).ln() / 2.0));
+                    }
+                }
+                cells.sort_by_key(|c: &(u32, f32)| c.0);
+                for (j, x) in cells {
+                    row.indices.push(j);
+                    row.values.push(x);
+                }
+            }
+            Part::LeadLexicon if !s.lead.is_empty() => {
+                let mut hits = vec![0u32; to_model.len()];
+                lex.count(s.lead, &mut hits);
+                let mut cells: Vec<u32> = hits
+                    .iter()
+                    .zip(to_model)
+                    .filter(|(h, _)| **h > 0)
+                    .map(|(_, &t)| t as u32)
+                    .collect();
+                cells.sort_unstable();
+                row.values = vec![1.0; cells.len()];
+                row.indices = cells;
+            }
+            Part::EmbedText => dense(&mut row, &pooled(s.text)),
+            Part::EmbedContext => dense(&mut row, &pooled(s.context)),
+            Part::EmbedLead => dense(&mut row, &pooled(s.lead)),
+            Part::Valence => dense(&mut row, &f.valence.as_ref().unwrap().features(s.text)),
+            Part::Context | Part::Lead | Part::LeadLexicon => {}
+        }
+        row
+    }
+
+    #[test]
+    fn shared_tokens_give_exactly_the_per_part_features() {
+        use crate::features::StoredDtype;
+        let docs = [
+            "NATO troops said peace talks",
+            "İstanbul talks on NATO’s door, don’t ÇUT \u{212A}elvin",
+            "Russia rejects peacekeepers; sanctions and an oil price cap",
+            "We’ll NOT accept this: it is GOOD but bad!",
+        ];
+        let v = Vectorizer::fit(
+            &VectorizerConfig {
+                min_df: 1,
+                ..Default::default()
+            },
+            &docs,
+        )
+        .unwrap();
+        let topics: Vec<String> = TopicConfig::builtin().ids().into_iter().rev().collect();
+        let words = [
+            "nato", "troops", "peace", "talks", "istanbul", "russia", "don", "good",
+        ];
+        let dim = 8;
+        let matrix: Vec<f32> = (0..words.len() * dim)
+            .map(|i| ((i * 7) % 11) as f32 * 0.125 - 0.5)
+            .collect();
+        let cases = [
+            (
+                "NATO troops said peace talks",
+                "NATO troops said peace talks, he said.",
+                "Peace talks",
+            ),
+            (
+                "İstanbul’s MAYOR: NATO’s door stays open, don’t ÇUT \u{212A} #NATO @Russia",
+                "In İstanbul, he said “NATO’s door stays open” to Russia’s envoy",
+                "İstanbul summit on sanctions",
+            ),
+            ("We’ll NOT accept this: it is GOOD but bad!", "", ""),
+            ("", "", ""),
+            (
+                "Sanctions, sanctions and a price cap",
+                "unrelated context",
+                "nato",
+            ),
+        ];
+        for dtype in [StoredDtype::I8, StoredDtype::F16] {
+            let e = Embeddings::from_parts(&words, dim, matrix.clone(), None, "{}", dtype).unwrap();
+            let f = Featurizer::new(v.clone(), &topics, Some(&TopicConfig::builtin()))
+                .with_embeddings(Some(Arc::new(e)))
+                .with_valence(Some(Arc::new(Valence::new().unwrap())));
+            let mut marked = String::new();
+            let mut seen = [false; N_PARTS];
+            for (text, context, lead) in cases {
+                let span = (text.chars().count().min(8), text.chars().count().min(16));
+                let target = crate::model::target_views(text, span, &mut marked);
+                for target in [None, Some((marked.as_str(), target.0, target.1))] {
+                    let s = StatementText {
+                        text,
+                        context,
+                        lead,
+                        target,
+                    };
+                    let mut all = PartRows::default();
+                    f.featurize(s, &Part::ALL, &mut all);
+                    for p in Part::ALL {
+                        let want = per_part_reference(&f, s, p);
+                        seen[p.index()] |= want.nnz() > 0;
+                        assert_eq!(all.get(p), &want, "{p:?} of {text:?} ({target:?})");
+                        let mut one = PartRows::default();
+                        f.featurize(s, &[p], &mut one);
+                        assert_eq!(one.get(p), &want, "{p:?} alone of {text:?}");
+                    }
+                }
+            }
+            // Every part had something to compare somewhere.
+            assert_eq!(seen, [true; N_PARTS]);
+        }
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub use labels::{Label, Sentiment, Stance};
 pub use store::{Detection, HeadSpecs, Manifest};
 pub use train::{train, Strategy, TrainParams, TrainProgress, TrainReport};
 
+use crate::features::vectorize::{prefetch_slice, PREFETCH_AHEAD};
 use crate::features::{SparseRow, Vectorizer};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -84,13 +85,64 @@ impl Block {
         }
     }
 
-    /// Adds `row`'s contribution (its columns shifted by `offset`) to `z`.
+    /// Adds `row`'s contribution (its columns shifted by `offset`) to `z`, feature by
+    /// feature in the row's order (the sums, and so the labels, depend on that order).
     #[inline]
     fn accumulate(&self, row: &SparseRow, offset: usize, z: &mut [f32]) {
-        for (&j, &v) in row.indices.iter().zip(&row.values) {
-            if let Some(wj) = self.row(offset + j as usize) {
-                for (zc, wc) in z.iter_mut().zip(wj) {
-                    *zc += v * wc;
+        let add = |z: &mut [f32], v: f32, wj: &[f32]| {
+            for (zc, wc) in z.iter_mut().zip(wj) {
+                *zc += v * wc;
+            }
+        };
+        let k = self.k;
+        match &self.index {
+            None => {
+                for (n, (&j, &v)) in row.indices.iter().zip(&row.values).enumerate() {
+                    // A text's n-gram rows are scattered over the block (cache misses):
+                    // request the row a few features ahead.
+                    if let Some(&ahead) = row.indices.get(n + PREFETCH_AHEAD) {
+                        let r = offset + ahead as usize;
+                        if let Some(w) = self.w.get(r * k..r * k + k) {
+                            prefetch_slice(w);
+                        }
+                    }
+                    if let Some(wj) = self
+                        .w
+                        .get((offset + j as usize) * k..)
+                        .and_then(|w| w.get(..k))
+                    {
+                        add(z, v, wj);
+                    }
+                }
+            }
+            Some(ix) => {
+                // The row's columns ascend, and so do the stored rows: each search starts
+                // where the last one ended, and a run of consecutive columns (a dense
+                // part) finds its row at once. Entries before `lo` are below the column.
+                let (mut lo, mut last) = (0, 0);
+                for (&j, &v) in row.indices.iter().zip(&row.values) {
+                    let Ok(col) = u32::try_from(offset + j as usize) else {
+                        continue;
+                    };
+                    if col < last {
+                        lo = 0; // not ascending after all: search from the start
+                    }
+                    last = col;
+                    let p = match ix.get(lo..).unwrap_or_default() {
+                        [a, ..] if *a == col => lo,
+                        [_, b, ..] if *b == col => lo + 1,
+                        rest => match rest.binary_search(&col) {
+                            Ok(p) => lo + p,
+                            Err(p) => {
+                                lo += p;
+                                continue;
+                            }
+                        },
+                    };
+                    lo = p;
+                    if let Some(wj) = self.w.get(p * k..p * k + k) {
+                        add(z, v, wj);
+                    }
                 }
             }
         }
@@ -570,23 +622,8 @@ impl Model {
             lead: s.lead.unwrap_or(""),
             target: target.map(|(b, e)| (rows.marked.as_str(), b, e)),
         };
-        // Without a target the sentiment text is the text: vectorize it once.
-        let share = target.is_none()
-            && self.needed.contains(&Part::Text)
-            && self.needed.contains(&Part::SentimentText);
-        for &p in &self.needed {
-            if share && p == Part::SentimentText {
-                continue;
-            }
-            self.featurizer
-                .featurize(st, std::slice::from_ref(&p), &mut rows.parts);
-        }
-        if share {
-            let (a, b) = rows.parts.rows.split_at_mut(Part::SentimentText.index());
-            let (text, sent) = (&a[Part::Text.index()], &mut b[0]);
-            sent.indices.clone_from(&text.indices);
-            sent.values.clone_from(&text.values);
-        }
+        // All parts in one call: each text is tokenized once for all of them.
+        self.featurizer.featurize(st, &self.needed, &mut rows.parts);
     }
 
     /// P(topic | statement) for every topic, in topic order; empty without a relevance head.
@@ -945,6 +982,63 @@ mod tests {
         sp.accumulate(&x, 1, &mut b);
         assert_eq!(a, b);
         assert_ne!(a, [0.0; 3]);
+    }
+
+    /// `accumulate` (prefetching, searching from the last match) adds exactly what
+    /// looking every column up on its own with `Block::row` adds, in the same order.
+    #[test]
+    fn accumulate_equals_row_by_row_lookup() {
+        let (rows, k) = (300, 3);
+        // Stored rows: a scattered stretch, then a consecutive run (like a dense part).
+        let index: Vec<u32> = (0..100).map(|i| i * 2 + 1).chain(200..260).collect();
+        let w: Vec<f32> = (0..index.len() * k)
+            .map(|i| ((i * 37) % 101) as f32 / 7.0 - 7.0)
+            .collect();
+        let sp = Block {
+            k,
+            rows,
+            w: w.clone(),
+            index: Some(index.clone()),
+            bias: vec![0.0; k],
+        };
+        let mut dense = vec![0.0f32; rows * k];
+        for (n, &r) in index.iter().enumerate() {
+            dense[r as usize * k..(r as usize + 1) * k].copy_from_slice(&w[n * k..(n + 1) * k]);
+        }
+        let d = Block {
+            index: None,
+            w: dense,
+            ..sp.clone()
+        };
+        let rows_in: [Vec<u32>; 4] = [
+            (0..120).map(|i| i * 3).collect(),
+            (190..270).collect(),
+            vec![
+                0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 250, 251, 252, 299, 400,
+            ],
+            vec![250, 3, 210, 1, 1], // not ascending: must still find every row
+        ];
+        for indices in rows_in {
+            let x = SparseRow {
+                values: (0..indices.len()).map(|i| 1.0 + i as f32 / 3.0).collect(),
+                indices,
+            };
+            for offset in [0, 1, 7] {
+                let mut want = [0.25f32; 3];
+                for (&j, &v) in x.indices.iter().zip(&x.values) {
+                    if let Some(wj) = sp.row(offset + j as usize) {
+                        for (z, wc) in want.iter_mut().zip(wj) {
+                            *z += v * wc;
+                        }
+                    }
+                }
+                for b in [&sp, &d] {
+                    let mut z = [0.25f32; 3];
+                    b.accumulate(&x, offset, &mut z);
+                    assert_eq!(z.map(f32::to_bits), want.map(f32::to_bits));
+                }
+            }
+        }
     }
 
     #[test]
