@@ -802,8 +802,8 @@ fn tune_detection(
             if params.threshold_min_positives == 0 {
                 return;
             }
-            for t in 0..n_topics {
-                if positives[t] >= params.threshold_min_positives {
+            for (t, &n) in positives.iter().enumerate() {
+                if n >= params.threshold_min_positives {
                     try_values(rule, cur, &grid, &|r, v| r.thresholds[t] = v);
                 }
             }
@@ -1228,8 +1228,8 @@ pub fn train_with_topics(
         .filter(|&i| is_off_domain(&records[i]))
         .collect();
     let mut rel_c = params.relevance_c[0];
-    let real_rel = article_groups(&records, &real_rel);
-    let off_rel = article_groups(&records, &off_rel);
+    let real_rel = article_groups(records, &real_rel);
+    let off_rel = article_groups(records, &off_rel);
     let mut detection = Detection {
         thresholds: BTreeMap::new(),
         default_threshold: params.threshold,
