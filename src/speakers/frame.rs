@@ -39,8 +39,8 @@ pub(super) struct Frame<'a> {
     pub gaz: &'a Gazetteer,
     pub cues: &'a Cues,
     pub lex: &'a Lexicon,
-    /// The words the text writes in lower case (built on first use).
-    pub lowercase_words: std::cell::OnceCell<std::collections::HashSet<&'a str>>,
+    /// xxh3 hashes of the words the text writes in lower case (built on first use).
+    pub lowercase_words: std::cell::OnceCell<crate::features::vectorize::KeyMap<()>>,
 }
 
 impl<'a> Frame<'a> {

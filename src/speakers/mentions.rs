@@ -279,6 +279,7 @@ impl Frame<'_> {
             return false;
         }
         let text = self.text;
+        let hash = |w: &str| xxhash_rust::xxh3::xxh3_64(w.as_bytes());
         self.lowercase_words
             .get_or_init(|| {
                 self.toks
@@ -286,9 +287,10 @@ impl Frame<'_> {
                     .filter(|t| t.kind == TK::Word)
                     .map(|t| &text[t.s..t.e])
                     .filter(|w| !w.chars().any(char::is_uppercase))
+                    .map(|w| (hash(w), ()))
                     .collect()
             })
-            .contains(lower.as_str())
+            .contains_key(&hash(&lower))
     }
 
     /// "THE HAGUE, June 3 —", "KYIV (Reuters) -": an all-capitals place name opening a
