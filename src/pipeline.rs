@@ -212,7 +212,7 @@ impl Pipeline {
             })
             .collect();
         let preds = self.model.predict_article(&statements);
-        drop(statements);
+        drop(statements); // they borrow the quotes moved below
         quotes
             .into_iter()
             .zip(preds)
