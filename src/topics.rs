@@ -138,7 +138,7 @@ thread_local! {
 }
 
 // The keys are already xxh3 hashes: hashing them again would only cost time.
-use crate::features::vectorize::KeyMap as HashKeyed;
+use crate::features::vectorize::KeyMap;
 
 /// Where a topic cue was found.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
@@ -149,13 +149,24 @@ pub struct LexiconHits {
     pub in_context: u32,
 }
 
+impl LexiconHits {
+    /// From the counts in the quote and in its context. The context contains the quote: only
+    /// what lies outside it counts as context.
+    pub fn from_counts(quote: u32, context: u32) -> LexiconHits {
+        LexiconHits {
+            in_quote: quote,
+            in_context: context.saturating_sub(quote),
+        }
+    }
+}
+
 /// Compiled keyword/phrase matcher over a [`TopicConfig`].
 #[derive(Debug, Clone)]
 pub struct TopicLexicon {
     ids: Vec<String>,
     patterns: Vec<Pattern>,
     /// Patterns by the hash of their first word when it is exact.
-    by_first: HashKeyed<Vec<usize>>,
+    by_first: KeyMap<Vec<usize>>,
     /// Patterns whose first word is a prefix, by the prefix's first three bytes.
     prefix_first: HashMap<[u8; 3], Vec<usize>>,
     /// Patterns whose first word is a prefix shorter than three bytes (checked linearly).
@@ -197,7 +208,7 @@ impl TopicLexicon {
                 }
             }
         }
-        let mut by_first: HashKeyed<Vec<usize>> = HashKeyed::default();
+        let mut by_first: KeyMap<Vec<usize>> = KeyMap::default();
         let mut prefix_first: HashMap<[u8; 3], Vec<usize>> = HashMap::new();
         let mut short_prefix_first = Vec::new();
         for (i, p) in patterns.iter().enumerate() {
@@ -282,11 +293,7 @@ impl TopicLexicon {
         self.count(context, &mut c);
         q.into_iter()
             .zip(c)
-            // The context contains the quote; count only what lies outside it.
-            .map(|(q, c)| LexiconHits {
-                in_quote: q,
-                in_context: c.saturating_sub(q),
-            })
+            .map(|(q, c)| LexiconHits::from_counts(q, c))
             .collect()
     }
 }

@@ -34,7 +34,7 @@ use half::prelude::*;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::tokenize::{LowerTokens, Tokenizer, TokenizerKind, Tokens};
+use super::tokenize::{LowerTokens, Tokens};
 use super::vectorize::{prefetch_read, prefetch_slice, PREFETCH_AHEAD};
 use crate::{Error, Result};
 
@@ -98,7 +98,6 @@ pub struct Embeddings {
     dtype: StoredDtype,
     table: KeyTable,
     pooling: Pooling,
-    tokenizer: Tokenizer,
 }
 
 impl std::fmt::Debug for Embeddings {
@@ -408,7 +407,6 @@ impl Embeddings {
             dtype,
             table: KeyTable::default(),
             pooling: Pooling::Mean,
-            tokenizer: Tokenizer::new(&TokenizerKind::Fast { lowercase: true })?,
         };
         let mut table = KeyTable::with_capacity(n);
         for i in 0..n {
@@ -605,31 +603,14 @@ impl Embeddings {
     pub fn pool_into(&self, text: &str, out: &mut [f32]) -> Result<usize> {
         self.check_out(out)?;
         SCRATCH.with(|s| {
-            let mut s = s.borrow_mut();
-            let s = &mut *s;
-            self.tokenizer.tokenize_into(text, &mut s.tokens);
-            s.keys.clear();
-            s.keys
-                .extend(s.tokens.iter().map(|t| xxh3_64(t.as_bytes())));
-            Ok(self.pool_known(&s.tokens, &s.keys, &mut s.pool, out))
+            let s = &mut *s.borrow_mut();
+            s.tokens.tokenize(text);
+            Ok(self.pool_known(s.tokens.tokens(), s.tokens.keys(), &mut s.pool, out))
         })
     }
 
-    /// Like [`Self::pool_into`] for text already tokenized by a lowercasing fast tokenizer
-    /// (for example the vectorizer's tokens), so the text is not tokenized twice.
-    pub fn pool_tokens_into(&self, tokens: &Tokens, out: &mut [f32]) -> Result<usize> {
-        self.check_out(out)?;
-        SCRATCH.with(|s| {
-            let mut s = s.borrow_mut();
-            let s = &mut *s;
-            s.keys.clear();
-            s.keys.extend(tokens.iter().map(|t| xxh3_64(t.as_bytes())));
-            Ok(self.pool_known(tokens, &s.keys, &mut s.pool, out))
-        })
-    }
-
-    /// Like [`Self::pool_tokens_into`] with the tokens' keys already computed (the topic
-    /// lexicon reads the same [`LowerTokens`], so each token is hashed once).
+    /// Like [`Self::pool_into`] for a text already tokenized ([`LowerTokens::tokenize`]; the
+    /// featurizer's other parts read the same tokens, so each text is tokenized once).
     pub fn pool_lower_into(&self, tokens: &LowerTokens, out: &mut [f32]) -> Result<usize> {
         self.check_out(out)?;
         SCRATCH.with(|s| {
@@ -759,8 +740,7 @@ impl Embeddings {
 /// Per-thread buffers of pooling: tokens, their keys, and [`PoolBufs`].
 #[derive(Default)]
 struct Scratch {
-    tokens: Tokens,
-    keys: Vec<u64>,
+    tokens: LowerTokens,
     pool: PoolBufs,
 }
 
@@ -996,12 +976,10 @@ mod tests {
             .unwrap()
         });
         assert_eq!(a, b);
-        let mut toks = Tokens::default();
-        Tokenizer::new(&TokenizerKind::default())
-            .unwrap()
-            .tokenize_into(text, &mut toks);
+        let mut toks = LowerTokens::default();
+        toks.tokenize(text);
         let mut c = vec![0f32; 4];
-        e.pool_tokens_into(&toks, &mut c).unwrap();
+        e.pool_lower_into(&toks, &mut c).unwrap();
         assert_eq!(a, c);
     }
 

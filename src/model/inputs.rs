@@ -22,7 +22,7 @@ use crate::features::{
     CasedTokens, Embeddings, LowerTokens, SparseRow, TokenizerKind, Valence, Vectorizer,
     VALENCE_FEATURES, VALENCE_FEATURE_NAMES,
 };
-use crate::topics::{TopicConfig, TopicLexicon};
+use crate::topics::{LexiconHits, TopicConfig, TopicLexicon};
 use serde::{Deserialize, Serialize};
 use sprs::CsMat;
 use std::sync::Arc;
@@ -496,9 +496,11 @@ fn lexicon_row(
         lex.count_tokens(tokens, hits);
     }
     cells.clear();
-    for ((&in_quote, &all_context), &t) in q.iter().zip(c.iter()).zip(to_model) {
-        // The context contains the quote; count only what lies outside it.
-        let in_context = all_context.saturating_sub(in_quote);
+    for ((&quote, &context), &t) in q.iter().zip(c.iter()).zip(to_model) {
+        let LexiconHits {
+            in_quote,
+            in_context,
+        } = LexiconHits::from_counts(quote, context);
         let base = (LEXICON_SLOTS * t) as u32;
         if in_quote > 0 {
             cells.push((base, 1.0));

@@ -412,6 +412,22 @@ impl TopicRule {
         }
     }
 
+    /// The manifest form of this rule for `topics` (the model's topic order); topics keep
+    /// their own thresholds, `default_threshold` is for topics added later.
+    pub fn to_detection(&self, topics: &[String], default_threshold: f32) -> Detection {
+        Detection {
+            thresholds: topics
+                .iter()
+                .cloned()
+                .zip(self.thresholds.clone())
+                .collect(),
+            default_threshold,
+            max_topics: self.max_topics,
+            second_threshold: self.second_threshold,
+            article_threshold: self.article_threshold,
+        }
+    }
+
     /// The topics of one quote seen alone, in topic order.
     pub fn choose(&self, p: &[f32]) -> Vec<usize> {
         self.choose_with(p, |_| false)
@@ -610,6 +626,11 @@ impl Model {
         self.topics.binary_search_by(|x| x.as_str().cmp(t)).ok()
     }
 
+    /// Indices of the `given` topics the model knows (unknown ones are skipped).
+    fn topic_indices(&self, given: &[String]) -> Vec<usize> {
+        given.iter().filter_map(|t| self.topic_index(t)).collect()
+    }
+
     /// Computes every part the heads read for one statement.
     fn featurize(&self, s: &Statement, rows: &mut Rows) {
         let target = s.target.map(|span| {
@@ -700,7 +721,7 @@ impl Model {
                 .zip(rel.iter().zip(chosen))
                 .map(|((x, rows), (rel, chosen))| {
                     let chosen = match &x.topics {
-                        Some(given) => given.iter().filter_map(|t| self.topic_index(t)).collect(),
+                        Some(given) => self.topic_indices(given),
                         None => chosen,
                     };
                     self.predict_rows(&rows.parts, rel, chosen, 0)
@@ -718,7 +739,7 @@ impl Model {
             // Which topics: given (unknown ones are skipped), detected, or all.
             let rel = self.relevance_probs(rows);
             let chosen: Vec<usize> = match &s.topics {
-                Some(given) => given.iter().filter_map(|t| self.topic_index(t)).collect(),
+                Some(given) => self.topic_indices(given),
                 None if !rel.is_empty() => self.rule.choose(&rel),
                 None => (0..self.topics.len()).collect(),
             };

@@ -730,9 +730,9 @@ fn detection_scores(
 
 /// Chooses the detection rule from out-of-fold P(topic): best micro-F1 on real records among
 /// settings whose off-domain rate is within `max_rate` (or the lowest rate if none is). For
-/// each number of topics per quote, by coordinate ascent: one global threshold, per-topic
-/// thresholds for topics with enough positives, the article threshold, the bar for second
-/// topics, and the per-topic thresholds once more.
+/// each number of topics per quote, by coordinate ascent: one global threshold jointly with
+/// the article threshold, per-topic thresholds for topics with enough positives, then the bar
+/// for second topics and the per-topic thresholds once more.
 fn tune_detection(
     p: &[Vec<f32>],
     gold: &[BTreeSet<usize>],
@@ -1234,8 +1234,7 @@ pub fn train_with_topics(
         thresholds: BTreeMap::new(),
         default_threshold: params.threshold,
         max_topics: params.max_topics[0],
-        second_threshold: None,
-        article_threshold: None,
+        ..Detection::default()
     };
     let mut best_det: Option<(f64, f64)> = None;
     for (&(vi, rci), p) in &rel_oof {
@@ -1259,13 +1258,7 @@ pub fn train_with_topics(
         if best_det.is_none_or(|b| better(key, b)) {
             best_det = Some(key);
             rel_c = params.relevance_c[rci];
-            detection = Detection {
-                thresholds: topics.iter().cloned().zip(rule.thresholds).collect(),
-                default_threshold: params.threshold,
-                max_topics: rule.max_topics,
-                second_threshold: rule.second_threshold,
-                article_threshold: rule.article_threshold,
-            };
+            detection = rule.to_detection(&topics, params.threshold);
             report.detection = Some(entry);
         }
     }

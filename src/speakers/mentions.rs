@@ -689,14 +689,12 @@ impl Frame<'_> {
 /// "German Federal Chancellor Friedrich Merz"): the article's own title beats the gazetteer's
 /// holder of the role, who may be a predecessor. `None` when no title or several people match.
 fn local_title_with_words(roles: &HashMap<String, String>, key: &str) -> Option<String> {
-    let words: Vec<&str> = key.split(' ').collect();
-    if words.len() < 2 {
+    if !key.contains(' ') {
         return None;
     }
     let mut found: Option<&String> = None;
     for (title, who) in roles {
-        let tw: Vec<&str> = title.split(' ').collect();
-        if words.iter().all(|w| tw.contains(w)) {
+        if key.split(' ').all(|w| title.split(' ').any(|t| t == w)) {
             match found {
                 Some(f) if f != who => return None,
                 _ => found = Some(who),
