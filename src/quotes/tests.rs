@@ -514,3 +514,71 @@ fn a_ranker_can_overrule_the_sieves_or_say_none() {
     let q = run_with(ranker(&[("none", 5.0)], 0.0));
     assert_eq!((q[0].speaker.clone(), q[0].sieve), (None, None));
 }
+
+#[test]
+fn titles_in_apposition_name_the_person_later() {
+    // After the name: "Dmitry Peskov, the spokesperson for …" … "the spokesperson".
+    let t = "Dmitry Peskov, the spokesperson for the president, spoke on Monday.\n\n\
+             “Nothing has changed,” stated the spokesperson.";
+    assert_eq!(
+        speakers(t),
+        vec![("Nothing has changed,".into(), s("Dmitry Peskov"))]
+    );
+    // Before the name, closed by a comma: "the new envoy, Jane Roe, …" … "the envoy".
+    let t = "The talks were led by the new envoy, Jane Roe, on Tuesday.\n\n\
+             “We are close,” the envoy added.";
+    assert_eq!(speakers(t), vec![("We are close,".into(), s("Jane Roe"))]);
+    // A clause comma is not an apposition: the official is not Kellogg.
+    let t = "According to the official, Kellogg has the “best grasp” of the file.";
+    assert_eq!(speakers(t), vec![("best grasp".into(), None)]);
+}
+
+#[test]
+fn descriptive_words_before_a_role_keep_the_local_holder() {
+    let t = "US National Security Advisor Mike Waltz spoke on television.\n\n\
+             “We have to be realistic,” the US presidential adviser replied.\n\n\
+             Rep. John Doe joined him.\n\n\
+             “It is a good plan,” the congressman said.";
+    assert_eq!(
+        speakers(t),
+        vec![
+            ("We have to be realistic,".into(), s("Mike Waltz")),
+            ("It is a good plan,".into(), s("John Doe")),
+        ]
+    );
+    // A nationality the holder's title lacks names someone else.
+    let t = "US President Donald Trump spoke first.\n\n\
+             “This is a good day,” the French president said.";
+    assert_ne!(speakers(t)[0].1, s("Donald Trump"));
+}
+
+#[test]
+fn a_bare_role_names_the_one_person_seen_whom_the_gazetteer_knows_by_it() {
+    // Witkoff's gazetteer roles end in "envoy"; nobody else named so far has one.
+    let t = "Witkoff met Russian officials on Thursday.\n\n\
+             “We had really positive results,” the envoy added.";
+    assert_eq!(
+        speakers(t),
+        vec![("We had really positive results,".into(), s("Steve Witkoff"))]
+    );
+}
+
+#[test]
+fn a_name_after_an_inverted_cue_and_a_modifier_is_the_speaker() {
+    let t = "“They want to support him to the hilt,” said retired French Gen. Jean Dupont, a former head of the mission.";
+    assert_eq!(
+        speakers(t),
+        vec![(
+            "They want to support him to the hilt,".into(),
+            s("Jean Dupont")
+        )]
+    );
+}
+
+#[test]
+fn compounds_of_names_name_nobody() {
+    let t = "The Putin-Witkoff meeting ended late. “Closer,” Putin-Witkoff said.";
+    let qs = run(t);
+    assert_eq!(qs.len(), 1);
+    assert_eq!(qs[0].speaker, None);
+}

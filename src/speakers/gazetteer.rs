@@ -232,10 +232,17 @@ pub fn normalize(s: &str) -> String {
 /// is not attempted; list such variants as separate roles).
 pub fn normalize_role(s: &str) -> String {
     let n = normalize(s);
-    for det in ["the ", "a ", "an "] {
-        if let Some(rest) = n.strip_prefix(det) {
-            return rest.to_string();
-        }
+    let n = ["the ", "a ", "an "]
+        .iter()
+        .find_map(|det| n.strip_prefix(det))
+        .map_or_else(|| n.clone(), str::to_string);
+    // "National Security Advisor" and "the adviser" are one title.
+    if n.split(' ').any(|w| w == "advisor") {
+        let words: Vec<&str> = n
+            .split(' ')
+            .map(|w| if w == "advisor" { "adviser" } else { w })
+            .collect();
+        return words.join(" ");
     }
     n
 }

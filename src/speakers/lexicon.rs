@@ -38,11 +38,12 @@ pub enum List {
     Subordinators,
     CourtesyMale,
     CourtesyFemale,
+    OrgHeads,
 }
 
 impl List {
     /// Every list, in bit order.
-    pub const ALL: [List; 24] = [
+    pub const ALL: [List; 25] = [
         List::Abbrev,
         List::TitleAbbrev,
         List::Common,
@@ -67,6 +68,7 @@ impl List {
         List::Subordinators,
         List::CourtesyMale,
         List::CourtesyFemale,
+        List::OrgHeads,
     ];
 
     /// The list's bit in a word's bit set.
@@ -101,6 +103,7 @@ impl List {
             List::Subordinators => "subordinators",
             List::CourtesyMale => "courtesy_male",
             List::CourtesyFemale => "courtesy_female",
+            List::OrgHeads => "org_heads",
         }
     }
 }

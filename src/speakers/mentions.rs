@@ -251,6 +251,17 @@ impl Frame<'_> {
             if k + 1 == b && self.w(k).chars().count() == 1 {
                 return None;
             }
+            // "the Putin-Witkoff meeting", "US-Ukrainian talks": a compound of known names or
+            // nationalities modifies a noun; it names nobody.
+            if k + 1 == b && self.w(k).contains('-') && {
+                let w = strip_possessive(self.w(k));
+                w.split('-').all(|part| {
+                    !part.is_empty()
+                        && (self.gaz.lookup(part).is_some() || self.lw(part, List::TitleWords))
+                })
+            } {
+                return None;
+            }
             let weak = k + 1 == b && k == self.sent_start(k) && body == k;
             // "Talks resumed …": a capitalised sentence opener the article also writes in
             // lower case is a common word, not a name (unless the gazetteer knows it).
@@ -314,6 +325,8 @@ impl Frame<'_> {
         // Article-local memory: surname → canonical, role phrase → canonical.
         let mut surnames: HashMap<String, (String, Gender, Kind)> = HashMap::new();
         let mut roles: HashMap<String, String> = HashMap::new();
+        // People named so far, for "the envoy" when the gazetteer knows exactly one of them so.
+        let mut seen_people: Vec<String> = Vec::new();
         #[allow(clippy::needless_range_loop)] // entries are re-borrowed mutably below
         for i in 0..nps.len() {
             let np = &nps[i];
@@ -329,15 +342,11 @@ impl Frame<'_> {
                 NpKind::Name => {
                     if np.canonical.is_some() {
                         if np.ekind == Kind::Person {
-                            let key = normalize(last_word(np.canonical.as_deref().unwrap_or("")));
-                            surnames.insert(
-                                key,
-                                (
-                                    np.canonical.clone().unwrap_or_default(),
-                                    np.gender,
-                                    np.ekind,
-                                ),
-                            );
+                            let canon = np.canonical.clone().unwrap_or_default();
+                            let key = normalize(last_word(&canon));
+                            surnames.insert(key, (canon.clone(), np.gender, np.ekind));
+                            self.learn_appositive(nps, i, &canon, &mut roles);
+                            seen(&mut seen_people, &canon);
                         }
                         continue;
                     }
@@ -387,11 +396,12 @@ impl Frame<'_> {
                         let role = &self.text[self.toks[np.a].s..np.span.0];
                         let key = normalize_role(role.trim());
                         if !key.is_empty() {
-                            if let Some(h) = key.split(' ').next_back() {
-                                roles.insert(h.to_string(), canon.clone());
-                            }
-                            roles.insert(key, canon.clone());
+                            learn_role(&mut roles, key, &canon);
                         }
+                    }
+                    if kind == Kind::Person {
+                        self.learn_appositive(nps, i, &canon, &mut roles);
+                        seen(&mut seen_people, &canon);
                     }
                     let np = &mut nps[i];
                     np.canonical = Some(canon);
@@ -406,6 +416,22 @@ impl Frame<'_> {
                     let phrase = &self.text[np.span.0..np.span.1];
                     let key = normalize_role(phrase);
                     let head = key.split(' ').next_back().unwrap_or("").to_string();
+                    let bare = key.split(' ').count() == 1 || key.starts_with("same ");
+                    // Words before the head either come from the holder's own title in this
+                    // article or only describe the role (lower-case title words): "the US
+                    // presidential adviser" is the "US National Security Advisor Mike Waltz"
+                    // named above, "the French president" is not "US President Donald Trump".
+                    let fits = |holder: &str| {
+                        bare || key.split(' ').rev().skip(1).all(|w| {
+                            roles
+                                .iter()
+                                .any(|(k, c)| c == holder && k.split(' ').any(|t| t == w))
+                                || (self.lw(w, List::TitleWords)
+                                    && !phrase
+                                        .split_whitespace()
+                                        .any(|t| is_cap(t) && normalize(strip_possessive(t)) == w))
+                        })
+                    };
                     let found = roles
                         .get(&key)
                         .cloned()
@@ -417,9 +443,17 @@ impl Frame<'_> {
                                 .map(|e| (e.name.clone(), Some((e.gender, e.kind))))
                         })
                         .or_else(|| {
-                            // "the spokesman" after "Kremlin spokesman Dmitry Peskov".
-                            (key.split(' ').count() == 1 || key.starts_with("same "))
-                                .then(|| roles.get(&head).cloned())
+                            // "the spokesman" after "Kremlin spokesman Dmitry Peskov"; "the US
+                            // presidential adviser" after "National Security Advisor Mike Waltz":
+                            // words before the head that only describe the title don't matter.
+                            roles
+                                .get(&head)
+                                .filter(|c| fits(c))
+                                .cloned()
+                                .map(|c| (c, None))
+                        })
+                        .or_else(|| {
+                            bare.then(|| self.seen_role_holder(&head, &seen_people))
                                 .flatten()
                                 .map(|c| (c, None))
                         });
@@ -438,6 +472,90 @@ impl Frame<'_> {
                 }
             }
         }
+    }
+
+    /// Learns the titles a person `canon` (NP `i`) gets in apposition: "Dmitry Peskov, the
+    /// spokesperson for …" and "Trump's Ukraine envoy, Keith Kellogg" (the role NP right before
+    /// the comma then names the same person).
+    fn learn_appositive(
+        &self,
+        nps: &mut [Np],
+        i: usize,
+        canon: &str,
+        roles: &mut HashMap<String, String>,
+    ) {
+        let (a, b) = (nps[i].a, nps[i].b);
+        if let Some(key) = self.appositive_role_after(b) {
+            learn_role(roles, key, canon);
+        }
+        // The name closes the apposition with a comma: in "According to the official, Kellogg
+        // has …" the comma ends a clause instead.
+        if i > 0 && a > 0 && nps[i - 1].kind == NpKind::Role && nps[i - 1].b + 1 == a {
+            if self.is_punct(a - 1, ",") && self.is_punct(b, ",") {
+                let before = &mut nps[i - 1];
+                let key = normalize_role(&self.text[before.span.0..before.span.1]);
+                if !key.is_empty() {
+                    learn_role(roles, key, canon);
+                }
+                before.canonical = Some(canon.to_string());
+            }
+        }
+    }
+
+    /// The role phrase in apposition after a name ending before token `b` (", the Kremlin
+    /// spokesman," → `kremlin spokesman`): an optional determiner, then title words and
+    /// capitalised words up to the last person-role head. `None` when a name follows the head
+    /// (", President Trump" is another person) or the head names an organisation.
+    fn appositive_role_after(&self, b: usize) -> Option<String> {
+        if !self.is_punct(b, ",") {
+            return None;
+        }
+        let mut j = b + 1;
+        if self.is_word(j) && self.tf(j, List::Determiners) {
+            j += 1;
+        }
+        let start = j;
+        let mut head = None;
+        while j < start + 6 && self.is_word(j) {
+            let bare = strip_possessive(self.w(j));
+            if self.lw(bare, List::RoleHeads) && !self.lw(bare, List::OrgHeads) {
+                head = Some(j);
+            } else if !(self.tf(j, List::TitleWords)
+                || self.tf(j, List::RoleWords)
+                || is_cap(self.w(j)))
+            {
+                break;
+            }
+            j += 1;
+        }
+        let head = head?;
+        if (head + 1..j).any(|t| is_cap(self.w(t)) && !self.tf(t, List::TitleWords)) {
+            return None;
+        }
+        Some(normalize_role(
+            &self.text[self.toks[start].s..self.toks[head].e],
+        ))
+    }
+
+    /// The one person of `seen` whose gazetteer roles end in `head` ("the envoy" after
+    /// "Witkoff", whom the gazetteer knows as "U.S. special envoy").
+    fn seen_role_holder(&self, head: &str, seen: &[String]) -> Option<String> {
+        let mut found: Option<&String> = None;
+        for name in seen {
+            let Some(e) = self.gaz.entry(name) else {
+                continue;
+            };
+            if e.roles
+                .iter()
+                .any(|r| normalize_role(r).rsplit(' ').next() == Some(head))
+            {
+                match found {
+                    Some(f) if f != name => return None,
+                    _ => found = Some(name),
+                }
+            }
+        }
+        found.cloned()
     }
 
     /// Subject events: a name or role right before a cue verb, right after an inverted cue, or
@@ -702,6 +820,37 @@ fn local_title_with_words(roles: &HashMap<String, String>, key: &str) -> Option<
         }
     }
     found.cloned()
+}
+
+/// What a title abbreviation is called later in an article: "Rep. Mike Waltz" … "the
+/// congressman".
+const ABBREVIATED_TITLES: &[(&str, &[&str])] = &[
+    (
+        "rep",
+        &["congressman", "congresswoman", "representative", "lawmaker"],
+    ),
+    ("sen", &["senator", "lawmaker"]),
+    ("gov", &["governor"]),
+];
+
+/// Remembers that the article calls `canon` by role `key` (and by its head word alone).
+fn learn_role(roles: &mut HashMap<String, String>, key: String, canon: &str) {
+    if let Some(h) = key.split(' ').next_back() {
+        if let Some((_, names)) = ABBREVIATED_TITLES.iter().find(|(a, _)| *a == h) {
+            for n in names.iter() {
+                roles.insert(n.to_string(), canon.to_string());
+            }
+        }
+        roles.insert(h.to_string(), canon.to_string());
+    }
+    roles.insert(key, canon.to_string());
+}
+
+/// Appends `name` to the people seen so far, once.
+fn seen(people: &mut Vec<String>, name: &str) {
+    if !people.iter().any(|p| p == name) {
+        people.push(name.to_string());
+    }
 }
 
 pub(super) fn strip_possessive(w: &str) -> &str {

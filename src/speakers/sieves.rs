@@ -4,10 +4,10 @@
 //! QuoteAttributionAnnotator. Every decision records its sieve, so `stance eval quotes` can
 //! report accuracy and coverage per sieve and every miss can be traced to the rule that made it.
 
-use super::frame::{Frame, TK};
+use super::frame::{is_cap, Frame, TK};
 use super::gazetteer::Kind;
 use super::lexicon::List;
-use super::mentions::Mentions;
+use super::mentions::{Mentions, NpKind};
 use serde::{Deserialize, Serialize};
 
 /// The rule that attributed a quote.
@@ -216,6 +216,30 @@ impl Frame<'_> {
         self.usable(&m.nps[k])
     }
 
+    /// "said retired French Gen. Dominique Trinquand": a name right after one lower-case
+    /// modifier (not a determiner, pronoun, preposition or clause word).
+    fn name_after_modifier(&self, i: usize, m: &Mentions) -> Option<usize> {
+        let modifier = self.is_word(i)
+            && !is_cap(self.w(i))
+            && !self.is_cue(i)
+            && ![
+                List::Determiners,
+                List::Pronouns,
+                List::Prepositions,
+                List::ClauseWords,
+                List::GenericDets,
+            ]
+            .iter()
+            .any(|&l| self.tf(i, l));
+        modifier
+            .then(|| self.np_from(i + 1, &m.at_start))
+            .flatten()
+            .filter(|&k| {
+                let np = &m.nps[k];
+                np.kind == NpKind::Name && np.ekind == Kind::Person && np.canonical.is_some()
+            })
+    }
+
     /// First token after the quote past `,` and dashes.
     pub(super) fn after_quote(&self, q: &QuoteSite) -> usize {
         let mut j = q.qt + 1;
@@ -240,6 +264,7 @@ impl Frame<'_> {
             if let Some(k) = self
                 .np_from(j + 1, &m.at_start)
                 .filter(|&k| self.usable_np(k, m))
+                .or_else(|| self.name_after_modifier(j + 1, m))
             {
                 return found(Sieve::CueAfterInverted, Who::Np(k), Some(j));
             }
