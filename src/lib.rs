@@ -12,7 +12,8 @@
 //! 7. [`pipeline`] — article → labeled quotes (topic, stance, sentiment).
 //! 8. [`summary`] — speaker × topic aggregation across articles.
 //!
-//! [`batch`] streams any number of articles through a stage in parallel, in order;
+//! [`labels`] holds the label sets, their probabilities and the predictions (used by every
+//! stage). [`batch`] streams any number of articles through a stage in parallel, in order;
 //! [`config`] reads the TOML configuration (speakers, cues, topics) from files or strings;
 //! [`dataset`] reads training data, [`corpora`] the public corpora, [`eval`] holds the metrics.
 //!
@@ -62,6 +63,8 @@ pub mod error;
 pub mod eval;
 pub mod features;
 pub mod input;
+pub mod labels;
+pub mod metrics;
 pub mod model;
 pub mod pipeline;
 pub mod quotes;
@@ -73,4 +76,4 @@ pub mod topics;
 pub use article::Article;
 pub use config::TomlConfig;
 pub use error::{Error, Result};
-pub use model::labels::{Sentiment, Stance};
+pub use labels::{Sentiment, Stance};

@@ -26,10 +26,15 @@
 //! Paths are relative to the recipe file. Gold sets become training records through
 //! [`GoldSet::training_records`] (the extractor's context for each quote); every gold article
 //! belongs to a cross-validation group (its story), and a statement with an `article` field
-//! naming a gold article joins that article's group, so it is held out with it.
+//! naming a gold article joins that article's group, so it is held out with it. The source
+//! ranker of the attribution stage is trained from a recipe's attribution data by
+//! [`ranker_train`].
+
+pub mod ranker_train;
 
 use crate::corpora::gold::GoldSet;
-use crate::dataset::{self, Format, ReadOptions, Record};
+use crate::corpora::{self, Format, ReadOptions};
+use crate::dataset::Record;
 use crate::error::{Error, Result};
 use crate::model::TrainParams;
 use crate::quotes::QuoteExtractor;
@@ -101,11 +106,11 @@ pub struct AttributionSource {
     pub polnear: PathBuf,
     /// Solver.
     #[serde(default = "linfa")]
-    pub trainer: crate::speakers::ranker_train::Trainer,
+    pub trainer: ranker_train::Trainer,
 }
 
-fn linfa() -> crate::speakers::ranker_train::Trainer {
-    crate::speakers::ranker_train::Trainer::LinfaLogistic
+fn linfa() -> ranker_train::Trainer {
+    ranker_train::Trainer::LinfaLogistic
 }
 
 /// The recipe file.
@@ -186,11 +191,11 @@ impl Recipe {
         let Some(a) = &self.attribution else {
             return Ok(None);
         };
-        let cfg = crate::speakers::ranker_train::RankerTrainConfig {
+        let cfg = ranker_train::RankerTrainConfig {
             trainer: a.trainer,
             ..Default::default()
         };
-        crate::speakers::ranker_train::train_from_polnear(extractor, &a.polnear, &cfg).map(Some)
+        ranker_train::train_from_polnear(extractor, &a.polnear, &cfg).map(Some)
     }
 
     fn path(&self, p: &Path) -> PathBuf {
@@ -242,7 +247,7 @@ impl Recipe {
         let mut statements = Vec::new();
         for s in &self.statements {
             let p = self.path(&s.path);
-            let recs = dataset::read_records(
+            let recs = corpora::read_records(
                 &p,
                 &ReadOptions {
                     format: Format::Auto,

@@ -508,16 +508,16 @@ fn train<'py>(
         let v: serde_json::Value = serde_json::from_str(r)
             .map_err(|e| PyValueError::new_err(format!("records[{i}]: {e}")))?;
         recs.push(
-            stance::dataset::record_from_json(v)
+            stance::corpora::record_from_json(v)
                 .map_err(|e| PyValueError::new_err(format!("records[{i}]: {e}")))?,
         );
     }
     let (model, report) = py
         .detach(move || -> stance::Result<(Model, serde_json::Value)> {
             for f in &files {
-                recs.extend(stance::dataset::read_records(
+                recs.extend(stance::corpora::read_records(
                     f,
-                    &stance::dataset::ReadOptions::default(),
+                    &stance::corpora::ReadOptions::default(),
                 )?);
             }
             let (mut model, report) = stance::model::train(&recs, &params, |_| {})?;

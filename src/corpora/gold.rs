@@ -8,10 +8,11 @@
 //! will see them: the quote's introducing context is the one the extractor finds for the
 //! matching extracted quote, so training and labeling read the same words.
 
+use super::SpanQuote;
 use crate::article::{Article, CharIndex};
 use crate::dataset::Record;
 use crate::error::{Error, Result};
-use crate::model::labels::{Sentiment, Stance};
+use crate::labels::{Sentiment, Stance};
 use crate::quotes::{match_spans, QuoteExtractor};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -62,6 +63,50 @@ pub fn read_gold(path: &Path) -> Result<Vec<GoldQuote>> {
             return Err(err(format!("empty span {}..{}", g.start, g.end)));
         }
         out.push(g);
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+struct GoldLine {
+    article: String,
+    start: Option<usize>,
+    end: Option<usize>,
+    #[serde(default)]
+    speaker: Option<String>,
+}
+
+/// Reads gold quotes in the annotation guide's JSON Lines format (§6). Records without
+/// `start`/`end` (training-only records) are skipped; malformed lines are errors with the line.
+pub fn read_gold_jsonl(path: &Path) -> Result<Vec<SpanQuote>> {
+    let s = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut out = Vec::new();
+    for (i, line) in s.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let g: GoldLine = serde_json::from_str(line).map_err(|e| Error::Data {
+            path: path.to_path_buf(),
+            line: i + 1,
+            msg: e.to_string(),
+        })?;
+        if let (Some(start), Some(end)) = (g.start, g.end) {
+            if end < start {
+                return Err(Error::Data {
+                    path: path.to_path_buf(),
+                    line: i + 1,
+                    msg: format!("end {end} before start {start}"),
+                });
+            }
+            out.push(SpanQuote {
+                article: g.article,
+                start,
+                end,
+                speaker: g.speaker.filter(|s| !s.trim().is_empty()),
+                mention: None,
+                sieve: None,
+            });
+        }
     }
     Ok(out)
 }

@@ -7,9 +7,9 @@
 //! plain left-to-right rule independent of the extractor's, so the two are not scored against
 //! themselves. The corpus is read from `../shared/corpora/polnear` and never copied.
 
+use super::SpanQuote;
 use crate::article::{Article, CharIndex};
 use crate::error::{Error, Result};
-use crate::eval::spans::SpanQuote;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
