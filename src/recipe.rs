@@ -33,7 +33,7 @@
 pub mod ranker_train;
 
 use crate::corpora::gold::GoldSet;
-use crate::corpora::{self, Format, ReadOptions};
+use crate::corpora::{self, file_id, files_with_extension, Format, ReadOptions};
 use crate::dataset::Record;
 use crate::error::{Error, Result};
 use crate::model::TrainParams;
@@ -211,12 +211,7 @@ impl Recipe {
         let mut out = Vec::new();
         for g in &self.gold {
             let dir = self.path(&g.articles);
-            let mut arts: Vec<PathBuf> = std::fs::read_dir(&dir)
-                .map_err(|e| Error::io(&dir, e))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-                .collect();
-            arts.sort();
+            let arts = files_with_extension(&dir, "txt")?;
             out.push(self.path(&g.quotes));
             out.extend(g.groups.as_ref().map(|p| self.path(p)));
             out.extend(arts);
@@ -291,18 +286,9 @@ pub fn off_domain_records(
     extractor: &QuoteExtractor,
 ) -> Result<Vec<Record>> {
     let text_dir = root.join(split).join("text");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&text_dir)
-        .map_err(|e| Error::io(&text_dir, e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-        .collect();
-    paths.sort();
     let mut articles: Vec<(u64, Vec<Record>)> = Vec::new();
-    for p in paths {
-        let id = p
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+    for p in files_with_extension(&text_dir, "txt")? {
+        let id = file_id(&p);
         let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
         let article = crate::Article::new(id.clone(), text);
         let idx = crate::article::CharIndex::new(&article.text);

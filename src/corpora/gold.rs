@@ -8,7 +8,7 @@
 //! will see them: the quote's introducing context is the one the extractor finds for the
 //! matching extracted quote, so training and labeling read the same words.
 
-use super::SpanQuote;
+use super::{file_id, files_with_extension, SpanQuote};
 use crate::article::{Article, CharIndex};
 use crate::dataset::Record;
 use crate::error::{Error, Result};
@@ -16,7 +16,7 @@ use crate::labels::{Sentiment, Stance};
 use crate::quotes::{match_spans, QuoteExtractor};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// One gold quote with its labels.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -149,18 +149,9 @@ impl GoldSet {
     /// Loads a set. Every gold quote must point into an existing article with an in-range span
     /// (and, when it carries `text`, the span must hold that text).
     pub fn load(name: &str, articles: &Path, quotes: &Path, groups: Option<&Path>) -> Result<Self> {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(articles)
-            .map_err(|e| Error::io(articles, e))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-            .collect();
-        paths.sort();
         let mut arts = Vec::new();
-        for p in paths {
-            let id = p
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
+        for p in files_with_extension(articles, "txt")? {
+            let id = file_id(&p);
             let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
             let text = text
                 .strip_prefix('\u{feff}')

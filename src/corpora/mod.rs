@@ -12,8 +12,10 @@ pub mod semeval;
 
 pub use records::{read_records, record_from_json, Format, ReadOptions};
 
+use crate::error::{Error, Result};
 use crate::speakers::Sieve;
 use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
 
 /// A quote span with its speaker, gold or predicted, in char offsets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,4 +30,22 @@ pub struct SpanQuote {
     /// Predictions: the attribution sieve that decided (gold: `None`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sieve: Option<Sieve>,
+}
+
+/// The files of `dir` with extension `ext`, sorted by path.
+pub(crate) fn files_with_extension(dir: &Path, ext: &str) -> Result<Vec<PathBuf>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
+/// A file's id: its stem (`articles/a1.txt` → `a1`).
+pub(crate) fn file_id(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
