@@ -93,6 +93,20 @@ pub fn data_hash(paths: &[PathBuf]) -> Result<String> {
     Ok(hex(&h.finalize()))
 }
 
+/// What a model records of the files it was trained on ([`crate::model::Model::set_training_data`]):
+/// their [`data_hash`] and their file names, in order.
+pub fn data_identity(paths: &[PathBuf]) -> Result<(String, Vec<String>)> {
+    let names = paths
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+        .collect();
+    Ok((data_hash(paths)?, names))
+}
+
 /// Lowercase hex of bytes.
 pub fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()

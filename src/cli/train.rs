@@ -415,15 +415,8 @@ pub fn run(a: TrainArgs) -> Result<Outcome> {
         b.finish_and_clear();
     }
     let secs = t.elapsed().as_secs_f64();
-    let names = files
-        .iter()
-        .map(|p| {
-            p.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        })
-        .collect();
-    model.set_training_data(dataset::data_hash(&files)?, names);
+    let (sha256, names) = dataset::data_identity(&files)?;
+    model.set_training_data(sha256, names);
     let ranker = match (&recipe, &a.attribution_data) {
         (Some(r), _) => r
             .train_ranker(&QuoteExtractor::with_defaults())
