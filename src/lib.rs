@@ -12,10 +12,13 @@
 //! 7. [`pipeline`] — article → labeled quotes (topic, stance, sentiment).
 //! 8. [`summary`] — speaker × topic aggregation across articles.
 //!
-//! [`labels`] holds the label sets, their probabilities and the predictions (used by every
-//! stage). [`batch`] streams any number of articles through a stage in parallel, in order;
-//! [`config`] reads the TOML configuration (speakers, cues, topics) from files or strings;
-//! [`dataset`] reads training data, [`corpora`] the public corpora, [`eval`] holds the metrics.
+//! [`labels`] holds the label sets, their probabilities and the predictions every stage
+//! shares; [`metrics`] the classification metrics. [`batch`] streams any number of articles
+//! through a stage in parallel, in order; [`config`] reads the TOML configuration (speakers,
+//! cues, topics) from files or strings; [`dataset`] is the training record type, [`corpora`]
+//! every reader of training and evaluation data, [`recipe`] the training recipes and
+//! [`eval`] the evaluation of every stage. The modules form layers without cycles
+//! (`ARCHITECTURE.md`, checked by `tests/layering.rs`).
 //!
 //! ## Labeling an article with the shipped model
 //!
