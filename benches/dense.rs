@@ -9,7 +9,7 @@
 //!
 //! Run: `cargo bench --bench dense -- --warm-up-time 1 --measurement-time 3`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use stance::features::{
@@ -19,31 +19,13 @@ use stance::quotes::QuoteExtractor;
 use stance::Article;
 use std::hint::black_box;
 
-fn txt_files(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .map(|e| e.into_path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "txt"))
-        .collect();
-    v.sort();
-    v
-}
+mod common;
 
 /// The quotes of the seed articles and (when present) the PolNeAR texts.
 fn quotes() -> Vec<String> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut files = txt_files(&root.join("data/articles"));
-    let polnear = root.join("../shared/corpora/polnear");
-    if polnear.exists() {
-        files.extend(txt_files(&polnear));
-    } else {
-        eprintln!("note: {} absent; seed articles only", polnear.display());
-    }
     let ex = QuoteExtractor::with_defaults();
-    files
-        .iter()
-        .filter_map(|p| std::fs::read_to_string(p).ok())
+    common::corpus_texts()
+        .into_iter()
         .enumerate()
         .flat_map(|(i, text)| {
             ex.extract(&Article::new(format!("a{i}"), text))

@@ -3,7 +3,8 @@
 //! (cv off) on SemEval-2016 when `../shared/corpora` is present, else on a synthetic corpus.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use stance::dataset::{read_records, ReadOptions, Record};
+use stance::corpora::{read_records, ReadOptions};
+use stance::dataset::Record;
 use stance::model::{Model, Statement, TrainParams};
 use std::hint::black_box;
 use std::path::Path;

@@ -5,42 +5,13 @@
 //!
 //! Run: `cargo bench --bench vectorize -- --warm-up-time 1 --measurement-time 3`.
 
-use std::path::{Path, PathBuf};
-
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use stance::features::{SparseRow, Tokenizer, TokenizerKind, Tokens, Vectorizer, VectorizerConfig};
 
-fn txt_files(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .map(|e| e.into_path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "txt"))
-        .collect();
-    v.sort();
-    v
-}
-
-fn corpus() -> Vec<String> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut files = txt_files(&root.join("data/articles"));
-    let polnear = root.join("../shared/corpora/polnear");
-    if polnear.exists() {
-        files.extend(txt_files(&polnear));
-    } else {
-        eprintln!(
-            "note: {} not present; benchmarking data/articles only",
-            polnear.display()
-        );
-    }
-    files
-        .iter()
-        .filter_map(|p| std::fs::read_to_string(p).ok())
-        .collect()
-}
+mod common;
 
 fn bench(c: &mut Criterion) {
-    let texts = corpus();
+    let texts = common::corpus_texts();
     let docs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let bytes: u64 = docs.iter().map(|d| d.len() as u64).sum();
     eprintln!("corpus: {} docs, {:.2} MB", docs.len(), bytes as f64 / 1e6);

@@ -13,9 +13,7 @@
 
 use stance::model::Model;
 use stance::quotes::QuoteExtractor;
-use stance::speakers::ranker_train::{
-    compare_trainers, fit_tuned, polnear_data, GridPoint, Trainer,
-};
+use stance::recipe::ranker_train::{compare_trainers, fit_tuned, polnear_data, GridPoint, Trainer};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {

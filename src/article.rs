@@ -55,6 +55,24 @@ pub struct Mention {
     pub text: String,
 }
 
+/// A paired (or recovered) quotation in byte offsets: what `quotes::marks` finds and the
+/// attribution stage (`speakers`) reads; the extractor turns it into a char-offset `Quote`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawQuote {
+    /// Byte offset of the opening mark.
+    pub open: usize,
+    /// First byte of the quoted text (after the opening mark).
+    pub start: usize,
+    /// End of the quoted text (the closing mark's offset), exclusive.
+    pub end: usize,
+    /// Byte offset just past the closing mark (== `end` when recovered without a close).
+    pub close_end: usize,
+    /// False when the quote was cut at a paragraph end without a closing mark.
+    pub closed: bool,
+    /// True for single marks (‘…’, '…').
+    pub single: bool,
+}
+
 /// Char ↔ byte offset conversion for one text.
 ///
 /// Building it costs one pass over the text; ASCII-only texts skip the table entirely.

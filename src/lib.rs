@@ -12,9 +12,13 @@
 //! 7. [`pipeline`] — article → labeled quotes (topic, stance, sentiment).
 //! 8. [`summary`] — speaker × topic aggregation across articles.
 //!
-//! [`batch`] streams any number of articles through a stage in parallel, in order;
-//! [`config`] reads the TOML configuration (speakers, cues, topics) from files or strings;
-//! [`dataset`] reads training data, [`corpora`] the public corpora, [`eval`] holds the metrics.
+//! [`labels`] holds the label sets, their probabilities and the predictions every stage
+//! shares; [`metrics`] the classification metrics. [`batch`] streams any number of articles
+//! through a stage in parallel, in order; [`config`] reads the TOML configuration (speakers,
+//! cues, topics) from files or strings; [`dataset`] is the training record type, [`corpora`]
+//! every reader of training and evaluation data, [`recipe`] the training recipes and
+//! [`eval`] the evaluation of every stage. The modules form layers without cycles
+//! (`ARCHITECTURE.md`, checked by `tests/layering.rs`).
 //!
 //! ## Labeling an article with the shipped model
 //!
@@ -62,6 +66,8 @@ pub mod error;
 pub mod eval;
 pub mod features;
 pub mod input;
+pub mod labels;
+pub mod metrics;
 pub mod model;
 pub mod pipeline;
 pub mod quotes;
@@ -73,4 +79,4 @@ pub mod topics;
 pub use article::Article;
 pub use config::TomlConfig;
 pub use error::{Error, Result};
-pub use model::labels::{Sentiment, Stance};
+pub use labels::{Sentiment, Stance};

@@ -9,6 +9,7 @@
 use crate::article::Article;
 use crate::config::TomlConfig;
 use crate::error::{Error, Result};
+use crate::labels::{SentimentPrediction, TopicPrediction};
 use crate::model::{Model, Statement};
 use crate::quotes::{Quote, QuoteExtractor};
 use crate::speakers::{Cues, Gazetteer};
@@ -20,11 +21,9 @@ use std::path::Path;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-// One set of label types for the model and the pipeline: a labeled quote's topics and
-// sentiment are the model's predictions (relevance always present, explanations absent).
-pub use crate::model::{SentimentPrediction, SentimentProbs, StanceProbs, TopicPrediction};
-
-/// One quote with its labels: the `stance quotes` record plus `topics` and `sentiment`.
+/// One quote with its labels: the `stance quotes` record plus `topics` and `sentiment`. The
+/// labels are the model's predictions (one set of types, in [`crate::labels`]; relevance
+/// always present, explanations absent).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LabeledQuote {
     pub article: String,

@@ -26,10 +26,15 @@
 //! Paths are relative to the recipe file. Gold sets become training records through
 //! [`GoldSet::training_records`] (the extractor's context for each quote); every gold article
 //! belongs to a cross-validation group (its story), and a statement with an `article` field
-//! naming a gold article joins that article's group, so it is held out with it.
+//! naming a gold article joins that article's group, so it is held out with it. The source
+//! ranker of the attribution stage is trained from a recipe's attribution data by
+//! [`ranker_train`].
+
+pub mod ranker_train;
 
 use crate::corpora::gold::GoldSet;
-use crate::dataset::{self, Format, ReadOptions, Record};
+use crate::corpora::{self, file_id, files_with_extension, Format, ReadOptions};
+use crate::dataset::Record;
 use crate::error::{Error, Result};
 use crate::model::TrainParams;
 use crate::quotes::QuoteExtractor;
@@ -101,11 +106,11 @@ pub struct AttributionSource {
     pub polnear: PathBuf,
     /// Solver.
     #[serde(default = "linfa")]
-    pub trainer: crate::speakers::ranker_train::Trainer,
+    pub trainer: ranker_train::Trainer,
 }
 
-fn linfa() -> crate::speakers::ranker_train::Trainer {
-    crate::speakers::ranker_train::Trainer::LinfaLogistic
+fn linfa() -> ranker_train::Trainer {
+    ranker_train::Trainer::LinfaLogistic
 }
 
 /// The recipe file.
@@ -186,11 +191,11 @@ impl Recipe {
         let Some(a) = &self.attribution else {
             return Ok(None);
         };
-        let cfg = crate::speakers::ranker_train::RankerTrainConfig {
+        let cfg = ranker_train::RankerTrainConfig {
             trainer: a.trainer,
             ..Default::default()
         };
-        crate::speakers::ranker_train::train_from_polnear(extractor, &a.polnear, &cfg).map(Some)
+        ranker_train::train_from_polnear(extractor, &a.polnear, &cfg).map(Some)
     }
 
     fn path(&self, p: &Path) -> PathBuf {
@@ -206,12 +211,7 @@ impl Recipe {
         let mut out = Vec::new();
         for g in &self.gold {
             let dir = self.path(&g.articles);
-            let mut arts: Vec<PathBuf> = std::fs::read_dir(&dir)
-                .map_err(|e| Error::io(&dir, e))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-                .collect();
-            arts.sort();
+            let arts = files_with_extension(&dir, "txt")?;
             out.push(self.path(&g.quotes));
             out.extend(g.groups.as_ref().map(|p| self.path(p)));
             out.extend(arts);
@@ -242,7 +242,7 @@ impl Recipe {
         let mut statements = Vec::new();
         for s in &self.statements {
             let p = self.path(&s.path);
-            let recs = dataset::read_records(
+            let recs = corpora::read_records(
                 &p,
                 &ReadOptions {
                     format: Format::Auto,
@@ -286,18 +286,9 @@ pub fn off_domain_records(
     extractor: &QuoteExtractor,
 ) -> Result<Vec<Record>> {
     let text_dir = root.join(split).join("text");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&text_dir)
-        .map_err(|e| Error::io(&text_dir, e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-        .collect();
-    paths.sort();
     let mut articles: Vec<(u64, Vec<Record>)> = Vec::new();
-    for p in paths {
-        let id = p
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+    for p in files_with_extension(&text_dir, "txt")? {
+        let id = file_id(&p);
         let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
         let article = crate::Article::new(id.clone(), text);
         let idx = crate::article::CharIndex::new(&article.text);

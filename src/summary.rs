@@ -261,7 +261,7 @@ impl Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::{StanceProbs, TopicPrediction};
+    use crate::labels::{StanceProbs, TopicPrediction};
     use crate::quotes::Quote;
     use crate::Stance;
 

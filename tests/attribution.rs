@@ -5,7 +5,7 @@
 mod common;
 
 use stance::quotes::QuoteExtractor;
-use stance::speakers::ranker_train::{train_from_polnear, RankerTrainConfig, Trainer};
+use stance::recipe::ranker_train::{train_from_polnear, RankerTrainConfig, Trainer};
 use std::path::Path;
 
 /// Articles: (text, [(source, content)]) with source and content given as substrings.

@@ -4,7 +4,8 @@
 //! `../shared/corpora` is absent). The linfa-logistic oracle tests live in
 //! `src/model/logistic.rs`.
 
-use stance::dataset::{read_records, ReadOptions, Record};
+use stance::corpora::{read_records, ReadOptions};
+use stance::dataset::Record;
 use stance::model::{Model, Statement, Strategy, TrainParams};
 use std::path::{Path, PathBuf};
 

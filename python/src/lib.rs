@@ -90,6 +90,20 @@ fn load_bundled<T>(load: impl FnOnce(&Path) -> stance::Result<T>) -> PyResult<T>
     load(tmp.path()).map_err(lib_err)
 }
 
+/// Runs `load` on the model directory `path`, or on the bundled model when `path` is `None`,
+/// with the GIL released.
+fn load_shared<T: Send + Sync>(
+    py: Python<'_>,
+    path: Option<PathBuf>,
+    load: impl FnOnce(&Path) -> stance::Result<T> + Send,
+) -> PyResult<Arc<T>> {
+    py.detach(|| match path {
+        Some(p) => load(&p).map_err(lib_err),
+        None => load_bundled(load),
+    })
+    .map(Arc::new)
+}
+
 /// Turns Python's articles into the library's input stream: an empty text is a bad input,
 /// reported for its position, exactly as `stance label` reports an empty JSONL record.
 fn articles(
@@ -135,21 +149,15 @@ impl Pipeline {
     /// Loads the model directory `path` with the built-in extractor and topics.
     #[staticmethod]
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        let inner = py
-            .detach(|| stance::pipeline::Pipeline::load(&path))
-            .map_err(lib_err)?;
-        Ok(Pipeline {
-            inner: Arc::new(inner),
-        })
+        let inner = load_shared(py, Some(path), |p| stance::pipeline::Pipeline::load(p))?;
+        Ok(Pipeline { inner })
     }
 
     /// Loads the model bundled into this build.
     #[staticmethod]
     fn load_bundled(py: Python<'_>) -> PyResult<Self> {
-        let inner = py.detach(|| load_bundled(|p| stance::pipeline::Pipeline::load(p)))?;
-        Ok(Pipeline {
-            inner: Arc::new(inner),
-        })
+        let inner = load_shared(py, None, |p| stance::pipeline::Pipeline::load(p))?;
+        Ok(Pipeline { inner })
     }
 
     /// Labels one article; returns its records (the `stance label --format jsonl` records as
@@ -367,21 +375,15 @@ impl Model {
     /// Loads a model directory, checking format version, sizes and checksums.
     #[staticmethod]
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        let inner = py
-            .detach(|| stance::model::Model::load(&path))
-            .map_err(lib_err)?;
-        Ok(Model {
-            inner: Arc::new(inner),
-        })
+        let inner = load_shared(py, Some(path), |p| stance::model::Model::load(p))?;
+        Ok(Model { inner })
     }
 
     /// Loads the model bundled into this build.
     #[staticmethod]
     fn load_bundled(py: Python<'_>) -> PyResult<Self> {
-        let inner = py.detach(|| load_bundled(|p| stance::model::Model::load(p)))?;
-        Ok(Model {
-            inner: Arc::new(inner),
-        })
+        let inner = load_shared(py, None, |p| stance::model::Model::load(p))?;
+        Ok(Model { inner })
     }
 
     /// Predicts one statement; returns the `prediction` of `stance predict`.
@@ -508,29 +510,22 @@ fn train<'py>(
         let v: serde_json::Value = serde_json::from_str(r)
             .map_err(|e| PyValueError::new_err(format!("records[{i}]: {e}")))?;
         recs.push(
-            stance::dataset::record_from_json(v)
+            stance::corpora::record_from_json(v)
                 .map_err(|e| PyValueError::new_err(format!("records[{i}]: {e}")))?,
         );
     }
     let (model, report) = py
         .detach(move || -> stance::Result<(Model, serde_json::Value)> {
             for f in &files {
-                recs.extend(stance::dataset::read_records(
+                recs.extend(stance::corpora::read_records(
                     f,
-                    &stance::dataset::ReadOptions::default(),
+                    &stance::corpora::ReadOptions::default(),
                 )?);
             }
             let (mut model, report) = stance::model::train(&recs, &params, |_| {})?;
             if records.is_empty() && !files.is_empty() {
-                let names = files
-                    .iter()
-                    .map(|p| {
-                        p.file_name()
-                            .map(|n| n.to_string_lossy().into_owned())
-                            .unwrap_or_default()
-                    })
-                    .collect();
-                model.set_training_data(stance::dataset::data_hash(&files)?, names);
+                let (sha256, names) = stance::dataset::data_identity(&files)?;
+                model.set_training_data(sha256, names);
             }
             let mut report_json = serde_json::to_value(&report)?;
             report_json["cv_seconds"] = report.cv_seconds.into();

@@ -177,9 +177,9 @@ pub enum InputFormat {
     Newsmtsc,
 }
 
-impl From<InputFormat> for stance::dataset::Format {
+impl From<InputFormat> for stance::corpora::Format {
     fn from(f: InputFormat) -> Self {
-        use stance::dataset::Format;
+        use stance::corpora::Format;
         match f {
             InputFormat::Auto => Format::Auto,
             InputFormat::Jsonl => Format::Jsonl,

@@ -5,7 +5,8 @@
 use super::args::{ArticleArgs, ConfigArgs, LimitArgs, ModelArg, ReportArgs, RunArgs};
 use super::Outcome;
 use anyhow::Result;
-use stance::eval::labels::{evaluate, off_domain, read_gold, OffDomain};
+use stance::corpora::gold::read_gold;
+use stance::eval::labels::{evaluate, off_domain, OffDomain};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]

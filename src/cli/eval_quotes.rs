@@ -5,8 +5,9 @@ use super::args::{ArticleArgs, ExtractorArgs, LimitArgs, RankerArgs, ReportArgs,
 use super::Outcome;
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
-use stance::corpora::polnear;
-use stance::eval::spans::{evaluate, read_gold_jsonl, QuoteEval, SpanQuote};
+use stance::corpora::gold::read_gold_jsonl;
+use stance::corpora::{polnear, SpanQuote};
+use stance::eval::spans::{evaluate, QuoteEval};
 use stance::quotes::QuoteExtractor;
 use stance::speakers::gazetteer::normalize;
 use stance::Article;

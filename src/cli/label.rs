@@ -209,9 +209,9 @@ fn topic_rows(q: &LabeledQuote) -> Vec<TopicRow<'_>> {
         .collect()
 }
 
-/// A probability as every output writes it (4 decimals; see `stance::model::labels`).
+/// A probability as every output writes it (4 decimals; see `stance::labels`).
 fn prob(p: f32) -> String {
-    format!("{}", stance::model::labels::round_prob(p))
+    format!("{}", stance::labels::round_prob(p))
 }
 
 fn sentiment(q: &LabeledQuote) -> String {

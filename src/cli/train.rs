@@ -9,13 +9,15 @@ use super::output::{self, warn, Output};
 use super::Outcome;
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use stance::dataset::{self, ReadOptions, Record};
+use stance::corpora::{self, ReadOptions};
+use stance::dataset::{self, Record};
 use stance::features::TokenizerKind;
 use stance::model::logistic::ClassWeight;
 use stance::model::train::{default_vectorizer, TrainParams};
-use stance::model::{Sentiment, Stance, Strategy};
+use stance::model::Strategy;
 use stance::quotes::QuoteExtractor;
-use stance::speakers::ranker_train::{train_from_polnear, RankerTrainConfig, Trainer};
+use stance::recipe::ranker_train::{train_from_polnear, RankerTrainConfig, Trainer};
+use stance::{Sentiment, Stance};
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -221,7 +223,7 @@ pub fn read_data(
     let opts = columns.read_options(format);
     let mut records = Vec::new();
     for p in paths {
-        let r = dataset::read_records(p, &opts)?;
+        let r = corpora::read_records(p, &opts)?;
         if !quiet {
             eprintln!("{}: {} records", p.display(), r.len());
         }
@@ -413,15 +415,8 @@ pub fn run(a: TrainArgs) -> Result<Outcome> {
         b.finish_and_clear();
     }
     let secs = t.elapsed().as_secs_f64();
-    let names = files
-        .iter()
-        .map(|p| {
-            p.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        })
-        .collect();
-    model.set_training_data(dataset::data_hash(&files)?, names);
+    let (sha256, names) = dataset::data_identity(&files)?;
+    model.set_training_data(sha256, names);
     let ranker = match (&recipe, &a.attribution_data) {
         (Some(r), _) => r
             .train_ranker(&QuoteExtractor::with_defaults())

@@ -8,14 +8,15 @@
 //! will see them: the quote's introducing context is the one the extractor finds for the
 //! matching extracted quote, so training and labeling read the same words.
 
+use super::{file_id, files_with_extension, SpanQuote};
 use crate::article::{Article, CharIndex};
 use crate::dataset::Record;
 use crate::error::{Error, Result};
-use crate::model::labels::{Sentiment, Stance};
+use crate::labels::{Sentiment, Stance};
 use crate::quotes::{match_spans, QuoteExtractor};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// One gold quote with its labels.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -66,6 +67,50 @@ pub fn read_gold(path: &Path) -> Result<Vec<GoldQuote>> {
     Ok(out)
 }
 
+#[derive(Deserialize)]
+struct GoldLine {
+    article: String,
+    start: Option<usize>,
+    end: Option<usize>,
+    #[serde(default)]
+    speaker: Option<String>,
+}
+
+/// Reads gold quotes in the annotation guide's JSON Lines format (§6). Records without
+/// `start`/`end` (training-only records) are skipped; malformed lines are errors with the line.
+pub fn read_gold_jsonl(path: &Path) -> Result<Vec<SpanQuote>> {
+    let s = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut out = Vec::new();
+    for (i, line) in s.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let g: GoldLine = serde_json::from_str(line).map_err(|e| Error::Data {
+            path: path.to_path_buf(),
+            line: i + 1,
+            msg: e.to_string(),
+        })?;
+        if let (Some(start), Some(end)) = (g.start, g.end) {
+            if end < start {
+                return Err(Error::Data {
+                    path: path.to_path_buf(),
+                    line: i + 1,
+                    msg: format!("end {end} before start {start}"),
+                });
+            }
+            out.push(SpanQuote {
+                article: g.article,
+                start,
+                end,
+                speaker: g.speaker.filter(|s| !s.trim().is_empty()),
+                mention: None,
+                sieve: None,
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// Reads `article<TAB>group` lines (a header line `article<TAB>group` is skipped).
 pub fn read_groups(path: &Path) -> Result<BTreeMap<String, String>> {
     let s = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
@@ -104,18 +149,9 @@ impl GoldSet {
     /// Loads a set. Every gold quote must point into an existing article with an in-range span
     /// (and, when it carries `text`, the span must hold that text).
     pub fn load(name: &str, articles: &Path, quotes: &Path, groups: Option<&Path>) -> Result<Self> {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(articles)
-            .map_err(|e| Error::io(articles, e))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-            .collect();
-        paths.sort();
         let mut arts = Vec::new();
-        for p in paths {
-            let id = p
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
+        for p in files_with_extension(articles, "txt")? {
+            let id = file_id(&p);
             let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
             let text = text
                 .strip_prefix('\u{feff}')

@@ -4,7 +4,7 @@
 //! mention's char offsets (NewsMTSC offsets are Python string indices, i.e. chars).
 
 use crate::dataset::{Record, Target};
-use crate::model::labels::Sentiment;
+use crate::labels::Sentiment;
 use crate::{Error, Result};
 use serde::Deserialize;
 use serde_json::Value;

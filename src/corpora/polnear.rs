@@ -7,11 +7,11 @@
 //! plain left-to-right rule independent of the extractor's, so the two are not scored against
 //! themselves. The corpus is read from `../shared/corpora/polnear` and never copied.
 
+use super::{file_id, files_with_extension, SpanQuote};
 use crate::article::{Article, CharIndex};
 use crate::error::{Error, Result};
-use crate::eval::spans::SpanQuote;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// One PolNeAR article with its gold direct quotes.
 #[derive(Debug, Clone)]
@@ -27,19 +27,10 @@ pub fn read_split(root: &Path, split: &str) -> Result<Vec<PolnearArticle>> {
     let dir = root.join(split);
     let ann_dir = dir.join("attributions");
     let text_dir = dir.join("text");
-    let mut anns: Vec<PathBuf> = std::fs::read_dir(&ann_dir)
-        .map_err(|e| Error::io(&ann_dir, e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "ann"))
-        .collect();
-    anns.sort();
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
-    for ann in anns {
-        let stem = ann
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+    for ann in files_with_extension(&ann_dir, "ann")? {
+        let stem = file_id(&ann);
         let name = stem
             .rsplit_once('_')
             .map_or(stem.as_str(), |(n, _)| n)

@@ -5,7 +5,7 @@
 //! without CSV quoting.
 
 use crate::dataset::Record;
-use crate::model::labels::{Sentiment, Stance};
+use crate::labels::{Sentiment, Stance};
 use crate::{Error, Result};
 use serde_json::Value;
 use std::collections::BTreeMap;

@@ -23,13 +23,13 @@
 //! All figures are built from additive [`LabelCounts`], so cross-validation pools folds by
 //! summing counts ([`LabelCounts::merge`]) and reports the pooled figures.
 
-use super::classify::{ClassifyReport, Confusion};
 use super::spans::Prf;
 use crate::article::{Article, CharIndex};
-pub use crate::corpora::gold::{read_gold, GoldQuote};
-use crate::model::labels::Label;
-use crate::model::{Sentiment, Stance, Statement};
-use crate::pipeline::{LabeledQuote, Pipeline, StanceProbs, TopicPrediction};
+use crate::corpora::gold::GoldQuote;
+use crate::labels::{Label, Sentiment, Stance, StanceProbs, TopicPrediction};
+use crate::metrics::{ClassifyReport, Confusion};
+use crate::model::Statement;
+use crate::pipeline::{LabeledQuote, Pipeline};
 use crate::quotes::match_spans;
 use crate::quotes::Quote;
 use crate::summary::Summary;
@@ -534,7 +534,7 @@ mod tests {
         topics: &[(&str, Stance)],
     ) -> LabeledQuote {
         let mut q = gold_as_labeled(&gold(article, start, end, speaker, topics));
-        q.sentiment = Some(crate::pipeline::SentimentPrediction {
+        q.sentiment = Some(crate::labels::SentimentPrediction {
             label: Sentiment::Neutral,
             probs: Default::default(),
             explain: None,

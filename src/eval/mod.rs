@@ -1,7 +1,9 @@
-//! Metrics for every stage: span matching for quotes and speakers ([`spans`]), per-class
-//! precision / recall / F1, SemEval's F_avg and confusion matrices for labels ([`classify`]).
+//! Evaluation of every stage, the top layer (it may use every other module; none uses it):
+//! quote spans and speakers against gold ([`spans`]), the whole labeler end to end
+//! ([`labels`]) and grouped cross-validation of a training recipe ([`cv`]). The label metrics
+//! they report (P/R/F1, SemEval's F_avg, confusion matrices) are [`crate::metrics`], which
+//! training uses too.
 
-pub mod classify;
 pub mod cv;
 pub mod labels;
 pub mod spans;

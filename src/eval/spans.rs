@@ -3,27 +3,12 @@
 //! matched quotes. Matching is one-to-one per article (largest overlap first), so a gold
 //! quote split into two predictions counts one hit and one false positive.
 
-use crate::error::{Error, Result};
+use crate::corpora::SpanQuote;
+use crate::quotes::match_overlapping;
 use crate::speakers::Sieve;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::Path;
-
-/// A quote span with its speaker, gold or predicted, in char offsets.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SpanQuote {
-    pub article: String,
-    pub start: usize,
-    pub end: usize,
-    /// Canonical speaker (`None` = no speaker, or unknown in corpora without canonical names).
-    pub speaker: Option<String>,
-    /// Span of the speaker mention (PolNeAR's Source span), when the corpus has one.
-    pub mention: Option<(usize, usize)>,
-    /// Predictions: the attribution sieve that decided (gold: `None`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sieve: Option<Sieve>,
-}
 
 /// Precision, recall and F1 with their counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
@@ -198,12 +183,6 @@ pub fn evaluate(
     }
 }
 
-/// One-to-one matching of overlapping spans, largest overlap first (ties in text order):
-/// the `(gold index, predicted index)` pairs.
-pub fn match_overlapping(gold: &[(usize, usize)], pred: &[(usize, usize)]) -> Vec<(usize, usize)> {
-    crate::quotes::match_spans_where(gold, pred, |_, _, _| true)
-}
-
 impl fmt::Display for QuoteEval {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
@@ -262,50 +241,6 @@ impl fmt::Display for QuoteEval {
         }
         Ok(())
     }
-}
-
-#[derive(Deserialize)]
-struct GoldLine {
-    article: String,
-    start: Option<usize>,
-    end: Option<usize>,
-    #[serde(default)]
-    speaker: Option<String>,
-}
-
-/// Reads gold quotes in the annotation guide's JSON Lines format (§6). Records without
-/// `start`/`end` (training-only records) are skipped; malformed lines are errors with the line.
-pub fn read_gold_jsonl(path: &Path) -> Result<Vec<SpanQuote>> {
-    let s = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let mut out = Vec::new();
-    for (i, line) in s.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let g: GoldLine = serde_json::from_str(line).map_err(|e| Error::Data {
-            path: path.to_path_buf(),
-            line: i + 1,
-            msg: e.to_string(),
-        })?;
-        if let (Some(start), Some(end)) = (g.start, g.end) {
-            if end < start {
-                return Err(Error::Data {
-                    path: path.to_path_buf(),
-                    line: i + 1,
-                    msg: format!("end {end} before start {start}"),
-                });
-            }
-            out.push(SpanQuote {
-                article: g.article,
-                start,
-                end,
-                speaker: g.speaker.filter(|s| !s.trim().is_empty()),
-                mention: None,
-                sieve: None,
-            });
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

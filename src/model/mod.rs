@@ -10,22 +10,24 @@
 //!   the mention is wrapped in marker tokens ([`TARGET_OPEN`]/[`TARGET_CLOSE`]) and the text
 //!   left and right of it get their own blocks; without one only the first block is filled.
 //!
-//! Submodules: [`labels`] (label enums), [`logistic`] (sparse L-BFGS trainer), [`store`]
+//! Submodules: [`logistic`] (sparse L-BFGS trainer), [`store`]
 //! (directory format, manifest, checksums), [`mod@train`] (cross-validation, grid, strategy).
 
 pub mod inputs;
-pub mod labels;
 pub mod logistic;
 pub mod store;
 pub mod train;
 
 pub use inputs::{Featurizer, HeadInputs, Part, PartRows, StatementText};
-pub use labels::{Label, Sentiment, Stance};
 pub use store::{Detection, HeadSpecs, Manifest};
 pub use train::{train, Strategy, TrainParams, TrainProgress, TrainReport};
 
 use crate::features::vectorize::{prefetch_slice, PREFETCH_AHEAD};
 use crate::features::{SparseRow, Vectorizer};
+use crate::labels::{
+    Contribution, Label, Sentiment, SentimentPrediction, SentimentProbs, Stance, StanceProbs,
+    TopicPrediction,
+};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
@@ -238,75 +240,6 @@ pub struct Statement<'a> {
     pub target: Option<(usize, usize)>,
     /// The lead of the article the statement comes from ([`crate::Article::lead`]).
     pub lead: Option<&'a str>,
-}
-
-/// Stance probabilities.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
-pub struct StanceProbs {
-    /// P(favor).
-    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
-    pub favor: f32,
-    /// P(against).
-    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
-    pub against: f32,
-    /// P(neutral).
-    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
-    pub neutral: f32,
-}
-
-/// Sentiment probabilities.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
-pub struct SentimentProbs {
-    /// P(positive).
-    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
-    pub positive: f32,
-    /// P(negative).
-    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
-    pub negative: f32,
-    /// P(neutral).
-    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
-    pub neutral: f32,
-}
-
-/// A feature's contribution to a predicted class's score (`value × weight`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Contribution {
-    /// Feature name (`w:` word n-gram, `c:` char n-gram; `ctx ` prefix = context block).
-    pub feature: String,
-    /// Contribution to the score.
-    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
-    pub weight: f32,
-}
-
-/// Stance on one topic.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TopicPrediction {
-    /// Most probable stance.
-    pub stance: Stance,
-    /// Class probabilities.
-    pub probs: StanceProbs,
-    /// P(statement is about the topic), when the model has a relevance head.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "crate::model::labels::serialize_opt_prob"
-    )]
-    pub relevance: Option<f32>,
-    /// Top contributing features (only with `explain`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub explain: Option<Vec<Contribution>>,
-}
-
-/// Sentiment of the statement.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SentimentPrediction {
-    /// Most probable sentiment.
-    pub label: Sentiment,
-    /// Class probabilities.
-    pub probs: SentimentProbs,
-    /// Top contributing features (only with `explain`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub explain: Option<Vec<Contribution>>,
 }
 
 /// What the model says about one statement; serialises to the `prediction` JSON of
@@ -915,11 +848,8 @@ impl Model {
 
     /// Evaluates the model on annotated records: stance per topic and pooled (topics given,
     /// as in SemEval), sentiment where the record has a gold label.
-    pub fn evaluate(
-        &self,
-        records: &[crate::dataset::Record],
-    ) -> crate::eval::classify::EvalReport {
-        use crate::eval::classify::{Confusion, EvalReport};
+    pub fn evaluate(&self, records: &[crate::dataset::Record]) -> crate::metrics::EvalReport {
+        use crate::metrics::{Confusion, EvalReport};
         let preds: Vec<Prediction> = records
             .par_iter()
             .map(|r| {

@@ -28,8 +28,8 @@ use super::store::{
 };
 use super::{Block, Label, Model, Sentiment, Stance, StanceHead, TopicRule};
 use crate::dataset::Record;
-use crate::eval::classify::{ClassifyReport, Confusion};
 use crate::features::{Embeddings, Pooling, Valence, Vectorizer, VectorizerConfig};
+use crate::metrics::{ClassifyReport, Confusion};
 use crate::topics::TopicConfig;
 use crate::{Error, Result};
 use rayon::prelude::*;

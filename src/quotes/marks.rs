@@ -8,22 +8,7 @@
 //! by their neighbours. Page furniture at the end of a scraped page ("Latest News", "Related
 //! Articles", "Copyright …") and link lines ("Read more: …") are not searched.
 
-/// A paired (or recovered) quotation, in byte offsets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RawQuote {
-    /// Byte offset of the opening mark.
-    pub open: usize,
-    /// First byte of the quoted text (after the opening mark).
-    pub start: usize,
-    /// End of the quoted text (the closing mark's offset), exclusive.
-    pub end: usize,
-    /// Byte offset just past the closing mark (== `end` when recovered without a close).
-    pub close_end: usize,
-    /// False when the quote was cut at a paragraph end without a closing mark.
-    pub closed: bool,
-    /// True for single marks (‘…’, '…').
-    pub single: bool,
-}
+use crate::article::RawQuote;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ty {

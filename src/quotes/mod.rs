@@ -15,7 +15,7 @@
 
 pub mod marks;
 
-use crate::article::{Article, CharIndex, Mention};
+use crate::article::{Article, CharIndex, Mention, RawQuote};
 use crate::speakers::attribute::attribute;
 use crate::speakers::lexicon::Lexicon;
 use crate::speakers::{Cues, Gazetteer, Ranker, Sieve};
@@ -43,7 +43,7 @@ pub struct Quote {
     /// The attribution cue (`said`, `according to`), if any.
     pub cue: Option<Mention>,
     /// 0..1 confidence of the attribution.
-    #[serde(serialize_with = "crate::model::labels::serialize_prob")]
+    #[serde(serialize_with = "crate::labels::serialize_prob")]
     pub confidence: f32,
     /// The attribution sieve that decided (`None`: nothing did, the speaker is `null`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -124,7 +124,7 @@ impl QuoteExtractor {
     }
 
     /// The quotation spans of `text` (byte offsets) and the end of its body.
-    fn raw_quotes(text: &str) -> (Vec<marks::RawQuote>, usize) {
+    fn raw_quotes(text: &str) -> (Vec<RawQuote>, usize) {
         let body = marks::body_end(text);
         let mut raw = marks::find_quotes(text, body);
         raw.retain(|q| !is_work_title(text, q));
@@ -132,7 +132,7 @@ impl QuoteExtractor {
     }
 
     /// The source ranker's candidates for every quote of `article` (training data for
-    /// [`crate::speakers::ranker_train`]), in char offsets.
+    /// [`crate::recipe::ranker_train`]), in char offsets.
     pub fn ranker_candidates(&self, article: &Article) -> Vec<RankGroup> {
         let text = article.text.as_str();
         let (raw, body) = Self::raw_quotes(text);
@@ -224,7 +224,7 @@ impl QuoteExtractor {
 /// `appeared on “Meet the Press”`. Only short Title-Case spans in double marks right after a
 /// broadcaster's possessive or a show word count, so headline quotes (`Tells Trump ‘It Would
 /// Take a Miracle’`, `Trump’s “Make America Great Again”`) stay.
-fn is_work_title(text: &str, q: &marks::RawQuote) -> bool {
+fn is_work_title(text: &str, q: &RawQuote) -> bool {
     let inner = &text[q.start..q.end];
     let words: Vec<&str> = inner.split_whitespace().collect();
     if words.is_empty() || words.len() > 6 || inner.ends_with(['.', ',', '!', '?']) {
@@ -322,6 +322,12 @@ mod tests;
 /// overlap first (ties in text order): `(gold index, predicted index)` pairs.
 pub fn match_spans(gold: &[(usize, usize)], pred: &[(usize, usize)]) -> Vec<(usize, usize)> {
     match_spans_where(gold, pred, |overlap, g, p| 2 * overlap >= g.max(p))
+}
+
+/// One-to-one matching of overlapping spans, largest overlap first (ties in text order):
+/// the `(gold index, predicted index)` pairs.
+pub fn match_overlapping(gold: &[(usize, usize)], pred: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    match_spans_where(gold, pred, |_, _, _| true)
 }
 
 /// One-to-one matching of overlapping spans for which `keep(overlap, gold length, predicted

@@ -21,7 +21,7 @@ use super::lexicon::Lexicon;
 use super::mentions::{Mentions, NpKind};
 use super::ranker::{Candidate, Ranker};
 use super::sieves::{Found, PrevQuote, QuoteSite, Sieve, Who};
-use crate::quotes::marks::RawQuote;
+use crate::article::RawQuote;
 
 /// One attribution decision, in byte offsets.
 #[derive(Debug, Clone, Default)]

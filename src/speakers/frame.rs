@@ -5,7 +5,7 @@
 use super::cues::{with_lower, Cues};
 use super::gazetteer::Gazetteer;
 use super::lexicon::{Lexicon, List, CUE_BIT};
-use crate::quotes::marks::RawQuote;
+use crate::article::RawQuote;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum TK {

@@ -11,7 +11,6 @@ pub mod gazetteer;
 pub mod lexicon;
 pub(crate) mod mentions;
 pub mod ranker;
-pub mod ranker_train;
 pub mod sieves;
 
 pub use attribute::Attribution;

@@ -65,24 +65,19 @@ impl Sieve {
         Sieve::Continuation,
     ];
 
-    /// Every tag, for reports (the ordered sieves, then the post-pass and the ranker).
-    pub const ALL: [Sieve; 15] = [
-        Sieve::CueAfterInverted,
-        Sieve::CueAfter,
-        Sieve::UnnamedAfter,
-        Sieve::AccordingToBefore,
-        Sieve::CueBefore,
-        Sieve::CueBeforeClauseSubject,
-        Sieve::CueBeforeInverted,
-        Sieve::UnnamedBefore,
-        Sieve::AccordingToAfter,
-        Sieve::CueLater,
-        Sieve::ColonLeadIn,
-        Sieve::StatementLeadIn,
-        Sieve::Continuation,
-        Sieve::HeadlineEcho,
-        Sieve::RankerOnly,
-    ];
+    /// Every tag, for reports: the ordered sieves ([`Sieve::ORDER`]), then the post-pass and
+    /// the ranker.
+    pub const ALL: [Sieve; 15] = {
+        let mut all = [Sieve::RankerOnly; 15];
+        let mut i = 0;
+        while i < Sieve::ORDER.len() {
+            all[i] = Sieve::ORDER[i];
+            i += 1;
+        }
+        all[13] = Sieve::HeadlineEcho;
+        all[14] = Sieve::RankerOnly;
+        all
+    };
 
     /// snake_case name (as serialised).
     pub fn name(self) -> &'static str {

@@ -1,5 +1,10 @@
-//! The label vocabularies of the annotation guide (§4 stance, §5 sentiment) as closed enums.
-//! They serialise lowercase (`"favor"`, `"negative"`), parse case-insensitively (so SemEval's
+//! What a quote is labelled with — a leaf module every layer may use. The label vocabularies
+//! of the annotation guide (§4 stance, §5 sentiment) as closed enums, their probabilities
+//! ([`StanceProbs`], [`SentimentProbs`]) and the predictions built from them
+//! ([`TopicPrediction`], [`SentimentPrediction`]: the model's output and the pipeline's labels,
+//! one set of types).
+//!
+//! The enums serialise lowercase (`"favor"`, `"negative"`), parse case-insensitively (so SemEval's
 //! `FAVOR`/`NONE` and NewsMTSC's numeric polarities map in one place) and have a fixed class
 //! index that the model's weight matrices use.
 
@@ -91,6 +96,75 @@ pub fn serialize_opt_prob<S: serde::Serializer>(p: &Option<f32>, s: S) -> Result
         Some(p) => s.serialize_some(&round_prob(*p)),
         None => s.serialize_none(),
     }
+}
+
+/// Stance probabilities.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct StanceProbs {
+    /// P(favor).
+    #[serde(serialize_with = "serialize_prob")]
+    pub favor: f32,
+    /// P(against).
+    #[serde(serialize_with = "serialize_prob")]
+    pub against: f32,
+    /// P(neutral).
+    #[serde(serialize_with = "serialize_prob")]
+    pub neutral: f32,
+}
+
+/// Sentiment probabilities.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct SentimentProbs {
+    /// P(positive).
+    #[serde(serialize_with = "serialize_prob")]
+    pub positive: f32,
+    /// P(negative).
+    #[serde(serialize_with = "serialize_prob")]
+    pub negative: f32,
+    /// P(neutral).
+    #[serde(serialize_with = "serialize_prob")]
+    pub neutral: f32,
+}
+
+/// A feature's contribution to a predicted class's score (`value × weight`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contribution {
+    /// Feature name (`w:` word n-gram, `c:` char n-gram; `ctx ` prefix = context block).
+    pub feature: String,
+    /// Contribution to the score.
+    #[serde(serialize_with = "serialize_prob")]
+    pub weight: f32,
+}
+
+/// Stance on one topic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopicPrediction {
+    /// Most probable stance.
+    pub stance: Stance,
+    /// Class probabilities.
+    pub probs: StanceProbs,
+    /// P(statement is about the topic), when the model has a relevance head.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_opt_prob"
+    )]
+    pub relevance: Option<f32>,
+    /// Top contributing features (only with `explain`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explain: Option<Vec<Contribution>>,
+}
+
+/// Sentiment of the statement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SentimentPrediction {
+    /// Most probable sentiment.
+    pub label: Sentiment,
+    /// Class probabilities.
+    pub probs: SentimentProbs,
+    /// Top contributing features (only with `explain`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explain: Option<Vec<Contribution>>,
 }
 
 /// A label string that is not in the label set.

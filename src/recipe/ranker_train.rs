@@ -1,15 +1,14 @@
-//! Training the source ranker ([`super::ranker`]) from attribution data in PolNeAR's brat
+//! Training the source ranker ([`crate::speakers::ranker`]) from attribution data in PolNeAR's brat
 //! layout: `<root>/train` is fitted, `<root>/dev` picks C (and is reported), the test split is
 //! never read. Two trainers fit the same L2 binary logistic loss: the project's sparse L-BFGS
 //! ([`crate::model::logistic`]) and linfa-logistic (dense, which suits the ranker's few dense
 //! features); [`compare_trainers`] reports both on dev.
 
-use super::ranker::{Ranker, FEATURES, N_FEATURES};
 use crate::corpora::polnear::{self, PolnearArticle};
 use crate::error::{Error, Result};
-use crate::eval::spans::match_overlapping;
 use crate::model::logistic::{self, LogisticConfig};
-use crate::quotes::QuoteExtractor;
+use crate::quotes::{match_overlapping, QuoteExtractor};
+use crate::speakers::ranker::{Ranker, FEATURES, N_FEATURES};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::path::Path;
