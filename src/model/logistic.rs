@@ -3,6 +3,12 @@
 //! matrices. Multinomial (softmax over K classes, K weight columns) and binary (one weight column)
 //! variants; per-sample weights carry class weights (`balanced` = n / (K · n_c)).
 //!
+//! The API is linfa's: [`LogisticParams`] is checked through [`ParamGuard`] into
+//! [`LogisticValidParams`], which implements [`Fit`] over a linfa [`DatasetBase`] whose records
+//! are [`SparseRecords`] (a CSR matrix), targets class indices and `weights` the sample
+//! weights; the [`FittedLogistic`] model implements [`PredictInplace`] (class indices, hence
+//! linfa's `Predict` and `ConfusionMatrix`) and gives probabilities and raw scores.
+//!
 //! Loss, as in linfa-logistic: `Σ_i s_i · logloss_i + α/2 · ‖W‖²` with α = 1/C (scikit-learn's C),
 //! intercepts unpenalised. Internally the objective is divided by `Σ s_i` (same optimum, a
 //! gradient tolerance that does not grow with the data). Only columns that occur in the data get
@@ -14,11 +20,15 @@ use crate::{Error, Result};
 use argmin::core::{CostFunction, Executor, Gradient, State};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
-use ndarray::Array1;
+use linfa::dataset::{AsSingleTargets, DatasetBase, Records};
+use linfa::traits::{Fit, PredictInplace};
+use linfa::ParamGuard;
+use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sprs::CsMat;
-use std::sync::Mutex;
+use std::borrow::{Borrow, Cow};
+use std::sync::{Arc, Mutex};
 
 /// How training samples are weighted by class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -46,53 +56,319 @@ impl std::str::FromStr for ClassWeight {
     }
 }
 
-/// Solver settings for one fit.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct LogisticConfig {
-    /// Inverse regularisation strength (α = 1/C); larger C = weaker penalty.
-    pub c: f64,
-    /// Maximum L-BFGS iterations.
-    pub max_iter: u64,
-    /// Stop when the L2 norm of the (sample-weight-normalised) gradient falls below this.
-    pub tol: f64,
+/// The records of a linfa dataset for [`LogisticParams`]: a sparse matrix of `f32` features,
+/// one CSR row per sample. It implements [`linfa::dataset::Records`], so
+/// `DatasetBase::new(SparseRecords::from(x), targets)` is a linfa dataset (targets: class
+/// indices, e.g. `Array1<usize>`; optional per-sample weights with `.with_weights(…)`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SparseRecords(CsMat<f32>);
+
+impl SparseRecords {
+    /// The CSR matrix.
+    pub fn matrix(&self) -> &CsMat<f32> {
+        &self.0
+    }
+
+    /// Unwraps the CSR matrix.
+    pub fn into_inner(self) -> CsMat<f32> {
+        self.0
+    }
 }
 
-impl Default for LogisticConfig {
-    fn default() -> Self {
-        LogisticConfig {
+impl From<CsMat<f32>> for SparseRecords {
+    /// Wraps `x` (a CSC matrix is converted to CSR).
+    fn from(x: CsMat<f32>) -> Self {
+        SparseRecords(x.into_csr())
+    }
+}
+
+impl Records for SparseRecords {
+    type Elem = f32;
+
+    fn nsamples(&self) -> usize {
+        self.0.rows()
+    }
+
+    fn nfeatures(&self) -> usize {
+        self.0.cols()
+    }
+}
+
+/// Unchecked hyper-parameters of a logistic regression fit, in linfa's style: set them with
+/// the builder methods, then either call [`ParamGuard::check`] to get the checked
+/// [`LogisticValidParams`], or call [`Fit::fit`] directly (linfa checks them first). The
+/// checks: `C` finite and > 0, `max_iter` ≥ 1, `tol` finite and > 0, 2 to 16 classes, and a
+/// warm-start model with as many weight columns as the fit has. Failures are
+/// [`Error::InvalidParam`].
+///
+/// | method | default | meaning |
+/// |---|---|---|
+/// | [`c`](Self::c) | 1.0 | inverse L2 strength, α = 1/C (scikit-learn's C) |
+/// | [`class_weight`](Self::class_weight) | [`ClassWeight::None`] | weight of a sample by its class, multiplied by the dataset's weight of the sample (linfa's `DatasetBase::weights`, 1 when absent) |
+/// | [`max_iter`](Self::max_iter) | 100 | L-BFGS iteration cap |
+/// | [`tol`](Self::tol) | 1e-4 | stop when the L2 norm of the (weight-normalised) gradient is below this |
+/// | [`warm_start`](Self::warm_start) | none | start from a fitted model (same features and classes) instead of zeros |
+///
+/// The dataset is a linfa [`DatasetBase`] whose records are [`SparseRecords`] (or a reference
+/// to them) and whose targets are class indices (`usize` < number of classes). The fitted
+/// [`FittedLogistic`] predicts class indices through linfa's [`Predict`](linfa::traits::Predict),
+/// so linfa's metrics apply:
+///
+/// ```
+/// use linfa::prelude::*;
+/// use ndarray::array;
+/// use sprs::TriMat;
+/// use stance::model::logistic::{ClassWeight, LogisticParams, SparseRecords};
+///
+/// // Four samples, two sparse features: feature 0 means class 0, feature 1 class 1.
+/// let mut x = TriMat::new((4, 2));
+/// x.add_triplet(0, 0, 1.0f32);
+/// x.add_triplet(1, 0, 1.0);
+/// x.add_triplet(2, 1, 1.0);
+/// x.add_triplet(3, 1, 1.0);
+/// let data = DatasetBase::new(SparseRecords::from(x.to_csr()), array![0usize, 0, 1, 1])
+///     .with_weights(array![1.0f32, 1.0, 2.0, 1.0]);
+///
+/// let model = LogisticParams::binary()
+///     .c(10.0)
+///     .class_weight(ClassWeight::Balanced)
+///     .max_iter(200)
+///     .fit(&data)?;
+///
+/// let predicted: ndarray::Array1<usize> = model.predict(&data);
+/// assert_eq!(predicted, array![0, 0, 1, 1]);
+/// let cm = predicted.confusion_matrix(&data)?;
+/// assert_eq!(cm.accuracy(), 1.0);
+/// let p = model.predict_probabilities(&data.records); // rows × classes
+/// assert!(p[[2, 1]] > 0.9);
+///
+/// // Invalid settings are refused before any work is done.
+/// assert!(LogisticParams::binary().c(0.0).check().is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogisticParams(LogisticValidParams);
+
+/// Checked hyper-parameters (see [`LogisticParams`]); they implement linfa's [`Fit`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogisticValidParams {
+    c: f64,
+    max_iter: u64,
+    tol: f64,
+    class_weight: ClassWeight,
+    n_classes: usize,
+    binary: bool,
+    warm_start: Option<Arc<FittedLogistic>>,
+}
+
+impl LogisticParams {
+    fn new(n_classes: usize, binary: bool) -> Self {
+        LogisticParams(LogisticValidParams {
             c: 1.0,
             max_iter: 100,
             tol: 1e-4,
+            class_weight: ClassWeight::None,
+            n_classes,
+            binary,
+            warm_start: None,
+        })
+    }
+
+    /// A multinomial (softmax) model over `n_classes` classes: one weight column per class.
+    /// Classes absent from the training targets still get a column.
+    pub fn multinomial(n_classes: usize) -> Self {
+        Self::new(n_classes, false)
+    }
+
+    /// A binary model: classes 0 and 1, one weight column, class 1 is the positive class.
+    pub fn binary() -> Self {
+        Self::new(2, true)
+    }
+
+    /// Inverse regularisation strength (α = 1/C); larger C = weaker penalty.
+    pub fn c(mut self, c: f64) -> Self {
+        self.0.c = c;
+        self
+    }
+
+    /// How samples are weighted by class (multiplied by the dataset's sample weights).
+    pub fn class_weight(mut self, class_weight: ClassWeight) -> Self {
+        self.0.class_weight = class_weight;
+        self
+    }
+
+    /// Start the solver from `init` (e.g. the solution for a neighbouring C in a grid)
+    /// instead of zeros; `None` starts from zeros. The optimum is the same, reached in fewer
+    /// iterations. `init` must have been fitted on as many features and classes.
+    pub fn warm_start(mut self, init: Option<FittedLogistic>) -> Self {
+        self.0.warm_start = init.map(Arc::new);
+        self
+    }
+
+    /// Maximum L-BFGS iterations.
+    pub fn max_iter(mut self, max_iter: u64) -> Self {
+        self.0.max_iter = max_iter;
+        self
+    }
+
+    /// Gradient tolerance: stop when the L2 norm of the sample-weight-normalised gradient
+    /// falls below it.
+    pub fn tol(mut self, tol: f64) -> Self {
+        self.0.tol = tol;
+        self
+    }
+}
+
+impl ParamGuard for LogisticParams {
+    type Checked = LogisticValidParams;
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<&LogisticValidParams> {
+        let p = &self.0;
+        let bad = |name: &'static str, value: String, msg: &str| {
+            Err(Error::InvalidParam {
+                name,
+                value,
+                msg: msg.into(),
+            })
+        };
+        if !(p.c.is_finite() && p.c > 0.0) {
+            return bad("C", p.c.to_string(), "must be a finite number > 0");
+        }
+        if p.max_iter == 0 {
+            return bad("max_iter", "0".into(), "must be ≥ 1");
+        }
+        if !(p.tol.is_finite() && p.tol > 0.0) {
+            return bad("tol", p.tol.to_string(), "must be a finite number > 0");
+        }
+        if !(2..=16).contains(&p.n_classes) {
+            return bad(
+                "n_classes",
+                p.n_classes.to_string(),
+                "a logistic model has 2 to 16 classes",
+            );
+        }
+        if let Some(w) = &p.warm_start {
+            if w.n_outputs != p.n_outputs() {
+                return bad(
+                    "warm_start",
+                    format!("{} weight columns", w.n_outputs),
+                    &format!("this fit has {} weight columns", p.n_outputs()),
+                );
+            }
+        }
+        Ok(p)
+    }
+
+    fn check(self) -> Result<LogisticValidParams> {
+        self.check_ref()?;
+        Ok(self.0)
+    }
+}
+
+impl LogisticValidParams {
+    /// C (inverse L2 strength).
+    pub fn c(&self) -> f64 {
+        self.c
+    }
+
+    /// The class weighting.
+    pub fn class_weight(&self) -> ClassWeight {
+        self.class_weight
+    }
+
+    /// The warm-start model, if any.
+    pub fn warm_start(&self) -> Option<&FittedLogistic> {
+        self.warm_start.as_deref()
+    }
+
+    /// The L-BFGS iteration cap.
+    pub fn max_iter(&self) -> u64 {
+        self.max_iter
+    }
+
+    /// The gradient tolerance.
+    pub fn tol(&self) -> f64 {
+        self.tol
+    }
+
+    /// Number of classes (2 for a binary model).
+    pub fn n_classes(&self) -> usize {
+        self.n_classes
+    }
+
+    /// Whether the model is binary (one weight column).
+    pub fn is_binary(&self) -> bool {
+        self.binary
+    }
+
+    /// Weight columns of the fitted model: K for multinomial, 1 for binary.
+    fn n_outputs(&self) -> usize {
+        if self.binary {
+            1
+        } else {
+            self.n_classes
         }
     }
 }
 
-impl LogisticConfig {
-    /// Rejects non-positive or non-finite C and tolerances.
-    pub fn validate(&self) -> Result<()> {
-        if !(self.c.is_finite() && self.c > 0.0) {
-            return Err(Error::InvalidParam {
-                name: "C",
-                value: self.c.to_string(),
-                msg: "must be a finite number > 0".into(),
-            });
+impl<R, T> Fit<R, T, Error> for LogisticValidParams
+where
+    R: Records + Borrow<SparseRecords>,
+    T: AsSingleTargets<Elem = usize>,
+{
+    type Object = FittedLogistic;
+
+    /// Fits on the dataset's records, targets (class indices) and sample weights (all 1
+    /// when the dataset has none), each sample weighted by its class weight times its sample
+    /// weight.
+    fn fit(&self, data: &DatasetBase<R, T>) -> Result<FittedLogistic> {
+        let x = data.records.borrow().matrix();
+        let targets = data.targets.as_single_targets();
+        let y: Cow<'_, [usize]> = match targets.as_slice() {
+            Some(s) => Cow::Borrowed(s),
+            None => Cow::Owned(targets.to_vec()),
+        };
+        let n = x.rows();
+        if n == 0 || y.len() != n {
+            return Err(Error::Training(format!(
+                "need ≥1 row and one target per row (rows {n}, targets {})",
+                y.len()
+            )));
         }
-        if !(self.tol.is_finite() && self.tol > 0.0) || self.max_iter == 0 {
-            return Err(Error::InvalidParam {
-                name: "tol/max_iter",
-                value: format!("{}/{}", self.tol, self.max_iter),
-                msg: "tolerance must be > 0 and max_iter ≥ 1".into(),
-            });
+        if let Some(bad) = y.iter().find(|&&c| c >= self.n_classes) {
+            return Err(Error::Training(format!(
+                "label index {bad} ≥ {} classes",
+                self.n_classes
+            )));
         }
-        Ok(())
+        let mut sw = sample_weights(&y, self.n_classes, self.class_weight);
+        if let Some(w) = data.weights() {
+            if w.len() != n {
+                return Err(Error::Training(format!(
+                    "{} sample weights for {n} rows",
+                    w.len()
+                )));
+            }
+            if let Some(bad) = w.iter().find(|w| !(w.is_finite() && **w >= 0.0)) {
+                return Err(Error::Training(format!(
+                    "sample weight {bad}: weights must be finite and ≥ 0"
+                )));
+            }
+            for (s, &w) in sw.iter_mut().zip(w) {
+                *s *= f64::from(w);
+            }
+        }
+        solve(x, &y, &sw, self)
     }
 }
 
 /// A fitted linear model: `score_c(x) = Σ_j x_j · weights[j·K + c] + bias[c]`.
 /// Weights are row-major by feature (all classes of a feature are adjacent), so a sparse
-/// row's dot product touches one short contiguous run per non-zero.
+/// row's dot product touches one short contiguous run per non-zero. A binary model has one
+/// column (the score of class 1); a multinomial model one per class.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Fitted {
+pub struct FittedLogistic {
     /// Number of input features (columns).
     pub n_features: usize,
     /// Number of weight columns: K for multinomial, 1 for binary.
@@ -105,8 +381,94 @@ pub struct Fitted {
     pub iterations: u64,
 }
 
+impl FittedLogistic {
+    /// Number of classes (2 for a binary model).
+    pub fn n_classes(&self) -> usize {
+        self.n_outputs.max(2)
+    }
+
+    /// Raw scores (logits), `rows × n_outputs`: for a binary model the log-odds of class 1.
+    ///
+    /// # Panics
+    /// When `x` has another number of features than the model.
+    pub fn decision_function(&self, x: &SparseRecords) -> Array2<f32> {
+        let x = x.matrix();
+        assert_eq!(
+            x.cols(),
+            self.n_features,
+            "records have {} features, the model {}",
+            x.cols(),
+            self.n_features
+        );
+        let k = self.n_outputs;
+        let mut out = Array2::zeros((x.rows(), k));
+        for (row, mut z) in x.outer_iterator().zip(out.outer_iter_mut()) {
+            let z = z.as_slice_mut().expect("standard layout");
+            z.copy_from_slice(&self.bias);
+            for (j, &v) in row.iter() {
+                for (zc, w) in z.iter_mut().zip(&self.weights[j * k..j * k + k]) {
+                    *zc += v * w;
+                }
+            }
+        }
+        out
+    }
+
+    /// Class probabilities, `rows × n_classes` (a binary model gives `[1 − p, p]`).
+    ///
+    /// # Panics
+    /// When `x` has another number of features than the model.
+    pub fn predict_probabilities(&self, x: &SparseRecords) -> Array2<f32> {
+        let z = self.decision_function(x);
+        if self.n_outputs == 1 {
+            let mut p = Array2::zeros((z.nrows(), 2));
+            for (mut p, z) in p.outer_iter_mut().zip(z.column(0)) {
+                let p1 = 1.0 / (1.0 + (-z).exp());
+                p[0] = 1.0 - p1;
+                p[1] = p1;
+            }
+            p
+        } else {
+            let mut p = z;
+            for mut row in p.outer_iter_mut() {
+                let m = row.fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+                row.mapv_inplace(|v| (v - m).exp());
+                let s = row.sum();
+                row /= s;
+            }
+            p
+        }
+    }
+}
+
+impl PredictInplace<SparseRecords, Array1<usize>> for FittedLogistic {
+    /// The most probable class of every row (binary: class 1 when P(1) > 0.5; ties go to the
+    /// lower class).
+    fn predict_inplace(&self, x: &SparseRecords, y: &mut Array1<usize>) {
+        assert_eq!(y.len(), x.nsamples(), "one target per row");
+        let z = self.decision_function(x);
+        for (y, z) in y.iter_mut().zip(z.outer_iter()) {
+            *y = if self.n_outputs == 1 {
+                usize::from(z[0] > 0.0)
+            } else {
+                let mut best = 0;
+                for (c, &v) in z.iter().enumerate() {
+                    if v > z[best] {
+                        best = c;
+                    }
+                }
+                best
+            };
+        }
+    }
+
+    fn default_target(&self, x: &SparseRecords) -> Array1<usize> {
+        Array1::zeros(x.nsamples())
+    }
+}
+
 /// Per-sample weights from class weights (`y[i] < n_classes`).
-pub fn sample_weights(y: &[usize], n_classes: usize, cw: ClassWeight) -> Vec<f64> {
+fn sample_weights(y: &[usize], n_classes: usize, cw: ClassWeight) -> Vec<f64> {
     match cw {
         ClassWeight::None => vec![1.0; y.len()],
         ClassWeight::Balanced => {
@@ -122,64 +484,29 @@ pub fn sample_weights(y: &[usize], n_classes: usize, cw: ClassWeight) -> Vec<f64
     }
 }
 
-/// Fits a multinomial model (`binary = false`, K = `n_classes` columns) or a binary model
-/// (`binary = true`, `n_classes` must be 2, class 1 is the positive class, one column).
-pub fn fit(
+/// The L-BFGS fit behind [`Fit`]: `x` CSR, labels checked, `sample_weight` final.
+fn solve(
     x: &CsMat<f32>,
     y: &[usize],
-    n_classes: usize,
-    binary: bool,
     sample_weight: &[f64],
-    cfg: &LogisticConfig,
-) -> Result<Fitted> {
-    fit_warm(x, y, n_classes, binary, sample_weight, cfg, None)
-}
-
-/// [`fit`] starting from `init` (e.g. the solution for a neighbouring C in a grid) instead
-/// of zeros; `init` must have the same shape. The optimum is the same; fewer iterations.
-pub fn fit_warm(
-    x: &CsMat<f32>,
-    y: &[usize],
-    n_classes: usize,
-    binary: bool,
-    sample_weight: &[f64],
-    cfg: &LogisticConfig,
-    init: Option<&Fitted>,
-) -> Result<Fitted> {
-    cfg.validate()?;
+    p: &LogisticValidParams,
+) -> Result<FittedLogistic> {
     let n = x.rows();
+    let k = p.n_outputs();
     if !x.is_csr() {
         return Err(Error::Training("feature matrix must be CSR".into()));
     }
-    if n == 0 || y.len() != n || sample_weight.len() != n {
-        return Err(Error::Training(format!(
-            "need ≥1 row and one label and weight per row (rows {n}, labels {}, weights {})",
-            y.len(),
-            sample_weight.len()
-        )));
-    }
-    if binary && n_classes != 2 {
-        return Err(Error::Training("binary fit needs exactly 2 classes".into()));
-    }
-    if let Some(bad) = y.iter().find(|&&c| c >= n_classes) {
-        return Err(Error::Training(format!(
-            "label index {bad} ≥ {n_classes} classes"
-        )));
-    }
-    if n_classes > 16 {
-        return Err(Error::Training(format!(
-            "{n_classes} classes: at most 16 supported"
-        )));
-    }
-    let k = if binary { 1 } else { n_classes };
+    let init = p.warm_start();
     if let Some(f) = init {
         if f.n_features != x.cols() || f.n_outputs != k {
-            return Err(Error::Training(
-                "warm-start model has a different shape".into(),
-            ));
+            return Err(Error::Training(format!(
+                "warm-start model has shape {}×{}, this fit {}×{k}",
+                f.n_features,
+                f.n_outputs,
+                x.cols()
+            )));
         }
     }
-
     // Compact the column space to the columns that occur.
     let d_full = x.cols();
     let mut used = vec![u32::MAX; d_full];
@@ -211,8 +538,8 @@ pub fn fit_warm(
         y,
         sw: sample_weight.iter().map(|w| w / total_w).collect(),
         k,
-        binary,
-        alpha: 1.0 / (cfg.c * total_w),
+        binary: p.binary,
+        alpha: 1.0 / (p.c * total_w),
         d,
         cache: Mutex::new(None),
     };
@@ -229,26 +556,26 @@ pub fn fit_warm(
     }
     let init = init_p;
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
-        .with_tolerance_grad(cfg.tol)
+        .with_tolerance_grad(p.tol)
         .map_err(|e| Error::Training(e.to_string()))?
         .with_tolerance_cost(1e-12)
         .map_err(|e| Error::Training(e.to_string()))?;
     let res = Executor::new(problem, solver)
-        .configure(|s| s.param(init).max_iters(cfg.max_iter))
+        .configure(|s| s.param(init).max_iters(p.max_iter))
         .run()
         .map_err(|e| Error::Training(format!("L-BFGS failed: {e}")))?;
     let state = res.state();
-    let p = state
+    let best = state
         .get_best_param()
         .ok_or_else(|| Error::Training("L-BFGS returned no parameters".into()))?;
     let mut weights = vec![0f32; d_full * k];
     for (new, &old) in cols.iter().enumerate() {
         for c in 0..k {
-            weights[old * k + c] = p[new * k + c] as f32;
+            weights[old * k + c] = best[new * k + c] as f32;
         }
     }
-    let bias = (0..k).map(|c| p[d * k + c] as f32).collect();
-    Ok(Fitted {
+    let bias = (0..k).map(|c| best[d * k + c] as f32).collect();
+    Ok(FittedLogistic {
         n_features: d_full,
         n_outputs: k,
         weights,
