@@ -729,7 +729,7 @@ mod tests {
     use super::*;
     use linfa::prelude::*;
     use linfa_logistic::{LogisticRegression, MultiLogisticRegression};
-    use ndarray::{Array1 as A1, Array2};
+    use ndarray::{array, Array1 as A1, Array2};
 
     /// A small deterministic dense problem (LCG, no rand dependency).
     fn problem(n: usize, d: usize, k: usize) -> (Array2<f64>, Vec<usize>) {
@@ -766,12 +766,115 @@ mod tests {
         tri.to_csr()
     }
 
-    fn tight(c: f64) -> LogisticConfig {
-        LogisticConfig {
-            c,
-            max_iter: 1000,
-            tol: 1e-9,
-        }
+    fn dataset(x: &Array2<f64>, y: &[usize]) -> DatasetBase<SparseRecords, A1<usize>> {
+        DatasetBase::new(SparseRecords::from(to_csr(x)), A1::from(y.to_vec()))
+    }
+
+    fn tight(p: LogisticParams, c: f64) -> LogisticParams {
+        p.c(c).max_iter(1000).tol(1e-9)
+    }
+
+    fn refusal(p: LogisticParams) -> String {
+        p.check().expect_err("invalid params accepted").to_string()
+    }
+
+    #[test]
+    fn param_guard_refuses_invalid_params() {
+        let b = LogisticParams::binary;
+        assert_eq!(
+            refusal(b().c(0.0)),
+            "invalid parameter C = 0: must be a finite number > 0"
+        );
+        assert_eq!(
+            refusal(b().c(-1.0)),
+            "invalid parameter C = -1: must be a finite number > 0"
+        );
+        assert!(refusal(b().c(f64::NAN)).starts_with("invalid parameter C = NaN"));
+        assert!(refusal(b().c(f64::INFINITY)).starts_with("invalid parameter C = inf"));
+        assert_eq!(
+            refusal(b().max_iter(0)),
+            "invalid parameter max_iter = 0: must be ≥ 1"
+        );
+        assert_eq!(
+            refusal(b().tol(0.0)),
+            "invalid parameter tol = 0: must be a finite number > 0"
+        );
+        assert!(refusal(b().tol(f64::NAN)).starts_with("invalid parameter tol = NaN"));
+        assert_eq!(
+            refusal(LogisticParams::multinomial(1)),
+            "invalid parameter n_classes = 1: a logistic model has 2 to 16 classes"
+        );
+        assert!(refusal(LogisticParams::multinomial(17)).contains("n_classes = 17"));
+        // A warm start must have the fit's number of weight columns.
+        let binary_model = FittedLogistic {
+            n_features: 2,
+            n_outputs: 1,
+            weights: vec![0.0; 2],
+            bias: vec![0.0],
+            iterations: 0,
+        };
+        assert_eq!(
+            refusal(LogisticParams::multinomial(3).warm_start(Some(binary_model.clone()))),
+            "invalid parameter warm_start = 1 weight columns: this fit has 3 weight columns"
+        );
+        // Fit checks through the guard: the same error, no work done.
+        let (x, y) = problem(10, 2, 2);
+        let e = b().c(0.0).fit(&dataset(&x, &y)).unwrap_err().to_string();
+        assert!(e.contains("C = 0"), "{e}");
+        // Valid settings pass and are kept.
+        let v = b()
+            .c(2.5)
+            .max_iter(7)
+            .tol(1e-3)
+            .class_weight(ClassWeight::Balanced)
+            .warm_start(Some(binary_model.clone()))
+            .check()
+            .unwrap();
+        assert_eq!(
+            (v.c(), v.max_iter(), v.tol(), v.class_weight()),
+            (2.5, 7, 1e-3, ClassWeight::Balanced)
+        );
+        assert_eq!((v.n_classes(), v.is_binary()), (2, true));
+        assert_eq!(v.warm_start(), Some(&binary_model));
+    }
+
+    #[test]
+    fn data_problems_are_training_errors() {
+        let (x, y) = problem(10, 2, 2);
+        let p = LogisticParams::binary();
+        let mut bad_y = y.clone();
+        bad_y[0] = 2;
+        let e = p.fit(&dataset(&x, &bad_y)).unwrap_err().to_string();
+        assert!(e.contains("label index 2 ≥ 2 classes"), "{e}");
+        let e = p
+            .fit(&dataset(&x, &y).with_weights(A1::from(vec![1.0f32; 3])))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("3 sample weights for 10 rows"), "{e}");
+        let mut w = vec![1.0f32; 10];
+        w[4] = -1.0;
+        let e = p
+            .fit(&dataset(&x, &y).with_weights(A1::from(w)))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("must be finite and ≥ 0"), "{e}");
+        let e = p
+            .fit(&dataset(&x, &y).with_weights(A1::from(vec![0.0f32; 10])))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("sum to a positive number"), "{e}");
+        // A warm start fitted on other features.
+        let m = p.fit(&dataset(&x, &y)).unwrap();
+        let (x3, y3) = problem(10, 3, 2);
+        let e = p
+            .warm_start(Some(m))
+            .fit(&dataset(&x3, &y3))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("warm-start model has shape 2×1, this fit 3×1"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -785,15 +888,9 @@ mod tests {
             .max_iterations(2000)
             .fit(&ds)
             .unwrap();
-        let ours = fit(
-            &to_csr(&x),
-            &y,
-            3,
-            false,
-            &vec![1.0; y.len()],
-            &tight(1.0 / alpha),
-        )
-        .unwrap();
+        let ours = tight(LogisticParams::multinomial(3), 1.0 / alpha)
+            .fit(&dataset(&x, &y))
+            .unwrap();
         // linfa's params: (features × classes) in its sorted class order (0, 1, 2 here).
         let p = oracle.params();
         for j in 0..5 {
@@ -803,20 +900,25 @@ mod tests {
             }
         }
         let probs = oracle.predict_probabilities(&x);
+        let ours_p = ours.predict_probabilities(&SparseRecords::from(to_csr(&x)));
+        assert_eq!(ours_p.dim(), (120, 3));
         for i in 0..x.nrows() {
-            let z: Vec<f64> = (0..3)
-                .map(|c| {
-                    (0..5)
-                        .map(|j| x[[i, j]] * ours.weights[j * 3 + c] as f64)
-                        .sum::<f64>()
-                        + ours.bias[c] as f64
-                })
-                .collect();
-            let m = z.iter().cloned().fold(f64::MIN, f64::max);
-            let s: f64 = z.iter().map(|v| (v - m).exp()).sum();
             for c in 0..3 {
-                let ours_p = (z[c] - m).exp() / s;
-                assert!((probs[[i, c]] - ours_p).abs() < 1e-3, "row {i} class {c}");
+                let (a, b) = (probs[[i, c]], ours_p[[i, c]] as f64);
+                assert!(
+                    (a - b).abs() < 1e-3,
+                    "row {i} class {c}: linfa {a} ours {b}"
+                );
+            }
+        }
+        // Predict agrees with linfa's labels wherever the top two are not nearly tied.
+        let ours_y: A1<usize> = ours.predict(&dataset(&x, &y));
+        let linfa_y = oracle.predict(&x);
+        for i in 0..x.nrows() {
+            let mut p: Vec<f64> = probs.row(i).to_vec();
+            p.sort_by(|a, b| b.total_cmp(a));
+            if p[0] - p[1] > 1e-2 {
+                assert_eq!(ours_y[i], linfa_y[i], "row {i}");
             }
         }
     }
@@ -833,15 +935,9 @@ mod tests {
             .max_iterations(2000)
             .fit(&ds)
             .unwrap();
-        let ours = fit(
-            &to_csr(&x),
-            &y,
-            2,
-            true,
-            &vec![1.0; y.len()],
-            &tight(1.0 / alpha),
-        )
-        .unwrap();
+        let ours = tight(LogisticParams::binary(), 1.0 / alpha)
+            .fit(&dataset(&x, &y))
+            .unwrap();
         // linfa orders its two labels and makes the larger (`true`) the positive class.
         for j in 0..4 {
             let (a, b) = (oracle.params()[j], ours.weights[j] as f64);
@@ -849,17 +945,128 @@ mod tests {
         }
         assert!((oracle.intercept() - ours.bias[0] as f64).abs() < 2e-3);
         let probs = oracle.predict_probabilities(&x);
+        let ours_p = ours.predict_probabilities(&SparseRecords::from(to_csr(&x)));
         for i in 0..x.nrows() {
-            let z: f64 = (0..4)
-                .map(|j| x[[i, j]] * ours.weights[j] as f64)
-                .sum::<f64>()
-                + ours.bias[0] as f64;
-            let p = 1.0 / (1.0 + (-z).exp());
+            let p = ours_p[[i, 1]] as f64;
             assert!(
                 (probs[i] - p).abs() < 1e-3,
                 "row {i}: linfa {} ours {p}",
                 probs[i]
             );
+            assert!((ours_p[[i, 0]] + ours_p[[i, 1]] - 1.0).abs() < 1e-6);
+        }
+    }
+
+    /// Fit through a linfa dataset (class weights × dataset weights) is the solver run on
+    /// the product weights, bit for bit; the records may be owned or borrowed.
+    #[test]
+    fn fit_through_a_dataset_is_the_direct_solver() {
+        let (x, y) = problem(90, 6, 3);
+        let xs = to_csr(&x);
+        let w: Vec<f32> = (0..y.len()).map(|i| [0.5, 1.0, 2.0][i % 3]).collect();
+        let p = LogisticParams::multinomial(3)
+            .c(3.0)
+            .class_weight(ClassWeight::Balanced);
+        let records = SparseRecords::from(xs.clone());
+        let via_linfa = p
+            .fit(&DatasetBase::new(&records, A1::from(y.clone())).with_weights(A1::from(w.clone())))
+            .unwrap();
+        let sw: Vec<f64> = sample_weights(&y, 3, ClassWeight::Balanced)
+            .iter()
+            .zip(&w)
+            .map(|(c, &r)| c * f64::from(r))
+            .collect();
+        let direct = solve(&xs, &y, &sw, &p.clone().check().unwrap()).unwrap();
+        assert_eq!(via_linfa, direct);
+        // The dataset weights matter: without them the fit differs.
+        let unweighted = p.fit(&dataset(&x, &y)).unwrap();
+        assert_ne!(unweighted.weights, direct.weights);
+        // Probabilities are the softmax of the decision function.
+        let z = direct.decision_function(&records);
+        let pr = direct.predict_probabilities(&records);
+        for i in 0..y.len() {
+            let m = z.row(i).fold(f32::MIN, |a, &b| a.max(b));
+            let s: f32 = z.row(i).iter().map(|v| (v - m).exp()).sum();
+            for c in 0..3 {
+                assert!((pr[[i, c]] - (z[[i, c]] - m).exp() / s).abs() < 1e-6);
+            }
+        }
+    }
+
+    /// A sample weight of 2 is the sample seen twice (without class weights).
+    #[test]
+    fn integer_weights_equal_repeated_rows() {
+        let (x, y) = problem(60, 4, 2);
+        let w: Vec<f32> = (0..60)
+            .map(|i| if i % 4 == 0 { 2.0 } else { 1.0 })
+            .collect();
+        let weighted = tight(LogisticParams::binary(), 1.0)
+            .fit(&dataset(&x, &y).with_weights(A1::from(w)))
+            .unwrap();
+        let rows: Vec<usize> = (0..60).chain((0..60).step_by(4)).collect();
+        let xr = x.select(ndarray::Axis(0), &rows);
+        let yr: Vec<usize> = rows.iter().map(|&i| y[i]).collect();
+        let repeated = tight(LogisticParams::binary(), 1.0)
+            .fit(&dataset(&xr, &yr))
+            .unwrap();
+        for (a, b) in weighted.weights.iter().zip(&repeated.weights) {
+            assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+        }
+        assert!((weighted.bias[0] - repeated.bias[0]).abs() < 1e-4);
+    }
+
+    #[test]
+    fn confusion_matrix_from_predict_matches_hand_counts() {
+        let (x, y) = problem(200, 3, 3);
+        let data = dataset(&x, &y);
+        // A strong penalty, so that the model makes mistakes to count.
+        let model = LogisticParams::multinomial(3).c(0.05).fit(&data).unwrap();
+        let pred: A1<usize> = model.predict(&data);
+        // The same predictions as argmax of the probabilities.
+        let pr = model.predict_probabilities(&data.records);
+        for (i, &p) in pred.iter().enumerate() {
+            let best = (0..3)
+                .max_by(|&a, &b| pr[[i, a]].total_cmp(&pr[[i, b]]))
+                .unwrap();
+            assert_eq!(p, best, "row {i}");
+        }
+        let cm = pred.confusion_matrix(&data).unwrap();
+        let mut hand = [[0usize; 3]; 3];
+        for (&p, &t) in pred.iter().zip(&y) {
+            hand[p][t] += 1;
+        }
+        assert!(
+            (0..3).any(|c| (0..3).any(|t| c != t && hand[c][t] > 0)),
+            "no errors to count: {hand:?}"
+        );
+        // linfa's matrix (its Debug output is the only view of the cells): a header line
+        // with the classes sorted (0, 1, 2), then cells indexed [first operand, second];
+        // `predictions.confusion_matrix(&dataset)` puts the dataset's targets first, so a
+        // row is an actual class and a column a predicted one.
+        let printed = format!("{cm:?}");
+        let rows: Vec<Vec<String>> = printed
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| l.split('|').map(|c| c.trim().to_string()).collect())
+            .collect();
+        assert_eq!(rows[0], ["classes", "0", "1", "2"], "{printed}");
+        for t in 0..3 {
+            assert_eq!(rows[t + 1][0], t.to_string(), "{printed}");
+            for p in 0..3 {
+                let n: f32 = rows[t + 1][p + 1].parse().unwrap();
+                assert_eq!(n, hand[p][t] as f32, "predicted {p} actual {t}: {printed}");
+            }
+        }
+        let correct = (0..3).map(|c| hand[c][c]).sum::<usize>() as f32;
+        assert!((cm.accuracy() - correct / 200.0).abs() < 1e-6);
+        // One-vs-all splits hold the hand counts too: accuracy of "class c or not".
+        for (c, bin) in cm.split_one_vs_all().iter().enumerate() {
+            let right = (0..3)
+                .flat_map(|p| (0..3).map(move |t| (p, t)))
+                .filter(|&(p, t)| (p == c) == (t == c))
+                .map(|(p, t)| hand[p][t])
+                .sum::<usize>() as f32;
+            assert!((bin.accuracy() - right / 200.0).abs() < 1e-6, "class {c}");
         }
     }
 
@@ -869,11 +1076,22 @@ mod tests {
         let w = sample_weights(&y, 2, ClassWeight::Balanced);
         assert!((w[0] - 4.0 / 6.0).abs() < 1e-12 && (w[3] - 2.0).abs() < 1e-12);
         let (x, y) = problem(80, 6, 3);
-        let xs = to_csr(&x);
-        let sw = sample_weights(&y, 3, ClassWeight::Balanced);
-        let a = fit(&xs, &y, 3, false, &sw, &LogisticConfig::default()).unwrap();
-        let b = fit(&xs, &y, 3, false, &sw, &LogisticConfig::default()).unwrap();
+        let p = LogisticParams::multinomial(3).class_weight(ClassWeight::Balanced);
+        let a = p.fit(&dataset(&x, &y)).unwrap();
+        let b = p.fit(&dataset(&x, &y)).unwrap();
         assert_eq!(a, b);
-        assert!(fit(&xs, &y, 2, false, &sw, &LogisticConfig::default()).is_err());
+        assert!(LogisticParams::multinomial(2)
+            .fit(&dataset(&x, &y))
+            .is_err());
+        // A warm start from the solution converges at once to the same optimum.
+        let warm = p
+            .clone()
+            .warm_start(Some(a.clone()))
+            .fit(&dataset(&x, &y))
+            .unwrap();
+        assert!(warm.iterations <= a.iterations);
+        for (u, v) in warm.weights.iter().zip(&a.weights) {
+            assert!((u - v).abs() < 1e-3);
+        }
     }
 }
