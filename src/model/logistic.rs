@@ -729,7 +729,7 @@ mod tests {
     use super::*;
     use linfa::prelude::*;
     use linfa_logistic::{LogisticRegression, MultiLogisticRegression};
-    use ndarray::{array, Array1 as A1, Array2};
+    use ndarray::{Array1 as A1, Array2};
 
     /// A small deterministic dense problem (LCG, no rand dependency).
     fn problem(n: usize, d: usize, k: usize) -> (Array2<f64>, Vec<usize>) {

@@ -853,6 +853,9 @@ pub fn train_with_topics(
     task.fit_final(&sources, selection, &mut ticker)
 }
 
+/// Out-of-fold scores of one grid point: one entry per example (`None`: not scored).
+pub type OofScores = Vec<Option<Vec<f32>>>;
+
 /// Out-of-fold scores of every grid point, from [`cross_validate`]: what [`select`] chooses
 /// from. Empty grids when there was no cross-validation (`cv_folds` < 2).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -868,10 +871,10 @@ pub struct CvScores {
     pub stance_examples: Vec<(usize, usize)>,
     /// (vectorizer index, strategy index, C index) → stance logits (favor, against,
     /// neutral) of every stance example (`None`: never held out).
-    pub stance: BTreeMap<(usize, usize, usize), Vec<Option<Vec<f32>>>>,
+    pub stance: BTreeMap<(usize, usize, usize), OofScores>,
     /// (vectorizer index, C index) → sentiment logits (positive, negative, neutral) of every
     /// record (`None`: no sentiment label, or never held out).
-    pub sentiment: BTreeMap<(usize, usize), Vec<Option<Vec<f32>>>>,
+    pub sentiment: BTreeMap<(usize, usize), OofScores>,
     /// (vectorizer index, relevance C index) → P(topic) of every record, one per topic
     /// (zeros for records without `topics`).
     pub relevance: BTreeMap<(usize, usize), Vec<Vec<f32>>>,
