@@ -1,5 +1,8 @@
 //! Training: k-fold cross-validation over a grid, then a final fit of every head on all the
-//! data with the chosen settings.
+//! data with the chosen settings. Three public steps, which [`train`] composes:
+//! [`cross_validate`] (out-of-fold scores, [`CvScores`]), [`select`] (the settings they
+//! favour, [`Selection`]) and [`fit_final`] (the model). Every head is fitted through the
+//! linfa-shaped API of [`super::logistic`].
 //!
 //! * **Folds** are over records; records of one `group` (a story, set by recipes) or, without
 //!   one, with the same text share a fold, and folds are stratified by the first label. The
