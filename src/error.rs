@@ -46,6 +46,10 @@ pub enum Error {
     /// JSON (de)serialisation failed outside a file context.
     #[error(transparent)]
     Json(#[from] serde_json::Error),
+    /// An error from linfa's dataset or metrics machinery (e.g. mismatched shapes in a
+    /// confusion matrix); linfa's `Fit` requires the conversion.
+    #[error("linfa: {0}")]
+    Linfa(#[from] linfa::error::Error),
 }
 
 impl Error {

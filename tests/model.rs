@@ -553,3 +553,78 @@ fn an_article_lends_its_topics_to_quotes_that_say_little_alone() {
     assert_eq!(together[1].sentiment, given.sentiment);
     assert_eq!(together[0], model.predict(&clear));
 }
+
+/// `train` is `cross_validate` → `select` → `fit_final`: the steps run one by one give the
+/// same model bytes and report; `fit_final` with `Selection::from_params` is training
+/// without CV; a selection from other records is refused.
+#[test]
+fn split_training_steps_compose_to_train() {
+    use stance::model::{cross_validate, fit_final, select, Selection};
+    use stance::topics::TopicConfig;
+    set_epoch();
+    let tmp = tempfile::tempdir().unwrap();
+    let recs = records(tmp.path());
+    let params = small_params();
+    let topics = TopicConfig::builtin();
+    let save = |m: &Model, name: &str| {
+        let d = tmp.path().join(name);
+        m.save(&d).unwrap();
+        ["manifest.json", "vectorizer.json", "weights.bin"]
+            .map(|f| std::fs::read(d.join(f)).unwrap())
+    };
+
+    let mut train_ticks = Vec::new();
+    let (whole, whole_report) =
+        stance::model::train(&recs, &params, |p| train_ticks.push((p.done, p.total))).unwrap();
+    let mut cv_ticks = 0;
+    let cv = cross_validate(&recs, &params, &topics, |_| cv_ticks += 1).unwrap();
+    assert_eq!(cv.folds, 2);
+    assert_eq!(cv.topics, ["nato", "sanctions"]);
+    // 2 strategies × 2 C (stance) + 2 C (sentiment) + 1 relevance C, per fold.
+    assert_eq!(cv.stance.len(), 4);
+    assert_eq!(cv.sentiment.len(), 2);
+    assert_eq!(cv.relevance.len(), 1);
+    assert_eq!(cv_ticks, 2 * 7);
+    assert_eq!(train_ticks.len(), cv_ticks + 3);
+    assert!(train_ticks.iter().all(|&(_, total)| total == cv_ticks + 3));
+    // Every stance example was held out once.
+    for z in cv.stance.values() {
+        assert_eq!(z.len(), cv.stance_examples.len());
+        assert!(z.iter().all(|z| z.as_ref().is_some_and(|z| z.len() == 3)));
+    }
+    let selection = select(&recs, &params, &cv).unwrap();
+    assert!(params.c.contains(&selection.stance_c));
+    assert_eq!(selection.report.folds, 2);
+    let (steps, steps_report) = fit_final(&recs, &params, &topics, selection, |_| {}).unwrap();
+    assert_eq!(save(&whole, "whole"), save(&steps, "steps"));
+    let json = |r: &stance::model::TrainReport| serde_json::to_value(r).unwrap();
+    assert_eq!(json(&whole_report), json(&steps_report));
+
+    // Fitting with given settings: the settings used without CV.
+    let no_cv = TrainParams {
+        cv_folds: 0,
+        ..params.clone()
+    };
+    let (plain, _) = stance::model::train(&recs, &no_cv, |_| {}).unwrap();
+    let (given, _) = fit_final(
+        &recs,
+        &no_cv,
+        &topics,
+        Selection::from_params(&no_cv),
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!(save(&plain, "plain"), save(&given, "given"));
+
+    // Scores of other records, or settings out of range, are refused.
+    let e = select(&recs[..40], &params, &cv).unwrap_err().to_string();
+    assert!(e.contains("other records or parameters"), "{e}");
+    let bad = Selection {
+        vectorizer: 5,
+        ..Selection::from_params(&params)
+    };
+    let e = fit_final(&recs, &params, &topics, bad, |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("vectorizer = 5"), "{e}");
+}

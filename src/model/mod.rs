@@ -20,7 +20,10 @@ pub mod train;
 
 pub use inputs::{Featurizer, HeadInputs, Part, PartRows, StatementText};
 pub use store::{Detection, HeadSpecs, Manifest};
-pub use train::{train, Strategy, TrainParams, TrainProgress, TrainReport};
+pub use train::{
+    cross_validate, fit_final, select, train, CvScores, Selection, Strategy, TrainParams,
+    TrainProgress, TrainReport,
+};
 
 use crate::features::vectorize::{prefetch_slice, PREFETCH_AHEAD};
 use crate::features::{SparseRow, Vectorizer};

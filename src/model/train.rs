@@ -1,5 +1,8 @@
 //! Training: k-fold cross-validation over a grid, then a final fit of every head on all the
-//! data with the chosen settings.
+//! data with the chosen settings. Three public steps, which [`train`] composes:
+//! [`cross_validate`] (out-of-fold scores, [`CvScores`]), [`select`] (the settings they
+//! favour, [`Selection`]) and [`fit_final`] (the model). Every head is fitted through the
+//! linfa-shaped API of [`super::logistic`].
 //!
 //! * **Folds** are over records; records of one `group` (a story, set by recipes) or, without
 //!   one, with the same text share a fold, and folds are stratified by the first label. The
@@ -21,7 +24,7 @@
 //!   (`"topics": {}`); a record's `topics` keys are its positives, the rest negatives.
 
 use super::inputs::{Featurizer, HeadInputs, Part, StatementText};
-use super::logistic::{self, ClassWeight, Fitted, LogisticConfig};
+use super::logistic::{ClassWeight, FittedLogistic, LogisticParams, SparseRecords};
 use super::store::{
     creation_time, Detection, EmbeddingsInfo, HeadSpecs, LabelSets, Manifest, FORMAT_NAME,
     FORMAT_VERSION,
@@ -32,6 +35,10 @@ use crate::features::{Embeddings, Pooling, Valence, Vectorizer, VectorizerConfig
 use crate::metrics::{ClassifyReport, Confusion};
 use crate::topics::TopicConfig;
 use crate::{Error, Result};
+use linfa::dataset::DatasetBase;
+use linfa::traits::Fit;
+use linfa::ParamGuard;
+use ndarray::{Array1, ArrayView1};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sprs::CsMat;
@@ -173,7 +180,7 @@ impl TrainParams {
             ));
         }
         for &c in self.c.iter().chain(&self.relevance_c) {
-            self.solver(c).validate()?;
+            self.solver(LogisticParams::binary(), c).check()?;
         }
         if self.cv_folds > 50 {
             return Err(bad(
@@ -223,12 +230,9 @@ impl TrainParams {
         Ok(())
     }
 
-    fn solver(&self, c: f64) -> LogisticConfig {
-        LogisticConfig {
-            c,
-            max_iter: self.max_iter,
-            tol: self.tol,
-        }
+    /// `head` with this run's C, iteration cap and tolerance.
+    fn solver(&self, head: LogisticParams, c: f64) -> LogisticParams {
+        head.c(c).max_iter(self.max_iter).tol(self.tol)
     }
 }
 
@@ -351,7 +355,7 @@ fn is_off_domain(r: &Record) -> bool {
 struct Feats {
     parts: BTreeMap<Part, CsMat<f32>>,
     /// Sample weight of every record.
-    w: Vec<f64>,
+    w: Vec<f32>,
 }
 
 fn featurize(f: &Featurizer, recs: &[Record], parts: &[Part]) -> Feats {
@@ -377,7 +381,7 @@ fn featurize(f: &Featurizer, recs: &[Record], parts: &[Part]) -> Feats {
         .collect();
     Feats {
         parts: parts.iter().map(|&p| (p, f.matrix(&sts, p))).collect(),
-        w: recs.iter().map(|r| f64::from(r.weight)).collect(),
+        w: recs.iter().map(|r| r.weight).collect(),
     }
 }
 
@@ -460,86 +464,78 @@ fn record_matrix(f: &Feats, inputs: &HeadInputs, recs: &[usize]) -> CsMat<f32> {
 }
 
 /// Raw scores (logits) of every row.
-fn score_rows(fit: &Fitted, x: &CsMat<f32>) -> Vec<Vec<f32>> {
-    let k = fit.n_outputs;
-    x.outer_iterator()
-        .map(|row| {
-            let mut z = fit.bias.clone();
-            for (j, &v) in row.iter() {
-                for (zc, w) in z.iter_mut().zip(&fit.weights[j * k..j * k + k]) {
-                    *zc += v * w;
-                }
-            }
-            z
-        })
+fn score_rows(fit: &FittedLogistic, x: &SparseRecords) -> Vec<Vec<f32>> {
+    fit.decision_function(x)
+        .outer_iter()
+        .map(|z| z.to_vec())
         .collect()
 }
 
-/// Class weights times the examples' record weights.
-fn weighted(f: &Feats, idx: impl Iterator<Item = usize>, mut sw: Vec<f64>) -> Vec<f64> {
-    for (w, i) in sw.iter_mut().zip(idx) {
-        *w *= f.w[i];
-    }
-    sw
+/// Fits `head` on rows `x` with class indices `y`; the rows are the records `recs`, whose
+/// weights are the sample weights (the head's class weights multiply them).
+fn fit_rows(
+    head: LogisticParams,
+    f: &Feats,
+    x: &SparseRecords,
+    y: &[usize],
+    recs: impl Iterator<Item = usize>,
+) -> Result<FittedLogistic> {
+    let w: Array1<f32> = recs.map(|i| f.w[i]).collect();
+    head.fit(&DatasetBase::new(x, ArrayView1::from(y)).with_weights(w))
 }
 
 /// A fitted stance model during training (before it becomes a [`StanceHead`]).
 enum StanceFit {
-    Joint(Fitted),
-    PerTopic(Vec<Option<Fitted>>),
+    Joint(FittedLogistic),
+    PerTopic(Vec<Option<FittedLogistic>>),
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Fits the stance head with `head` (multinomial over the 3 stances), warm-started from the
+/// fit `warm` of the same strategy if there is one.
 fn fit_stance(
     f: &Feats,
     inputs: &HeadInputs,
     ex: &[Ex],
     n_topics: usize,
     strategy: Strategy,
-    cfg: &LogisticConfig,
-    cw: ClassWeight,
-    warm: Option<&StanceFit>,
+    head: &LogisticParams,
+    warm: Option<StanceFit>,
 ) -> Result<StanceFit> {
     let ys = |e: &[Ex]| e.iter().map(|x| x.2.index()).collect::<Vec<_>>();
     match strategy {
         Strategy::PerTopic => {
-            let fits: Result<Vec<Option<Fitted>>> = (0..n_topics)
+            let warm = match warm {
+                Some(StanceFit::PerTopic(ms)) => ms,
+                _ => vec![None; n_topics],
+            };
+            let fits: Result<Vec<Option<FittedLogistic>>> = warm
                 .into_par_iter()
-                .map(|t| {
+                .enumerate()
+                .map(|(t, init)| {
                     let sub: Vec<Ex> = ex.iter().copied().filter(|e| e.1 == t).collect();
                     if sub.is_empty() {
                         return Ok(None);
                     }
-                    let y = ys(&sub);
-                    let sw = weighted(
-                        f,
-                        sub.iter().map(|e| e.0),
-                        logistic::sample_weights(&y, 3, cw),
-                    );
-                    let init = match warm {
-                        Some(StanceFit::PerTopic(ms)) => ms[t].as_ref(),
-                        _ => None,
-                    };
-                    let x = stance_matrix(f, inputs, &sub, None);
-                    logistic::fit_warm(&x, &y, 3, false, &sw, cfg, init).map(Some)
+                    let x = SparseRecords::from(stance_matrix(f, inputs, &sub, None));
+                    let head = head.clone().warm_start(init);
+                    fit_rows(head, f, &x, &ys(&sub), sub.iter().map(|e| e.0)).map(Some)
                 })
                 .collect();
             Ok(StanceFit::PerTopic(fits?))
         }
         _ => {
-            let y = ys(ex);
-            let sw = weighted(
-                f,
-                ex.iter().map(|e| e.0),
-                logistic::sample_weights(&y, 3, cw),
-            );
-            let x = stance_matrix(f, inputs, ex, Some(n_topics));
+            let x = SparseRecords::from(stance_matrix(f, inputs, ex, Some(n_topics)));
             let init = match warm {
                 Some(StanceFit::Joint(m)) => Some(m),
                 _ => None,
             };
-            Ok(StanceFit::Joint(logistic::fit_warm(
-                &x, &y, 3, false, &sw, cfg, init,
+            let head = head.clone().warm_start(init);
+            Ok(StanceFit::Joint(fit_rows(
+                head,
+                f,
+                &x,
+                &ys(ex),
+                ex.iter().map(|e| e.0),
             )?))
         }
     }
@@ -554,12 +550,18 @@ fn stance_scores(
     n_topics: usize,
 ) -> Vec<Vec<f32>> {
     match fit {
-        StanceFit::Joint(m) => score_rows(m, &stance_matrix(f, inputs, ex, Some(n_topics))),
+        StanceFit::Joint(m) => score_rows(
+            m,
+            &SparseRecords::from(stance_matrix(f, inputs, ex, Some(n_topics))),
+        ),
         StanceFit::PerTopic(ms) => ex
             .iter()
             .map(|e| match &ms[e.1] {
-                Some(m) => score_rows(m, &stance_matrix(f, inputs, std::slice::from_ref(e), None))
-                    .remove(0),
+                Some(m) => score_rows(
+                    m,
+                    &SparseRecords::from(stance_matrix(f, inputs, std::slice::from_ref(e), None)),
+                )
+                .remove(0),
                 None => vec![0.0, 0.0, 1.0],
             })
             .collect(),
@@ -833,126 +835,401 @@ pub fn train(
 }
 
 /// Trains a model on `records`; `topics` supplies the keywords of the lexicon part (topics
-/// it does not define get no cues).
+/// it does not define get no cues). The three steps, each public:
+/// [`cross_validate`] (out-of-fold scores of every grid point), [`select`] (the settings
+/// those scores favour) and [`fit_final`] (every head on all the records with them).
 pub fn train_with_topics(
     records: &[Record],
     params: &TrainParams,
     topic_config: &TopicConfig,
     mut progress: impl FnMut(&TrainProgress),
 ) -> Result<(Model, TrainReport)> {
-    params.validate()?;
-    let topics: Vec<String> = records
-        .iter()
-        .flat_map(|r| r.topics.iter().flat_map(|t| t.keys().cloned()))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let nt = topics.len();
-    let tix = |t: &str| {
-        topics
-            .binary_search_by(|x| x.as_str().cmp(t))
-            .expect("known topic")
+    let task = Task::new(records, params)?;
+    let sources = task.sources(topic_config)?;
+    let mut ticker = Ticker {
+        done: 0,
+        total: task.cv_fits() + FINAL_FITS,
+        progress: &mut progress,
     };
-    let stance_ex: Vec<Ex> = records
-        .iter()
-        .enumerate()
-        .flat_map(|(i, r)| r.topics.iter().flatten().map(move |(t, s)| (i, t, *s)))
-        .map(|(i, t, s)| (i, tix(t), s))
-        .collect();
-    let sent_recs: Vec<usize> = (0..records.len())
-        .filter(|&i| params.sentiment && records[i].sentiment.is_some())
-        .collect();
-    if stance_ex.is_empty() && sent_recs.is_empty() {
-        return Err(Error::Training(
-            "no labels: records need `topics` with stances or a `sentiment`".into(),
-        ));
-    }
-    let rel_recs: Vec<usize> = (0..records.len())
-        .filter(|&i| records[i].topics.is_some())
-        .collect();
-    let relevance_note = relevance_possible(records, &rel_recs, &topics, params);
-    let train_relevance = relevance_note.is_none();
-    let gold_topics: Vec<BTreeSet<usize>> = records
-        .iter()
-        .map(|r| r.topics.iter().flatten().map(|(t, _)| tix(t)).collect())
-        .collect();
-    let mut parts: Vec<Part> = Vec::new();
-    if !stance_ex.is_empty() {
-        parts.extend(&params.heads.stance);
-    }
-    if !sent_recs.is_empty() {
-        parts.extend(&params.heads.sentiment);
-    }
-    if train_relevance {
-        parts.extend(&params.heads.relevance);
-    }
-    parts.sort();
-    parts.dedup();
-    let lexicon = (parts.contains(&Part::Lexicon) || parts.contains(&Part::LeadLexicon))
-        .then_some(topic_config);
-    let embeddings = if parts
-        .iter()
-        .any(|p| matches!(p, Part::EmbedText | Part::EmbedContext | Part::EmbedLead))
-    {
-        let path = params
-            .embeddings
-            .as_ref()
-            .ok_or_else(|| Error::InvalidParam {
-                name: "embeddings",
-                value: "none".into(),
-                msg: "a head reads an embed_* part: set `embeddings` to a stance-embeddings file"
-                    .into(),
-            })?;
-        Some(Arc::new(
-            Embeddings::load(path)?.with_pooling(params.embedding_pooling)?,
-        ))
-    } else {
-        None
-    };
-    let valence = if parts.contains(&Part::Valence) {
-        Some(Arc::new(Valence::new()?))
-    } else {
-        None
-    };
-    let featurizer = |v: Vectorizer| {
-        Featurizer::new(v, &topics, lexicon)
-            .with_embeddings(embeddings.clone())
-            .with_valence(valence.clone())
-    };
+    let cv = task.cross_validate(&sources, &mut ticker)?;
+    let selection = task.select(&cv)?;
+    task.fit_final(&sources, selection, &mut ticker)
+}
 
-    let strategies: Vec<Strategy> = match params.strategy {
-        Strategy::Auto => vec![Strategy::Joint, Strategy::PerTopic],
-        s => vec![s],
+/// Out-of-fold scores of one grid point: one entry per example (`None`: not scored).
+pub type OofScores = Vec<Option<Vec<f32>>>;
+
+/// Out-of-fold scores of every grid point, from [`cross_validate`]: what [`select`] chooses
+/// from. Empty grids when there was no cross-validation (`cv_folds` < 2).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CvScores {
+    /// Folds used (0 = no CV).
+    pub folds: usize,
+    /// The topics, sorted (the topic indices below).
+    pub topics: Vec<String>,
+    /// The strategies tried (`Auto` expands to joint and per-topic).
+    pub strategies: Vec<Strategy>,
+    /// The stance examples, in order: (record index, topic index), one per topic of a
+    /// record's `topics`.
+    pub stance_examples: Vec<(usize, usize)>,
+    /// (vectorizer index, strategy index, C index) → stance logits (favor, against,
+    /// neutral) of every stance example (`None`: never held out).
+    pub stance: BTreeMap<(usize, usize, usize), OofScores>,
+    /// (vectorizer index, C index) → sentiment logits (positive, negative, neutral) of every
+    /// record (`None`: no sentiment label, or never held out).
+    pub sentiment: BTreeMap<(usize, usize), OofScores>,
+    /// (vectorizer index, relevance C index) → P(topic) of every record, one per topic
+    /// (zeros for records without `topics`).
+    pub relevance: BTreeMap<(usize, usize), Vec<Vec<f32>>>,
+    /// Wall time of the cross-validation.
+    pub seconds: f64,
+}
+
+/// The settings the final fit uses: from [`select`] (chosen by cross-validation) or
+/// [`Selection::from_params`] (the first grid entries, as without CV), or set by hand.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selection {
+    /// Index into [`TrainParams::vectorizers`].
+    pub vectorizer: usize,
+    /// Stance strategy ([`Strategy::Joint`] or [`Strategy::PerTopic`]).
+    pub stance_strategy: Strategy,
+    /// C of the stance head.
+    pub stance_c: f64,
+    /// Bias added to the neutral stance score.
+    pub neutral_bias: f32,
+    /// C of the sentiment head.
+    pub sentiment_c: f64,
+    /// Biases added to the negative and neutral sentiment scores.
+    pub sentiment_bias: (f32, f32),
+    /// C of the relevance head.
+    pub relevance_c: f64,
+    /// How topics are detected from P(topic).
+    pub detection: Detection,
+    /// The cross-validation findings behind the choice (grids and the chosen settings'
+    /// metrics); [`fit_final`] completes it and saves it in the manifest.
+    pub report: TrainReport,
+}
+
+impl Selection {
+    /// The settings training uses without cross-validation: the first vectorizer, C,
+    /// relevance C, neutral bias and topics per quote, no sentiment bias, the strategy of
+    /// `params` (`auto` → per-topic, the strategy SemEval-2016 CV favoured) and one global
+    /// detection threshold.
+    pub fn from_params(params: &TrainParams) -> Selection {
+        Selection {
+            vectorizer: 0,
+            stance_strategy: match params.strategy {
+                Strategy::Auto => Strategy::PerTopic,
+                s => s,
+            },
+            stance_c: params.c[0],
+            neutral_bias: params.neutral_bias[0],
+            sentiment_c: params.c[0],
+            sentiment_bias: (0.0, 0.0),
+            relevance_c: params.relevance_c[0],
+            detection: Detection {
+                thresholds: BTreeMap::new(),
+                default_threshold: params.threshold,
+                max_topics: params.max_topics[0],
+                ..Detection::default()
+            },
+            report: TrainReport::default(),
+        }
+    }
+}
+
+/// Cross-validation, the first step of [`train_with_topics`]: for every vectorizer and fold,
+/// the vectorizer is fitted on the training part, every head is fitted for every C of the
+/// grid (each C warm-started from the previous one, strongest penalty first) and scores the
+/// held-out records. Nothing is chosen here. `progress` is called after every fit. With
+/// `cv_folds` < 2 nothing is fitted and the grids are empty.
+pub fn cross_validate(
+    records: &[Record],
+    params: &TrainParams,
+    topic_config: &TopicConfig,
+    mut progress: impl FnMut(&TrainProgress),
+) -> Result<CvScores> {
+    let task = Task::new(records, params)?;
+    let sources = task.sources(topic_config)?;
+    let mut ticker = Ticker {
+        done: 0,
+        total: task.cv_fits(),
+        progress: &mut progress,
     };
-    let cw = params.class_weight;
-    let k = if params.cv_folds >= 2 {
-        params.cv_folds
-    } else {
-        0
+    task.cross_validate(&sources, &mut ticker)
+}
+
+/// Selection, the second step of [`train_with_topics`]: from the out-of-fold scores of
+/// [`cross_validate`] on the same `records` and `params`, the vectorizer, stance strategy, C
+/// and neutral bias (by pooled F_avg, then macro-F1), the sentiment C and biases (macro-F1),
+/// and the relevance C with its detection rule (micro-F1 under the off-domain cap), all
+/// scored on real (not authored) records; ties go to the earlier grid entry. Without CV
+/// scores this is [`Selection::from_params`].
+pub fn select(records: &[Record], params: &TrainParams, cv: &CvScores) -> Result<Selection> {
+    Task::new(records, params)?.select(cv)
+}
+
+/// The final fit, the last step of [`train_with_topics`]: the vectorizer and every head on
+/// all the records with the `selection`'s settings; the model's manifest records the
+/// parameters and `selection.report`, completed with the final choices (also returned).
+/// `progress` is called after every head.
+pub fn fit_final(
+    records: &[Record],
+    params: &TrainParams,
+    topic_config: &TopicConfig,
+    selection: Selection,
+    mut progress: impl FnMut(&TrainProgress),
+) -> Result<(Model, TrainReport)> {
+    let task = Task::new(records, params)?;
+    if selection.vectorizer >= params.vectorizers.len() {
+        return Err(Error::InvalidParam {
+            name: "vectorizer",
+            value: selection.vectorizer.to_string(),
+            msg: format!("only {} vectorizer configs", params.vectorizers.len()),
+        });
+    }
+    for c in [
+        selection.stance_c,
+        selection.sentiment_c,
+        selection.relevance_c,
+    ] {
+        params.solver(LogisticParams::binary(), c).check()?;
+    }
+    let sources = task.sources(topic_config)?;
+    let mut ticker = Ticker {
+        done: 0,
+        total: FINAL_FITS,
+        progress: &mut progress,
     };
-    let mut report = TrainReport {
-        folds: k,
-        ..Default::default()
-    };
-    let has_stance = !stance_ex.is_empty();
-    let has_sent = !sent_recs.is_empty();
-    let per_fold = (if has_stance {
-        strategies.len() * params.c.len()
-    } else {
-        0
-    }) + if has_sent { params.c.len() } else { 0 }
-        + if train_relevance {
-            params.relevance_c.len()
+    task.fit_final(&sources, selection, &mut ticker)
+}
+
+/// Progress reports of the final fit (stance, sentiment, relevance).
+const FINAL_FITS: usize = 3;
+
+/// Counts fits and reports them.
+struct Ticker<'p> {
+    done: usize,
+    total: usize,
+    progress: &'p mut dyn FnMut(&TrainProgress),
+}
+
+impl Ticker<'_> {
+    fn tick(&mut self, stage: String) {
+        self.done += 1;
+        (self.progress)(&TrainProgress {
+            done: self.done,
+            total: self.total,
+            stage,
+        });
+    }
+}
+
+/// The stance head's solver (3 stances).
+fn stance_head(params: &TrainParams, c: f64) -> LogisticParams {
+    params.solver(
+        LogisticParams::multinomial(3).class_weight(params.class_weight),
+        c,
+    )
+}
+
+/// The sentiment head's solver (3 polarities).
+fn sentiment_head(params: &TrainParams, c: f64) -> LogisticParams {
+    params.solver(
+        LogisticParams::multinomial(3).class_weight(params.class_weight),
+        c,
+    )
+}
+
+/// A relevance block's solver (one topic against the rest, always balanced).
+fn relevance_head(params: &TrainParams, c: f64) -> LogisticParams {
+    params.solver(
+        LogisticParams::binary().class_weight(ClassWeight::Balanced),
+        c,
+    )
+}
+
+/// What the records give to learn, derived from them and the parameters (no fitting).
+struct Task<'a> {
+    records: &'a [Record],
+    params: &'a TrainParams,
+    topics: Vec<String>,
+    stance_ex: Vec<Ex>,
+    sent_recs: Vec<usize>,
+    rel_recs: Vec<usize>,
+    /// Why the relevance head is not trained (`None`: it is).
+    relevance_note: Option<String>,
+    gold_topics: Vec<BTreeSet<usize>>,
+    /// The parts some trained head reads.
+    parts: Vec<Part>,
+    strategies: Vec<Strategy>,
+}
+
+/// What the featurizer reads besides the vectorizer.
+struct Sources<'a> {
+    lexicon: Option<&'a TopicConfig>,
+    embeddings: Option<Arc<Embeddings>>,
+    valence: Option<Arc<Valence>>,
+}
+
+impl<'a> Task<'a> {
+    fn new(records: &'a [Record], params: &'a TrainParams) -> Result<Task<'a>> {
+        params.validate()?;
+        let topics: Vec<String> = records
+            .iter()
+            .flat_map(|r| r.topics.iter().flat_map(|t| t.keys().cloned()))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let tix = |t: &str| {
+            topics
+                .binary_search_by(|x| x.as_str().cmp(t))
+                .expect("known topic")
+        };
+        let stance_ex: Vec<Ex> = records
+            .iter()
+            .enumerate()
+            .flat_map(|(i, r)| r.topics.iter().flatten().map(move |(t, s)| (i, t, *s)))
+            .map(|(i, t, s)| (i, tix(t), s))
+            .collect();
+        let sent_recs: Vec<usize> = (0..records.len())
+            .filter(|&i| params.sentiment && records[i].sentiment.is_some())
+            .collect();
+        if stance_ex.is_empty() && sent_recs.is_empty() {
+            return Err(Error::Training(
+                "no labels: records need `topics` with stances or a `sentiment`".into(),
+            ));
+        }
+        let rel_recs: Vec<usize> = (0..records.len())
+            .filter(|&i| records[i].topics.is_some())
+            .collect();
+        let relevance_note = relevance_possible(records, &rel_recs, &topics, params);
+        let gold_topics: Vec<BTreeSet<usize>> = records
+            .iter()
+            .map(|r| r.topics.iter().flatten().map(|(t, _)| tix(t)).collect())
+            .collect();
+        let mut parts: Vec<Part> = Vec::new();
+        if !stance_ex.is_empty() {
+            parts.extend(&params.heads.stance);
+        }
+        if !sent_recs.is_empty() {
+            parts.extend(&params.heads.sentiment);
+        }
+        if relevance_note.is_none() {
+            parts.extend(&params.heads.relevance);
+        }
+        parts.sort();
+        parts.dedup();
+        let strategies: Vec<Strategy> = match params.strategy {
+            Strategy::Auto => vec![Strategy::Joint, Strategy::PerTopic],
+            s => vec![s],
+        };
+        Ok(Task {
+            records,
+            params,
+            topics,
+            stance_ex,
+            sent_recs,
+            rel_recs,
+            relevance_note,
+            gold_topics,
+            parts,
+            strategies,
+        })
+    }
+
+    fn nt(&self) -> usize {
+        self.topics.len()
+    }
+
+    fn has_stance(&self) -> bool {
+        !self.stance_ex.is_empty()
+    }
+
+    fn has_sent(&self) -> bool {
+        !self.sent_recs.is_empty()
+    }
+
+    fn train_relevance(&self) -> bool {
+        self.relevance_note.is_none()
+    }
+
+    /// Folds of cross-validation (0 = none).
+    fn folds(&self) -> usize {
+        if self.params.cv_folds >= 2 {
+            self.params.cv_folds
         } else {
             0
+        }
+    }
+
+    /// Fits cross-validation plans.
+    fn cv_fits(&self) -> usize {
+        let params = self.params;
+        let per_fold = (if self.has_stance() {
+            self.strategies.len() * params.c.len()
+        } else {
+            0
+        }) + if self.has_sent() { params.c.len() } else { 0 }
+            + if self.train_relevance() {
+                params.relevance_c.len()
+            } else {
+                0
+            };
+        params.vectorizers.len() * self.folds() * per_fold
+    }
+
+    /// Authored statements train the heads but never count in a selection metric.
+    fn real(&self, i: usize) -> bool {
+        !is_authored(&self.records[i])
+    }
+
+    /// Loads what the parts need besides the vectorizer.
+    fn sources<'t>(&self, topic_config: &'t TopicConfig) -> Result<Sources<'t>> {
+        let (parts, params) = (&self.parts, self.params);
+        let lexicon = (parts.contains(&Part::Lexicon) || parts.contains(&Part::LeadLexicon))
+            .then_some(topic_config);
+        let embeddings = if parts
+            .iter()
+            .any(|p| matches!(p, Part::EmbedText | Part::EmbedContext | Part::EmbedLead))
+        {
+            let path = params
+                .embeddings
+                .as_ref()
+                .ok_or_else(|| Error::InvalidParam {
+                    name: "embeddings",
+                    value: "none".into(),
+                    msg:
+                        "a head reads an embed_* part: set `embeddings` to a stance-embeddings file"
+                            .into(),
+                })?;
+            Some(Arc::new(
+                Embeddings::load(path)?.with_pooling(params.embedding_pooling)?,
+            ))
+        } else {
+            None
         };
-    let total = params.vectorizers.len() * k * per_fold + 3;
-    let mut done = 0;
-    let mut tick = |stage: String| {
-        done += 1;
-        progress(&TrainProgress { done, total, stage });
-    };
-    let docs_of = |idx: &mut dyn Iterator<Item = usize>| -> Vec<&str> {
+        let valence = if parts.contains(&Part::Valence) {
+            Some(Arc::new(Valence::new()?))
+        } else {
+            None
+        };
+        Ok(Sources {
+            lexicon,
+            embeddings,
+            valence,
+        })
+    }
+
+    fn featurizer(&self, v: Vectorizer, src: &Sources) -> Featurizer {
+        Featurizer::new(v, &self.topics, src.lexicon)
+            .with_embeddings(src.embeddings.clone())
+            .with_valence(src.valence.clone())
+    }
+
+    /// The texts a vectorizer is fitted on: text, context and lead of the records `idx`.
+    fn docs_of(&self, idx: impl Iterator<Item = usize>) -> Vec<&'a str> {
+        let records = self.records;
         let mut d = Vec::new();
         for i in idx {
             d.push(records[i].text.as_str());
@@ -964,40 +1241,44 @@ pub fn train_with_topics(
             }
         }
         d
-    };
-    let real = |i: usize| !is_authored(&records[i]);
+    }
 
-    let t0 = std::time::Instant::now();
-    let stance_names: Vec<&str> = Stance::ALL.iter().map(|s| s.name()).collect();
-    let sent_names: Vec<&str> = Sentiment::ALL.iter().map(|s| s.name()).collect();
-    // Out-of-fold logits, by grid point.
-    // (vectorizer, strategy, C) → per-record logits (None: not a stance record of that fold).
-    type Oof = Vec<Option<Vec<f32>>>;
-    let mut stance_oof: BTreeMap<(usize, usize, usize), Oof> = BTreeMap::new();
-    let mut sent_oof: BTreeMap<(usize, usize), Vec<Option<Vec<f32>>>> = BTreeMap::new();
-    let mut rel_oof: BTreeMap<(usize, usize), Vec<Vec<f32>>> = BTreeMap::new();
-    // Grid C values from strongest to weakest penalty: each fit warm-starts from the last.
-    let order_of = |cs: &[f64]| {
-        let mut o: Vec<usize> = (0..cs.len()).collect();
-        o.sort_by(|&a, &b| cs[a].total_cmp(&cs[b]));
-        o
-    };
-    let c_order = order_of(&params.c);
-    let rc_order = order_of(&params.relevance_c);
-    if k >= 2 {
+    fn cross_validate(&self, src: &Sources, ticker: &mut Ticker) -> Result<CvScores> {
+        let (records, params, nt) = (self.records, self.params, self.nt());
+        let k = self.folds();
+        let t0 = std::time::Instant::now();
+        let stance_ex = &self.stance_ex;
+        let mut cv = CvScores {
+            folds: k,
+            topics: self.topics.clone(),
+            strategies: self.strategies.clone(),
+            stance_examples: stance_ex.iter().map(|e| (e.0, e.1)).collect(),
+            ..CvScores::default()
+        };
+        // Grid C values from strongest to weakest penalty: each fit warm-starts from the last.
+        let order_of = |cs: &[f64]| {
+            let mut o: Vec<usize> = (0..cs.len()).collect();
+            o.sort_by(|&a, &b| cs[a].total_cmp(&cs[b]));
+            o
+        };
+        let c_order = order_of(&params.c);
+        let rc_order = order_of(&params.relevance_c);
+        if k < 2 {
+            return Ok(cv);
+        }
         let fold = assign_folds(records, k, params.seed);
         for (vi, vcfg) in params.vectorizers.iter().enumerate() {
             for f in 0..k {
-                let docs = docs_of(&mut (0..records.len()).filter(|&i| fold[i] != f));
+                let docs = self.docs_of((0..records.len()).filter(|&i| fold[i] != f));
                 let v = Vectorizer::fit(vcfg, &docs)?;
-                let fz = featurizer(v);
-                let feats = featurize(&fz, records, &parts);
+                let fz = self.featurizer(v, src);
+                let feats = featurize(&fz, records, &self.parts);
                 let stance_in = HeadInputs::new(&params.heads.stance, &fz);
                 let (tr, va): (Vec<Ex>, Vec<Ex>) = stance_ex.iter().partition(|e| fold[e.0] != f);
                 let va_pos: Vec<usize> = (0..stance_ex.len())
                     .filter(|&j| fold[stance_ex[j].0] == f)
                     .collect();
-                for (si, &s) in strategies.iter().enumerate() {
+                for (si, &s) in self.strategies.iter().enumerate() {
                     if tr.is_empty() || va.is_empty() {
                         continue;
                     }
@@ -1010,165 +1291,200 @@ pub fn train_with_topics(
                             &tr,
                             nt,
                             s,
-                            &params.solver(c),
-                            cw,
-                            warm.as_ref(),
+                            &stance_head(params, c),
+                            warm.take(),
                         )?;
                         let z = stance_scores(&m, &feats, &stance_in, &va, nt);
-                        let slot = stance_oof
+                        let slot = cv
+                            .stance
                             .entry((vi, si, ci))
                             .or_insert_with(|| vec![None; stance_ex.len()]);
                         for (&j, z) in va_pos.iter().zip(z) {
                             slot[j] = Some(z);
                         }
-                        tick(format!("cv fold {}/{k} stance {s:?} C={c}", f + 1));
+                        ticker.tick(format!("cv fold {}/{k} stance {s:?} C={c}", f + 1));
                         warm = Some(m);
                     }
                 }
                 let (str_, sva): (Vec<usize>, Vec<usize>) =
-                    sent_recs.iter().partition(|&&i| fold[i] != f);
+                    self.sent_recs.iter().partition(|&&i| fold[i] != f);
                 if !str_.is_empty() && !sva.is_empty() {
                     let sent_in = HeadInputs::new(&params.heads.sentiment, &fz);
                     let y: Vec<usize> = str_
                         .iter()
                         .map(|&i| records[i].sentiment.unwrap().index())
                         .collect();
-                    let sw = weighted(
-                        &feats,
-                        str_.iter().copied(),
-                        logistic::sample_weights(&y, 3, cw),
-                    );
-                    let xtr = record_matrix(&feats, &sent_in, &str_);
-                    let xva = record_matrix(&feats, &sent_in, &sva);
-                    let mut warm: Option<Fitted> = None;
+                    let xtr = SparseRecords::from(record_matrix(&feats, &sent_in, &str_));
+                    let xva = SparseRecords::from(record_matrix(&feats, &sent_in, &sva));
+                    let mut warm: Option<FittedLogistic> = None;
                     for &ci in &c_order {
                         let c = params.c[ci];
-                        let m = logistic::fit_warm(
-                            &xtr,
-                            &y,
-                            3,
-                            false,
-                            &sw,
-                            &params.solver(c),
-                            warm.as_ref(),
-                        )?;
-                        let slot = sent_oof
+                        let head = sentiment_head(params, c).warm_start(warm.take());
+                        let m = fit_rows(head, &feats, &xtr, &y, str_.iter().copied())?;
+                        let slot = cv
+                            .sentiment
                             .entry((vi, ci))
                             .or_insert_with(|| vec![None; records.len()]);
                         for (&i, z) in sva.iter().zip(score_rows(&m, &xva)) {
                             slot[i] = Some(z);
                         }
-                        tick(format!("cv fold {}/{k} sentiment C={c}", f + 1));
+                        ticker.tick(format!("cv fold {}/{k} sentiment C={c}", f + 1));
                         warm = Some(m);
                     }
                 }
-                if train_relevance {
+                if self.train_relevance() {
                     let rel_in = HeadInputs::new(&params.heads.relevance, &fz);
                     let (rtr, rva): (Vec<usize>, Vec<usize>) =
-                        rel_recs.iter().partition(|&&i| fold[i] != f);
+                        self.rel_recs.iter().partition(|&&i| fold[i] != f);
                     if rtr.is_empty() || rva.is_empty() {
                         continue;
                     }
-                    let xtr = record_matrix(&feats, &rel_in, &rtr);
-                    let xva = record_matrix(&feats, &rel_in, &rva);
+                    let xtr = SparseRecords::from(record_matrix(&feats, &rel_in, &rtr));
+                    let xva = SparseRecords::from(record_matrix(&feats, &rel_in, &rva));
                     for &rci in &rc_order {
                         let c = params.relevance_c[rci];
                         let fits = fit_relevance_blocks(
                             &feats,
                             &xtr,
                             &rtr,
-                            &gold_topics,
+                            &self.gold_topics,
                             nt,
-                            &params.solver(c),
+                            &relevance_head(params, c),
                         )?;
-                        let slot = rel_oof
+                        let slot = cv
+                            .relevance
                             .entry((vi, rci))
                             .or_insert_with(|| vec![vec![0.0; nt]; records.len()]);
                         for (t, m) in fits.iter().enumerate() {
-                            for (&i, z) in rva.iter().zip(score_rows(m, &xva)) {
-                                slot[i][t] = 1.0 / (1.0 + (-z[0]).exp());
+                            let p = m.predict_probabilities(&xva);
+                            for (&i, p) in rva.iter().zip(p.column(1)) {
+                                slot[i][t] = *p;
                             }
                         }
-                        tick(format!("cv fold {}/{k} relevance C={c}", f + 1));
+                        ticker.tick(format!("cv fold {}/{k} relevance C={c}", f + 1));
                     }
                 }
             }
         }
+        cv.seconds = t0.elapsed().as_secs_f64();
+        Ok(cv)
     }
 
-    // Selection: stance (vectorizer, strategy, C, neutral bias) by F_avg on real records.
-    type GridPoint = (usize, usize, usize, usize);
-    let mut best_stance: Option<(GridPoint, (f64, f64))> = None;
-    let confusions = |z: &[Option<Vec<f32>>], bias: f32| {
-        let b = [0.0, 0.0, bias];
-        let mut pooled = Confusion::new(&stance_names);
-        let mut per = vec![Confusion::new(&stance_names); nt];
-        for (e, z) in stance_ex.iter().zip(z) {
-            if let (Some(z), true) = (z, real(e.0)) {
-                let p = argmax_biased(z, &b);
-                pooled.add(e.2.index(), p);
-                per[e.1].add(e.2.index(), p);
-            }
-        }
-        (pooled, per)
-    };
-    for (&(vi, si, ci), z) in &stance_oof {
-        for (bi, &bias) in params.neutral_bias.iter().enumerate() {
-            let (pooled, per) = confusions(z, bias);
-            let rep = pooled.report();
-            let score = (rep.f_avg.unwrap_or(0.0), rep.macro_f1);
-            report.stance_grid.push(StanceCv {
-                vectorizer: vi,
-                strategy: strategies[si],
-                c: params.c[ci],
-                neutral_bias: bias,
-                f_avg: score.0,
-                macro_f1: score.1,
-                per_topic_f_avg: topics
-                    .iter()
-                    .zip(&per)
-                    .filter(|(_, c)| c.total() > 0)
-                    .map(|(t, c)| (t.clone(), c.report().f_avg.unwrap_or(0.0)))
-                    .collect(),
+    /// Checks that `cv` was computed on these records and parameters.
+    fn check_cv(&self, cv: &CvScores) -> Result<()> {
+        let n = self.records.len();
+        let (nv, nc, nrc, ns) = (
+            self.params.vectorizers.len(),
+            self.params.c.len(),
+            self.params.relevance_c.len(),
+            self.strategies.len(),
+        );
+        let ok = cv.topics == self.topics
+            && cv.strategies == self.strategies
+            && cv.stance_examples.len() == self.stance_ex.len()
+            && cv.stance.iter().all(|(&(v, s, c), z)| {
+                v < nv && s < ns && c < nc && z.len() == self.stance_ex.len()
+            })
+            && cv
+                .sentiment
+                .iter()
+                .all(|(&(v, c), z)| v < nv && c < nc && z.len() == n)
+            && cv.relevance.iter().all(|(&(v, c), p)| {
+                v < nv && c < nrc && p.len() == n && p.iter().all(|p| p.len() == self.nt())
             });
-            if best_stance.map(|(_, b)| better(score, b)).unwrap_or(true) {
-                best_stance = Some(((vi, si, ci, bi), score));
-            }
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::Training(
+                "the CV scores were computed on other records or parameters".into(),
+            ))
         }
     }
-    let sent_bias_grid: Vec<(f32, f32)> = params
-        .sentiment_bias
-        .iter()
-        .flat_map(|&a| params.sentiment_bias.iter().map(move |&b| (a, b)))
-        .collect();
-    let sent_confusion = |z: &[Option<Vec<f32>>], (bn, bu): (f32, f32)| {
-        let b = [0.0, bn, bu];
-        let mut c = Confusion::new(&sent_names);
-        for &i in &sent_recs {
-            if let (Some(z), true) = (&z[i], real(i)) {
-                c.add(records[i].sentiment.unwrap().index(), argmax_biased(z, &b));
-            }
-        }
-        c
-    };
-    let chosen_v = match best_stance {
-        Some(((vi, _, _, _), _)) => vi,
-        None => {
-            let mut best: Option<(usize, f64)> = None;
-            for (&(vi, _), z) in &sent_oof {
-                let s = sent_confusion(z, (0.0, 0.0)).report().macro_f1;
-                if best.map(|b| s > b.1 + 1e-12).unwrap_or(true) {
-                    best = Some((vi, s));
+
+    fn select(&self, cv: &CvScores) -> Result<Selection> {
+        self.check_cv(cv)?;
+        let t0 = std::time::Instant::now();
+        let (records, params, nt, topics) = (self.records, self.params, self.nt(), &self.topics);
+        let stance_ex = &self.stance_ex;
+        let mut sel = Selection::from_params(params);
+        let report = &mut sel.report;
+        report.folds = cv.folds;
+        let stance_names: Vec<&str> = Stance::ALL.iter().map(|s| s.name()).collect();
+        let sent_names: Vec<&str> = Sentiment::ALL.iter().map(|s| s.name()).collect();
+
+        // Stance (vectorizer, strategy, C, neutral bias) by F_avg on real records.
+        type GridPoint = (usize, usize, usize, usize);
+        let mut best_stance: Option<(GridPoint, (f64, f64))> = None;
+        let confusions = |z: &[Option<Vec<f32>>], bias: f32| {
+            let b = [0.0, 0.0, bias];
+            let mut pooled = Confusion::new(&stance_names);
+            let mut per = vec![Confusion::new(&stance_names); nt];
+            for (e, z) in stance_ex.iter().zip(z) {
+                if let (Some(z), true) = (z, self.real(e.0)) {
+                    let p = argmax_biased(z, &b);
+                    pooled.add(e.2.index(), p);
+                    per[e.1].add(e.2.index(), p);
                 }
             }
-            best.map(|b| b.0).unwrap_or(0)
+            (pooled, per)
+        };
+        for (&(vi, si, ci), z) in &cv.stance {
+            for (bi, &bias) in params.neutral_bias.iter().enumerate() {
+                let (pooled, per) = confusions(z, bias);
+                let rep = pooled.report();
+                let score = (rep.f_avg.unwrap_or(0.0), rep.macro_f1);
+                report.stance_grid.push(StanceCv {
+                    vectorizer: vi,
+                    strategy: cv.strategies[si],
+                    c: params.c[ci],
+                    neutral_bias: bias,
+                    f_avg: score.0,
+                    macro_f1: score.1,
+                    per_topic_f_avg: topics
+                        .iter()
+                        .zip(&per)
+                        .filter(|(_, c)| c.total() > 0)
+                        .map(|(t, c)| (t.clone(), c.report().f_avg.unwrap_or(0.0)))
+                        .collect(),
+                });
+                if best_stance.map(|(_, b)| better(score, b)).unwrap_or(true) {
+                    best_stance = Some(((vi, si, ci, bi), score));
+                }
+            }
         }
-    };
-    report.chosen_vectorizer = chosen_v;
-    let (stance_s, stance_c, neutral_bias) = match best_stance {
-        Some(((_, si, ci, bi), _)) => {
+        let sent_bias_grid: Vec<(f32, f32)> = params
+            .sentiment_bias
+            .iter()
+            .flat_map(|&a| params.sentiment_bias.iter().map(move |&b| (a, b)))
+            .collect();
+        let sent_confusion = |z: &[Option<Vec<f32>>], (bn, bu): (f32, f32)| {
+            let b = [0.0, bn, bu];
+            let mut c = Confusion::new(&sent_names);
+            for &i in &self.sent_recs {
+                if let (Some(z), true) = (&z[i], self.real(i)) {
+                    c.add(records[i].sentiment.unwrap().index(), argmax_biased(z, &b));
+                }
+            }
+            c
+        };
+        let chosen_v = match best_stance {
+            Some(((vi, _, _, _), _)) => vi,
+            None => {
+                let mut best: Option<(usize, f64)> = None;
+                for (&(vi, _), z) in &cv.sentiment {
+                    let s = sent_confusion(z, (0.0, 0.0)).report().macro_f1;
+                    if best.map(|b| s > b.1 + 1e-12).unwrap_or(true) {
+                        best = Some((vi, s));
+                    }
+                }
+                best.map(|b| b.0).unwrap_or(0)
+            }
+        };
+        sel.vectorizer = chosen_v;
+        report.chosen_vectorizer = chosen_v;
+        if let Some(((_, si, ci, bi), _)) = best_stance {
             let (pooled, per) =
-                confusions(&stance_oof[&(chosen_v, si, ci)], params.neutral_bias[bi]);
+                confusions(&cv.stance[&(chosen_v, si, ci)], params.neutral_bias[bi]);
             report.stance_pooled = Some(pooled.report());
             report.stance_per_topic = topics
                 .iter()
@@ -1176,268 +1492,275 @@ pub fn train_with_topics(
                 .filter(|(_, c)| c.total() > 0)
                 .map(|(t, c)| (t.clone(), c.report()))
                 .collect();
-            (strategies[si], params.c[ci], params.neutral_bias[bi])
+            sel.stance_strategy = cv.strategies[si];
+            sel.stance_c = params.c[ci];
+            sel.neutral_bias = params.neutral_bias[bi];
         }
-        // No CV: `auto` means per-topic, the strategy SemEval-2016 CV favoured (see report).
-        None => match params.strategy {
-            Strategy::Auto => (Strategy::PerTopic, params.c[0], params.neutral_bias[0]),
-            s => (s, params.c[0], params.neutral_bias[0]),
-        },
-    };
-    report.chosen_neutral_bias = neutral_bias;
-    let mut sent_c = params.c[0];
-    let mut sent_bias = (0.0, 0.0);
-    let mut best_sent: Option<f64> = None;
-    for (&(vi, ci), z) in &sent_oof {
-        let mut best_here: Option<(f64, (f32, f32), ClassifyReport)> = None;
-        for &b in &sent_bias_grid {
-            let rep = sent_confusion(z, b).report();
-            if best_here
-                .as_ref()
-                .is_none_or(|h| rep.macro_f1 > h.0 + 1e-12)
-            {
-                best_here = Some((rep.macro_f1, b, rep));
+        report.chosen_neutral_bias = sel.neutral_bias;
+        let mut best_sent: Option<f64> = None;
+        for (&(vi, ci), z) in &cv.sentiment {
+            let mut best_here: Option<(f64, (f32, f32), ClassifyReport)> = None;
+            for &b in &sent_bias_grid {
+                let rep = sent_confusion(z, b).report();
+                if best_here
+                    .as_ref()
+                    .is_none_or(|h| rep.macro_f1 > h.0 + 1e-12)
+                {
+                    best_here = Some((rep.macro_f1, b, rep));
+                }
+            }
+            let Some((f1, b, rep)) = best_here else {
+                continue;
+            };
+            report.sentiment_grid.push(SentimentCv {
+                vectorizer: vi,
+                c: params.c[ci],
+                bias: b,
+                macro_f1: f1,
+            });
+            if vi == chosen_v && best_sent.map(|x| f1 > x + 1e-12).unwrap_or(true) {
+                best_sent = Some(f1);
+                sel.sentiment_c = params.c[ci];
+                sel.sentiment_bias = b;
+                report.sentiment = Some(rep);
             }
         }
-        let Some((f1, b, rep)) = best_here else {
-            continue;
-        };
-        report.sentiment_grid.push(SentimentCv {
-            vectorizer: vi,
-            c: params.c[ci],
-            bias: b,
-            macro_f1: f1,
-        });
-        if vi == chosen_v && best_sent.map(|x| f1 > x + 1e-12).unwrap_or(true) {
-            best_sent = Some(f1);
-            sent_c = params.c[ci];
-            sent_bias = b;
-            report.sentiment = Some(rep);
-        }
-    }
-    report.chosen_sentiment_bias = sent_bias;
-    // Detection: relevance C, thresholds and topics per quote.
-    let real_rel: Vec<usize> = rel_recs
-        .iter()
-        .copied()
-        .filter(|&i| real(i) && !is_off_domain(&records[i]))
-        .collect();
-    let off_rel: Vec<usize> = rel_recs
-        .iter()
-        .copied()
-        .filter(|&i| is_off_domain(&records[i]))
-        .collect();
-    let mut rel_c = params.relevance_c[0];
-    let real_rel = article_groups(records, &real_rel);
-    let off_rel = article_groups(records, &off_rel);
-    let mut detection = Detection {
-        thresholds: BTreeMap::new(),
-        default_threshold: params.threshold,
-        max_topics: params.max_topics[0],
-        ..Detection::default()
-    };
-    let mut best_det: Option<(f64, f64)> = None;
-    for (&(vi, rci), p) in &rel_oof {
-        if vi != chosen_v {
-            continue;
-        }
-        let (rule, s) = tune_detection(p, &gold_topics, &real_rel, &off_rel, nt, params);
-        let entry = DetectionCv {
-            c: params.relevance_c[rci],
-            max_topics: rule.max_topics,
-            second_threshold: rule.second_threshold,
-            article_threshold: rule.article_threshold,
-            precision: s.0,
-            recall: s.1,
-            f1: s.2,
-            off_domain_rate: s.3,
-        };
-        report.detection_grid.push(entry.clone());
-        let feasible = s.3 <= params.max_off_domain_rate + 1e-12;
-        let key = (if feasible { 1.0 } else { 0.0 }, s.2);
-        if best_det.is_none_or(|b| better(key, b)) {
-            best_det = Some(key);
-            rel_c = params.relevance_c[rci];
-            detection = rule.to_detection(&topics, params.threshold);
-            report.detection = Some(entry);
-        }
-    }
-    report.cv_seconds = t0.elapsed().as_secs_f64();
-
-    // Final fit on everything.
-    let t1 = std::time::Instant::now();
-    let vcfg = &params.vectorizers[chosen_v];
-    let v = Vectorizer::fit(vcfg, &docs_of(&mut (0..records.len())))?;
-    let fz = featurizer(v);
-    let feats = featurize(&fz, records, &parts);
-    let stance_in = HeadInputs::new(&params.heads.stance, &fz);
-    let stance = if has_stance {
-        report.chosen_stance = Some((stance_s, stance_c));
-        let m = fit_stance(
-            &feats,
-            &stance_in,
-            &stance_ex,
-            nt,
-            stance_s,
-            &params.solver(stance_c),
-            cw,
-            None,
-        )?;
-        tick("final stance".into());
-        Some(into_head(m, stance_in.width, nt, neutral_bias))
-    } else {
-        None
-    };
-    let sentiment = if has_sent {
-        report.chosen_sentiment_c = Some(sent_c);
-        let sent_in = HeadInputs::new(&params.heads.sentiment, &fz);
-        let y: Vec<usize> = sent_recs
+        report.chosen_sentiment_bias = sel.sentiment_bias;
+        // Detection: relevance C, thresholds and topics per quote.
+        let real_rel: Vec<usize> = self
+            .rel_recs
             .iter()
-            .map(|&i| records[i].sentiment.unwrap().index())
+            .copied()
+            .filter(|&i| self.real(i) && !is_off_domain(&records[i]))
             .collect();
-        let sw = weighted(
-            &feats,
-            sent_recs.iter().copied(),
-            logistic::sample_weights(&y, 3, cw),
-        );
-        let m = logistic::fit(
-            &record_matrix(&feats, &sent_in, &sent_recs),
-            &y,
-            3,
-            false,
-            &sw,
-            &params.solver(sent_c),
-        )?;
-        tick("final sentiment".into());
-        let mut bias = m.bias;
-        bias[Sentiment::Negative.index()] += sent_bias.0;
-        bias[Sentiment::Neutral.index()] += sent_bias.1;
-        Some(Block {
-            k: 3,
-            rows: sent_in.width,
-            w: m.weights,
-            index: None,
-            bias,
-        })
-    } else {
-        None
-    };
-    let relevance = if train_relevance {
-        report.chosen_relevance_c = Some(rel_c);
-        let rel_in = HeadInputs::new(&params.heads.relevance, &fz);
-        let x = record_matrix(&feats, &rel_in, &rel_recs);
-        let fits = fit_relevance_blocks(
-            &feats,
-            &x,
-            &rel_recs,
-            &gold_topics,
-            nt,
-            &params.solver(rel_c),
-        )?;
-        report.relevance_note = format!(
-            "trained on {} records (C={rel_c}, balanced, one-vs-rest){}",
-            rel_recs.len(),
-            if k >= 2 {
-                "; thresholds and topics per quote chosen by CV"
-            } else {
-                "; not cross-validated"
+        let off_rel: Vec<usize> = self
+            .rel_recs
+            .iter()
+            .copied()
+            .filter(|&i| is_off_domain(&records[i]))
+            .collect();
+        let real_rel = article_groups(records, &real_rel);
+        let off_rel = article_groups(records, &off_rel);
+        let mut best_det: Option<(f64, f64)> = None;
+        for (&(vi, rci), p) in &cv.relevance {
+            if vi != chosen_v {
+                continue;
             }
-        );
-        Some(
-            fits.into_iter()
-                .map(|m| Block {
-                    k: 1,
-                    rows: rel_in.width,
-                    w: m.weights,
-                    index: None,
-                    bias: m.bias,
-                })
-                .collect(),
-        )
-    } else {
-        report.relevance_note = relevance_note.unwrap_or_default();
-        None
-    };
-    tick("final relevance".into());
-    report.final_fit_seconds = t1.elapsed().as_secs_f64();
+            let (rule, s) = tune_detection(p, &self.gold_topics, &real_rel, &off_rel, nt, params);
+            let entry = DetectionCv {
+                c: params.relevance_c[rci],
+                max_topics: rule.max_topics,
+                second_threshold: rule.second_threshold,
+                article_threshold: rule.article_threshold,
+                precision: s.0,
+                recall: s.1,
+                f1: s.2,
+                off_domain_rate: s.3,
+            };
+            report.detection_grid.push(entry.clone());
+            let feasible = s.3 <= params.max_off_domain_rate + 1e-12;
+            let key = (if feasible { 1.0 } else { 0.0 }, s.2);
+            if best_det.is_none_or(|b| better(key, b)) {
+                best_det = Some(key);
+                sel.relevance_c = params.relevance_c[rci];
+                sel.detection = rule.to_detection(topics, params.threshold);
+                report.detection = Some(entry);
+            }
+        }
+        report.cv_seconds = cv.seconds + t0.elapsed().as_secs_f64();
+        Ok(sel)
+    }
 
-    let manifest = Manifest {
-        format: FORMAT_NAME.into(),
-        format_version: FORMAT_VERSION,
-        crate_version: env!("CARGO_PKG_VERSION").into(),
-        created: creation_time(),
-        training_data_sha256: String::new(),
-        training_files: Vec::new(),
-        n_records: records.len(),
-        labels: LabelSets {
-            stance: stance_names.iter().map(|s| s.to_string()).collect(),
-            sentiment: sent_names.iter().map(|s| s.to_string()).collect(),
-        },
-        topics: topics.clone(),
-        vectorizer: vcfg.clone(),
-        n_features: fz.vectorizer.n_features(),
-        stance_strategy: stance.as_ref().map(|s| s.strategy),
-        // Only the heads that were trained: a head without weights reads nothing.
-        heads: HeadSpecs {
-            stance: if stance.is_some() {
-                params.heads.stance.clone()
-            } else {
-                Vec::new()
-            },
-            sentiment: if sentiment.is_some() {
-                params.heads.sentiment.clone()
-            } else {
-                Vec::new()
-            },
-            relevance: if train_relevance {
-                params.heads.relevance.clone()
-            } else {
-                Vec::new()
-            },
-        },
-        detection,
-        topic_lexicon: lexicon.map(|c| TopicConfig {
-            topics: c
-                .topics
+    fn fit_final(
+        &self,
+        src: &Sources,
+        selection: Selection,
+        ticker: &mut Ticker,
+    ) -> Result<(Model, TrainReport)> {
+        let (records, params, nt, topics) = (self.records, self.params, self.nt(), &self.topics);
+        let Selection {
+            vectorizer: chosen_v,
+            stance_strategy,
+            stance_c,
+            neutral_bias,
+            sentiment_c,
+            sentiment_bias,
+            relevance_c,
+            detection,
+            mut report,
+        } = selection;
+        let t1 = std::time::Instant::now();
+        let vcfg = &params.vectorizers[chosen_v];
+        let v = Vectorizer::fit(vcfg, &self.docs_of(0..records.len()))?;
+        let fz = self.featurizer(v, src);
+        let feats = featurize(&fz, records, &self.parts);
+        let stance_in = HeadInputs::new(&params.heads.stance, &fz);
+        let stance = if self.has_stance() {
+            report.chosen_stance = Some((stance_strategy, stance_c));
+            let m = fit_stance(
+                &feats,
+                &stance_in,
+                &self.stance_ex,
+                nt,
+                stance_strategy,
+                &stance_head(params, stance_c),
+                None,
+            )?;
+            ticker.tick("final stance".into());
+            Some(into_head(m, stance_in.width, nt, neutral_bias))
+        } else {
+            None
+        };
+        let sentiment = if self.has_sent() {
+            report.chosen_sentiment_c = Some(sentiment_c);
+            let sent_in = HeadInputs::new(&params.heads.sentiment, &fz);
+            let y: Vec<usize> = self
+                .sent_recs
                 .iter()
-                .filter(|t| topics.contains(&t.id))
-                .cloned()
-                .collect(),
-        }),
-        embeddings: embeddings.as_ref().map(|e| EmbeddingsInfo {
-            dim: e.dim(),
-            words: e.len(),
-            pooling: params.embedding_pooling,
-            source: params
-                .embeddings
+                .map(|&i| records[i].sentiment.unwrap().index())
+                .collect();
+            let x = SparseRecords::from(record_matrix(&feats, &sent_in, &self.sent_recs));
+            let m = fit_rows(
+                sentiment_head(params, sentiment_c),
+                &feats,
+                &x,
+                &y,
+                self.sent_recs.iter().copied(),
+            )?;
+            ticker.tick("final sentiment".into());
+            let mut bias = m.bias;
+            bias[Sentiment::Negative.index()] += sentiment_bias.0;
+            bias[Sentiment::Neutral.index()] += sentiment_bias.1;
+            Some(Block {
+                k: 3,
+                rows: sent_in.width,
+                w: m.weights,
+                index: None,
+                bias,
+            })
+        } else {
+            None
+        };
+        let relevance = if self.train_relevance() {
+            report.chosen_relevance_c = Some(relevance_c);
+            let rel_in = HeadInputs::new(&params.heads.relevance, &fz);
+            let x = SparseRecords::from(record_matrix(&feats, &rel_in, &self.rel_recs));
+            let fits = fit_relevance_blocks(
+                &feats,
+                &x,
+                &self.rel_recs,
+                &self.gold_topics,
+                nt,
+                &relevance_head(params, relevance_c),
+            )?;
+            report.relevance_note = format!(
+                "trained on {} records (C={relevance_c}, balanced, one-vs-rest){}",
+                self.rel_recs.len(),
+                if report.folds >= 2 {
+                    "; thresholds and topics per quote chosen by CV"
+                } else {
+                    "; not cross-validated"
+                }
+            );
+            Some(
+                fits.into_iter()
+                    .map(|m| Block {
+                        k: 1,
+                        rows: rel_in.width,
+                        w: m.weights,
+                        index: None,
+                        bias: m.bias,
+                    })
+                    .collect(),
+            )
+        } else {
+            report.relevance_note = self.relevance_note.clone().unwrap_or_default();
+            None
+        };
+        ticker.tick("final relevance".into());
+        report.final_fit_seconds = t1.elapsed().as_secs_f64();
+        let stance_names: Vec<&str> = Stance::ALL.iter().map(|s| s.name()).collect();
+        let sent_names: Vec<&str> = Sentiment::ALL.iter().map(|s| s.name()).collect();
+        let train_relevance = self.train_relevance();
+        let (lexicon, embeddings, valence) = (src.lexicon, &src.embeddings, &src.valence);
+        let manifest = Manifest {
+            format: FORMAT_NAME.into(),
+            format_version: FORMAT_VERSION,
+            crate_version: env!("CARGO_PKG_VERSION").into(),
+            created: creation_time(),
+            training_data_sha256: String::new(),
+            training_files: Vec::new(),
+            n_records: records.len(),
+            labels: LabelSets {
+                stance: stance_names.iter().map(|s| s.to_string()).collect(),
+                sentiment: sent_names.iter().map(|s| s.to_string()).collect(),
+            },
+            topics: topics.clone(),
+            vectorizer: vcfg.clone(),
+            n_features: fz.vectorizer.n_features(),
+            stance_strategy: stance.as_ref().map(|s| s.strategy),
+            // Only the heads that were trained: a head without weights reads nothing.
+            heads: HeadSpecs {
+                stance: if stance.is_some() {
+                    params.heads.stance.clone()
+                } else {
+                    Vec::new()
+                },
+                sentiment: if sentiment.is_some() {
+                    params.heads.sentiment.clone()
+                } else {
+                    Vec::new()
+                },
+                relevance: if train_relevance {
+                    params.heads.relevance.clone()
+                } else {
+                    Vec::new()
+                },
+            },
+            detection,
+            topic_lexicon: lexicon.map(|c| TopicConfig {
+                topics: c
+                    .topics
+                    .iter()
+                    .filter(|t| topics.contains(&t.id))
+                    .cloned()
+                    .collect(),
+            }),
+            embeddings: embeddings.as_ref().map(|e| EmbeddingsInfo {
+                dim: e.dim(),
+                words: e.len(),
+                pooling: params.embedding_pooling,
+                source: params
+                    .embeddings
+                    .as_ref()
+                    .and_then(|p| p.file_name())
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            }),
+            valence_lexicon_sha256: valence
                 .as_ref()
-                .and_then(|p| p.file_name())
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        }),
-        valence_lexicon_sha256: valence
-            .as_ref()
-            .map(|_| crate::features::valence::lexicon_sha256()),
-        // The embeddings table is saved inside the model: keep its file name, not the path
-        // it was read from (which depends on how the recipe was named on the command line).
-        train_params: {
-            let mut p = params.clone();
-            p.embeddings = p
-                .embeddings
-                .as_ref()
-                .and_then(|e| e.file_name())
-                .map(std::path::PathBuf::from);
-            serde_json::to_value(&p)?
-        },
-        cv: serde_json::to_value(&report)?,
-        blocks: Vec::new(),
-        files: BTreeMap::new(),
-        attribution: None,
-    };
-    Ok((
-        Model::from_parts(manifest, fz, topics, stance, relevance, sentiment),
-        report,
-    ))
+                .map(|_| crate::features::valence::lexicon_sha256()),
+            // The embeddings table is saved inside the model: keep its file name, not the path
+            // it was read from (which depends on how the recipe was named on the command line).
+            train_params: {
+                let mut p = params.clone();
+                p.embeddings = p
+                    .embeddings
+                    .as_ref()
+                    .and_then(|e| e.file_name())
+                    .map(std::path::PathBuf::from);
+                serde_json::to_value(&p)?
+            },
+            cv: serde_json::to_value(&report)?,
+            blocks: Vec::new(),
+            files: BTreeMap::new(),
+            attribution: None,
+        };
+        Ok((
+            Model::from_parts(manifest, fz, topics.clone(), stance, relevance, sentiment),
+            report,
+        ))
+    }
 }
 
 /// Why the relevance head cannot be trained on these records (`None` = it can).
@@ -1474,12 +1797,12 @@ fn relevance_possible(
 /// One binary relevance model per topic over the rows `x` (records `recs`).
 fn fit_relevance_blocks(
     feats: &Feats,
-    x: &CsMat<f32>,
+    x: &SparseRecords,
     recs: &[usize],
     gold: &[BTreeSet<usize>],
     n_topics: usize,
-    cfg: &LogisticConfig,
-) -> Result<Vec<Fitted>> {
+    head: &LogisticParams,
+) -> Result<Vec<FittedLogistic>> {
     (0..n_topics)
         .into_par_iter()
         .map(|t| {
@@ -1489,20 +1812,16 @@ fn fit_relevance_blocks(
                 .collect();
             if !y.contains(&1) || !y.contains(&0) {
                 // A topic with no positives (or negatives) in this fold: never detected.
-                return Ok(Fitted {
-                    n_features: x.cols(),
+                let d = x.matrix().cols();
+                return Ok(FittedLogistic {
+                    n_features: d,
                     n_outputs: 1,
-                    weights: vec![0.0; x.cols()],
+                    weights: vec![0.0; d],
                     bias: vec![if y.contains(&1) { 10.0 } else { -10.0 }],
                     iterations: 0,
                 });
             }
-            let sw = weighted(
-                feats,
-                recs.iter().copied(),
-                logistic::sample_weights(&y, 2, ClassWeight::Balanced),
-            );
-            logistic::fit(x, &y, 2, true, &sw, cfg)
+            fit_rows(head.clone(), feats, x, &y, recs.iter().copied())
         })
         .collect()
 }

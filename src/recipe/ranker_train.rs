@@ -6,7 +6,7 @@
 
 use crate::corpora::polnear::{self, PolnearArticle};
 use crate::error::{Error, Result};
-use crate::model::logistic::{self, LogisticConfig};
+use crate::model::logistic::{LogisticParams, SparseRecords};
 use crate::quotes::{match_overlapping, QuoteExtractor};
 use crate::speakers::ranker::{Ranker, FEATURES, N_FEATURES};
 use rayon::prelude::*;
@@ -227,13 +227,11 @@ pub fn fit(data: &RankData, trainer: Trainer, c: f64, pairwise: bool) -> Result<
                     }
                 }
             }
-            let y: Vec<usize> = data.y.iter().map(|&b| b as usize).collect();
-            let cfg = LogisticConfig {
-                c,
-                max_iter: 300,
-                tol: 1e-4,
-            };
-            let f = logistic::fit(&tri.to_csr(), &y, 2, true, &vec![1.0; y.len()], &cfg)?;
+            use linfa::prelude::Fit;
+            let y: ndarray::Array1<usize> = data.y.iter().map(|&b| b as usize).collect();
+            let f = LogisticParams::binary().c(c).max_iter(300).tol(1e-4).fit(
+                &linfa::DatasetBase::new(SparseRecords::from(tri.to_csr()), y),
+            )?;
             (f.weights, f.bias[0])
         }
         Trainer::LinfaLogistic => {
