@@ -723,6 +723,17 @@ impl Model {
 
     /// Computes every part the heads read for one statement.
     fn featurize(&self, s: &Statement, rows: &mut Rows) {
+        self.featurize_after(s, rows, None)
+    }
+
+    /// [`Self::featurize`] after `prev`, a statement featurized by this model into the given
+    /// rows (its context's parts are reused when the contexts are equal).
+    fn featurize_after(
+        &self,
+        s: &Statement,
+        rows: &mut Rows,
+        prev: Option<(&Statement, &PartRows)>,
+    ) {
         let target = s.target.map(|span| {
             let (b, e) = target_views(s.text, span, &mut rows.marked);
             (b, e)
@@ -734,7 +745,9 @@ impl Model {
             target: target.map(|(b, e)| (rows.marked.as_str(), b, e)),
         };
         // All parts in one call: each text is tokenized once for all of them.
-        self.featurizer.featurize(st, &self.needed, &mut rows.parts);
+        let prev = prev.map(|(p, r)| (p.context.unwrap_or(""), r));
+        self.featurizer
+            .featurize_after(st, &self.needed, &mut rows.parts, prev);
     }
 
     /// P(topic | statement) for every topic, in topic order; empty without a relevance head.
@@ -801,8 +814,13 @@ impl Model {
                 pool.resize_with(s.len(), Rows::default);
             }
             let mut rel = Vec::with_capacity(s.len());
-            for (x, rows) in s.iter().zip(pool.iter_mut()) {
-                self.featurize(x, rows);
+            for (i, x) in s.iter().enumerate() {
+                // Quotes of one sentence share its context: the previous quote's rows
+                // give the context's parts.
+                let (done, rest) = pool.split_at_mut(i);
+                let prev = done.last().map(|r| (&s[i - 1], &r.parts));
+                let rows = &mut rest[0];
+                self.featurize_after(x, rows, prev);
                 rel.push(self.relevance_probs(&rows.parts));
             }
             let chosen = self.rule.choose_in_article(&rel);
