@@ -94,6 +94,96 @@ impl Block {
     /// feature in the row's order (the sums, and so the labels, depend on that order).
     #[inline]
     fn accumulate(&self, row: &SparseRow, offset: usize, z: &mut [f32]) {
+        // The heads' widths (3 classes; one output per topic) get a copy with `k` fixed at
+        // compile time: the running scores stay in registers and the per-feature update is
+        // unrolled, where a run-time `k` loads, adds and stores `z` one float at a time.
+        // Each `z[c]` still receives the same products in the same order.
+        macro_rules! fixed {
+            ($($k:literal)*) => {
+                match self.k {
+                    $($k if z.len() == $k => {
+                        let mut acc = [0.0f32; $k];
+                        acc.copy_from_slice(z);
+                        self.accumulate_k::<$k>(row, offset, &mut acc);
+                        z.copy_from_slice(&acc);
+                    })*
+                    _ => self.accumulate_any(row, offset, z),
+                }
+            };
+        }
+        fixed!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+    }
+
+    /// [`Self::accumulate`] for `k == K` (and `z.len() == K`).
+    #[inline]
+    fn accumulate_k<const K: usize>(&self, row: &SparseRow, offset: usize, z: &mut [f32; K]) {
+        let add = |z: &mut [f32; K], v: f32, wj: &[f32]| {
+            if let Ok(wj) = <&[f32; K]>::try_from(wj) {
+                for c in 0..K {
+                    z[c] += v * wj[c];
+                }
+            }
+        };
+        match &self.index {
+            None => {
+                // A dense part (embeddings, valence) reads consecutive rows, which the
+                // hardware prefetcher already streams in.
+                let consecutive = match (row.indices.first(), row.indices.last()) {
+                    (Some(&a), Some(&b)) => b
+                        .checked_sub(a)
+                        .is_some_and(|d| d as usize + 1 == row.indices.len()),
+                    _ => true,
+                };
+                for (n, (&j, &v)) in row.indices.iter().zip(&row.values).enumerate() {
+                    // A text's n-gram rows are scattered over the block (cache misses):
+                    // request the row a few features ahead.
+                    if !consecutive {
+                        if let Some(&ahead) = row.indices.get(n + PREFETCH_AHEAD) {
+                            let r = offset + ahead as usize;
+                            if let Some(w) = self.w.get(r * K..r * K + K) {
+                                prefetch_slice(w);
+                            }
+                        }
+                    }
+                    let r = offset + j as usize;
+                    if let Some(wj) = self.w.get(r * K..r * K + K) {
+                        add(z, v, wj);
+                    }
+                }
+            }
+            Some(ix) => {
+                // As in `accumulate_any`.
+                let (mut lo, mut last) = (0, 0);
+                for (&j, &v) in row.indices.iter().zip(&row.values) {
+                    let Ok(col) = u32::try_from(offset + j as usize) else {
+                        continue;
+                    };
+                    if col < last {
+                        lo = 0;
+                    }
+                    last = col;
+                    let p = match ix.get(lo..).unwrap_or_default() {
+                        [a, ..] if *a == col => lo,
+                        [_, b, ..] if *b == col => lo + 1,
+                        rest => match rest.binary_search(&col) {
+                            Ok(p) => lo + p,
+                            Err(p) => {
+                                lo += p;
+                                continue;
+                            }
+                        },
+                    };
+                    lo = p;
+                    if let Some(wj) = self.w.get(p * K..p * K + K) {
+                        add(z, v, wj);
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`Self::accumulate`] for any `k`; the reference the fixed-width copies must equal.
+    fn accumulate_any(&self, row: &SparseRow, offset: usize, z: &mut [f32]) {
         let add = |z: &mut [f32], v: f32, wj: &[f32]| {
             for (zc, wc) in z.iter_mut().zip(wj) {
                 *zc += v * wc;
@@ -569,6 +659,17 @@ impl Model {
 
     /// Computes every part the heads read for one statement.
     fn featurize(&self, s: &Statement, rows: &mut Rows) {
+        self.featurize_after(s, rows, None)
+    }
+
+    /// [`Self::featurize`] after `prev`, a statement featurized by this model into the given
+    /// rows (its context's parts are reused when the contexts are equal).
+    fn featurize_after(
+        &self,
+        s: &Statement,
+        rows: &mut Rows,
+        prev: Option<(&Statement, &PartRows)>,
+    ) {
         let target = s.target.map(|span| {
             let (b, e) = target_views(s.text, span, &mut rows.marked);
             (b, e)
@@ -580,7 +681,9 @@ impl Model {
             target: target.map(|(b, e)| (rows.marked.as_str(), b, e)),
         };
         // All parts in one call: each text is tokenized once for all of them.
-        self.featurizer.featurize(st, &self.needed, &mut rows.parts);
+        let prev = prev.map(|(p, r)| (p.context.unwrap_or(""), r));
+        self.featurizer
+            .featurize_after(st, &self.needed, &mut rows.parts, prev);
     }
 
     /// P(topic | statement) for every topic, in topic order; empty without a relevance head.
@@ -647,8 +750,13 @@ impl Model {
                 pool.resize_with(s.len(), Rows::default);
             }
             let mut rel = Vec::with_capacity(s.len());
-            for (x, rows) in s.iter().zip(pool.iter_mut()) {
-                self.featurize(x, rows);
+            for (i, x) in s.iter().enumerate() {
+                // Quotes of one sentence share its context: the previous quote's rows
+                // give the context's parts.
+                let (done, rest) = pool.split_at_mut(i);
+                let prev = done.last().map(|r| (&s[i - 1], &r.parts));
+                let rows = &mut rest[0];
+                self.featurize_after(x, rows, prev);
                 rel.push(self.relevance_probs(&rows.parts));
             }
             let chosen = self.rule.choose_in_article(&rel);
@@ -990,6 +1098,56 @@ mod tests {
                     let mut z = [0.25f32; 3];
                     b.accumulate(&x, offset, &mut z);
                     assert_eq!(z.map(f32::to_bits), want.map(f32::to_bits));
+                }
+            }
+        }
+    }
+
+    /// The fixed-width copies of `accumulate` give bit for bit what the run-time-`k` loop
+    /// gives, for every width (fixed or not), dense and sparse, rows dense or scattered.
+    #[test]
+    fn fixed_width_accumulate_equals_any_width() {
+        let rows = 200;
+        for k in 1..=18usize {
+            let index: Vec<u32> = (0..60).map(|i| i * 3).chain(180..200).collect();
+            let w: Vec<f32> = (0..index.len() * k)
+                .map(|i| ((i * 53) % 97) as f32 / 9.0 - 5.0)
+                .collect();
+            let sp = Block {
+                k,
+                rows,
+                w: w.clone(),
+                index: Some(index.clone()),
+                bias: vec![0.0; k],
+            };
+            let mut dense = vec![0.0f32; rows * k];
+            for (n, &r) in index.iter().enumerate() {
+                dense[r as usize * k..(r as usize + 1) * k].copy_from_slice(&w[n * k..(n + 1) * k]);
+            }
+            let d = Block {
+                index: None,
+                w: dense,
+                ..sp.clone()
+            };
+            for indices in [
+                (0..90).map(|i| i * 2).collect::<Vec<u32>>(),
+                (150..200).collect(),
+                vec![199, 3, 181, 0, 0, 500],
+                vec![],
+            ] {
+                let x = SparseRow {
+                    values: (0..indices.len()).map(|i| 0.3 + i as f32 / 7.0).collect(),
+                    indices,
+                };
+                for b in [&sp, &d] {
+                    for offset in [0, 2] {
+                        let mut want: Vec<f32> = (0..k).map(|c| c as f32 * 0.1).collect();
+                        let mut got = want.clone();
+                        b.accumulate_any(&x, offset, &mut want);
+                        b.accumulate(&x, offset, &mut got);
+                        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                        assert_eq!(bits(&got), bits(&want), "k {k}");
+                    }
                 }
             }
         }

@@ -6,8 +6,9 @@
 //! the sentence frame does once per token.
 
 use super::cues::{with_lower, Cues};
+use crate::features::vectorize::KeyMap;
 use std::collections::{BTreeMap, HashMap};
-use xxhash_rust::xxh3::Xxh3Builder;
+use xxhash_rust::xxh3::{xxh3_64, Xxh3Builder};
 
 /// The named word lists, in bit order. `data/lexicon.toml` has one key per variant
 /// ([`List::key`]); a missing or unknown key is an error caught by the unit tests.
@@ -118,6 +119,11 @@ const BUILTIN: &str = include_str!("../../data/lexicon.toml");
 #[derive(Debug, Clone)]
 pub struct Lexicon {
     map: HashMap<String, u32, Xxh3Builder>,
+    /// The same entries keyed by the one-shot `xxh3_64` of the word (`None` when two words
+    /// share a key, then `map` answers): the sentence frame looks up every token of every
+    /// article, and the `Hasher` path of `map` (streaming xxh3 with a buffer copy) cost
+    /// about as much as the rest of the lookup.
+    by_key: Option<KeyMap<(Box<str>, u32)>>,
 }
 
 impl Lexicon {
@@ -133,12 +139,28 @@ impl Lexicon {
         for v in cues.verbs() {
             *map.entry(v.clone()).or_insert(0) |= CUE_BIT;
         }
-        Lexicon { map }
+        let mut by_key = KeyMap::default();
+        let mut collision = false;
+        for (w, &bits) in &map {
+            collision |= by_key
+                .insert(xxh3_64(w.as_bytes()), (w.as_str().into(), bits))
+                .is_some();
+        }
+        Lexicon {
+            map,
+            by_key: (!collision).then_some(by_key),
+        }
     }
 
     /// The bit set of `word` (any case).
     pub fn bits(&self, word: &str) -> u32 {
-        with_lower(word, |l| self.map.get(l).copied().unwrap_or(0))
+        with_lower(word, |l| match &self.by_key {
+            Some(m) => match m.get(&xxh3_64(l.as_bytes())) {
+                Some((w, bits)) if **w == *l => *bits,
+                _ => 0,
+            },
+            None => self.map.get(l).copied().unwrap_or(0),
+        })
     }
 
     /// `word` (any case) is in `list`.
@@ -179,6 +201,19 @@ mod tests {
         assert!(lex.has(List::Abbrev, "Mr") && lex.has(List::TitleAbbrev, "mr"));
         assert!(lex.has(List::Pronouns, "She") && !lex.has(List::Pronouns, "Rubio"));
         assert!(lex.bits("said") & CUE_BIT != 0 && lex.bits("Kremlin") & CUE_BIT == 0);
+        // The xxh3-keyed table answers exactly as the string map it mirrors.
+        assert!(lex.by_key.is_some());
+        let slow = Lexicon {
+            by_key: None,
+            ..lex.clone()
+        };
+        for w in lex.map.keys() {
+            let upper = w.to_uppercase();
+            let half: String = w.chars().take(w.chars().count() / 2).collect();
+            for q in [w.as_str(), &upper, &format!("{w}x"), &half] {
+                assert_eq!(lex.bits(q), slow.bits(q), "{q}");
+            }
+        }
         assert!(parse("abbrev = []").unwrap_err().contains("missing list"));
         let mut extra = BUILTIN.to_string();
         extra.push_str("\nbogus = [\"x\"]\n");
