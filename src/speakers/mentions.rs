@@ -490,15 +490,19 @@ impl Frame<'_> {
         }
         // The name closes the apposition with a comma: in "According to the official, Kellogg
         // has …" the comma ends a clause instead.
-        if i > 0 && a > 0 && nps[i - 1].kind == NpKind::Role && nps[i - 1].b + 1 == a {
-            if self.is_punct(a - 1, ",") && self.is_punct(b, ",") {
-                let before = &mut nps[i - 1];
-                let key = normalize_role(&self.text[before.span.0..before.span.1]);
-                if !key.is_empty() {
-                    learn_role(roles, key, canon);
-                }
-                before.canonical = Some(canon.to_string());
+        if i > 0
+            && a > 0
+            && nps[i - 1].kind == NpKind::Role
+            && nps[i - 1].b + 1 == a
+            && self.is_punct(a - 1, ",")
+            && self.is_punct(b, ",")
+        {
+            let before = &mut nps[i - 1];
+            let key = normalize_role(&self.text[before.span.0..before.span.1]);
+            if !key.is_empty() {
+                learn_role(roles, key, canon);
             }
+            before.canonical = Some(canon.to_string());
         }
     }
 
