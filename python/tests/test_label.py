@@ -38,7 +38,8 @@ def test_records_have_the_label_schema(pipe, seeds):
         for topic, lab in q["topics"].items():
             assert topic in pipe.model.topics
             assert lab["stance"] in ("favor", "against", "neutral")
-            assert abs(sum(lab["probs"].values()) - 1) < 1e-4
+            # Each probability is rounded to 4 decimals: three of them may sum to 1 ± 1.5e-4.
+            assert abs(sum(lab["probs"].values()) - 1) <= 1.5e-4 + 1e-12
             assert 0 <= lab["relevance"] <= 1
         assert q["sentiment"]["label"] in ("positive", "negative", "neutral")
 

@@ -107,7 +107,8 @@ def test_predict_a_statement_with_its_topic():
     lab = p["topics"]["peacekeepers"]
     assert lab["stance"] in ("favor", "against", "neutral")
     assert lab["stance"] == max(lab["probs"], key=lab["probs"].get)
-    assert abs(sum(lab["probs"].values()) - 1) < 1e-4
+    # Each probability is rounded to 4 decimals: three of them may sum to 1 ± 1.5e-4.
+    assert abs(sum(lab["probs"].values()) - 1) <= 1.5e-4 + 1e-12
     assert p["sentiment"]["label"] in ("positive", "negative", "neutral")
     explained = m.predict("We will never accept it.", topics="territory", explain=3)
     assert 0 < len(explained["topics"]["territory"]["explain"]) <= 3
