@@ -6,23 +6,21 @@
 //! `.txt` files (sorted; one document per file). Fits on the corpus, then times `transform`
 //! (best of R) and prints one `RESULT key=value ...` line. `--threads 0` means all cores.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use stance::features::{Vectorizer, VectorizerConfig};
 
-fn collect(path: &PathBuf, out: &mut Vec<PathBuf>) {
+// The benches' corpus helpers (`txt_files`).
+#[path = "../benches/common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+
+fn collect(path: &Path, out: &mut Vec<PathBuf>) {
     if path.is_dir() {
-        let mut entries: Vec<PathBuf> = walkdir::WalkDir::new(path)
-            .into_iter()
-            .filter_map(|e| e.ok())
-            .map(|e| e.into_path())
-            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "txt"))
-            .collect();
-        entries.sort();
-        out.extend(entries);
+        out.extend(common::txt_files(path));
     } else {
-        out.push(path.clone());
+        out.push(path.to_path_buf());
     }
 }
 

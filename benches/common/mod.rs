@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-fn txt_files(dir: &Path) -> Vec<PathBuf> {
+/// Every `.txt` file below `dir`, sorted.
+pub fn txt_files(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = walkdir::WalkDir::new(dir)
         .into_iter()
         .filter_map(|e| e.ok())

@@ -1046,6 +1046,28 @@ mod tests {
         assert_ne!(a, [0.0; 3]);
     }
 
+    /// One block of `rows × k` weights stored two ways: sparse (`w` holds the rows of `index`)
+    /// and dense (every row, zeros elsewhere).
+    fn sparse_and_dense(rows: usize, k: usize, index: Vec<u32>, w: Vec<f32>) -> (Block, Block) {
+        let mut dense = vec![0.0f32; rows * k];
+        for (n, &r) in index.iter().enumerate() {
+            dense[r as usize * k..(r as usize + 1) * k].copy_from_slice(&w[n * k..(n + 1) * k]);
+        }
+        let sp = Block {
+            k,
+            rows,
+            w,
+            index: Some(index),
+            bias: vec![0.0; k],
+        };
+        let d = Block {
+            index: None,
+            w: dense,
+            ..sp.clone()
+        };
+        (sp, d)
+    }
+
     /// `accumulate` (prefetching, searching from the last match) adds exactly what
     /// looking every column up on its own with `Block::row` adds, in the same order.
     #[test]
@@ -1056,22 +1078,7 @@ mod tests {
         let w: Vec<f32> = (0..index.len() * k)
             .map(|i| ((i * 37) % 101) as f32 / 7.0 - 7.0)
             .collect();
-        let sp = Block {
-            k,
-            rows,
-            w: w.clone(),
-            index: Some(index.clone()),
-            bias: vec![0.0; k],
-        };
-        let mut dense = vec![0.0f32; rows * k];
-        for (n, &r) in index.iter().enumerate() {
-            dense[r as usize * k..(r as usize + 1) * k].copy_from_slice(&w[n * k..(n + 1) * k]);
-        }
-        let d = Block {
-            index: None,
-            w: dense,
-            ..sp.clone()
-        };
+        let (sp, d) = sparse_and_dense(rows, k, index, w);
         let rows_in: [Vec<u32>; 4] = [
             (0..120).map(|i| i * 3).collect(),
             (190..270).collect(),
@@ -1113,22 +1120,7 @@ mod tests {
             let w: Vec<f32> = (0..index.len() * k)
                 .map(|i| ((i * 53) % 97) as f32 / 9.0 - 5.0)
                 .collect();
-            let sp = Block {
-                k,
-                rows,
-                w: w.clone(),
-                index: Some(index.clone()),
-                bias: vec![0.0; k],
-            };
-            let mut dense = vec![0.0f32; rows * k];
-            for (n, &r) in index.iter().enumerate() {
-                dense[r as usize * k..(r as usize + 1) * k].copy_from_slice(&w[n * k..(n + 1) * k]);
-            }
-            let d = Block {
-                index: None,
-                w: dense,
-                ..sp.clone()
-            };
+            let (sp, d) = sparse_and_dense(rows, k, index, w);
             for indices in [
                 (0..90).map(|i| i * 2).collect::<Vec<u32>>(),
                 (150..200).collect(),

@@ -7,8 +7,9 @@
 
 use super::cues::{with_lower, Cues};
 use crate::features::vectorize::KeyMap;
-use std::collections::{BTreeMap, HashMap};
-use xxhash_rust::xxh3::{xxh3_64, Xxh3Builder};
+use std::collections::hash_map::Entry;
+use std::collections::BTreeMap;
+use xxhash_rust::xxh3::xxh3_64;
 
 /// The named word lists, in bit order. `data/lexicon.toml` has one key per variant
 /// ([`List::key`]); a missing or unknown key is an error caught by the unit tests.
@@ -118,48 +119,43 @@ const BUILTIN: &str = include_str!("../../data/lexicon.toml");
 /// Every word list's bit (and the cue bit) per lowercase word. Built once per extractor.
 #[derive(Debug, Clone)]
 pub struct Lexicon {
-    map: HashMap<String, u32, Xxh3Builder>,
-    /// The same entries keyed by the one-shot `xxh3_64` of the word (`None` when two words
-    /// share a key, then `map` answers): the sentence frame looks up every token of every
-    /// article, and the `Hasher` path of `map` (streaming xxh3 with a buffer copy) cost
-    /// about as much as the rest of the lookup.
-    by_key: Option<KeyMap<(Box<str>, u32)>>,
+    /// Word → bit set, keyed by the one-shot `xxh3_64` of the lowercase word: the sentence
+    /// frame looks up every token of every article, and a `String`-keyed map's `Hasher` path
+    /// (streaming xxh3 with a buffer copy) cost about as much as the rest of the lookup.
+    by_key: KeyMap<(Box<str>, u32)>,
+    /// Words whose key another word already holds (none in the built-in data; searched only
+    /// when a key is found for a different word).
+    collided: Vec<(Box<str>, u32)>,
 }
 
 impl Lexicon {
     /// The embedded lists plus `cues`' reporting verbs.
     pub fn new(cues: &Cues) -> Self {
-        let lists = parse(BUILTIN).expect("embedded data/lexicon.toml is valid");
-        let mut map: HashMap<String, u32, Xxh3Builder> = HashMap::default();
-        for (list, words) in List::ALL.iter().zip(lists) {
-            for w in words {
-                *map.entry(w).or_insert(0) |= list.bit();
+        let mut lex = Lexicon {
+            by_key: KeyMap::default(),
+            collided: Vec::new(),
+        };
+        for (w, bits) in word_bits(cues) {
+            match lex.by_key.entry(xxh3_64(w.as_bytes())) {
+                Entry::Occupied(_) => lex.collided.push((w.into(), bits)),
+                Entry::Vacant(e) => {
+                    e.insert((w.into(), bits));
+                }
             }
         }
-        for v in cues.verbs() {
-            *map.entry(v.clone()).or_insert(0) |= CUE_BIT;
-        }
-        let mut by_key = KeyMap::default();
-        let mut collision = false;
-        for (w, &bits) in &map {
-            collision |= by_key
-                .insert(xxh3_64(w.as_bytes()), (w.as_str().into(), bits))
-                .is_some();
-        }
-        Lexicon {
-            map,
-            by_key: (!collision).then_some(by_key),
-        }
+        lex
     }
 
     /// The bit set of `word` (any case).
     pub fn bits(&self, word: &str) -> u32 {
-        with_lower(word, |l| match &self.by_key {
-            Some(m) => match m.get(&xxh3_64(l.as_bytes())) {
-                Some((w, bits)) if **w == *l => *bits,
-                _ => 0,
-            },
-            None => self.map.get(l).copied().unwrap_or(0),
+        with_lower(word, |l| match self.by_key.get(&xxh3_64(l.as_bytes())) {
+            Some((w, bits)) if **w == *l => *bits,
+            Some(_) => self
+                .collided
+                .iter()
+                .find(|(w, _)| **w == *l)
+                .map_or(0, |e| e.1),
+            None => 0,
         })
     }
 
@@ -167,6 +163,22 @@ impl Lexicon {
     pub fn has(&self, list: List, word: &str) -> bool {
         self.bits(word) & list.bit() != 0
     }
+}
+
+/// Every word's bit set: the embedded lists plus `cues`' reporting verbs (sorted, so the
+/// table is built in the same order every time).
+fn word_bits(cues: &Cues) -> BTreeMap<String, u32> {
+    let lists = parse(BUILTIN).expect("embedded data/lexicon.toml is valid");
+    let mut map = BTreeMap::new();
+    for (list, words) in List::ALL.iter().zip(lists) {
+        for w in words {
+            *map.entry(w).or_insert(0) |= list.bit();
+        }
+    }
+    for v in cues.verbs() {
+        *map.entry(v.clone()).or_insert(0) |= CUE_BIT;
+    }
+    map
 }
 
 /// The lists of a lexicon file in [`List::ALL`] order; every key must be present and known.
@@ -201,19 +213,26 @@ mod tests {
         assert!(lex.has(List::Abbrev, "Mr") && lex.has(List::TitleAbbrev, "mr"));
         assert!(lex.has(List::Pronouns, "She") && !lex.has(List::Pronouns, "Rubio"));
         assert!(lex.bits("said") & CUE_BIT != 0 && lex.bits("Kremlin") & CUE_BIT == 0);
-        // The xxh3-keyed table answers exactly as the string map it mirrors.
-        assert!(lex.by_key.is_some());
-        let slow = Lexicon {
-            by_key: None,
-            ..lex.clone()
-        };
-        for w in lex.map.keys() {
+        // The xxh3-keyed table answers exactly as a plain string map of the same words.
+        let reference = word_bits(&Cues::builtin());
+        assert!(lex.collided.is_empty());
+        for w in reference.keys() {
             let upper = w.to_uppercase();
             let half: String = w.chars().take(w.chars().count() / 2).collect();
             for q in [w.as_str(), &upper, &format!("{w}x"), &half] {
-                assert_eq!(lex.bits(q), slow.bits(q), "{q}");
+                let want = reference.get(&q.to_lowercase()).copied().unwrap_or(0);
+                assert_eq!(lex.bits(q), want, "{q}");
             }
         }
+        // A word whose key another word holds is still found (forced: no real xxh3 collision).
+        let mut forced = lex.clone();
+        let said = forced.by_key.remove(&xxh3_64(b"said")).unwrap();
+        forced
+            .by_key
+            .insert(xxh3_64(b"said"), ("not-said".into(), 1));
+        forced.collided.push(said);
+        assert_ne!(lex.bits("said"), 0);
+        assert_eq!(forced.bits("Said"), lex.bits("said"));
         assert!(parse("abbrev = []").unwrap_err().contains("missing list"));
         let mut extra = BUILTIN.to_string();
         extra.push_str("\nbogus = [\"x\"]\n");
