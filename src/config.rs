@@ -26,12 +26,11 @@ pub trait TomlConfig: Sized {
 
 /// Deserializes TOML text; a syntax or type error becomes [`Error::Data`] with its line.
 pub(crate) fn from_toml<T: DeserializeOwned>(s: &str, origin: &Path) -> Result<T> {
-    toml::from_str(s).map_err(|e| Error::Data {
-        path: origin.to_path_buf(),
-        line: e
+    toml::from_str(s).map_err(|e| {
+        let line = e
             .span()
             .map(|sp| s[..sp.start.min(s.len())].matches('\n').count() + 1)
-            .unwrap_or(0),
-        msg: e.message().to_string(),
+            .unwrap_or(0);
+        Error::data(origin, line, e.message())
     })
 }

@@ -61,6 +61,15 @@ impl Error {
         }
     }
 
+    /// A malformed record at 1-based `line` of the data file `path`.
+    pub fn data(path: impl Into<PathBuf>, line: usize, msg: impl Into<String>) -> Self {
+        Error::Data {
+            path: path.into(),
+            line,
+            msg: msg.into(),
+        }
+    }
+
     /// Shorthand for a model error.
     pub fn model(path: impl Into<PathBuf>, msg: impl Into<String>) -> Self {
         Error::Model {

@@ -5,11 +5,11 @@
 
 use serde_json::Value;
 use std::io::{BufRead, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 mod common;
-use common::{root, run, stance};
+use common::{assert_success, root, run, stance};
 
 const GOOD: &str = "“We will not accept a deal without Ukraine,” Zelensky said on Tuesday.\n";
 
@@ -28,6 +28,39 @@ fn json_lines(s: &str) -> Vec<Value> {
 
 fn p(path: &Path) -> &str {
     path.to_str().unwrap()
+}
+
+/// `DIR/s.jsonl`: one labelled statement, for the commands that read statements.
+fn statements(dir: &Path) -> PathBuf {
+    let path = dir.join("s.jsonl");
+    write(
+        &path,
+        "{\"text\": \"We back the alliance.\", \"topics\": {\"nato\": \"favor\"}}\n",
+    );
+    path
+}
+
+/// `stance eval WHAT` (`quotes`, `labels`) on the seed articles and their gold.
+fn eval_on_seeds(what: &str) -> Vec<&str> {
+    vec![
+        "eval",
+        what,
+        "--gold",
+        "data/gold/seeds.jsonl",
+        "--articles",
+        "data/articles",
+    ]
+}
+
+/// `stance ARGS…` started from the project root with stdout and stderr piped.
+fn spawn_piped(args: &[&str]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_stance"))
+        .current_dir(root())
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 // ---- article ids ---------------------------------------------------------------------------
@@ -353,14 +386,7 @@ fn label_stdin_is_a_streaming_filter() {
 #[test]
 fn a_closed_stdout_is_quiet_and_exit_0_everywhere() {
     let dir = tempfile::tempdir().unwrap();
-    let statements = dir.path().join("s.jsonl");
-    write(
-        &statements,
-        &format!(
-            "{}\n",
-            serde_json::json!({"text": "We back the alliance.", "topics": {"nato": "favor"}})
-        ),
-    );
+    let statements = statements(dir.path());
     let model = dir.path().join("m");
     let runs: Vec<Vec<&str>> = vec![
         vec!["quotes", "data/articles"],
@@ -372,22 +398,8 @@ fn a_closed_stdout_is_quiet_and_exit_0_everywhere() {
         vec!["predict", p(&statements)],
         vec!["inspect"],
         vec!["eval", "--data", p(&statements)],
-        vec![
-            "eval",
-            "quotes",
-            "--gold",
-            "data/gold/seeds.jsonl",
-            "--articles",
-            "data/articles",
-        ],
-        vec![
-            "eval",
-            "labels",
-            "--gold",
-            "data/gold/seeds.jsonl",
-            "--articles",
-            "data/articles",
-        ],
+        eval_on_seeds("quotes"),
+        eval_on_seeds("labels"),
         vec![
             "train",
             "--data",
@@ -399,13 +411,7 @@ fn a_closed_stdout_is_quiet_and_exit_0_everywhere() {
         ],
     ];
     for args in runs {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stance"))
-            .current_dir(root())
-            .args(&args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_piped(&args);
         drop(child.stdout.take()); // the reader is gone before anything is written
         let out = child.wait_with_output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
@@ -427,13 +433,7 @@ fn a_closed_stdout_is_quiet_and_exit_0_everywhere() {
         vec!["label", p(&many)],
         vec!["label", "--format", "csv", p(&many)],
     ] {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stance"))
-            .current_dir(root())
-            .args(&args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_piped(&args);
         let mut first = String::new();
         std::io::BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut first)
@@ -502,34 +502,16 @@ fn every_subcommand_spells_the_shared_flags_the_same_way() {
 #[test]
 fn stance_model_is_honoured_by_every_subcommand_that_uses_a_model() {
     let dir = tempfile::tempdir().unwrap();
-    let statements = dir.path().join("s.jsonl");
-    write(
-        &statements,
-        "{\"text\": \"We back the alliance.\", \"topics\": {\"nato\": \"favor\"}}\n",
-    );
+    let statements = statements(dir.path());
     let runs: Vec<Vec<&str>> = vec![
         vec!["label", "data/articles/004_fafa6a3430f658bd.txt"],
         vec!["predict", p(&statements)],
         vec!["eval", "--data", p(&statements)],
-        vec![
-            "eval",
-            "labels",
-            "--gold",
-            "data/gold/seeds.jsonl",
-            "--articles",
-            "data/articles",
-        ],
+        eval_on_seeds("labels"),
         vec!["inspect"],
         // The model supplies the learned attribution ranker.
         vec!["quotes", "data/articles/004_fafa6a3430f658bd.txt"],
-        vec![
-            "eval",
-            "quotes",
-            "--gold",
-            "data/gold/seeds.jsonl",
-            "--articles",
-            "data/articles",
-        ],
+        eval_on_seeds("quotes"),
     ];
     for args in &runs {
         let out = stance()
@@ -569,11 +551,7 @@ fn stance_model_is_honoured_by_every_subcommand_that_uses_a_model() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
 }
 
 #[test]
@@ -595,11 +573,7 @@ fn max_bytes_takes_units() {
 #[test]
 fn explain_does_not_swallow_the_input_path() {
     let dir = tempfile::tempdir().unwrap();
-    let statements = dir.path().join("s.jsonl");
-    write(
-        &statements,
-        "{\"text\": \"We back the alliance.\", \"topics\": {\"nato\": \"favor\"}}\n",
-    );
+    let statements = statements(dir.path());
     for args in [
         vec!["predict", "--explain", p(&statements)],
         vec!["predict", "--explain=3", p(&statements)],
@@ -835,11 +809,7 @@ fn offsets_count_from_after_a_byte_order_mark() {
             .write_stdin(input)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_success(&out);
         let v = &json_lines(&String::from_utf8_lossy(&out.stdout))[0];
         assert_eq!(v["text"], "No deal without us,");
         assert_eq!(
@@ -906,11 +876,7 @@ fn the_built_in_model_works_outside_the_project() {
         .args(["label", "a.txt"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let recs = json_lines(&String::from_utf8_lossy(&out.stdout));
     assert!(recs.len() > 5);
     // The same labels as the model directory it was built from.

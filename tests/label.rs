@@ -6,7 +6,7 @@ use serde_json::Value;
 use std::path::Path;
 
 mod common;
-use common::{root, run};
+use common::{assert_success, root, run};
 
 #[test]
 fn jsonl_records_carry_quote_topics_and_sentiment() {
@@ -319,11 +319,7 @@ fn library_example_loads_the_model_and_labels_a_file() {
         .args(["models/default", "data/articles/004_fafa6a3430f658bd.txt"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.lines().count() >= 8, "{stdout}");
     assert!(stdout.contains("Marco Rubio\t"), "{stdout}");

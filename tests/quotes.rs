@@ -6,15 +6,11 @@ use serde_json::Value;
 use std::path::Path;
 
 mod common;
-use common::{root, stance};
+use common::{assert_success, root, stance};
 
 fn json_report(args: &[&str]) -> Value {
     let out = stance().args(args).current_dir(root()).output().unwrap();
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     serde_json::from_slice(&out.stdout).expect("one JSON report")
 }
 

@@ -1043,6 +1043,25 @@ fn dir_files(d: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
+/// Runs `stance train --quiet ARGS… --recipe RECIPE -o OUT` in `cwd` with a fixed build time
+/// (so that two runs can be compared byte for byte), asserts it exited 0 and returns stdout.
+fn train_recipe_from(cwd: &Path, recipe: &Path, out: &Path, args: &[&str]) -> Vec<u8> {
+    let o = stance()
+        .current_dir(cwd)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .args(["train", "--quiet"])
+        .args(args)
+        .arg("--recipe")
+        .arg(recipe)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    o.stdout
+}
+
 #[test]
 fn cli_train_recipe_is_byte_identical_and_its_model_labels_an_article() {
     let tmp = tempfile::tempdir().unwrap();
@@ -1058,18 +1077,8 @@ fn cli_train_recipe_is_byte_identical_and_its_model_labels_an_article() {
     .enumerate()
     {
         let out = tmp.path().join(format!("m{n}"));
-        let o = stance()
-            .current_dir(cwd)
-            .env("SOURCE_DATE_EPOCH", "1700000000")
-            .args(["train", "--quiet", "--format", "json", "--recipe"])
-            .arg(&arg)
-            .arg("-o")
-            .arg(&out)
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(0), "{err}");
-        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let report = train_recipe_from(&cwd, &arg, &out, &["--format", "json"]);
+        let v: Value = serde_json::from_slice(&report).unwrap();
         assert_eq!(v["folds"], 2, "the recipe's inner CV ran: {v}");
         dirs.push(out);
     }
@@ -1245,21 +1254,7 @@ fn cli_train_recipe_with_embeddings_does_not_depend_on_how_the_recipe_is_named()
     .enumerate()
     {
         let out = tmp.path().join(format!("m{n}"));
-        let o = stance()
-            .current_dir(cwd)
-            .env("SOURCE_DATE_EPOCH", "1700000000")
-            .args(["train", "--quiet", "--recipe"])
-            .arg(&arg)
-            .arg("-o")
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        train_recipe_from(&cwd, &arg, &out, &[]);
         assert!(out.join("embeddings.emb").exists());
         models.push(dir_files(&out));
     }

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 mod common;
-use common::stance;
+use common::{assert_success, stance};
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) {
     std::fs::write(dir.join(name), bytes).unwrap();
@@ -296,11 +296,7 @@ fn a_100_mb_article_is_processed() {
         .args(["quotes", p.to_str().unwrap()])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert_eq!(out.stdout.iter().filter(|&&b| b == b'\n').count(), reps);
 }
 

@@ -60,6 +60,14 @@ type LineFailures = Vec<(String, String)>;
 /// Articles per hand-over from the labeling threads to the converting (GIL) thread.
 const CHUNK: usize = 128;
 
+/// The batch runner's defaults on `threads` threads (0 = all cores), as `stance label` runs.
+fn batch_options(threads: usize) -> BatchOptions {
+    BatchOptions {
+        threads,
+        ..BatchOptions::default()
+    }
+}
+
 fn batch_err(e: BoxError) -> PyErr {
     StanceError::new_err(e.to_string())
 }
@@ -192,10 +200,7 @@ impl Pipeline {
         // Behind a mutex only so that a reference to it may cross `detach`.
         let rx = std::sync::Mutex::new(rx);
         let worker = std::thread::spawn(move || -> Result<(), BoxError> {
-            let opts = BatchOptions {
-                threads,
-                ..BatchOptions::default()
-            };
+            let opts = batch_options(threads);
             let mut chunk = Vec::with_capacity(CHUNK);
             batch::run(
                 articles(texts, ids),
@@ -283,10 +288,7 @@ impl Pipeline {
             let mut failed = Vec::new();
             batch::run(
                 source,
-                &BatchOptions {
-                    threads,
-                    ..BatchOptions::default()
-                },
+                &batch_options(threads),
                 |a| {
                     p.label(a)
                         .iter()
@@ -325,10 +327,7 @@ impl Pipeline {
                 let mut summary = stance::summary::Summary::new();
                 let mut failed = Vec::new();
                 let mut index = 0usize;
-                let opts = BatchOptions {
-                    threads,
-                    ..BatchOptions::default()
-                };
+                let opts = batch_options(threads);
                 batch::run(
                     articles(texts, ids),
                     &opts,

@@ -109,6 +109,15 @@ impl<'py, 'n> Ser<'py, 'n> {
     }
 }
 
+/// Every integer width becomes a Python `int`; one body for each of serde's integer methods.
+macro_rules! integers_as_int {
+    ($($method:ident: $int:ty),*) => {$(
+        fn $method(self, v: $int) -> Result<Self::Ok> {
+            Ok(v.into_pyobject(self.py)?.into_any())
+        }
+    )*};
+}
+
 impl<'py, 'n> ser::Serializer for Ser<'py, 'n> {
     type Ok = Bound<'py, PyAny>;
     type Error = Error;
@@ -123,36 +132,18 @@ impl<'py, 'n> ser::Serializer for Ser<'py, 'n> {
     fn serialize_bool(self, v: bool) -> Result<Self::Ok> {
         Ok(pyo3::types::PyBool::new(self.py, v).to_owned().into_any())
     }
-    fn serialize_i8(self, v: i8) -> Result<Self::Ok> {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i16(self, v: i16) -> Result<Self::Ok> {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i32(self, v: i32) -> Result<Self::Ok> {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i64(self, v: i64) -> Result<Self::Ok> {
-        Ok(v.into_pyobject(self.py)?.into_any())
-    }
-    fn serialize_i128(self, v: i128) -> Result<Self::Ok> {
-        Ok(v.into_pyobject(self.py)?.into_any())
-    }
-    fn serialize_u8(self, v: u8) -> Result<Self::Ok> {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u16(self, v: u16) -> Result<Self::Ok> {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u32(self, v: u32) -> Result<Self::Ok> {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u64(self, v: u64) -> Result<Self::Ok> {
-        Ok(v.into_pyobject(self.py)?.into_any())
-    }
-    fn serialize_u128(self, v: u128) -> Result<Self::Ok> {
-        Ok(v.into_pyobject(self.py)?.into_any())
-    }
+    integers_as_int!(
+        serialize_i8: i8,
+        serialize_i16: i16,
+        serialize_i32: i32,
+        serialize_i64: i64,
+        serialize_i128: i128,
+        serialize_u8: u8,
+        serialize_u16: u16,
+        serialize_u32: u32,
+        serialize_u64: u64,
+        serialize_u128: u128
+    );
     fn serialize_f32(self, v: f32) -> Result<Self::Ok> {
         // Rust prints the shortest decimal that reads back as the same f32, as serde_json
         // writes it; reading that decimal as f64 gives what json.loads gives.
@@ -213,11 +204,7 @@ impl<'py, 'n> ser::Serializer for Ser<'py, 'n> {
         self.tagged(variant, value)
     }
     fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq> {
-        Ok(Seq {
-            list: PyList::empty(self.py),
-            ser: self,
-            variant: None,
-        })
+        Ok(Seq::new(self, None))
     }
     fn serialize_tuple(self, len: usize) -> Result<Self::SerializeTuple> {
         self.serialize_seq(Some(len))
@@ -236,19 +223,10 @@ impl<'py, 'n> ser::Serializer for Ser<'py, 'n> {
         variant: &'static str,
         _: usize,
     ) -> Result<Self::SerializeTupleVariant> {
-        Ok(Seq {
-            list: PyList::empty(self.py),
-            ser: self,
-            variant: Some(variant),
-        })
+        Ok(Seq::new(self, Some(variant)))
     }
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap> {
-        Ok(Map {
-            dict: PyDict::new(self.py),
-            ser: self,
-            key: None,
-            variant: None,
-        })
+        Ok(Map::new(self, None))
     }
     fn serialize_struct(self, _: &'static str, len: usize) -> Result<Self::SerializeStruct> {
         self.serialize_map(Some(len))
@@ -260,12 +238,7 @@ impl<'py, 'n> ser::Serializer for Ser<'py, 'n> {
         variant: &'static str,
         _: usize,
     ) -> Result<Self::SerializeStructVariant> {
-        Ok(Map {
-            dict: PyDict::new(self.py),
-            ser: self,
-            key: None,
-            variant: Some(variant),
-        })
+        Ok(Map::new(self, Some(variant)))
     }
 }
 
@@ -275,7 +248,14 @@ struct Seq<'py, 'n> {
     variant: Option<&'static str>,
 }
 
-impl<'py> Seq<'py, '_> {
+impl<'py, 'n> Seq<'py, 'n> {
+    fn new(ser: Ser<'py, 'n>, variant: Option<&'static str>) -> Self {
+        Seq {
+            list: PyList::empty(ser.py),
+            ser,
+            variant,
+        }
+    }
     fn push<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
         let item = v.serialize(self.ser.reborrow())?;
         self.list.append(item)?;
@@ -290,49 +270,28 @@ impl<'py> Seq<'py, '_> {
     }
 }
 
-impl<'py> ser::SerializeSeq for Seq<'py, '_> {
-    type Ok = Bound<'py, PyAny>;
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
-        self.push(v)
-    }
-    fn end(self) -> Result<Self::Ok> {
-        self.done()
-    }
+// serde's four list-shaped traits differ only in their names: one body serves them all.
+macro_rules! impl_seq_traits {
+    ($($trait:ident::$add:ident),*) => {$(
+        impl<'py> ser::$trait for Seq<'py, '_> {
+            type Ok = Bound<'py, PyAny>;
+            type Error = Error;
+            fn $add<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
+                self.push(v)
+            }
+            fn end(self) -> Result<Self::Ok> {
+                self.done()
+            }
+        }
+    )*};
 }
 
-impl<'py> ser::SerializeTuple for Seq<'py, '_> {
-    type Ok = Bound<'py, PyAny>;
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
-        self.push(v)
-    }
-    fn end(self) -> Result<Self::Ok> {
-        self.done()
-    }
-}
-
-impl<'py> ser::SerializeTupleStruct for Seq<'py, '_> {
-    type Ok = Bound<'py, PyAny>;
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
-        self.push(v)
-    }
-    fn end(self) -> Result<Self::Ok> {
-        self.done()
-    }
-}
-
-impl<'py> ser::SerializeTupleVariant for Seq<'py, '_> {
-    type Ok = Bound<'py, PyAny>;
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<()> {
-        self.push(v)
-    }
-    fn end(self) -> Result<Self::Ok> {
-        self.done()
-    }
-}
+impl_seq_traits!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 struct Map<'py, 'n> {
     ser: Ser<'py, 'n>,
@@ -341,7 +300,15 @@ struct Map<'py, 'n> {
     variant: Option<&'static str>,
 }
 
-impl<'py> Map<'py, '_> {
+impl<'py, 'n> Map<'py, 'n> {
+    fn new(ser: Ser<'py, 'n>, variant: Option<&'static str>) -> Self {
+        Map {
+            dict: PyDict::new(ser.py),
+            ser,
+            key: None,
+            variant,
+        }
+    }
     fn set<T: Serialize + ?Sized>(&mut self, key: Bound<'py, PyString>, v: &T) -> Result<()> {
         let value = v.serialize(self.ser.reborrow())?;
         self.dict.set_item(key, value)?;
@@ -378,29 +345,28 @@ impl<'py> ser::SerializeMap for Map<'py, '_> {
     }
 }
 
-impl<'py> ser::SerializeStruct for Map<'py, '_> {
-    type Ok = Bound<'py, PyAny>;
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, name: &'static str, v: &T) -> Result<()> {
-        let key = self.ser.names.get(self.ser.py, name);
-        self.set(key, v)
-    }
-    fn end(self) -> Result<Self::Ok> {
-        self.done()
-    }
+// Structs and struct variants differ only in the trait's name (the tag is in `Map::variant`).
+macro_rules! impl_struct_traits {
+    ($($trait:ident),*) => {$(
+        impl<'py> ser::$trait for Map<'py, '_> {
+            type Ok = Bound<'py, PyAny>;
+            type Error = Error;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                name: &'static str,
+                v: &T,
+            ) -> Result<()> {
+                let key = self.ser.names.get(self.ser.py, name);
+                self.set(key, v)
+            }
+            fn end(self) -> Result<Self::Ok> {
+                self.done()
+            }
+        }
+    )*};
 }
 
-impl<'py> ser::SerializeStructVariant for Map<'py, '_> {
-    type Ok = Bound<'py, PyAny>;
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, name: &'static str, v: &T) -> Result<()> {
-        let key = self.ser.names.get(self.ser.py, name);
-        self.set(key, v)
-    }
-    fn end(self) -> Result<Self::Ok> {
-        self.done()
-    }
-}
+impl_struct_traits!(SerializeStruct, SerializeStructVariant);
 
 /// Map keys: strings (shared), and numbers and booleans as their JSON text, as serde_json does.
 struct KeySer<'py, 'n> {
@@ -418,6 +384,15 @@ fn key_error() -> Error {
     <Error as ser::Error>::custom("a map key must be a string, a number or a boolean")
 }
 
+/// Integer keys become their decimal text; one body for each of serde's integer methods.
+macro_rules! integer_keys_as_text {
+    ($($method:ident: $int:ty),*) => {$(
+        fn $method(self, v: $int) -> Result<Self::Ok> {
+            self.text(&v.to_string())
+        }
+    )*};
+}
+
 impl<'py> ser::Serializer for KeySer<'py, '_> {
     type Ok = Bound<'py, PyString>;
     type Error = Error;
@@ -432,30 +407,16 @@ impl<'py> ser::Serializer for KeySer<'py, '_> {
     fn serialize_bool(self, v: bool) -> Result<Self::Ok> {
         self.text(if v { "true" } else { "false" })
     }
-    fn serialize_i8(self, v: i8) -> Result<Self::Ok> {
-        self.text(&v.to_string())
-    }
-    fn serialize_i16(self, v: i16) -> Result<Self::Ok> {
-        self.text(&v.to_string())
-    }
-    fn serialize_i32(self, v: i32) -> Result<Self::Ok> {
-        self.text(&v.to_string())
-    }
-    fn serialize_i64(self, v: i64) -> Result<Self::Ok> {
-        self.text(&v.to_string())
-    }
-    fn serialize_u8(self, v: u8) -> Result<Self::Ok> {
-        self.text(&v.to_string())
-    }
-    fn serialize_u16(self, v: u16) -> Result<Self::Ok> {
-        self.text(&v.to_string())
-    }
-    fn serialize_u32(self, v: u32) -> Result<Self::Ok> {
-        self.text(&v.to_string())
-    }
-    fn serialize_u64(self, v: u64) -> Result<Self::Ok> {
-        self.text(&v.to_string())
-    }
+    integer_keys_as_text!(
+        serialize_i8: i8,
+        serialize_i16: i16,
+        serialize_i32: i32,
+        serialize_i64: i64,
+        serialize_u8: u8,
+        serialize_u16: u16,
+        serialize_u32: u32,
+        serialize_u64: u64
+    );
     fn serialize_f32(self, _: f32) -> Result<Self::Ok> {
         Err(key_error())
     }

@@ -41,15 +41,8 @@ pub struct GoldQuote {
 pub fn read_gold(path: &Path) -> Result<Vec<GoldQuote>> {
     let s = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let mut out = Vec::new();
-    for (i, line) in s.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let err = |msg: String| Error::Data {
-            path: path.to_path_buf(),
-            line: i + 1,
-            msg,
-        };
+    for (n, line) in super::numbered_records(&s) {
+        let err = |msg: String| Error::data(path, n, msg);
         let v: serde_json::Value = serde_json::from_str(line).map_err(|e| err(e.to_string()))?;
         match (v.get("start").is_some(), v.get("end").is_some()) {
             (false, false) => continue,
@@ -58,7 +51,7 @@ pub fn read_gold(path: &Path) -> Result<Vec<GoldQuote>> {
             _ => return Err(err("a gold quote needs both `start` and `end`".into())),
         }
         let mut g: GoldQuote = serde_json::from_value(v).map_err(|e| err(e.to_string()))?;
-        g.line = i + 1;
+        g.line = n;
         if g.start >= g.end {
             return Err(err(format!("empty span {}..{}", g.start, g.end)));
         }
@@ -81,22 +74,16 @@ struct GoldLine {
 pub fn read_gold_jsonl(path: &Path) -> Result<Vec<SpanQuote>> {
     let s = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let mut out = Vec::new();
-    for (i, line) in s.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let g: GoldLine = serde_json::from_str(line).map_err(|e| Error::Data {
-            path: path.to_path_buf(),
-            line: i + 1,
-            msg: e.to_string(),
-        })?;
+    for (n, line) in super::numbered_records(&s) {
+        let g: GoldLine =
+            serde_json::from_str(line).map_err(|e| Error::data(path, n, e.to_string()))?;
         if let (Some(start), Some(end)) = (g.start, g.end) {
             if end < start {
-                return Err(Error::Data {
-                    path: path.to_path_buf(),
-                    line: i + 1,
-                    msg: format!("end {end} before start {start}"),
-                });
+                return Err(Error::data(
+                    path,
+                    n,
+                    format!("end {end} before start {start}"),
+                ));
             }
             out.push(SpanQuote {
                 article: g.article,
@@ -121,11 +108,7 @@ pub fn read_groups(path: &Path) -> Result<BTreeMap<String, String>> {
             continue;
         }
         let Some((a, g)) = line.split_once('\t') else {
-            return Err(Error::Data {
-                path: path.to_path_buf(),
-                line: i + 1,
-                msg: "expected `article<TAB>group`".into(),
-            });
+            return Err(Error::data(path, i + 1, "expected `article<TAB>group`"));
         };
         out.insert(a.trim().to_string(), g.trim().to_string());
     }
@@ -162,11 +145,7 @@ impl GoldSet {
         let gold = read_gold(quotes)?;
         let by_id: BTreeMap<&str, &Article> = arts.iter().map(|a| (a.id.as_str(), a)).collect();
         for g in &gold {
-            let bad = |msg: String| Error::Data {
-                path: quotes.to_path_buf(),
-                line: g.line,
-                msg,
-            };
+            let bad = |msg: String| Error::data(quotes, g.line, msg);
             let a = by_id.get(g.article.as_str()).ok_or_else(|| {
                 bad(format!(
                     "article {:?} not in {}",

@@ -43,6 +43,15 @@ pub(crate) fn files_with_extension(dir: &Path, ext: &str) -> Result<Vec<PathBuf>
     Ok(paths)
 }
 
+/// The lines of `text` that are not blank, with their 1-based numbers: the records of a JSON
+/// Lines file, which may hold blank lines.
+pub(crate) fn numbered_records(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| (i + 1, line))
+}
+
 /// A file's id: its stem (`articles/a1.txt` → `a1`).
 pub(crate) fn file_id(path: &Path) -> String {
     path.file_stem()

@@ -32,15 +32,8 @@ struct Tgt {
 /// Parses NewsMTSC JSON Lines text: one record per (sentence, target).
 pub fn parse(path: &Path, text: &str) -> Result<Vec<Record>> {
     let mut out = Vec::new();
-    for (i, l) in text.lines().enumerate() {
-        if l.trim().is_empty() {
-            continue;
-        }
-        let err = |msg: String| Error::Data {
-            path: path.to_path_buf(),
-            line: i + 1,
-            msg,
-        };
+    for (n, l) in super::numbered_records(text) {
+        let err = |msg: String| Error::data(path, n, msg);
         let line: Line = serde_json::from_str(l).map_err(|e| err(e.to_string()))?;
         let n = line.sentence_normalized.chars().count();
         for t in line.targets {

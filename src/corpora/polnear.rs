@@ -59,11 +59,7 @@ pub fn parse_ann(id: &str, text: &str, ann: &str, origin: &Path) -> Result<Vec<S
     let mut spans: Spans = HashMap::new();
     let mut rels: Vec<(Vec<&str>, Option<&str>)> = Vec::new();
     for (ln, line) in ann.lines().enumerate() {
-        let bad = |msg: &str| Error::Data {
-            path: origin.to_path_buf(),
-            line: ln + 1,
-            msg: msg.into(),
-        };
+        let bad = |msg: &str| Error::data(origin, ln + 1, msg);
         let mut cols = line.split('\t');
         let (Some(id), Some(mid)) = (cols.next(), cols.next()) else {
             continue;

@@ -127,14 +127,6 @@ fn detect(path: &Path, text: &str) -> Format {
     }
 }
 
-fn data_err(path: &Path, line: usize, msg: impl Into<String>) -> Error {
-    Error::Data {
-        path: path.to_path_buf(),
-        line,
-        msg: msg.into(),
-    }
-}
-
 /// Parses one guide-format JSON object (used by `read_records` and `stance predict`).
 pub fn record_from_json(v: Value) -> std::result::Result<Record, String> {
     let Value::Object(mut m) = v else {
@@ -218,13 +210,10 @@ pub fn record_from_json(v: Value) -> std::result::Result<Record, String> {
 
 fn read_jsonl(path: &Path, text: &str) -> Result<Vec<Record>> {
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
+    for (n, line) in super::numbered_records(text) {
         let v: Value =
-            serde_json::from_str(line).map_err(|e| data_err(path, i + 1, e.to_string()))?;
-        out.push(record_from_json(v).map_err(|m| data_err(path, i + 1, m))?);
+            serde_json::from_str(line).map_err(|e| Error::data(path, n, e.to_string()))?;
+        out.push(record_from_json(v).map_err(|m| Error::data(path, n, m))?);
     }
     Ok(out)
 }
@@ -243,7 +232,7 @@ fn read_delimited(
         .from_reader(text.as_bytes());
     let header: Vec<String> = rdr
         .headers()
-        .map_err(|e| data_err(path, 1, e.to_string()))?
+        .map_err(|e| Error::data(path, 1, e.to_string()))?
         .iter()
         .map(|s| s.trim().to_string())
         .collect();
@@ -256,7 +245,7 @@ fn read_delimited(
         match found {
             Some(i) => Ok(Some(i)),
             None if name.is_none() => Ok(None),
-            None => Err(data_err(
+            None => Err(Error::data(
                 path,
                 1,
                 format!("no column {n:?} in header {header:?}"),
@@ -264,7 +253,7 @@ fn read_delimited(
         }
     };
     let text_i = col(&o.text_col, "text")?.ok_or_else(|| {
-        data_err(
+        Error::data(
             path,
             1,
             format!("no text column in header {header:?} (name it `text` or use --text-col)"),
@@ -301,7 +290,7 @@ fn read_delimited(
         }
     }
     if stance_i.is_some() && topic_i.is_none() {
-        return Err(data_err(
+        return Err(Error::data(
             path,
             1,
             "a stance column needs a topic column (name it `topic` or use --topic-col)",
@@ -310,11 +299,11 @@ fn read_delimited(
     let mut out = Vec::new();
     for (n, row) in rdr.records().enumerate() {
         let line = n + 2;
-        let row = row.map_err(|e| data_err(path, line, e.to_string()))?;
+        let row = row.map_err(|e| Error::data(path, line, e.to_string()))?;
         let get = |i: usize| row.get(i).map(str::trim).unwrap_or("");
         let mut r = Record::new(get(text_i));
         if r.text.is_empty() {
-            return Err(data_err(path, line, "empty text"));
+            return Err(Error::data(path, line, "empty text"));
         }
         r.context = ctx_i.map(|i| get(i).to_string()).filter(|s| !s.is_empty());
         if let Some(ti) = topic_i {
@@ -322,7 +311,7 @@ fn read_delimited(
             if let Some(si) = stance_i {
                 let s = get(si)
                     .parse::<Stance>()
-                    .map_err(|e| data_err(path, line, e.to_string()))?;
+                    .map_err(|e| Error::data(path, line, e.to_string()))?;
                 t.insert(get(ti).to_string(), s);
             }
             r.topics = Some(t);
@@ -331,11 +320,11 @@ fn read_delimited(
             r.sentiment = Some(
                 get(si)
                     .parse::<Sentiment>()
-                    .map_err(|e| data_err(path, line, e.to_string()))?,
+                    .map_err(|e| Error::data(path, line, e.to_string()))?,
             );
         }
         if let Some(ti) = target_i.filter(|&i| !get(i).is_empty()) {
-            r.target = Some(target_cell(&r.text, get(ti)).map_err(|m| data_err(path, line, m))?);
+            r.target = Some(target_cell(&r.text, get(ti)).map_err(|m| Error::data(path, line, m))?);
         }
         for (i, h) in header.iter().enumerate() {
             if ![Some(text_i), topic_i, stance_i, sent_i, ctx_i, target_i].contains(&Some(i)) {

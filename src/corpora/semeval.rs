@@ -26,11 +26,7 @@ pub fn topic_id(target: &str) -> String {
 
 /// Parses a SemEval TSV file's decoded text.
 pub fn parse(path: &Path, text: &str) -> Result<Vec<Record>> {
-    let err = |line: usize, msg: String| Error::Data {
-        path: path.to_path_buf(),
-        line,
-        msg,
-    };
+    let err = |line: usize, msg: String| Error::data(path, line, msg);
     let mut lines = text.lines().enumerate();
     let header: Vec<&str> = match lines.next() {
         Some((_, h)) => h

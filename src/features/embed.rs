@@ -34,6 +34,7 @@ use half::prelude::*;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
+use super::key_table::KeyTable;
 use super::tokenize::{LowerTokens, Tokens};
 use super::vectorize::{prefetch_read, prefetch_slice, PREFETCH_AHEAD};
 use crate::{Error, Result};
@@ -408,7 +409,8 @@ impl Embeddings {
             table: KeyTable::default(),
             pooling: Pooling::Mean,
         };
-        let mut table = KeyTable::with_capacity(n);
+        // Load factor <= 1/2, so a lookup usually touches one cache line.
+        let mut table = KeyTable::with_min_slots(n * 2 + 1);
         for i in 0..n {
             let w = e.word(i);
             if w.is_empty() {
@@ -780,68 +782,6 @@ fn f32s(b: &[u8]) -> Vec<f32> {
     b.chunks_exact(4)
         .map(|p| f32::from_le_bytes([p[0], p[1], p[2], p[3]]))
         .collect()
-}
-
-/// Open-addressing map from word key (xxh3) to row: linear probing over a power-of-two
-/// array, load factor ≤ 1/2, so a lookup usually touches one cache line.
-#[derive(Clone, Default)]
-struct KeyTable {
-    slots: Vec<(u64, u32)>,
-    mask: usize,
-}
-
-const EMPTY: u32 = u32::MAX;
-
-impl KeyTable {
-    fn with_capacity(n: usize) -> KeyTable {
-        let cap = (n * 2 + 1).next_power_of_two().max(16);
-        KeyTable {
-            slots: vec![(0, EMPTY); cap],
-            mask: cap - 1,
-        }
-    }
-
-    /// Inserts `key → row`; on a key already present returns its row.
-    fn insert(&mut self, key: u64, row: u32) -> std::result::Result<(), u32> {
-        let mut i = key as usize & self.mask;
-        loop {
-            let (k, r) = self.slots[i];
-            if r == EMPTY {
-                self.slots[i] = (key, row);
-                return Ok(());
-            }
-            if k == key {
-                return Err(r);
-            }
-            i = (i + 1) & self.mask;
-        }
-    }
-
-    /// Starts loading the slot of `key` (see [`prefetch_read`]).
-    #[inline]
-    fn prefetch(&self, key: u64) {
-        if let Some(slot) = self.slots.get(key as usize & self.mask) {
-            prefetch_read(slot);
-        }
-    }
-
-    #[inline]
-    fn get(&self, key: u64) -> Option<u32> {
-        if self.slots.is_empty() {
-            return None;
-        }
-        let mut i = key as usize & self.mask;
-        loop {
-            let (k, r) = self.slots[i];
-            if r == EMPTY {
-                return None;
-            }
-            if k == key {
-                return Some(r);
-            }
-            i = (i + 1) & self.mask;
-        }
-    }
 }
 
 #[cfg(test)]

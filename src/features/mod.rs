@@ -21,6 +21,7 @@
 
 pub mod embed;
 pub mod hf;
+mod key_table;
 pub mod tokenize;
 pub mod valence;
 pub mod vectorize;

@@ -219,11 +219,7 @@ impl std::fmt::Debug for Valence {
 }
 
 fn data_err(file: &str, line: usize, msg: impl Into<String>) -> Error {
-    Error::Data {
-        path: format!("data/lexicons/{file}").into(),
-        line,
-        msg: msg.into(),
-    }
+    Error::data(format!("data/lexicons/{file}"), line, msg)
 }
 
 /// Rows of a TSV file as (line number, fields); at most 5 fields are used.
@@ -260,6 +256,14 @@ impl<'a> std::ops::Index<usize> for Fields<'a> {
     }
 }
 
+/// Errors unless `line` of `file` has at least `n` fields (`expected` names them).
+fn need_fields(file: &str, line: usize, f: &Fields, n: usize, expected: &str) -> Result<()> {
+    if f.len() < n {
+        return Err(data_err(file, line, expected));
+    }
+    Ok(())
+}
+
 fn num(file: &str, line: usize, s: &str) -> Result<f64> {
     s.trim()
         .parse::<f64>()
@@ -290,29 +294,19 @@ impl Valence {
     /// Builds the tables from the lexicons embedded in the binary (about a millisecond).
     pub fn new() -> Result<Valence> {
         let mut lexicon = KeyMap::default();
+        let file = "vader_lexicon.tsv";
         for (line, f) in tsv(VADER_LEXICON) {
-            if f.len() < 2 {
-                return Err(data_err(
-                    "vader_lexicon.tsv",
-                    line,
-                    "expected word<TAB>valence",
-                ));
-            }
+            need_fields(file, line, &f, 2, "expected word<TAB>valence")?;
             // As in Python, lookups are lowercase, so entries with capitals (a few
             // emoticons) never match.
-            lexicon.insert(key(f[0]), num("vader_lexicon.tsv", line, f[1])?);
+            lexicon.insert(key(f[0]), num(file, line, f[1])?);
         }
         let mut boosters = KeyMap::default();
         let mut booster_ngrams = Vec::new();
+        let file = "vader_boosters.tsv";
         for (line, f) in tsv(VADER_BOOSTERS) {
-            if f.len() < 2 {
-                return Err(data_err(
-                    "vader_boosters.tsv",
-                    line,
-                    "expected word<TAB>value",
-                ));
-            }
-            let v = num("vader_boosters.tsv", line, f[1])?;
+            need_fields(file, line, &f, 2, "expected word<TAB>value")?;
+            let v = num(file, line, f[1])?;
             if f[0].contains(' ') {
                 booster_ngrams.push((f[0].split(' ').map(key).collect(), v));
             } else {
@@ -320,17 +314,12 @@ impl Valence {
             }
         }
         let mut idioms = Vec::new();
+        let file = "vader_idioms.tsv";
         for (line, f) in tsv(VADER_IDIOMS) {
-            if f.len() < 2 {
-                return Err(data_err(
-                    "vader_idioms.tsv",
-                    line,
-                    "expected idiom<TAB>valence",
-                ));
-            }
+            need_fields(file, line, &f, 2, "expected idiom<TAB>valence")?;
             // One-word "idioms" (badass) never match Python's multi-word windows either.
             if f[0].contains(' ') {
-                let v = num("vader_idioms.tsv", line, f[1])?;
+                let v = num(file, line, f[1])?;
                 idioms.push((f[0].split(' ').map(key).collect(), v));
             }
         }
@@ -338,15 +327,10 @@ impl Valence {
             .map(|(_, f)| (key(f[0].trim()), ()))
             .collect();
         let mut pattern = KeyMap::default();
+        let file = "pattern_sentiment.tsv";
+        let expected = "expected word, polarity, subjectivity, intensity, modifier";
         for (line, f) in tsv(PATTERN_LEXICON) {
-            if f.len() < 5 {
-                return Err(data_err(
-                    "pattern_sentiment.tsv",
-                    line,
-                    "expected word, polarity, subjectivity, intensity, modifier",
-                ));
-            }
-            let file = "pattern_sentiment.tsv";
+            need_fields(file, line, &f, 5, expected)?;
             pattern.insert(
                 key(f[0]),
                 PatternWord {

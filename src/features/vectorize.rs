@@ -40,6 +40,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
+use super::key_table::{KeyTable, EMPTY};
 use super::tokenize::{Tokenizer, TokenizerKind, Tokens};
 use crate::{Error, Result};
 
@@ -365,76 +366,22 @@ fn char_features(
     }
 }
 
-/// Open-addressing map from feature key to column: linear probing over a power-of-two array
-/// of `(key, column)` slots, so that a lookup usually touches a single cache line (the
-/// vocabulary outgrows the CPU caches, and lookups are the hot path's main cost). Keys are
-/// xxh3 hashes, so their low bits index the array directly. Never iterated into outputs.
-#[derive(Clone, Default)]
-struct ColumnTable {
-    slots: Vec<(u64, u32)>,
-    mask: usize,
-}
-
-/// Column value marking an empty slot (columns are < `u32::MAX`).
-const EMPTY: u32 = u32::MAX;
-
-impl ColumnTable {
-    /// Builds the table for `names` (column = position); errors on a key collision.
-    fn build(names: &[String]) -> std::result::Result<ColumnTable, String> {
-        if names.len() >= EMPTY as usize {
-            return Err("too many features".into());
-        }
-        // Load factor <= 2/3 keeps linear probes short.
-        let cap = (names.len() * 3 / 2 + 1).next_power_of_two().max(16);
-        let mut t = ColumnTable {
-            slots: vec![(0, EMPTY); cap],
-            mask: cap - 1,
-        };
-        for (col, name) in names.iter().enumerate() {
-            let key = feature_key(name);
-            let mut i = key as usize & t.mask;
-            loop {
-                let (k, c) = t.slots[i];
-                if c == EMPTY {
-                    t.slots[i] = (key, col as u32);
-                    break;
-                }
-                if k == key {
-                    return Err(format!(
-                        "features {name:?} and {:?} have the same key",
-                        names[c as usize]
-                    ));
-                }
-                i = (i + 1) & t.mask;
-            }
-        }
-        Ok(t)
+/// The feature-key → column table for `names` (column = position); errors on a key collision.
+fn column_table(names: &[String]) -> std::result::Result<KeyTable, String> {
+    if names.len() >= EMPTY as usize {
+        return Err("too many features".into());
     }
-
-    /// Hints the CPU to start loading the slot of `key`; lookups are cache misses on large
-    /// vocabularies, and issuing them ahead overlaps their latency.
-    #[inline]
-    fn prefetch(&self, key: u64) {
-        if let Some(slot) = self.slots.get(key as usize & self.mask) {
-            prefetch_read(slot);
+    // Load factor <= 2/3 keeps linear probes short.
+    let mut t = KeyTable::with_min_slots(names.len() * 3 / 2 + 1);
+    for (col, name) in names.iter().enumerate() {
+        if let Err(c) = t.insert(feature_key(name), col as u32) {
+            return Err(format!(
+                "features {name:?} and {:?} have the same key",
+                names[c as usize]
+            ));
         }
     }
-
-    /// The column of `key`, if it is in the vocabulary.
-    #[inline]
-    fn get(&self, key: u64) -> Option<u32> {
-        let mut i = key as usize & self.mask;
-        loop {
-            let (k, c) = self.slots[i];
-            if c == EMPTY {
-                return None;
-            }
-            if k == key {
-                return Some(c);
-            }
-            i = (i + 1) & self.mask;
-        }
-    }
+    Ok(t)
 }
 
 /// Issues a prefetch of the cache line holding `x` (no-op off x86-64).
@@ -530,7 +477,7 @@ pub struct Vectorizer {
     names: Vec<String>,
     idf: Vec<f32>,
     n_docs: usize,
-    index: ColumnTable,
+    index: KeyTable,
     /// Identifies this vocabulary for the per-thread caches (not saved).
     id: u64,
 }
@@ -607,7 +554,7 @@ impl TryFrom<VectorizerFile> for Vectorizer {
             return Err(format!("bad idf value {x}"));
         }
         let tokenizer = Tokenizer::new(&f.config.tokenizer).map_err(|e| e.to_string())?;
-        let index = ColumnTable::build(&f.names)?;
+        let index = column_table(&f.names)?;
         Ok(Vectorizer {
             config: f.config,
             tokenizer,
@@ -718,7 +665,7 @@ impl Vectorizer {
             .map(|&(_, d)| (((1.0 + n as f64) / (1.0 + f64::from(d))).ln() + 1.0) as f32)
             .collect();
         let names: Vec<String> = feats.into_iter().map(|(s, _)| s).collect();
-        let index = ColumnTable::build(&names).map_err(Error::Training)?;
+        let index = column_table(&names).map_err(Error::Training)?;
         Ok(Vectorizer {
             config: config.clone(),
             tokenizer,

@@ -138,12 +138,7 @@ impl Block {
                     // A text's n-gram rows are scattered over the block (cache misses):
                     // request the row a few features ahead.
                     if !consecutive {
-                        if let Some(&ahead) = row.indices.get(n + PREFETCH_AHEAD) {
-                            let r = offset + ahead as usize;
-                            if let Some(w) = self.w.get(r * K..r * K + K) {
-                                prefetch_slice(w);
-                            }
-                        }
+                        self.prefetch_ahead(row, n, offset, K);
                     }
                     let r = offset + j as usize;
                     if let Some(wj) = self.w.get(r * K..r * K + K) {
@@ -151,34 +146,11 @@ impl Block {
                     }
                 }
             }
-            Some(ix) => {
-                // As in `accumulate_any`.
-                let (mut lo, mut last) = (0, 0);
-                for (&j, &v) in row.indices.iter().zip(&row.values) {
-                    let Ok(col) = u32::try_from(offset + j as usize) else {
-                        continue;
-                    };
-                    if col < last {
-                        lo = 0;
-                    }
-                    last = col;
-                    let p = match ix.get(lo..).unwrap_or_default() {
-                        [a, ..] if *a == col => lo,
-                        [_, b, ..] if *b == col => lo + 1,
-                        rest => match rest.binary_search(&col) {
-                            Ok(p) => lo + p,
-                            Err(p) => {
-                                lo += p;
-                                continue;
-                            }
-                        },
-                    };
-                    lo = p;
-                    if let Some(wj) = self.w.get(p * K..p * K + K) {
-                        add(z, v, wj);
-                    }
+            Some(ix) => for_each_stored(ix, row, offset, |p, v| {
+                if let Some(wj) = self.w.get(p * K..p * K + K) {
+                    add(z, v, wj);
                 }
-            }
+            }),
         }
     }
 
@@ -195,12 +167,7 @@ impl Block {
                 for (n, (&j, &v)) in row.indices.iter().zip(&row.values).enumerate() {
                     // A text's n-gram rows are scattered over the block (cache misses):
                     // request the row a few features ahead.
-                    if let Some(&ahead) = row.indices.get(n + PREFETCH_AHEAD) {
-                        let r = offset + ahead as usize;
-                        if let Some(w) = self.w.get(r * k..r * k + k) {
-                            prefetch_slice(w);
-                        }
-                    }
+                    self.prefetch_ahead(row, n, offset, k);
                     if let Some(wj) = self
                         .w
                         .get((offset + j as usize) * k..)
@@ -210,37 +177,55 @@ impl Block {
                     }
                 }
             }
-            Some(ix) => {
-                // The row's columns ascend, and so do the stored rows: each search starts
-                // where the last one ended, and a run of consecutive columns (a dense
-                // part) finds its row at once. Entries before `lo` are below the column.
-                let (mut lo, mut last) = (0, 0);
-                for (&j, &v) in row.indices.iter().zip(&row.values) {
-                    let Ok(col) = u32::try_from(offset + j as usize) else {
-                        continue;
-                    };
-                    if col < last {
-                        lo = 0; // not ascending after all: search from the start
-                    }
-                    last = col;
-                    let p = match ix.get(lo..).unwrap_or_default() {
-                        [a, ..] if *a == col => lo,
-                        [_, b, ..] if *b == col => lo + 1,
-                        rest => match rest.binary_search(&col) {
-                            Ok(p) => lo + p,
-                            Err(p) => {
-                                lo += p;
-                                continue;
-                            }
-                        },
-                    };
-                    lo = p;
-                    if let Some(wj) = self.w.get(p * k..p * k + k) {
-                        add(z, v, wj);
-                    }
+            Some(ix) => for_each_stored(ix, row, offset, |p, v| {
+                if let Some(wj) = self.w.get(p * k..p * k + k) {
+                    add(z, v, wj);
                 }
+            }),
+        }
+    }
+
+    /// Requests the dense weights of the feature `PREFETCH_AHEAD` places after `row`'s `n`th.
+    #[inline(always)]
+    fn prefetch_ahead(&self, row: &SparseRow, n: usize, offset: usize, k: usize) {
+        if let Some(&ahead) = row.indices.get(n + PREFETCH_AHEAD) {
+            let r = offset + ahead as usize;
+            if let Some(w) = self.w.get(r * k..r * k + k) {
+                prefetch_slice(w);
             }
         }
+    }
+}
+
+/// Calls `f(p, v)`, in `row`'s order, for each feature `v` of `row` (columns shifted by
+/// `offset`) that has a stored row, `p` being its position in the sparse `index`.
+#[inline(always)]
+fn for_each_stored(index: &[u32], row: &SparseRow, offset: usize, mut f: impl FnMut(usize, f32)) {
+    // The row's columns ascend, and so do the stored rows: each search starts where the last
+    // one ended, and a run of consecutive columns (a dense part) finds its row at once.
+    // Entries before `lo` are below the column.
+    let (mut lo, mut last) = (0, 0);
+    for (&j, &v) in row.indices.iter().zip(&row.values) {
+        let Ok(col) = u32::try_from(offset + j as usize) else {
+            continue;
+        };
+        if col < last {
+            lo = 0; // not ascending after all: search from the start
+        }
+        last = col;
+        let p = match index.get(lo..).unwrap_or_default() {
+            [a, ..] if *a == col => lo,
+            [_, b, ..] if *b == col => lo + 1,
+            rest => match rest.binary_search(&col) {
+                Ok(p) => lo + p,
+                Err(p) => {
+                    lo += p;
+                    continue;
+                }
+            },
+        };
+        lo = p;
+        f(p, v);
     }
 }
 

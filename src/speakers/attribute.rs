@@ -51,6 +51,35 @@ pub fn attribute(
     ranker: Option<&Ranker>,
 ) -> Vec<Attribution> {
     let frame = Frame::new(text, body_end, quotes, gaz, cues, lex);
+    attribute_each(
+        &frame,
+        quotes,
+        |_, site, mentions, found, last| match ranker {
+            Some(r) => {
+                let cands = frame.candidates(site, mentions, found, last.and_then(|a| a.mention));
+                let best = r.choose(&cands);
+                frame.attribution_of_candidate(site, mentions, &cands, best, last)
+            }
+            None => frame.attribution(site, mentions, found, last),
+        },
+    )
+}
+
+/// Walks the quotes in text order, running the sieves on each quote in the frame and letting
+/// `decide(index, site, mentions, sieves' finding, last attribution)` make its attribution;
+/// a quote outside the frame gets an empty one. Each attribution is seen by the next quote's
+/// sieves, so [`attribute`] and [`ranker_candidates`] must walk alike.
+fn attribute_each(
+    frame: &Frame,
+    quotes: &[RawQuote],
+    mut decide: impl FnMut(
+        usize,
+        &QuoteSite,
+        &Mentions,
+        Option<Found>,
+        Option<&Attribution>,
+    ) -> Attribution,
+) -> Vec<Attribution> {
     let mentions = frame.mentions();
     let mut out: Vec<Attribution> = Vec::with_capacity(quotes.len());
     for (qi, q) in quotes.iter().enumerate() {
@@ -62,17 +91,9 @@ pub fn attribute(
             });
             continue;
         }
-        let site = frame.site(qt, previous(&frame, &out, qi));
+        let site = frame.site(qt, previous(frame, &out, qi));
         let found = frame.run_sieves(&site, &mentions);
-        let a = match ranker {
-            Some(r) => {
-                let cands =
-                    frame.candidates(&site, &mentions, found, out.last().and_then(|a| a.mention));
-                let best = r.choose(&cands);
-                frame.attribution_of_candidate(&site, &mentions, &cands, best, out.last())
-            }
-            None => frame.attribution(&site, &mentions, found, out.last()),
-        };
+        let a = decide(qi, &site, &mentions, found, out.last());
         out.push(a);
     }
     out
@@ -215,23 +236,10 @@ pub fn ranker_candidates(
     lex: &Lexicon,
 ) -> Vec<Vec<Candidate>> {
     let frame = Frame::new(text, body_end, quotes, gaz, cues, lex);
-    let mentions = frame.mentions();
-    let mut out: Vec<Attribution> = Vec::with_capacity(quotes.len());
-    let mut cands = Vec::with_capacity(quotes.len());
-    for (qi, q) in quotes.iter().enumerate() {
-        let qt = frame.qtok[qi];
-        if qt == usize::MAX {
-            out.push(Attribution {
-                context: (q.start, q.end),
-                ..Default::default()
-            });
-            cands.push(Vec::new());
-            continue;
-        }
-        let site = frame.site(qt, previous(&frame, &out, qi));
-        let found = frame.run_sieves(&site, &mentions);
-        cands.push(frame.candidates(&site, &mentions, found, out.last().and_then(|a| a.mention)));
-        out.push(frame.attribution(&site, &mentions, found, out.last()));
-    }
+    let mut cands: Vec<Vec<Candidate>> = quotes.iter().map(|_| Vec::new()).collect();
+    attribute_each(&frame, quotes, |qi, site, mentions, found, last| {
+        cands[qi] = frame.candidates(site, mentions, found, last.and_then(|a| a.mention));
+        frame.attribution(site, mentions, found, last)
+    });
     cands
 }

@@ -287,6 +287,17 @@ impl Frame<'_> {
         None
     }
 
+    /// The X of the "according to X" at token `c`, when it is a usable speaker.
+    fn according_to(&self, c: usize, m: &Mentions, sieve: Sieve) -> Option<Found> {
+        self.np_from(c + 2, &m.at_start)
+            .filter(|&k| self.usable_np(k, m))
+            .map(|k| Found {
+                sieve,
+                who: Who::Np(k),
+                cue: Some(c),
+            })
+    }
+
     /// Nearest cue before the quote in its sentence (skipping cues whose subject is a place:
     /// "… stated that Kyiv would not acknowledge …, “…”" is the president's), or "according to".
     fn sieve_cue_before(&self, q: &QuoteSite, m: &Mentions) -> Option<Found> {
@@ -298,14 +309,7 @@ impl Frame<'_> {
         while c > lo {
             c -= 1;
             if self.is_according(c) {
-                return self
-                    .np_from(c + 2, &m.at_start)
-                    .filter(usable)
-                    .map(|k| Found {
-                        sieve: Sieve::AccordingToBefore,
-                        who: Who::Np(k),
-                        cue: Some(c),
-                    });
+                return self.according_to(c, m, Sieve::AccordingToBefore);
             }
             if !self.is_cue(c) {
                 continue;
@@ -372,14 +376,7 @@ impl Frame<'_> {
                 return None;
             }
             if self.is_according(c) {
-                return self
-                    .np_from(c + 2, &m.at_start)
-                    .filter(usable)
-                    .map(|k| Found {
-                        sieve: Sieve::AccordingToAfter,
-                        who: Who::Np(k),
-                        cue: Some(c),
-                    });
+                return self.according_to(c, m, Sieve::AccordingToAfter);
             }
             if self.is_cue(c) {
                 return self

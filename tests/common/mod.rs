@@ -28,6 +28,16 @@ pub fn run(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// Asserts that a finished command exited 0, showing its stderr when it did not.
+#[track_caller]
+pub fn assert_success(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Says on the real stderr that a test did not run its checks, and why. The test harness
 /// captures `eprintln!` of passing tests, so the line is written past it: `cargo test` shows
 /// `SKIPPED: …` whatever its flags.
