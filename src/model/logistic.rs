@@ -846,22 +846,18 @@ mod tests {
         bad_y[0] = 2;
         let e = p.fit(&dataset(&x, &bad_y)).unwrap_err().to_string();
         assert!(e.contains("label index 2 ≥ 2 classes"), "{e}");
-        let e = p
-            .fit(&dataset(&x, &y).with_weights(A1::from(vec![1.0f32; 3])))
-            .unwrap_err()
-            .to_string();
+        let weighted_error = |w: Vec<f32>| {
+            p.fit(&dataset(&x, &y).with_weights(A1::from(w)))
+                .unwrap_err()
+                .to_string()
+        };
+        let e = weighted_error(vec![1.0; 3]);
         assert!(e.contains("3 sample weights for 10 rows"), "{e}");
         let mut w = vec![1.0f32; 10];
         w[4] = -1.0;
-        let e = p
-            .fit(&dataset(&x, &y).with_weights(A1::from(w)))
-            .unwrap_err()
-            .to_string();
+        let e = weighted_error(w);
         assert!(e.contains("must be finite and ≥ 0"), "{e}");
-        let e = p
-            .fit(&dataset(&x, &y).with_weights(A1::from(vec![0.0f32; 10])))
-            .unwrap_err()
-            .to_string();
+        let e = weighted_error(vec![0.0; 10]);
         assert!(e.contains("sum to a positive number"), "{e}");
         // A warm start fitted on other features.
         let m = p.fit(&dataset(&x, &y)).unwrap();
