@@ -101,9 +101,10 @@ fn polnear_dev() {
     eprintln!("PolNeAR dev: {r}");
     assert!(r["gold"].as_u64().unwrap() > 300);
     assert!(r["overlap"]["recall"].as_f64().unwrap() >= 0.95, "{r}");
-    // Issue target is 0.90; this asserts what the extractor measurably reaches today.
+    // With the shipped ranker: 0.9003 (704/782) today, the issue's target 0.90; the bound
+    // leaves about eight quotes of margin, so a regression fails rather than drifts.
     assert!(
-        r["speaker_mention"]["accuracy"].as_f64().unwrap() >= 0.78,
+        r["speaker_mention"]["accuracy"].as_f64().unwrap() >= 0.89,
         "{r}"
     );
 }
@@ -139,6 +140,20 @@ fn bad_inputs_are_reported_and_the_rest_processed() {
         .output()
         .unwrap();
     assert_eq!(missing.status.code(), Some(1));
+}
+
+#[test]
+fn a_month_is_not_a_speaker_for_the_shipped_ranker() {
+    // The shipped ranker named "August" here until capitalised common words alone stopped
+    // being name mentions.
+    let out = stance()
+        .args(["quotes", "-"])
+        .write_stdin("In an August speech, Trump attacked “the hateful ideology of radical Islam.”")
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["speaker"], "Donald Trump", "{v}");
 }
 
 #[test]

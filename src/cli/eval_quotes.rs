@@ -2,16 +2,19 @@
 //! JSON Lines (`--gold FILE --articles DIR`) or against PolNeAR (`--polnear DIR --split dev`).
 
 use super::args::{ArticleArgs, ExtractorArgs, LimitArgs, RankerArgs, ReportArgs, RunArgs};
+use super::output::Output;
 use super::Outcome;
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 use stance::corpora::gold::read_gold_jsonl;
 use stance::corpora::{polnear, SpanQuote};
-use stance::eval::spans::{evaluate, QuoteEval};
+use stance::eval::spans::{evaluate, AttributionMiss, QuoteEval};
 use stance::quotes::QuoteExtractor;
 use stance::speakers::gazetteer::normalize;
 use stance::Article;
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
 pub struct EvalQuotesArgs {
@@ -38,6 +41,10 @@ pub struct EvalQuotesArgs {
     pub config: ExtractorArgs,
     #[command(flatten)]
     pub ranker: RankerArgs,
+    /// Also write every matched quote whose speaker (or speaker mention) is wrong to FILE, as
+    /// JSON Lines with the quote, both mentions' text and the deciding sieve.
+    #[arg(long, value_name = "FILE")]
+    pub misses: Option<PathBuf>,
     #[command(flatten)]
     pub report: ReportArgs,
     #[command(flatten)]
@@ -68,7 +75,7 @@ pub fn run(a: EvalQuotesArgs) -> Result<Outcome> {
     a.run.init_global_pool();
     let x = a.config.extractor()?.with_ranker(a.ranker.ranker()?);
     let mut outcome = Outcome::default();
-    let report: QuoteEval = if let Some(gold_path) = &a.gold {
+    let (report, articles): (QuoteEval, Vec<Article>) = if let Some(gold_path) = &a.gold {
         let gold = read_gold_jsonl(gold_path)
             .with_context(|| format!("reading gold {}", gold_path.display()))?;
         let (articles, read) = super::stream::collect_articles(&ArticleArgs {
@@ -78,9 +85,10 @@ pub fn run(a: EvalQuotesArgs) -> Result<Outcome> {
         outcome = read;
         let pred = predict(&x, &articles);
         let g = x.gazetteer();
-        evaluate(&gold, &pred, true, |gs, ps| {
+        let report = evaluate(&gold, &pred, true, |gs, ps| {
             normalize(gs) == normalize(ps) || g.canonical(gs).is_some_and(|c| c == ps)
-        })
+        });
+        (report, articles)
     } else if let Some(root) = &a.polnear {
         let data = polnear::read_split(root, &a.split)
             .with_context(|| format!("reading PolNeAR {} split {}", root.display(), a.split))?;
@@ -88,10 +96,47 @@ pub fn run(a: EvalQuotesArgs) -> Result<Outcome> {
             data.into_iter().map(|p| (p.article, p.quotes)).unzip();
         let gold: Vec<SpanQuote> = gold.into_iter().flatten().collect();
         let pred = predict(&x, &articles);
-        evaluate(&gold, &pred, false, |a, b| a == b)
+        (evaluate(&gold, &pred, false, |a, b| a == b), articles)
     } else {
         bail!("give --gold FILE --articles DIR, or --polnear DIR [--split dev]");
     };
+    if let Some(path) = &a.misses {
+        write_misses(path, &report.misses, &articles)?;
+    }
     a.report.write(&report)?;
     Ok(outcome)
+}
+
+/// One line per miss: the spans (character offsets, as everywhere in the guide's format)
+/// resolved to their text so a reader needs no other file.
+fn write_misses(path: &Path, misses: &[AttributionMiss], articles: &[Article]) -> Result<()> {
+    let text: HashMap<&str, &str> = articles
+        .iter()
+        .map(|a| (a.id.as_str(), a.text.as_str()))
+        .collect();
+    let cut = |id: &str, span: Option<(usize, usize)>| {
+        let (t, (s, e)) = (text.get(id)?, span?);
+        Some(
+            t.chars()
+                .skip(s)
+                .take(e.saturating_sub(s))
+                .collect::<String>(),
+        )
+    };
+    let mut out = Output::open(Some(path))?;
+    for m in misses {
+        let line = serde_json::json!({
+            "article": m.article,
+            "quote": cut(&m.article, Some((m.start, m.end))),
+            "gold_speaker": m.gold_speaker,
+            "gold_mention": cut(&m.article, m.gold_mention),
+            "speaker": m.speaker,
+            "mention": cut(&m.article, m.mention),
+            "sieve": m.sieve.map(|s| s.name()),
+            "start": m.start,
+            "end": m.end,
+        });
+        writeln!(out, "{line}")?;
+    }
+    out.finish()
 }

@@ -90,6 +90,25 @@ pub struct QuoteEval {
     /// Matched quotes by the sieve that attributed them (`none`: no sieve fired), in
     /// [`Sieve::ALL`] order then `none`; rows without quotes are left out.
     pub per_sieve: Vec<SieveRow>,
+    /// Matched quotes whose speaker or speaker mention is wrong, in article order (written by
+    /// `stance eval quotes --misses FILE`, not part of the report).
+    #[serde(skip)]
+    pub misses: Vec<AttributionMiss>,
+}
+
+/// A matched quote the attribution got wrong: its gold speaker (or mention) and the prediction.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AttributionMiss {
+    pub article: String,
+    /// The gold quote's span (char offsets, like every span here).
+    pub start: usize,
+    pub end: usize,
+    pub gold_speaker: Option<String>,
+    pub gold_mention: Option<(usize, usize)>,
+    pub speaker: Option<String>,
+    pub mention: Option<(usize, usize)>,
+    /// The sieve that decided the prediction (`None`: no sieve fired).
+    pub sieve: Option<Sieve>,
 }
 
 /// Accuracy and coverage of one attribution sieve on matched quotes.
@@ -126,6 +145,7 @@ pub fn evaluate(
     let (mut sp_ok, mut sp_n, mut m_ok, mut m_n) = (0, 0, 0, 0);
     // Per sieve (index in Sieve::ALL, the last slot is `none`): quotes, speaker ok/n, mention ok/n.
     let mut rows = vec![[0usize; 5]; Sieve::ALL.len() + 1];
+    let mut misses = Vec::new();
     for (g, p) in by_art.values() {
         exact += g
             .iter()
@@ -138,6 +158,7 @@ pub fn evaluate(
             let (gq, pq) = (g[i], p[j]);
             let row = &mut rows[pq.sieve.map_or(Sieve::ALL.len(), Sieve::index)];
             row[0] += 1;
+            let mut wrong = false;
             if has_speakers {
                 sp_n += 1;
                 let ok = match (&gq.speaker, &pq.speaker) {
@@ -148,15 +169,27 @@ pub fn evaluate(
                 sp_ok += ok as usize;
                 row[1] += ok as usize;
                 row[2] += 1;
+                wrong |= !ok;
             }
             if let Some((gs, ge)) = gq.mention {
                 m_n += 1;
                 row[4] += 1;
-                if let Some((ps, pe)) = pq.mention {
-                    let ok = (ps < ge && gs < pe) as usize;
-                    m_ok += ok;
-                    row[3] += ok;
-                }
+                let ok = pq.mention.is_some_and(|(ps, pe)| ps < ge && gs < pe);
+                m_ok += ok as usize;
+                row[3] += ok as usize;
+                wrong |= !ok;
+            }
+            if wrong {
+                misses.push(AttributionMiss {
+                    article: gq.article.clone(),
+                    start: gq.start,
+                    end: gq.end,
+                    gold_speaker: gq.speaker.clone(),
+                    gold_mention: gq.mention,
+                    speaker: pq.speaker.clone(),
+                    mention: pq.mention,
+                    sieve: pq.sieve,
+                });
             }
         }
     }
@@ -180,6 +213,7 @@ pub fn evaluate(
                 speaker_mention: (r[4] > 0).then(|| Accuracy::new(r[3], r[4])),
             })
             .collect(),
+        misses,
     }
 }
 
@@ -278,6 +312,14 @@ mod tests {
         let sp = r.speaker.unwrap();
         assert_eq!((sp.correct, sp.total), (1, 2));
         assert!(r.to_string().contains("overlap"));
+        // The one wrong speaker is listed, with the gold span and both names.
+        assert_eq!(r.misses.len(), 1);
+        let m = &r.misses[0];
+        assert_eq!((m.start, m.end), (20, 30));
+        assert_eq!(
+            (m.gold_speaker.as_deref(), m.speaker.as_deref()),
+            (None, Some("Z"))
+        );
     }
 
     #[test]
@@ -288,5 +330,37 @@ mod tests {
         assert_eq!(r.overlap.matched, 1);
         assert!((r.overlap.precision - 0.5).abs() < 1e-9);
         assert!(r.speaker.is_none());
+        assert!(r.misses.is_empty());
+    }
+
+    #[test]
+    fn a_missed_or_disjoint_mention_is_a_miss() {
+        let mut g = q("a", 10, 20, None);
+        g.mention = Some((0, 5));
+        let (mut right, mut wrong, mut absent) = (
+            q("a", 10, 20, None),
+            q("b", 10, 20, None),
+            q("c", 10, 20, None),
+        );
+        right.mention = Some((3, 8));
+        wrong.mention = Some((25, 30));
+        absent.mention = None;
+        let gold = vec![
+            g.clone(),
+            SpanQuote {
+                article: "b".into(),
+                ..g.clone()
+            },
+            SpanQuote {
+                article: "c".into(),
+                ..g
+            },
+        ];
+        let r = evaluate(&gold, &[right, wrong, absent], false, |a, b| a == b);
+        let m = r.speaker_mention.unwrap();
+        assert_eq!((m.correct, m.total), (1, 3));
+        let arts: Vec<&str> = r.misses.iter().map(|m| m.article.as_str()).collect();
+        assert_eq!(arts, ["b", "c"]);
+        assert_eq!(r.misses[0].mention, Some((25, 30)));
     }
 }

@@ -516,6 +516,68 @@ fn a_ranker_can_overrule_the_sieves_or_say_none() {
 }
 
 #[test]
+fn a_place_opening_the_sentence_before_a_cue_speaks_and_months_name_nobody() {
+    // "Russia insisted that …", a headline "Moscow warns …": the place is the speaker, not
+    // the previous quote's (continuation) or another name of the window.
+    let t = "Japan branded North Korea an \"outlaw nation.\" Russia insisted that Pyongyang \"stop its escapades.\"\n\n\
+             Moscow warns troops would be 'legitimate targets'\n\nThe ministry spoke on Thursday.";
+    let want = vec![
+        ("stop its escapades.".to_string(), s("Russia")),
+        ("legitimate targets".to_string(), s("Moscow")),
+    ];
+    let got: Vec<_> = speakers(t)
+        .into_iter()
+        .filter(|(_, who)| who.is_some())
+        .collect();
+    assert_eq!(got, want);
+    // The same decision survives a ranker that trusts the sieve (the place is its candidate).
+    use crate::speakers::ranker::{FEATURES, N_FEATURES};
+    let mut weights = vec![0.0; N_FEATURES];
+    weights[FEATURES
+        .iter()
+        .position(|x| *x == "sieve:cue_before")
+        .unwrap()] = 3.0;
+    let ranker = Ranker {
+        features: FEATURES.iter().map(|s| s.to_string()).collect(),
+        weights,
+        bias: 0.0,
+        trainer: "test".into(),
+        c: 1.0,
+        report: serde_json::Value::Null,
+    };
+    let q = QuoteExtractor::with_defaults()
+        .with_ranker(Some(ranker))
+        .extract(&Article::new("t", t));
+    let ranked: Vec<_> = q
+        .iter()
+        .map(|q| (q.text.clone(), q.speaker.clone()))
+        .filter(|(_, w)| w.is_some())
+        .collect();
+    assert_eq!(ranked, want);
+    // Inside a reported clause the place is not the speaker: the clause's subject is.
+    let t = "Zelensky stated that Kyiv would not accept \"any deal made without us.\"";
+    assert_eq!(
+        speakers(t),
+        vec![("any deal made without us.".into(), s("Volodymyr Zelensky"))]
+    );
+}
+
+#[test]
+fn an_organisation_in_the_possessive_speaks_through_its_statement() {
+    let t = "The State Department's readout does not mention sanctions but says that the countries \"agreed to remain in close contact\".";
+    assert_eq!(
+        speakers(t),
+        vec![(
+            "agreed to remain in close contact".into(),
+            s("U.S. State Department")
+        )]
+    );
+    // A person's possessive still only modifies ("Trump's envoy" is a role, not Trump).
+    let t = "Trump's envoy said the talks were \"going well\".";
+    assert_ne!(speakers(t)[0].1, s("Donald Trump"));
+}
+
+#[test]
 fn titles_in_apposition_name_the_person_later() {
     // After the name: "Dmitry Peskov, the spokesperson for …" … "the spokesperson".
     let t = "Dmitry Peskov, the spokesperson for the president, spoke on Monday.\n\n\

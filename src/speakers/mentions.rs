@@ -162,7 +162,10 @@ impl Frame<'_> {
             {
                 a += 1;
             }
-            if a < j {
+            // "an August speech", "the Breaking News banner": capitalised common words alone
+            // (months, days, page furniture) name nobody.
+            let only_common = (body..j).all(|t| self.tf(t, List::Common));
+            if a < j && !only_common {
                 if let Some(np) = self.analyse(a, j) {
                     out.push(np);
                 }
@@ -199,7 +202,16 @@ impl Frame<'_> {
         }
         // Whole phrase known to the gazetteer (organisations, "Russia's foreign ministry").
         let whole = &self.text[self.toks[body].s..self.toks[b - 1].e];
-        if let Some(e) = self.gaz.lookup(whole) {
+        // An organisation in the possessive owns what follows ("the State Department's
+        // readout says"): the organisation is the mention.
+        let org_possessive = || {
+            let bare = strip_possessive(whole);
+            (bare.len() < whole.len())
+                .then(|| self.gaz.lookup(bare))
+                .flatten()
+                .filter(|e| e.kind == Kind::Org)
+        };
+        if let Some(e) = self.gaz.lookup(whole).or_else(org_possessive) {
             let mut np = self.np(body, b, NpKind::Name);
             np.a = a;
             np.canonical = Some(if e.kind == Kind::Place {

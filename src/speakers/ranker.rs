@@ -343,7 +343,8 @@ impl Frame<'_> {
             let s = self.sent_of[np.a];
             let sentence_first = s != seen_sent;
             seen_sent = s;
-            if np.ekind == Kind::Place || !self.usable(np) {
+            // A place is a candidate only as the sieve's pick ("Russia insisted that …").
+            if (np.ekind == Kind::Place && sieve_np != Some(k)) || !self.usable(np) {
                 continue;
             }
             let mut x = self.position_features(q, np.a, np.b);

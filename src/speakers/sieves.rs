@@ -316,7 +316,18 @@ impl Frame<'_> {
             }
             let participle = self.w(c).ends_with("ing");
             let subj = self.subject_before(c, &m.at_end, lo).filter(usable);
-            if subj.is_some_and(|k| nps[k].ekind == Kind::Place) {
+            if let Some(k) = subj.filter(|&k| nps[k].ekind == Kind::Place) {
+                // "Russia insisted that …", "Moscow warns …": a place opening the sentence
+                // right before the cue speaks for its government. Elsewhere it is part of a
+                // reported clause ("… stated that Kyiv would not …, “…”").
+                let np = &nps[k];
+                if np.a == self.sent_start(np.a) && self.skip_adverbs_right(np.b) == c {
+                    return Some(Found {
+                        sieve: Sieve::CueBefore,
+                        who: Who::Np(k),
+                        cue: Some(c),
+                    });
+                }
                 continue;
             }
             let own = subj.filter(|&k| !(participle && self.skip_adverbs_right(nps[k].b) < c));
