@@ -16,7 +16,7 @@
 pub mod marks;
 
 use crate::article::{Article, CharIndex, Mention, RawQuote};
-use crate::speakers::attribute::attribute;
+use crate::speakers::attribute::{attribute, Lexicons};
 use crate::speakers::lexicon::Lexicon;
 use crate::speakers::{Cues, Gazetteer, Ranker, Sieve};
 use serde::{Deserialize, Serialize};
@@ -131,6 +131,14 @@ impl QuoteExtractor {
         (raw, body)
     }
 
+    fn lexicons(&self) -> Lexicons<'_> {
+        Lexicons {
+            gazetteer: &self.gazetteer,
+            cues: &self.cues,
+            lexicon: &self.lexicon,
+        }
+    }
+
     /// The source ranker's candidates for every quote of `article` (training data for
     /// [`crate::recipe::ranker_train`]), in char offsets.
     pub fn ranker_candidates(&self, article: &Article) -> Vec<RankGroup> {
@@ -139,14 +147,8 @@ impl QuoteExtractor {
         if raw.is_empty() {
             return Vec::new();
         }
-        let cands = crate::speakers::attribute::ranker_candidates(
-            text,
-            body,
-            &raw,
-            &self.gazetteer,
-            &self.cues,
-            &self.lexicon,
-        );
+        let cands =
+            crate::speakers::attribute::ranker_candidates(text, body, &raw, self.lexicons());
         let idx = CharIndex::new(text);
         raw.iter()
             .zip(cands)
@@ -172,15 +174,7 @@ impl QuoteExtractor {
         if raw.is_empty() {
             return Vec::new();
         }
-        let attrs = attribute(
-            text,
-            body,
-            &raw,
-            &self.gazetteer,
-            &self.cues,
-            &self.lexicon,
-            self.ranker.as_deref(),
-        );
+        let attrs = attribute(text, body, &raw, self.lexicons(), self.ranker.as_deref());
         let idx = CharIndex::new(text);
         let mention = |(s, e): (usize, usize)| Mention {
             start: idx.char_of(s),

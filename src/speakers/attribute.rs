@@ -40,17 +40,24 @@ pub struct Attribution {
     pub sieve: Option<Sieve>,
 }
 
+/// What attribution reads besides the article: the gazetteer, the reporting cues and the word
+/// lists.
+#[derive(Clone, Copy)]
+pub struct Lexicons<'a> {
+    pub gazetteer: &'a Gazetteer,
+    pub cues: &'a Cues,
+    pub lexicon: &'a Lexicon,
+}
+
 /// Attributes every quote of an article. `quotes` are in text order; `body_end` bounds the text.
 pub fn attribute(
     text: &str,
     body_end: usize,
     quotes: &[RawQuote],
-    gaz: &Gazetteer,
-    cues: &Cues,
-    lex: &Lexicon,
+    lx: Lexicons<'_>,
     ranker: Option<&Ranker>,
 ) -> Vec<Attribution> {
-    let frame = Frame::new(text, body_end, quotes, gaz, cues, lex);
+    let frame = Frame::new(text, body_end, quotes, lx);
     attribute_each(
         &frame,
         quotes,
@@ -231,11 +238,9 @@ pub fn ranker_candidates(
     text: &str,
     body_end: usize,
     quotes: &[RawQuote],
-    gaz: &Gazetteer,
-    cues: &Cues,
-    lex: &Lexicon,
+    lx: Lexicons<'_>,
 ) -> Vec<Vec<Candidate>> {
-    let frame = Frame::new(text, body_end, quotes, gaz, cues, lex);
+    let frame = Frame::new(text, body_end, quotes, lx);
     let mut cands: Vec<Vec<Candidate>> = quotes.iter().map(|_| Vec::new()).collect();
     attribute_each(&frame, quotes, |qi, site, mentions, found, last| {
         cands[qi] = frame.candidates(site, mentions, found, last.and_then(|a| a.mention));

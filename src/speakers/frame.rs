@@ -2,6 +2,7 @@
 //! stream in which every quotation is one token, so sentence splitting, chunking and cue search
 //! never look inside quoted speech. Each word carries its [`Lexicon`] bit set, computed once.
 
+use super::attribute::Lexicons;
 use super::cues::{with_lower, Cues};
 use super::gazetteer::Gazetteer;
 use super::lexicon::{Lexicon, List, CUE_BIT};
@@ -45,14 +46,12 @@ pub(super) struct Frame<'a> {
 
 impl<'a> Frame<'a> {
     /// Builds the frame of `text[..body_end]` around `quotes` (in text order).
-    pub fn new(
-        text: &'a str,
-        body_end: usize,
-        quotes: &[RawQuote],
-        gaz: &'a Gazetteer,
-        cues: &'a Cues,
-        lex: &'a Lexicon,
-    ) -> Self {
+    pub fn new(text: &'a str, body_end: usize, quotes: &[RawQuote], lx: Lexicons<'a>) -> Self {
+        let Lexicons {
+            gazetteer: gaz,
+            cues,
+            lexicon: lex,
+        } = lx;
         let toks = frame(text, body_end, quotes);
         let sents = sentences(text, &toks, quotes, cues, lex);
         let mut sent_of = vec![0u32; toks.len()];
