@@ -6,6 +6,7 @@ use super::output::Output;
 use super::Outcome;
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
+use stance::article::CharIndex;
 use stance::corpora::gold::read_gold_jsonl;
 use stance::corpora::{polnear, SpanQuote};
 use stance::eval::spans::{evaluate, AttributionMiss, QuoteEval};
@@ -107,34 +108,33 @@ pub fn run(a: EvalQuotesArgs) -> Result<Outcome> {
     Ok(outcome)
 }
 
-/// One line per miss: the spans (character offsets, as everywhere in the guide's format)
-/// resolved to their text so a reader needs no other file.
+/// One line per miss: the spans (char offsets, as everywhere in the guide's format) resolved
+/// to their text so a reader needs no other file.
 fn write_misses(path: &Path, misses: &[AttributionMiss], articles: &[Article]) -> Result<()> {
-    let text: HashMap<&str, &str> = articles
+    let index: HashMap<&str, (&str, CharIndex)> = articles
         .iter()
-        .map(|a| (a.id.as_str(), a.text.as_str()))
+        .map(|a| (a.id.as_str(), (a.text.as_str(), CharIndex::new(&a.text))))
         .collect();
     let cut = |id: &str, span: Option<(usize, usize)>| {
-        let (t, (s, e)) = (text.get(id)?, span?);
-        Some(
-            t.chars()
-                .skip(s)
-                .take(e.saturating_sub(s))
-                .collect::<String>(),
-        )
+        let ((text, idx), (s, e)) = (index.get(id)?, span?);
+        Some(idx.slice(text, s, e))
     };
     let mut out = Output::open(Some(path))?;
-    for m in misses {
+    for AttributionMiss {
+        gold: g,
+        predicted: p,
+    } in misses
+    {
         let line = serde_json::json!({
-            "article": m.article,
-            "quote": cut(&m.article, Some((m.start, m.end))),
-            "gold_speaker": m.gold_speaker,
-            "gold_mention": cut(&m.article, m.gold_mention),
-            "speaker": m.speaker,
-            "mention": cut(&m.article, m.mention),
-            "sieve": m.sieve.map(|s| s.name()),
-            "start": m.start,
-            "end": m.end,
+            "article": g.article,
+            "quote": cut(&g.article, Some((g.start, g.end))),
+            "gold_speaker": g.speaker,
+            "gold_mention": cut(&g.article, g.mention),
+            "speaker": p.speaker,
+            "mention": cut(&g.article, p.mention),
+            "sieve": p.sieve.map(|s| s.name()),
+            "start": g.start,
+            "end": g.end,
         });
         writeln!(out, "{line}")?;
     }

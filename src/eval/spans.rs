@@ -96,19 +96,11 @@ pub struct QuoteEval {
     pub misses: Vec<AttributionMiss>,
 }
 
-/// A matched quote the attribution got wrong: its gold speaker (or mention) and the prediction.
+/// A matched quote the attribution got wrong: the gold quote and the prediction matched to it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AttributionMiss {
-    pub article: String,
-    /// The gold quote's span (char offsets, like every span here).
-    pub start: usize,
-    pub end: usize,
-    pub gold_speaker: Option<String>,
-    pub gold_mention: Option<(usize, usize)>,
-    pub speaker: Option<String>,
-    pub mention: Option<(usize, usize)>,
-    /// The sieve that decided the prediction (`None`: no sieve fired).
-    pub sieve: Option<Sieve>,
+    pub gold: SpanQuote,
+    pub predicted: SpanQuote,
 }
 
 /// Accuracy and coverage of one attribution sieve on matched quotes.
@@ -181,14 +173,8 @@ pub fn evaluate(
             }
             if wrong {
                 misses.push(AttributionMiss {
-                    article: gq.article.clone(),
-                    start: gq.start,
-                    end: gq.end,
-                    gold_speaker: gq.speaker.clone(),
-                    gold_mention: gq.mention,
-                    speaker: pq.speaker.clone(),
-                    mention: pq.mention,
-                    sieve: pq.sieve,
+                    gold: gq.clone(),
+                    predicted: pq.clone(),
                 });
             }
         }
@@ -315,9 +301,9 @@ mod tests {
         // The one wrong speaker is listed, with the gold span and both names.
         assert_eq!(r.misses.len(), 1);
         let m = &r.misses[0];
-        assert_eq!((m.start, m.end), (20, 30));
+        assert_eq!((m.gold.start, m.gold.end), (20, 30));
         assert_eq!(
-            (m.gold_speaker.as_deref(), m.speaker.as_deref()),
+            (m.gold.speaker.as_deref(), m.predicted.speaker.as_deref()),
             (None, Some("Z"))
         );
     }
@@ -359,8 +345,8 @@ mod tests {
         let r = evaluate(&gold, &[right, wrong, absent], false, |a, b| a == b);
         let m = r.speaker_mention.unwrap();
         assert_eq!((m.correct, m.total), (1, 3));
-        let arts: Vec<&str> = r.misses.iter().map(|m| m.article.as_str()).collect();
+        let arts: Vec<&str> = r.misses.iter().map(|m| m.gold.article.as_str()).collect();
         assert_eq!(arts, ["b", "c"]);
-        assert_eq!(r.misses[0].mention, Some((25, 30)));
+        assert_eq!(r.misses[0].predicted.mention, Some((25, 30)));
     }
 }

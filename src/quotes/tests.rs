@@ -16,6 +16,23 @@ fn s(x: &str) -> Option<String> {
     Some(x.to_string())
 }
 
+/// A source ranker with the given feature weights (all others 0, no bias).
+fn ranker(w: &[(&str, f32)]) -> Ranker {
+    use crate::speakers::ranker::{FEATURES, N_FEATURES};
+    let mut weights = vec![0.0; N_FEATURES];
+    for (f, v) in w {
+        weights[FEATURES.iter().position(|x| x == f).unwrap()] = *v;
+    }
+    Ranker {
+        features: FEATURES.iter().map(|s| s.to_string()).collect(),
+        weights,
+        bias: 0.0,
+        trainer: "test".into(),
+        c: 1.0,
+        report: serde_json::Value::Null,
+    }
+}
+
 #[test]
 fn offsets_are_chars_and_text_matches() {
     let t = "Zelenskyy’s “Ми не здамося” — “we will not give up,” Zelenskyy said.";
@@ -484,34 +501,19 @@ fn unnamed_sources_stay_null_with_their_description() {
 
 #[test]
 fn a_ranker_can_overrule_the_sieves_or_say_none() {
-    use crate::speakers::ranker::{FEATURES, N_FEATURES};
     let text = "“We will talk,” said Lavrov.";
-    let ranker = |w: &[(&str, f32)], bias: f32| {
-        let mut weights = vec![0.0; N_FEATURES];
-        for (f, v) in w {
-            weights[FEATURES.iter().position(|x| x == f).unwrap()] = *v;
-        }
-        Ranker {
-            features: FEATURES.iter().map(|s| s.to_string()).collect(),
-            weights,
-            bias,
-            trainer: "test".into(),
-            c: 1.0,
-            report: serde_json::Value::Null,
-        }
-    };
     let run_with = |r: Ranker| {
         QuoteExtractor::with_defaults()
             .with_ranker(Some(r))
             .extract(&Article::new("t", text))
     };
     // Trusting the sieve reproduces its decision, with the ranker's probability.
-    let q = run_with(ranker(&[("sieve:cue_after_inverted", 3.0)], 0.0));
+    let q = run_with(ranker(&[("sieve:cue_after_inverted", 3.0)]));
     assert_eq!(q[0].speaker, s("Sergey Lavrov"));
     assert_eq!(q[0].sieve, Some(Sieve::CueAfterInverted));
     assert!((q[0].confidence - 1.0 / (1.0 + (-3.0f32).exp())).abs() < 1e-6);
     // A ranker that prefers `none` leaves the quote without a speaker.
-    let q = run_with(ranker(&[("none", 5.0)], 0.0));
+    let q = run_with(ranker(&[("none", 5.0)]));
     assert_eq!((q[0].speaker.clone(), q[0].sieve), (None, None));
 }
 
@@ -531,22 +533,8 @@ fn a_place_opening_the_sentence_before_a_cue_speaks_and_months_name_nobody() {
         .collect();
     assert_eq!(got, want);
     // The same decision survives a ranker that trusts the sieve (the place is its candidate).
-    use crate::speakers::ranker::{FEATURES, N_FEATURES};
-    let mut weights = vec![0.0; N_FEATURES];
-    weights[FEATURES
-        .iter()
-        .position(|x| *x == "sieve:cue_before")
-        .unwrap()] = 3.0;
-    let ranker = Ranker {
-        features: FEATURES.iter().map(|s| s.to_string()).collect(),
-        weights,
-        bias: 0.0,
-        trainer: "test".into(),
-        c: 1.0,
-        report: serde_json::Value::Null,
-    };
     let q = QuoteExtractor::with_defaults()
-        .with_ranker(Some(ranker))
+        .with_ranker(Some(ranker(&[("sieve:cue_before", 3.0)])))
         .extract(&Article::new("t", t));
     let ranked: Vec<_> = q
         .iter()
