@@ -569,6 +569,25 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// Every block of `weights.bin`, by name, checked against the manifest's list.
+fn decode_weights(
+    wbytes: &[u8],
+    blocks: &[BlockInfo],
+) -> std::result::Result<BTreeMap<String, Block>, String> {
+    if !wbytes.starts_with(WEIGHTS_MAGIC) {
+        return Err("bad magic (not a stance weights file)".into());
+    }
+    let mut c = Cursor { b: wbytes, at: 8 };
+    let mut by_name = BTreeMap::new();
+    for info in blocks {
+        by_name.insert(info.name.clone(), decode_block(&mut c, info)?);
+    }
+    if c.at != wbytes.len() {
+        return Err("trailing bytes after the last block".into());
+    }
+    Ok(by_name)
+}
+
 fn decode_block(c: &mut Cursor<'_>, info: &BlockInfo) -> std::result::Result<Block, String> {
     let short = || format!("block {}: weights end early", info.name);
     let (k, rows, stored) = (
@@ -648,50 +667,53 @@ pub fn load_from(src: ModelSource<'_>) -> Result<Model> {
             ));
         }
     }
-    // The three big files are checksummed and parsed on two threads: sha256 over ~20 MB is
-    // the largest single cost of a load.
-    let (main_files, embeddings) = rayon::join(
-        || -> Result<(Vec<u8>, Vec<u8>)> {
-            Ok((
-                read_checked(src, VECTORIZER_FILE, &manifest.files[VECTORIZER_FILE])?,
-                read_checked(src, WEIGHTS_FILE, &manifest.files[WEIGHTS_FILE])?,
-            ))
-        },
-        || -> Result<Option<std::sync::Arc<crate::features::Embeddings>>> {
-            Ok(match &manifest.embeddings {
-                None => None,
-                Some(info) => {
-                    let info_file = manifest.files.get(EMBEDDINGS_FILE).ok_or_else(|| {
-                        Error::model(
-                            dir,
-                            format!("manifest.json does not list {EMBEDDINGS_FILE}"),
-                        )
-                    })?;
-                    let b = read_checked(src, EMBEDDINGS_FILE, info_file)?;
-                    let e = crate::features::Embeddings::from_bytes(&b)
-                        .and_then(|e| e.with_pooling(info.pooling))
-                        .map_err(|e| Error::model(dir, format!("{EMBEDDINGS_FILE}: {e}")))?;
-                    if e.dim() != info.dim || e.len() != info.words {
-                        return Err(Error::model(
-                            dir,
-                            format!(
-                        "{EMBEDDINGS_FILE} has {} words × {} dims, the manifest says {} × {}",
-                        e.len(),
-                        e.dim(),
-                        info.words,
-                        info.dim
-                    ),
-                        ));
-                    }
-                    Some(std::sync::Arc::new(e))
+    // The three big files are read, checksummed and parsed independently, on as many threads
+    // as there are: sha256 over ~27 MB and parsing the vocabulary are most of a load.
+    let load_vectorizer = || -> Result<Vectorizer> {
+        let vbytes = read_checked(src, VECTORIZER_FILE, &manifest.files[VECTORIZER_FILE])?;
+        serde_json::from_slice(&vbytes)
+            .map_err(|e| Error::model(dir, format!("{VECTORIZER_FILE}: {e}")))
+    };
+    let load_embeddings = || -> Result<Option<std::sync::Arc<crate::features::Embeddings>>> {
+        Ok(match &manifest.embeddings {
+            None => None,
+            Some(info) => {
+                let info_file = manifest.files.get(EMBEDDINGS_FILE).ok_or_else(|| {
+                    Error::model(
+                        dir,
+                        format!("manifest.json does not list {EMBEDDINGS_FILE}"),
+                    )
+                })?;
+                let b = read_checked(src, EMBEDDINGS_FILE, info_file)?;
+                let e = crate::features::Embeddings::from_bytes(&b)
+                    .and_then(|e| e.with_pooling(info.pooling))
+                    .map_err(|e| Error::model(dir, format!("{EMBEDDINGS_FILE}: {e}")))?;
+                if e.dim() != info.dim || e.len() != info.words {
+                    return Err(Error::model(
+                        dir,
+                        format!(
+                            "{EMBEDDINGS_FILE} has {} words × {} dims, the manifest says {} × {}",
+                            e.len(),
+                            e.dim(),
+                            info.words,
+                            info.dim
+                        ),
+                    ));
                 }
-            })
-        },
+                Some(std::sync::Arc::new(e))
+            }
+        })
+    };
+    let load_weights = || -> Result<BTreeMap<String, Block>> {
+        let wbytes = read_checked(src, WEIGHTS_FILE, &manifest.files[WEIGHTS_FILE])?;
+        decode_weights(&wbytes, &manifest.blocks)
+            .map_err(|m| Error::model(dir, format!("{WEIGHTS_FILE}: {m}")))
+    };
+    let ((vectorizer, embeddings), blocks) = rayon::join(
+        || rayon::join(load_vectorizer, load_embeddings),
+        load_weights,
     );
-    let (vbytes, wbytes) = main_files?;
-    let embeddings = embeddings?;
-    let vectorizer: Vectorizer = serde_json::from_slice(&vbytes)
-        .map_err(|e| Error::model(dir, format!("{VECTORIZER_FILE}: {e}")))?;
+    let (vectorizer, embeddings, mut by_name) = (vectorizer?, embeddings?, blocks?);
     let nf = vectorizer.n_features();
     let valence = match &manifest.valence_lexicon_sha256 {
         None => None,
@@ -740,25 +762,6 @@ pub fn load_from(src: ModelSource<'_>) -> Result<Model> {
                 "vectorizer has {nf} features, the manifest says {}",
                 manifest.n_features
             ),
-        ));
-    }
-    if !wbytes.starts_with(WEIGHTS_MAGIC) {
-        return Err(Error::model(
-            dir,
-            "weights.bin: bad magic (not a stance weights file)",
-        ));
-    }
-    let mut c = Cursor { b: &wbytes, at: 8 };
-    let mut by_name = BTreeMap::new();
-    for info in &manifest.blocks {
-        let b = decode_block(&mut c, info)
-            .map_err(|m| Error::model(dir, format!("weights.bin: {m}")))?;
-        by_name.insert(info.name.clone(), b);
-    }
-    if c.at != wbytes.len() {
-        return Err(Error::model(
-            dir,
-            "weights.bin: trailing bytes after the last block",
         ));
     }
     let topics = manifest.topics.clone();

@@ -632,3 +632,66 @@ fn compounds_of_names_name_nobody() {
     assert_eq!(qs.len(), 1);
     assert_eq!(qs[0].speaker, None);
 }
+
+#[test]
+fn a_possessive_view_opening_the_clause_is_an_according_to() {
+    let t = "In Smith’s view, the alliance should move past “empty” promises.";
+    let q = run(t);
+    assert_eq!(q[0].speaker, s("Smith"));
+    assert_eq!(q[0].sieve, Some(Sieve::AccordingToBefore));
+    // "Putin's" is a title word elsewhere ("Putin's envoy …"); here it owns the view.
+    let t = "In Putin's view, the West must stop “arming Kyiv”.";
+    assert_eq!(speakers(t)[0].1, s("Vladimir Putin"));
+    // Without a view noun the possessive still only modifies.
+    let t = "In Putin's palace, the guests praised the “warm welcome”.";
+    assert_ne!(speakers(t)[0].1, s("Vladimir Putin"));
+}
+
+#[test]
+fn a_name_in_apposition_before_a_cue_is_a_pronouns_antecedent() {
+    // "The chief of staff of …, Jane Roe, signaled …": "she" is Jane Roe, not the person
+    // named in the previous paragraph.
+    let t = "Mary Major spoke in Paris on Monday.\n\n\
+             The chief of staff of the Ruritanian president, Jane Roe, signaled on arrival that \
+             talks would go on. A “full ceasefire” would come first, she said in a post.";
+    assert_eq!(speakers(t), vec![("full ceasefire".into(), s("Jane Roe"))]);
+    // Before ", stating" the object is not the subject: "he" stays the one who criticised.
+    let t = "Trump criticized President Zelenskyy, stating that the vote was overdue. \
+             He was referring to the delay, adding that Zelenskyy had “waited too long.”";
+    assert_eq!(
+        speakers(t),
+        vec![("waited too long.".into(), s("Donald Trump"))]
+    );
+}
+
+#[test]
+fn a_title_case_headline_is_not_a_name() {
+    // A capitalised determiner inside a capitalised run ("… Risk Losing His Seat") marks a
+    // headline, and "Labels" is its reporting verb.
+    let t = "Trump Labels Rival a 'Fraud,' Vows to Fight On or Risk Losing His Seat\n\n\
+             The race went on.";
+    assert_eq!(speakers(t), vec![("Fraud,".into(), s("Donald Trump"))]);
+    // An initial is not a determiner: the run is still a name.
+    let t = "“We are ready,” said Jane A. Public.";
+    let who = speakers(t)[0].1.clone();
+    assert!(
+        who.as_deref().is_some_and(|w| w.ends_with("Public")),
+        "{who:?}"
+    );
+}
+
+#[test]
+fn an_unknown_name_in_a_place_phrase_is_no_ranker_candidate() {
+    // The gazetteer knows neither city; a ranker that likes names must still not pick them.
+    let t = "Officials kept a “skeleton crew” at the consulates in Omsk and Tomsk.";
+    let q = QuoteExtractor::with_defaults()
+        .with_ranker(Some(ranker(&[("kind:name", 3.0)])))
+        .extract(&Article::new("t", t));
+    assert_eq!(q[0].speaker, None);
+    // A name after "in" that the sieves pick is still theirs.
+    let t = "“We will stay,” said Smith in Omsk.";
+    let q = QuoteExtractor::with_defaults()
+        .with_ranker(Some(ranker(&[("sieve:cue_after_inverted", 3.0)])))
+        .extract(&Article::new("t", t));
+    assert_eq!(q[0].speaker, s("Smith"));
+}

@@ -165,7 +165,11 @@ impl Frame<'_> {
             // "an August speech", "the Breaking News banner": capitalised common words alone
             // (months, days, page furniture) name nobody.
             let only_common = (body..j).all(|t| self.tf(t, List::Common));
-            if a < j && !only_common {
+            // "… or Risk Losing His Seat": a capitalised determiner inside the run marks a
+            // title-case headline, not a name (but "Jane A. Public" has an initial).
+            let headline = (body + 1..j)
+                .any(|t| self.w(t).len() > 1 && is_cap(self.w(t)) && self.tf(t, List::Determiners));
+            if a < j && !only_common && !headline {
                 if let Some(np) = self.analyse(a, j) {
                     out.push(np);
                 }
@@ -173,6 +177,27 @@ impl Frame<'_> {
             i = j;
         }
         out
+    }
+
+    /// "In Smith's view, …": the name in tokens a..b ends in a possessive owning a view
+    /// noun that opens the clause, so its owner is the one speaking.
+    pub(super) fn possessive_view(&self, a: usize, b: usize) -> bool {
+        const VIEW: [&str; 6] = [
+            "view",
+            "opinion",
+            "words",
+            "assessment",
+            "estimation",
+            "judgment",
+        ];
+        let last = self.w(b - 1);
+        (last.ends_with("'s") || last.ends_with("’s"))
+            && a > 0
+            && self.is_word(a - 1)
+            && with_lower(self.w(a - 1), |w| w == "in")
+            && self.is_word(b)
+            && with_lower(self.w(b), |w| VIEW.contains(&w))
+            && self.is_punct(b + 1, ",")
     }
 
     pub(super) fn np(&self, a: usize, b: usize, kind: NpKind) -> Np {
@@ -228,6 +253,7 @@ impl Frame<'_> {
             return None;
         }
         // Trailing name run: capitalised words (and particles) after the last title word.
+        let owner_speaks = self.possessive_view(a, b);
         let mut k = b;
         while k > body {
             let x = self.w(k - 1);
@@ -244,9 +270,11 @@ impl Frame<'_> {
             {
                 break;
             }
-            if (is_cap(x)
-                && !self.tf(k - 1, List::TitleWords)
-                && (bare.len() == x.len() || !self.lw(bare, List::TitleWords)))
+            // "In Putin's view": the owner is the name even where "Putin's" is a title word.
+            if (owner_speaks && k == b)
+                || (is_cap(x)
+                    && !self.tf(k - 1, List::TitleWords)
+                    && (bare.len() == x.len() || !self.lw(bare, List::TitleWords)))
                 || (self.tf(k - 1, List::Particles) && k < b)
             {
                 k -= 1;
@@ -258,7 +286,7 @@ impl Frame<'_> {
             k += 1;
         }
         let last = self.w(b - 1);
-        if k < b && !last.ends_with("’s") && !last.ends_with("'s") {
+        if k < b && (owner_speaks || (!last.ends_with("’s") && !last.ends_with("'s"))) {
             // "On social media platform X, he added": one letter is not a name.
             if k + 1 == b && self.w(k).chars().count() == 1 {
                 return None;
@@ -282,6 +310,9 @@ impl Frame<'_> {
             }
             let mut np = self.np(a, b, NpKind::Name);
             np.span = (self.toks[k].s, self.toks[b - 1].e);
+            if owner_speaks {
+                np.span.1 -= last.len() - strip_possessive(last).len();
+            }
             np.weak = weak;
             return Some(np);
         }
@@ -584,7 +615,13 @@ impl Frame<'_> {
                 continue;
             }
             let s = self.sent_of[np.a];
-            let before_cue = self.is_cue(self.skip_adverbs_right(np.b));
+            // "The chief of staff of …, Jane Roe, signaled": the appositive name before
+            // `, cue` is the subject too (not before `, stating`: that is the clause subject's).
+            let comma_cue = self.skip_adverbs_right(np.b + 1);
+            let before_cue = self.is_cue(self.skip_adverbs_right(np.b))
+                || (self.is_punct(np.b, ",")
+                    && self.is_cue(comma_cue)
+                    && !self.w(comma_cue).ends_with("ing"));
             let after_cue = np.a > 0 && self.is_cue(np.a - 1) && !self.addressee_cue(np.a - 1);
             let first = s != seen_sent;
             if first {

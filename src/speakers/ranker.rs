@@ -12,7 +12,7 @@
 //! model directory (`docs/model-format.md`).
 
 use super::cues::with_lower;
-use super::frame::{Frame, TK};
+use super::frame::{is_cap, Frame, TK};
 use super::gazetteer::Kind;
 use super::lexicon::List;
 use super::mentions::{Mentions, NpKind};
@@ -347,6 +347,11 @@ impl Frame<'_> {
             if (np.ekind == Kind::Place && sieve_np != Some(k)) || !self.usable(np) {
                 continue;
             }
+            // "… its consulates in Omsk and Tomsk": an unknown one-word name in
+            // a place phrase is a place the gazetteer does not know.
+            if sieve_np != Some(k) && self.unknown_place(np) {
+                continue;
+            }
             let mut x = self.position_features(q, np.a, np.b);
             if sentence_first {
                 x[fx!("sentence_first_mention")] = 1.0;
@@ -510,6 +515,26 @@ impl Frame<'_> {
             x[fx!("same_clause")] = 1.0;
         }
         x
+    }
+}
+
+impl Frame<'_> {
+    /// An unknown one-word name after "in", "at" or "near" (or coordinated with one: "in
+    /// Omsk and Tomsk").
+    fn unknown_place(&self, np: &super::mentions::Np) -> bool {
+        const LOCATIVE: [&str; 3] = ["in", "at", "near"];
+        if np.kind != NpKind::Name || np.in_gazetteer || np.ekind == Kind::Org || np.b != np.a + 1 {
+            return false;
+        }
+        let locative =
+            |i: usize| self.is_word(i) && with_lower(self.w(i), |w| LOCATIVE.contains(&w));
+        let a = np.a;
+        (a >= 1 && locative(a - 1))
+            || (a >= 3
+                && self.is_word(a - 1)
+                && with_lower(self.w(a - 1), |w| w == "and")
+                && is_cap(self.w(a - 2))
+                && locative(a - 3))
     }
 }
 

@@ -298,6 +298,22 @@ impl Frame<'_> {
             })
     }
 
+    /// "In Smith's view, the alliance should move past “…”": a possessive view opening the
+    /// clause is an "according to" (token `c` is the view noun).
+    fn in_possessive_view(&self, c: usize, m: &Mentions) -> Option<Found> {
+        let k = *m.at_end.get(c.checked_sub(1)?)?;
+        if k == u32::MAX {
+            return None;
+        }
+        let (k, np) = (k as usize, &m.nps[k as usize]);
+        (self.possessive_view(np.a, np.b) && self.usable_np(k, m) && np.ekind != Kind::Place)
+            .then_some(Found {
+                sieve: Sieve::AccordingToBefore,
+                who: Who::Np(k),
+                cue: Some(c),
+            })
+    }
+
     /// Nearest cue before the quote in its sentence (skipping cues whose subject is a place:
     /// "… stated that Kyiv would not acknowledge …, “…”" is the president's), or "according to".
     fn sieve_cue_before(&self, q: &QuoteSite, m: &Mentions) -> Option<Found> {
@@ -310,6 +326,9 @@ impl Frame<'_> {
             c -= 1;
             if self.is_according(c) {
                 return self.according_to(c, m, Sieve::AccordingToBefore);
+            }
+            if let Some(found) = self.in_possessive_view(c, m) {
+                return Some(found);
             }
             if !self.is_cue(c) {
                 continue;
