@@ -471,6 +471,13 @@ fn attribution_ranker_round_trips_and_older_formats_are_refused() {
     assert!(man["files"]["attribution.json"]["sha256"].is_string());
     let back = Model::load(&d2).unwrap();
     assert_eq!(back.attribution_ranker(), Some(&test_ranker()));
+    // Quote extraction loads the ranker alone (manifest and attribution.json, same checks).
+    use stance::model::store::ModelSource;
+    assert_eq!(
+        Model::load_ranker_from(ModelSource::Dir(&d2)).unwrap(),
+        Some(test_ranker())
+    );
+    assert_eq!(Model::load_ranker_from(ModelSource::Dir(&d)).unwrap(), None);
     // The pipeline takes the model's ranker.
     let p = stance::pipeline::Pipeline::new(
         stance::quotes::QuoteExtractor::with_defaults(),
@@ -486,6 +493,10 @@ fn attribution_ranker_round_trips_and_older_formats_are_refused() {
     let good = std::fs::read_to_string(&f).unwrap();
     std::fs::write(&f, good.replacen("0.25", "0.35", 1)).unwrap();
     let e = load_err(&d2);
+    assert!(e.contains("attribution.json: checksum mismatch"), "{e}");
+    let e = Model::load_ranker_from(ModelSource::Dir(&d2))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("attribution.json: checksum mismatch"), "{e}");
     let mut foreign = test_ranker();
     foreign.features[0] = "something_else".into();

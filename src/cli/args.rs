@@ -34,6 +34,18 @@ impl ModelArg {
         }
     }
 
+    /// Only the model's attribution source ranker (quote extraction needs nothing else).
+    pub fn load_ranker(&self) -> Result<Option<stance::speakers::Ranker>> {
+        match &self.model {
+            None => builtin_model::load_ranker(),
+            Some(dir) => {
+                check_model_dir(dir)?;
+                Model::load_ranker_from(stance::model::store::ModelSource::Dir(dir))
+                    .with_context(|| format!("cannot use the model at {}", dir.display()))
+            }
+        }
+    }
+
     /// How to name the model in reports.
     pub fn describe(&self) -> String {
         match &self.model {
@@ -46,6 +58,12 @@ impl ModelArg {
 /// Loads a model directory. The "which model" hint goes only with a model that is not there;
 /// a damaged model gets the loader's reason alone.
 fn load_dir(dir: &Path) -> Result<Model> {
+    check_model_dir(dir)?;
+    Model::load(dir).with_context(|| format!("cannot use the model at {}", dir.display()))
+}
+
+/// A clear error, with the "which model" hint, for a model directory that is not there.
+fn check_model_dir(dir: &Path) -> Result<()> {
     let missing = if !dir.exists() {
         Some("no such directory")
     } else if !dir.join("manifest.json").exists() {
@@ -60,7 +78,7 @@ fn load_dir(dir: &Path) -> Result<Model> {
             dir.display()
         );
     }
-    Model::load(dir).with_context(|| format!("cannot use the model at {}", dir.display()))
+    Ok(())
 }
 
 /// `--threads N` and `-q/--quiet`: every subcommand that works through a batch.
@@ -234,7 +252,7 @@ impl RankerArgs {
         if self.sieves_only {
             return Ok(None);
         }
-        Ok(self.model.load()?.attribution_ranker().cloned())
+        self.model.load_ranker()
     }
 }
 

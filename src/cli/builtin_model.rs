@@ -19,3 +19,12 @@ pub fn load() -> Result<Model> {
     })
     .context("the built-in model is unusable (this build of stance is broken)")
 }
+
+/// Only the built-in model's attribution source ranker (for quote extraction).
+pub fn load_ranker() -> Result<Option<stance::speakers::Ranker>> {
+    Model::load_ranker_from(ModelSource::Embedded {
+        name: NAME,
+        files: embedded::FILES,
+    })
+    .context("the built-in model is unusable (this build of stance is broken)")
+}

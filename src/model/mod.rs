@@ -558,6 +558,14 @@ impl Model {
         store::load_from(src)
     }
 
+    /// Loads only the attribution source ranker of a model (`None` for a model without one),
+    /// with the manifest's checks: for quote extraction, which needs no other part.
+    pub fn load_ranker_from(
+        src: store::ModelSource<'_>,
+    ) -> crate::Result<Option<crate::speakers::Ranker>> {
+        store::load_ranker_from(src)
+    }
+
     /// Saves the model directory atomically (temp dir beside the target, then rename).
     pub fn save(&self, dir: impl AsRef<Path>) -> crate::Result<()> {
         store::save(self, dir.as_ref())

@@ -834,6 +834,14 @@ pub fn load_from(src: ModelSource<'_>) -> Result<Model> {
     Ok(model)
 }
 
+/// Only the attribution source ranker of a model (its manifest and `attribution.json`, checked
+/// as in a full load): what quote extraction needs, without reading the weights, vocabulary
+/// and word vectors (~27 MB for the default model).
+pub fn load_ranker_from(src: ModelSource<'_>) -> Result<Option<Ranker>> {
+    let manifest = read_manifest_from(src)?;
+    load_attribution(src, &manifest)
+}
+
 /// The attribution source ranker of a model whose manifest names one (checked like every
 /// listed file); `None` for models without one.
 pub fn load_attribution(src: ModelSource<'_>, manifest: &Manifest) -> Result<Option<Ranker>> {

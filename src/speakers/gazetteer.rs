@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::Path;
+use xxhash_rust::xxh3::Xxh3Builder;
 
 /// Grammatical gender used to resolve `he` / `she`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -61,8 +62,9 @@ struct File {
 #[derive(Debug, Clone, Default)]
 pub struct Gazetteer {
     entries: Vec<Entry>,
-    by_alias: HashMap<String, usize>,
-    by_role: HashMap<String, usize>,
+    // xxh3, not SipHash: a lookup per candidate mention is on the labeling hot path.
+    by_alias: HashMap<String, usize, Xxh3Builder>,
+    by_role: HashMap<String, usize, Xxh3Builder>,
 }
 
 const BUILTIN: &str = include_str!("../../data/speakers.toml");
