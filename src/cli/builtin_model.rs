@@ -11,20 +11,21 @@ mod embedded {
 /// How the built-in model is named in messages.
 pub const NAME: &str = "<built-in model>";
 
-/// Loads the built-in model, with the same checks as a model directory.
-pub fn load() -> Result<Model> {
-    Model::load_from(ModelSource::Embedded {
+const BROKEN: &str = "the built-in model is unusable (this build of stance is broken)";
+
+fn source() -> ModelSource<'static> {
+    ModelSource::Embedded {
         name: NAME,
         files: embedded::FILES,
-    })
-    .context("the built-in model is unusable (this build of stance is broken)")
+    }
+}
+
+/// Loads the built-in model, with the same checks as a model directory.
+pub fn load() -> Result<Model> {
+    Model::load_from(source()).context(BROKEN)
 }
 
 /// Only the built-in model's attribution source ranker (for quote extraction).
 pub fn load_ranker() -> Result<Option<stance::speakers::Ranker>> {
-    Model::load_ranker_from(ModelSource::Embedded {
-        name: NAME,
-        files: embedded::FILES,
-    })
-    .context("the built-in model is unusable (this build of stance is broken)")
+    Model::load_ranker_from(source()).context(BROKEN)
 }

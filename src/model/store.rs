@@ -650,6 +650,40 @@ fn decode_block(c: &mut Cursor<'_>, info: &BlockInfo) -> std::result::Result<Blo
     })
 }
 
+/// The word vectors of a model whose manifest names them, checked against the manifest.
+fn read_embeddings(
+    src: ModelSource<'_>,
+    manifest: &Manifest,
+) -> Result<Option<std::sync::Arc<crate::features::Embeddings>>> {
+    let Some(info) = &manifest.embeddings else {
+        return Ok(None);
+    };
+    let dir = &src.origin();
+    let info_file = manifest.files.get(EMBEDDINGS_FILE).ok_or_else(|| {
+        Error::model(
+            dir,
+            format!("manifest.json does not list {EMBEDDINGS_FILE}"),
+        )
+    })?;
+    let b = read_checked(src, EMBEDDINGS_FILE, info_file)?;
+    let e = crate::features::Embeddings::from_bytes(&b)
+        .and_then(|e| e.with_pooling(info.pooling))
+        .map_err(|e| Error::model(dir, format!("{EMBEDDINGS_FILE}: {e}")))?;
+    if e.dim() != info.dim || e.len() != info.words {
+        return Err(Error::model(
+            dir,
+            format!(
+                "{EMBEDDINGS_FILE} has {} words × {} dims, the manifest says {} × {}",
+                e.len(),
+                e.dim(),
+                info.words,
+                info.dim
+            ),
+        ));
+    }
+    Ok(Some(std::sync::Arc::new(e)))
+}
+
 /// Loads and checks a model directory.
 pub fn load(dir: &Path) -> Result<Model> {
     load_from(ModelSource::Dir(dir))
@@ -674,36 +708,7 @@ pub fn load_from(src: ModelSource<'_>) -> Result<Model> {
         serde_json::from_slice(&vbytes)
             .map_err(|e| Error::model(dir, format!("{VECTORIZER_FILE}: {e}")))
     };
-    let load_embeddings = || -> Result<Option<std::sync::Arc<crate::features::Embeddings>>> {
-        Ok(match &manifest.embeddings {
-            None => None,
-            Some(info) => {
-                let info_file = manifest.files.get(EMBEDDINGS_FILE).ok_or_else(|| {
-                    Error::model(
-                        dir,
-                        format!("manifest.json does not list {EMBEDDINGS_FILE}"),
-                    )
-                })?;
-                let b = read_checked(src, EMBEDDINGS_FILE, info_file)?;
-                let e = crate::features::Embeddings::from_bytes(&b)
-                    .and_then(|e| e.with_pooling(info.pooling))
-                    .map_err(|e| Error::model(dir, format!("{EMBEDDINGS_FILE}: {e}")))?;
-                if e.dim() != info.dim || e.len() != info.words {
-                    return Err(Error::model(
-                        dir,
-                        format!(
-                            "{EMBEDDINGS_FILE} has {} words × {} dims, the manifest says {} × {}",
-                            e.len(),
-                            e.dim(),
-                            info.words,
-                            info.dim
-                        ),
-                    ));
-                }
-                Some(std::sync::Arc::new(e))
-            }
-        })
-    };
+    let load_embeddings = || read_embeddings(src, &manifest);
     let load_weights = || -> Result<BTreeMap<String, Block>> {
         let wbytes = read_checked(src, WEIGHTS_FILE, &manifest.files[WEIGHTS_FILE])?;
         decode_weights(&wbytes, &manifest.blocks)

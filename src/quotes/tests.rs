@@ -8,6 +8,13 @@ fn run(text: &str) -> Vec<Quote> {
     QuoteExtractor::with_defaults().extract(&Article::new("t", text))
 }
 
+/// The quotes of `text` attributed with a source ranker of the given feature weights.
+fn run_ranked(text: &str, weights: &[(&str, f32)]) -> Vec<Quote> {
+    QuoteExtractor::with_defaults()
+        .with_ranker(Some(ranker(weights)))
+        .extract(&Article::new("t", text))
+}
+
 fn speakers(text: &str) -> Vec<(String, Option<String>)> {
     run(text).into_iter().map(|q| (q.text, q.speaker)).collect()
 }
@@ -502,18 +509,13 @@ fn unnamed_sources_stay_null_with_their_description() {
 #[test]
 fn a_ranker_can_overrule_the_sieves_or_say_none() {
     let text = "“We will talk,” said Lavrov.";
-    let run_with = |r: Ranker| {
-        QuoteExtractor::with_defaults()
-            .with_ranker(Some(r))
-            .extract(&Article::new("t", text))
-    };
     // Trusting the sieve reproduces its decision, with the ranker's probability.
-    let q = run_with(ranker(&[("sieve:cue_after_inverted", 3.0)]));
+    let q = run_ranked(text, &[("sieve:cue_after_inverted", 3.0)]);
     assert_eq!(q[0].speaker, s("Sergey Lavrov"));
     assert_eq!(q[0].sieve, Some(Sieve::CueAfterInverted));
     assert!((q[0].confidence - 1.0 / (1.0 + (-3.0f32).exp())).abs() < 1e-6);
     // A ranker that prefers `none` leaves the quote without a speaker.
-    let q = run_with(ranker(&[("none", 5.0)]));
+    let q = run_ranked(text, &[("none", 5.0)]);
     assert_eq!((q[0].speaker.clone(), q[0].sieve), (None, None));
 }
 
@@ -533,9 +535,7 @@ fn a_place_opening_the_sentence_before_a_cue_speaks_and_months_name_nobody() {
         .collect();
     assert_eq!(got, want);
     // The same decision survives a ranker that trusts the sieve (the place is its candidate).
-    let q = QuoteExtractor::with_defaults()
-        .with_ranker(Some(ranker(&[("sieve:cue_before", 3.0)])))
-        .extract(&Article::new("t", t));
+    let q = run_ranked(t, &[("sieve:cue_before", 3.0)]);
     let ranked: Vec<_> = q
         .iter()
         .map(|q| (q.text.clone(), q.speaker.clone()))
@@ -684,14 +684,10 @@ fn a_title_case_headline_is_not_a_name() {
 fn an_unknown_name_in_a_place_phrase_is_no_ranker_candidate() {
     // The gazetteer knows neither city; a ranker that likes names must still not pick them.
     let t = "Officials kept a “skeleton crew” at the consulates in Omsk and Tomsk.";
-    let q = QuoteExtractor::with_defaults()
-        .with_ranker(Some(ranker(&[("kind:name", 3.0)])))
-        .extract(&Article::new("t", t));
+    let q = run_ranked(t, &[("kind:name", 3.0)]);
     assert_eq!(q[0].speaker, None);
     // A name after "in" that the sieves pick is still theirs.
     let t = "“We will stay,” said Smith in Omsk.";
-    let q = QuoteExtractor::with_defaults()
-        .with_ranker(Some(ranker(&[("sieve:cue_after_inverted", 3.0)])))
-        .extract(&Article::new("t", t));
+    let q = run_ranked(t, &[("sieve:cue_after_inverted", 3.0)]);
     assert_eq!(q[0].speaker, s("Smith"));
 }

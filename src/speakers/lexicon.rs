@@ -41,11 +41,13 @@ pub enum List {
     CourtesyMale,
     CourtesyFemale,
     OrgHeads,
+    ViewNouns,
+    PlacePrepositions,
 }
 
 impl List {
     /// Every list, in bit order.
-    pub const ALL: [List; 25] = [
+    pub const ALL: [List; 27] = [
         List::Abbrev,
         List::TitleAbbrev,
         List::Common,
@@ -71,6 +73,8 @@ impl List {
         List::CourtesyMale,
         List::CourtesyFemale,
         List::OrgHeads,
+        List::ViewNouns,
+        List::PlacePrepositions,
     ];
 
     /// The list's bit in a word's bit set.
@@ -106,6 +110,8 @@ impl List {
             List::CourtesyMale => "courtesy_male",
             List::CourtesyFemale => "courtesy_female",
             List::OrgHeads => "org_heads",
+            List::ViewNouns => "view_nouns",
+            List::PlacePrepositions => "place_prepositions",
         }
     }
 }

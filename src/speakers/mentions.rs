@@ -182,22 +182,13 @@ impl Frame<'_> {
     /// "In Smith's view, …": the name in tokens a..b ends in a possessive owning a view
     /// noun that opens the clause, so its owner is the one speaking.
     pub(super) fn possessive_view(&self, a: usize, b: usize) -> bool {
-        const VIEW: [&str; 6] = [
-            "view",
-            "opinion",
-            "words",
-            "assessment",
-            "estimation",
-            "judgment",
-        ];
         let last = self.w(b - 1);
-        (last.ends_with("'s") || last.ends_with("’s"))
+        self.tf(b, List::ViewNouns)
+            && self.is_punct(b + 1, ",")
+            && (last.ends_with("'s") || last.ends_with("’s"))
             && a > 0
             && self.is_word(a - 1)
             && with_lower(self.w(a - 1), |w| w == "in")
-            && self.is_word(b)
-            && with_lower(self.w(b), |w| VIEW.contains(&w))
-            && self.is_punct(b + 1, ",")
     }
 
     pub(super) fn np(&self, a: usize, b: usize, kind: NpKind) -> Np {

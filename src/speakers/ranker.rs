@@ -516,25 +516,20 @@ impl Frame<'_> {
         }
         x
     }
-}
 
-impl Frame<'_> {
-    /// An unknown one-word name after "in", "at" or "near" (or coordinated with one: "in
-    /// Omsk and Tomsk").
+    /// An unknown one-word name after a place preposition (or coordinated with one: "in Omsk
+    /// and Tomsk").
     fn unknown_place(&self, np: &super::mentions::Np) -> bool {
-        const LOCATIVE: [&str; 3] = ["in", "at", "near"];
         if np.kind != NpKind::Name || np.in_gazetteer || np.ekind == Kind::Org || np.b != np.a + 1 {
             return false;
         }
-        let locative =
-            |i: usize| self.is_word(i) && with_lower(self.w(i), |w| LOCATIVE.contains(&w));
         let a = np.a;
-        (a >= 1 && locative(a - 1))
+        (a >= 1 && self.tf(a - 1, List::PlacePrepositions))
             || (a >= 3
                 && self.is_word(a - 1)
                 && with_lower(self.w(a - 1), |w| w == "and")
                 && is_cap(self.w(a - 2))
-                && locative(a - 3))
+                && self.tf(a - 3, List::PlacePrepositions))
     }
 }
 
