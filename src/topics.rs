@@ -16,7 +16,6 @@ use crate::error::{Error, Result};
 use crate::features::{LowerTokens, Tokenizer, TokenizerKind};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -167,8 +166,8 @@ pub struct TopicLexicon {
     patterns: Vec<Pattern>,
     /// Patterns by the hash of their first word when it is exact.
     by_first: KeyMap<Vec<usize>>,
-    /// Patterns whose first word is a prefix, by the prefix's first three bytes.
-    prefix_first: HashMap<[u8; 3], Vec<usize>>,
+    /// Patterns whose first word is a prefix, by the prefix's first three bytes ([`key3`]).
+    prefix_first: KeyMap<Vec<usize>>,
     /// Patterns whose first word is a prefix shorter than three bytes (checked linearly).
     short_prefix_first: Vec<usize>,
 }
@@ -180,9 +179,13 @@ fn lexicon_tokenizer() -> Tokenizer {
         .expect("the fast tokenizer always builds")
 }
 
-/// The first three bytes of a word, the key of prefix patterns.
-fn key3(w: &str) -> Option<[u8; 3]> {
-    w.as_bytes().get(..3).map(|b| [b[0], b[1], b[2]])
+/// The first three bytes of a word, the key of prefix patterns: packed and multiplied by an
+/// odd constant (a bijection), so that the identity-hashed [`KeyMap`] sees spread-out keys.
+/// Every token of every quote and context is looked up here.
+fn key3(w: &str) -> Option<u64> {
+    w.as_bytes().get(..3).map(|b| {
+        u64::from_le_bytes([b[0], b[1], b[2], 0, 0, 0, 0, 0]).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    })
 }
 
 impl TopicLexicon {
@@ -209,7 +212,7 @@ impl TopicLexicon {
             }
         }
         let mut by_first: KeyMap<Vec<usize>> = KeyMap::default();
-        let mut prefix_first: HashMap<[u8; 3], Vec<usize>> = HashMap::new();
+        let mut prefix_first: KeyMap<Vec<usize>> = KeyMap::default();
         let mut short_prefix_first = Vec::new();
         for (i, p) in patterns.iter().enumerate() {
             match &p.words[0] {

@@ -193,6 +193,7 @@ impl QuoteExtractor {
                     fragment: t
                         .split_whitespace()
                         .filter(|w| w.chars().any(char::is_alphanumeric))
+                        .take(FRAGMENT_WORDS)
                         .count()
                         < FRAGMENT_WORDS,
                     speaker: a.speaker,
@@ -220,8 +221,12 @@ impl QuoteExtractor {
 /// Take a Miracle’`, `Trump’s “Make America Great Again”`) stay.
 fn is_work_title(text: &str, q: &RawQuote) -> bool {
     let inner = &text[q.start..q.end];
-    let words: Vec<&str> = inner.split_whitespace().collect();
-    if words.is_empty() || words.len() > 6 || inner.ends_with(['.', ',', '!', '?']) {
+    if inner.ends_with(['.', ',', '!', '?']) {
+        return false;
+    }
+    // Seven words are enough to know a span is too long (quotes run to paragraphs).
+    let words: Vec<&str> = inner.split_whitespace().take(7).collect();
+    if words.is_empty() || words.len() > 6 {
         return false;
     }
     const SMALL: &[&str] = &[
@@ -285,20 +290,28 @@ fn borrow_repeated_speakers(quotes: &mut [Quote], headline_end: usize) {
     if n_head == 0 {
         return;
     }
-    let keys: Vec<String> = quotes.iter().map(|q| key(&q.text)).collect();
-    for i in 0..n_head.min(8) {
-        // A speaker the ranker guessed without any sieve's evidence gives way to the echo.
-        let guessed = quotes[i].sieve == Some(Sieve::RankerOnly);
-        if (!guessed && (quotes[i].speaker.is_some() || quotes[i].speaker_mention.is_some()))
-            || keys[i].split_whitespace().count() < 2
-        {
-            continue;
-        }
+    // The headline quotes that may borrow (a speaker the ranker guessed without any sieve's
+    // evidence gives way to the echo), with their keys; the other quotes' keys only if any.
+    let borrowers: Vec<(usize, String)> = (0..n_head.min(8))
+        .filter(|&i| {
+            let guessed = quotes[i].sieve == Some(Sieve::RankerOnly);
+            guessed || (quotes[i].speaker.is_none() && quotes[i].speaker_mention.is_none())
+        })
+        .map(|i| (i, key(&quotes[i].text)))
+        .filter(|(_, k)| k.split_whitespace().nth(1).is_some())
+        .collect();
+    if borrowers.is_empty() {
+        return;
+    }
+    let keys: Vec<Option<String>> = quotes
+        .iter()
+        .map(|q| q.cue.is_some().then(|| key(&q.text)))
+        .collect();
+    for (i, ki) in borrowers {
         let found = (0..quotes.len()).find(|&j| {
             j != i
                 && quotes[j].speaker.is_some()
-                && quotes[j].cue.is_some()
-                && keys[j].contains(keys[i].as_str())
+                && keys[j].as_ref().is_some_and(|kj| kj.contains(ki.as_str()))
         });
         if let Some(j) = found {
             quotes[i].speaker = quotes[j].speaker.clone();

@@ -691,3 +691,32 @@ fn an_unknown_name_in_a_place_phrase_is_no_ranker_candidate() {
     let q = run_ranked(t, &[("sieve:cue_after_inverted", 3.0)]);
     assert_eq!(q[0].speaker, s("Smith"));
 }
+
+#[test]
+fn a_middle_initial_stays_inside_the_name() {
+    let t = "“We will not accept this,” said John Q. Smith.\n\n“No deal,” said Mary-Ann E. Jones, a senator.";
+    let got = speakers(t);
+    assert_eq!(got[0].1, s("John Q. Smith"));
+    assert_eq!(got[1].1, s("Mary-Ann E. Jones"));
+    // A later bare surname is the full name named above.
+    let t = "“It is over,” said John Q. Smith.\n\n“Nothing moved,” Smith added.";
+    assert_eq!(speakers(t)[1].1, s("John Q. Smith"));
+    // The gazetteer knows the name without its initial.
+    let t = "“We will talk,” said Marco A. Rubio.";
+    assert_eq!(speakers(t)[0].1, s("Marco Rubio"));
+}
+
+#[test]
+fn a_document_is_a_source_that_names_nobody() {
+    // "the letter reads": the document is the mention, and it is nobody's name.
+    let t = "Parents wrote to the board on Monday.\n\n“Our support is not abstract,” the letter reads.\n\nThe joint statement read: “The parties agreed to continue the talks.”";
+    let q = run(t);
+    assert_eq!(q.len(), 2);
+    assert_eq!(q[0].speaker_mention.as_ref().unwrap().text, "the letter");
+    assert_eq!(q[0].speaker, None);
+    assert_eq!(
+        q[1].speaker_mention.as_ref().unwrap().text,
+        "The joint statement"
+    );
+    assert_eq!(q[1].speaker, None);
+}

@@ -40,8 +40,8 @@ pub(super) struct Frame<'a> {
     pub gaz: &'a Gazetteer,
     pub cues: &'a Cues,
     pub lex: &'a Lexicon,
-    /// xxh3 hashes of the words the text writes in lower case (built on first use).
-    pub lowercase_words: std::cell::OnceCell<crate::features::vectorize::KeyMap<()>>,
+    /// xxh3 hashes of the words the text writes in lower case, in text order.
+    pub lower_keys: Vec<u64>,
 }
 
 impl<'a> Frame<'a> {
@@ -68,13 +68,21 @@ impl<'a> Frame<'a> {
             }
             para_of.push(para);
         }
+        // Each word is lower-cased and hashed once, for its list bits and, when it is
+        // written in lower case, for the article's set of lower-case words.
+        let mut lower_keys = Vec::new();
         let mut flags: Vec<u32> = toks
             .iter()
             .map(|t| {
                 if t.kind != TK::Word {
                     return 0;
                 }
-                lex.bits(&text[t.s..t.e])
+                let w = &text[t.s..t.e];
+                let (bits, key) = lex.bits_and_key(w);
+                if !w.chars().any(char::is_uppercase) {
+                    lower_keys.push(key);
+                }
+                bits
             })
             .collect();
         demote_noun_cues(text, &toks, &sents, &mut flags);
@@ -95,7 +103,7 @@ impl<'a> Frame<'a> {
             gaz,
             cues,
             lex,
-            lowercase_words: std::cell::OnceCell::new(),
+            lower_keys,
         }
     }
 

@@ -127,9 +127,15 @@ impl Gazetteer {
 
     /// The entry for a name or alias.
     pub fn lookup(&self, name: &str) -> Option<&Entry> {
-        self.by_alias
-            .get(&normalize(name))
-            .map(|&i| &self.entries[i])
+        thread_local! {
+            // Attribution looks up every candidate phrase: no allocation per lookup.
+            static KEY: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
+        KEY.with(|key| {
+            let mut key = key.borrow_mut();
+            normalize_into(name, &mut key);
+            self.by_alias.get(key.as_str()).map(|&i| &self.entries[i])
+        })
     }
 
     /// The entry whose role is `role` (`the Ukrainian president`, `Russia's foreign minister`).
@@ -175,9 +181,16 @@ impl TomlConfig for Gazetteer {
 /// Lookup key: lowercase, no dots, common Latin diacritics folded, curly apostrophes straight,
 /// whitespace collapsed.
 pub fn normalize(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    normalize_into(s, &mut out);
+    out
+}
+
+/// [`normalize`] into `out` (cleared first), so that lookups can reuse one buffer.
+pub fn normalize_into(s: &str, out: &mut String) {
+    out.clear();
     if s.is_ascii() {
         // Fast path: most names are ASCII.
-        let mut out = String::with_capacity(s.len());
         let mut space = false;
         for b in s.bytes() {
             match b {
@@ -192,9 +205,8 @@ pub fn normalize(s: &str) -> String {
                 }
             }
         }
-        return out;
+        return;
     }
-    let mut out = String::with_capacity(s.len());
     let mut space = false;
     for c in s.chars() {
         if c == '.' {
@@ -227,7 +239,6 @@ pub fn normalize(s: &str) -> String {
         };
         out.extend(c.to_lowercase());
     }
-    out
 }
 
 /// Role key: [`normalize`] without a leading article or possessive form (`Russia's` → `russian`

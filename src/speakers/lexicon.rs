@@ -154,15 +154,36 @@ impl Lexicon {
 
     /// The bit set of `word` (any case).
     pub fn bits(&self, word: &str) -> u32 {
-        with_lower(word, |l| match self.by_key.get(&xxh3_64(l.as_bytes())) {
-            Some((w, bits)) if **w == *l => *bits,
-            Some(_) => self
-                .collided
-                .iter()
-                .find(|(w, _)| **w == *l)
-                .map_or(0, |e| e.1),
-            None => 0,
-        })
+        self.bits_and_key(word).0
+    }
+
+    /// The bit set of `word` (any case) and the xxh3 hash of its lower-case form.
+    pub fn bits_and_key(&self, word: &str) -> (u32, u64) {
+        let lookup = |l: &[u8]| {
+            let key = xxh3_64(l);
+            let bits = match self.by_key.get(&key) {
+                Some((w, bits)) if w.as_bytes() == l => *bits,
+                Some(_) => self
+                    .collided
+                    .iter()
+                    .find(|(w, _)| w.as_bytes() == l)
+                    .map_or(0, |e| e.1),
+                None => 0,
+            };
+            (bits, key)
+        };
+        // Every word of every article comes through here: short ASCII words are lower-cased
+        // on the stack and compared as bytes (no allocation, no UTF-8 re-validation).
+        let b = word.as_bytes();
+        if b.len() <= 32 && b.is_ascii() {
+            let mut buf = [0u8; 32];
+            for (d, s) in buf.iter_mut().zip(b) {
+                *d = s.to_ascii_lowercase();
+            }
+            lookup(&buf[..b.len()])
+        } else {
+            with_lower(word, |l| lookup(l.as_bytes()))
+        }
     }
 
     /// `word` (any case) is in `list`.

@@ -250,6 +250,11 @@ impl Frame<'_> {
             let x = self.w(k - 1);
             let t = self.toks[k - 1];
             if t.kind != TK::Word {
+                // "Jane A. Public": a middle initial's dot stays inside the name.
+                if k - 1 > body && k < b && self.is_punct(k - 1, ".") && self.is_initial(k - 2) {
+                    k -= 1;
+                    continue;
+                }
                 break;
             }
             let bare = strip_possessive(x);
@@ -316,6 +321,15 @@ impl Frame<'_> {
         None
     }
 
+    /// Token `i` is an initial: one capital letter written right before a dot ("A.").
+    fn is_initial(&self, i: usize) -> bool {
+        let w = self.w(i);
+        self.is_word(i)
+            && w.chars().count() == 1
+            && is_cap(w)
+            && self.toks.get(i + 1).is_some_and(|d| d.s == self.toks[i].e)
+    }
+
     /// Token `k`'s word occurs elsewhere in the text in lower case.
     fn written_lowercase(&self, k: usize) -> bool {
         let w = self.w(k);
@@ -323,19 +337,9 @@ impl Frame<'_> {
         if lower == w {
             return false;
         }
-        let text = self.text;
-        let hash = |w: &str| xxhash_rust::xxh3::xxh3_64(w.as_bytes());
-        self.lowercase_words
-            .get_or_init(|| {
-                self.toks
-                    .iter()
-                    .filter(|t| t.kind == TK::Word)
-                    .map(|t| &text[t.s..t.e])
-                    .filter(|w| !w.chars().any(char::is_uppercase))
-                    .map(|w| (hash(w), ()))
-                    .collect()
-            })
-            .contains_key(&hash(&lower))
+        // A linear scan: a few calls per article cost less than sorting or hashing the set.
+        self.lower_keys
+            .contains(&xxhash_rust::xxh3::xxh3_64(lower.as_bytes()))
     }
 
     /// "THE HAGUE, June 3 —", "KYIV (Reuters) -": an all-capitals place name opening a
@@ -386,7 +390,10 @@ impl Frame<'_> {
                     }
                     let name = strip_possessive(&self.text[np.span.0..np.span.1]).trim();
                     let words: Vec<&str> = name.split_whitespace().collect();
-                    let known = self.gaz.lookup(name);
+                    // "Loretta E. Lynch" is the gazetteer's "Loretta Lynch".
+                    let known = self.gaz.lookup(name).or_else(|| {
+                        without_initials(&words).and_then(|bare| self.gaz.lookup(&bare))
+                    });
                     let (canon, mut gender, kind) = if let Some(e) = known {
                         let c = if e.kind == Kind::Place {
                             name.to_string()
@@ -906,4 +913,21 @@ pub(super) fn strip_possessive(w: &str) -> &str {
 
 fn last_word(s: &str) -> &str {
     s.split_whitespace().next_back().unwrap_or(s)
+}
+
+/// A name's words without its middle initials ("Jane A. Public" → "Jane Public"); `None` when
+/// it has none or nothing would be left but one word.
+fn without_initials(words: &[&str]) -> Option<String> {
+    let is_initial = |w: &&str| {
+        let mut c = w.chars();
+        c.next().is_some_and(char::is_uppercase) && c.as_str() == "."
+    };
+    let inner = words.len().checked_sub(1)?;
+    let kept: Vec<&str> = words
+        .iter()
+        .enumerate()
+        .filter(|&(i, w)| i == 0 || i == inner || !is_initial(w))
+        .map(|(_, w)| *w)
+        .collect();
+    (kept.len() < words.len() && kept.len() >= 2).then(|| kept.join(" "))
 }

@@ -279,6 +279,7 @@ impl Frame<'_> {
         let words = qtext
             .split_whitespace()
             .filter(|w| w.chars().any(char::is_alphanumeric))
+            .take(3)
             .count();
         if words < 3 {
             none[fx!("none&fragment")] = 1.0;

@@ -479,7 +479,7 @@ impl Frame<'_> {
         let qt = q.qt;
         let long = {
             let t = self.toks[qt];
-            self.text[t.s..t.e].split_whitespace().count() >= 4
+            self.text[t.s..t.e].split_whitespace().nth(3).is_some()
         };
         if !(qt == q.ss || long) {
             return None;
