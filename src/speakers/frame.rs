@@ -42,6 +42,8 @@ pub(super) struct Frame<'a> {
     pub lex: &'a Lexicon,
     /// xxh3 hashes of the words the text writes in lower case, in text order.
     pub lower_keys: Vec<u64>,
+    /// The same, sorted and deduplicated, for long texts (built on first use).
+    pub lowercase_words: std::cell::OnceCell<Vec<u64>>,
 }
 
 impl<'a> Frame<'a> {
@@ -104,6 +106,7 @@ impl<'a> Frame<'a> {
             cues,
             lex,
             lower_keys,
+            lowercase_words: std::cell::OnceCell::new(),
         }
     }
 

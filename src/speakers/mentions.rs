@@ -337,9 +337,21 @@ impl Frame<'_> {
         if lower == w {
             return false;
         }
-        // A linear scan: a few calls per article cost less than sorting or hashing the set.
-        self.lower_keys
-            .contains(&xxhash_rust::xxh3::xxh3_64(lower.as_bytes()))
+        let key = xxhash_rust::xxh3::xxh3_64(lower.as_bytes());
+        // A news article asks a few times: a scan costs less than building a set. A huge
+        // text asks in proportion to its length, so it gets a sorted set (stays linear).
+        if self.lower_keys.len() <= LOWER_SCAN_MAX {
+            return self.lower_keys.contains(&key);
+        }
+        self.lowercase_words
+            .get_or_init(|| {
+                let mut set = self.lower_keys.clone();
+                set.sort_unstable();
+                set.dedup();
+                set
+            })
+            .binary_search(&key)
+            .is_ok()
     }
 
     /// "THE HAGUE, June 3 —", "KYIV (Reuters) -": an all-capitals place name opening a
@@ -914,6 +926,9 @@ pub(super) fn strip_possessive(w: &str) -> &str {
 fn last_word(s: &str) -> &str {
     s.split_whitespace().next_back().unwrap_or(s)
 }
+
+/// Up to this many lower-case words an article's set is scanned rather than sorted.
+const LOWER_SCAN_MAX: usize = 4096;
 
 /// A name's words without its middle initials ("Jane A. Public" → "Jane Public"); `None` when
 /// it has none or nothing would be left but one word.
