@@ -402,7 +402,7 @@ impl Frame<'_> {
                     }
                     let name = strip_possessive(&self.text[np.span.0..np.span.1]).trim();
                     let words: Vec<&str> = name.split_whitespace().collect();
-                    // "Loretta E. Lynch" is the gazetteer's "Loretta Lynch".
+                    // "Marco A. Rubio" is the gazetteer's "Marco Rubio".
                     let known = self.gaz.lookup(name).or_else(|| {
                         without_initials(&words).and_then(|bare| self.gaz.lookup(&bare))
                     });
