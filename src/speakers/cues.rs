@@ -106,16 +106,22 @@ impl TomlConfig for Cues {
 
 /// Runs `f` on the lowercase form of `word` without allocating for short ASCII words.
 pub(crate) fn with_lower<R>(word: &str, f: impl FnOnce(&str) -> R) -> R {
+    // Lower-casing keeps ASCII ASCII and a `String` valid UTF-8: never the empty fallback.
+    with_lower_bytes(word, |b| f(std::str::from_utf8(b).unwrap_or("")))
+}
+
+/// [`with_lower`] as bytes: for lookups that hash and compare bytes, so short ASCII words
+/// (most of an article's words) skip the UTF-8 check of the buffer.
+pub(crate) fn with_lower_bytes<R>(word: &str, f: impl FnOnce(&[u8]) -> R) -> R {
     let b = word.as_bytes();
     if b.len() <= 32 && word.is_ascii() {
         let mut buf = [0u8; 32];
         for (d, s) in buf.iter_mut().zip(b) {
             *d = s.to_ascii_lowercase();
         }
-        // ASCII in, ASCII out: always valid UTF-8.
-        f(std::str::from_utf8(&buf[..b.len()]).unwrap_or(""))
+        f(&buf[..b.len()])
     } else {
-        f(&word.to_lowercase())
+        f(word.to_lowercase().as_bytes())
     }
 }
 

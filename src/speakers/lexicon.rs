@@ -5,7 +5,7 @@
 //! all lists (and whether the word is a reporting verb of [`Cues`]) with one hash lookup, which
 //! the sentence frame does once per token.
 
-use super::cues::{with_lower, Cues};
+use super::cues::{with_lower_bytes, Cues};
 use crate::features::vectorize::KeyMap;
 use std::collections::hash_map::Entry;
 use std::collections::BTreeMap;
@@ -172,18 +172,8 @@ impl Lexicon {
             };
             (bits, key)
         };
-        // Every word of every article comes through here: short ASCII words are lower-cased
-        // on the stack and compared as bytes (no allocation, no UTF-8 re-validation).
-        let b = word.as_bytes();
-        if b.len() <= 32 && b.is_ascii() {
-            let mut buf = [0u8; 32];
-            for (d, s) in buf.iter_mut().zip(b) {
-                *d = s.to_ascii_lowercase();
-            }
-            lookup(&buf[..b.len()])
-        } else {
-            with_lower(word, |l| lookup(l.as_bytes()))
-        }
+        // Every word of every article comes through here: no allocation, no UTF-8 check.
+        with_lower_bytes(word, lookup)
     }
 
     /// `word` (any case) is in `list`.

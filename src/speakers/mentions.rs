@@ -137,12 +137,11 @@ impl Frame<'_> {
                 } else {
                     break;
                 }
-                // Mr. Trump: a title abbreviation's dot stays inside the phrase.
+                // Mr. Trump, Jane A. Public: a title abbreviation's or an initial's dot stays
+                // inside the phrase.
                 if j + 1 < n
-                    && self.toks[j].kind == TK::Punct
-                    && &self.text[self.toks[j].s..self.toks[j].e] == "."
-                    && (self.tf(j - 1, List::TitleAbbrev)
-                        || (self.w(j - 1).chars().count() == 1 && is_cap(self.w(j - 1))))
+                    && self.is_punct(j, ".")
+                    && (self.tf(j - 1, List::TitleAbbrev) || self.is_initial(j - 1))
                     && self.is_word(j + 1)
                     && is_cap(self.w(j + 1))
                 {
@@ -185,7 +184,7 @@ impl Frame<'_> {
         let last = self.w(b - 1);
         self.tf(b, List::ViewNouns)
             && self.is_punct(b + 1, ",")
-            && (last.ends_with("'s") || last.ends_with("’s"))
+            && ends_possessive(last)
             && a > 0
             && self.is_word(a - 1)
             && with_lower(self.w(a - 1), |w| w == "in")
@@ -282,7 +281,7 @@ impl Frame<'_> {
             k += 1;
         }
         let last = self.w(b - 1);
-        if k < b && (owner_speaks || (!last.ends_with("’s") && !last.ends_with("'s"))) {
+        if k < b && (owner_speaks || !ends_possessive(last)) {
             // "On social media platform X, he added": one letter is not a name.
             if k + 1 == b && self.w(k).chars().count() == 1 {
                 return None;
@@ -313,7 +312,7 @@ impl Frame<'_> {
             return Some(np);
         }
         let head = strip_possessive(last);
-        if self.lw(head, List::RoleHeads) && !last.ends_with("’s") && !last.ends_with("'s") {
+        if self.lw(head, List::RoleHeads) && !ends_possessive(last) {
             let mut np = self.np(a, b, NpKind::Role);
             np.span = (self.toks[a].s, self.toks[b - 1].e);
             return Some(np);
@@ -321,13 +320,10 @@ impl Frame<'_> {
         None
     }
 
-    /// Token `i` is an initial: one capital letter written right before a dot ("A.").
+    /// Token `i` is a one-letter capital word: an initial when a dot follows ("A.").
     fn is_initial(&self, i: usize) -> bool {
         let w = self.w(i);
-        self.is_word(i)
-            && w.chars().count() == 1
-            && is_cap(w)
-            && self.toks.get(i + 1).is_some_and(|d| d.s == self.toks[i].e)
+        self.is_word(i) && w.chars().count() == 1 && is_cap(w)
     }
 
     /// Token `k`'s word occurs elsewhere in the text in lower case.
@@ -921,6 +917,11 @@ pub(super) fn strip_possessive(w: &str) -> &str {
         .or_else(|| w.strip_suffix("'s"))
         .or_else(|| w.strip_suffix('’'))
         .unwrap_or(w)
+}
+
+/// `w` ends in a possessive `'s` (straight or curly apostrophe).
+fn ends_possessive(w: &str) -> bool {
+    w.ends_with("’s") || w.ends_with("'s")
 }
 
 fn last_word(s: &str) -> &str {
