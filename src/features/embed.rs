@@ -671,9 +671,7 @@ impl Embeddings {
                 let s = &self.data[self.matrix_at + i * 4..self.matrix_at + i * 4 + 4];
                 let f = w * f32::from_le_bytes([s[0], s[1], s[2], s[3]]);
                 let at = self.matrix_at + n * 4 + i * self.dim;
-                for (o, &q) in out.iter_mut().zip(&self.data[at..at + self.dim]) {
-                    *o += f * f32::from(q as i8);
-                }
+                add_scaled_i8(out, &self.data[at..at + self.dim], f);
             } else {
                 self.row_into(i, bits, row);
                 for (o, v) in out.iter_mut().zip(row.iter()) {
@@ -754,6 +752,36 @@ struct PoolBufs {
     row: Vec<f32>,
 }
 
+/// `out[d] += f * (q[d] as i8)` for every `d`: the inner loop of int8 pooling.
+///
+/// On x86-64 CPUs with AVX2 the same loop is compiled for 8 lanes (picked at run time; the
+/// default target only has SSE2's 4). Each lane does the multiply and then the add, as the
+/// scalar loop does (Rust never fuses them into an FMA), so the sums are bit-identical on
+/// every CPU: `add_scaled_i8_reference` is the differential test's reference.
+#[inline]
+fn add_scaled_i8(out: &mut [f32], q: &[u8], f: f32) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above; std caches the answer).
+        unsafe { add_scaled_i8_avx2(out, q, f) };
+        return;
+    }
+    add_scaled_i8_reference(out, q, f)
+}
+
+#[inline(always)]
+fn add_scaled_i8_reference(out: &mut [f32], q: &[u8], f: f32) {
+    for (o, &q) in out.iter_mut().zip(q) {
+        *o += f * f32::from(q as i8);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn add_scaled_i8_avx2(out: &mut [f32], q: &[u8], f: f32) {
+    add_scaled_i8_reference(out, q, f)
+}
+
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
@@ -800,6 +828,32 @@ mod tests {
         }
         let w = weights.then(|| vec![0.5, 0.25, 1.0, 1.0, 0.75, 0.125]);
         Embeddings::from_parts(&words, dim, m, w, r#"{"test":true}"#, StoredDtype::F16).unwrap()
+    }
+
+    /// The dispatched int8 accumulation (AVX2 where the CPU has it) gives the scalar
+    /// loop's sums bit for bit: lengths around the vector widths, every byte value, running
+    /// sums that round.
+    #[test]
+    fn int8_accumulation_equals_the_scalar_loop_bit_for_bit() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for len in [0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 64, 127, 128, 129, 300] {
+            let mut fast: Vec<f32> = (0..len).map(|_| (next() % 1000) as f32 / 7.0).collect();
+            let mut reference = fast.clone();
+            for _ in 0..20 {
+                let q: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+                let f = ((next() % 100_000) as f32 - 50_000.0) / 3.3e4;
+                add_scaled_i8(&mut fast, &q, f);
+                add_scaled_i8_reference(&mut reference, &q, f);
+            }
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&fast), bits(&reference), "length {len}");
+        }
     }
 
     fn expect_err(bytes: &[u8], needle: &str) {
