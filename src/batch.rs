@@ -4,6 +4,8 @@
 //! article count and bytes (two chunks' worth), so memory stays flat however large the input.
 //! The consumer takes a chunk from the queue, processes it in parallel on a rayon pool and
 //! hands the results to the sink **in input order**, which makes the output deterministic.
+//! While it hands one chunk's results to the sink (serialising and writing them), the next
+//! chunk is already on the pool, so the workers do not wait for the writer.
 //!
 //! A chunk is whatever the queue holds when the pool is ready, up to the chunk limits; when the
 //! queue holds less than a full chunk the consumer waits at most [`BatchOptions::max_wait`] for
@@ -16,7 +18,7 @@ use crate::article::Article;
 use crate::input::{BadInput, InputItem};
 use rayon::prelude::*;
 use std::collections::VecDeque;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{mpsc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// Chunking and threading of a batch run.
@@ -153,36 +155,86 @@ where
         });
         let _stop = StopOnDrop(q);
         let mut stats = BatchStats::default();
-        while let Some(chunk) =
-            next_chunk(q, chunk_articles, chunk_bytes, opts.max_wait, &mut sink)?
-        {
-            let results: Vec<BatchItem<T>> = pool.install(|| {
-                chunk
-                    .into_par_iter()
-                    .with_max_len(1)
-                    .map(|item| match item {
-                        Ok(article) => {
-                            let out = work(&article);
-                            BatchItem::Done(article, out)
+        // Up to `IN_FLIGHT` chunks are on the pool while this thread hands the oldest one's
+        // results to the sink, so writing output overlaps labeling instead of idling the
+        // workers. Each chunk answers on its own channel, read in chunk order.
+        pool.in_place_scope(|scope| {
+            let mut pending: VecDeque<mpsc::Receiver<Vec<BatchItem<T>>>> = VecDeque::new();
+            let work = &work;
+            let mut input_done = false;
+            loop {
+                while !input_done && pending.len() < IN_FLIGHT {
+                    // With nothing in flight, wait for input (telling the sink `Idle` first);
+                    // otherwise take only a chunk that is ready now and deliver meanwhile.
+                    let chunk = if pending.is_empty() {
+                        next_chunk(q, chunk_articles, chunk_bytes, opts.max_wait, &mut sink)?
+                    } else {
+                        match ready_chunk(q, chunk_articles, chunk_bytes) {
+                            Some(chunk) => Some(chunk),
+                            None => break,
                         }
-                        Err(bad) => BatchItem::Failed(bad),
-                    })
-                    .collect()
-            });
-            for r in results {
-                match &r {
-                    BatchItem::Done(a, _) => {
-                        stats.articles += 1;
-                        stats.bytes += a.text.len() as u64;
-                    }
-                    BatchItem::Failed(b) if b.failed => stats.failed += 1,
-                    BatchItem::Failed(_) | BatchItem::Idle => {}
+                    };
+                    let Some(chunk) = chunk else {
+                        input_done = true;
+                        break;
+                    };
+                    let (tx, rx) = mpsc::channel();
+                    pending.push_back(rx);
+                    scope.spawn(move |_| {
+                        let results: Vec<BatchItem<T>> = chunk
+                            .into_par_iter()
+                            .with_max_len(1)
+                            .map(|item| match item {
+                                Ok(article) => {
+                                    let out = work(&article);
+                                    BatchItem::Done(article, out)
+                                }
+                                Err(bad) => BatchItem::Failed(bad),
+                            })
+                            .collect();
+                        // The receiver is gone only when the run stopped early.
+                        let _ = tx.send(results);
+                    });
                 }
-                sink(r)?;
+                let Some(rx) = pending.pop_front() else {
+                    return Ok(stats);
+                };
+                // A closed channel means the chunk's work panicked: the scope re-raises it.
+                let Ok(results) = rx.recv() else {
+                    return Ok(stats);
+                };
+                for r in results {
+                    match &r {
+                        BatchItem::Done(a, _) => {
+                            stats.articles += 1;
+                            stats.bytes += a.text.len() as u64;
+                        }
+                        BatchItem::Failed(b) if b.failed => stats.failed += 1,
+                        BatchItem::Failed(_) | BatchItem::Idle => {}
+                    }
+                    sink(r)?;
+                }
             }
-        }
-        Ok(stats)
+        })
     })
+}
+
+/// Chunks on the pool at once: one being labeled while the previous one is written, plus
+/// one more so that the workers never wait for the writer.
+const IN_FLIGHT: usize = 2;
+
+/// A chunk the queue can give without waiting: a full one, or the last one of the input.
+fn ready_chunk(q: &Queue, chunk_articles: usize, chunk_bytes: usize) -> Option<Vec<InputItem>> {
+    let mut st = q.lock();
+    if st.items.is_empty()
+        || !(st.done || st.items.len() >= chunk_articles || st.bytes >= chunk_bytes)
+    {
+        return None;
+    }
+    let chunk = take_chunk(&mut st, chunk_articles, chunk_bytes);
+    drop(st);
+    q.changed.notify_all();
+    Some(chunk)
 }
 
 /// The next chunk, or `None` at the end of the input. Tells the sink `Idle` before it waits
@@ -222,6 +274,14 @@ where
             .map(|(g, _)| g)
             .unwrap_or_else(|e| e.into_inner().0);
     }
+    let chunk = take_chunk(&mut st, chunk_articles, chunk_bytes);
+    drop(st);
+    q.changed.notify_all();
+    Ok(Some(chunk))
+}
+
+/// Takes the front of the queue up to the chunk limits (at least one item).
+fn take_chunk(st: &mut QueueState, chunk_articles: usize, chunk_bytes: usize) -> Vec<InputItem> {
     let mut chunk = Vec::with_capacity(chunk_articles.min(st.items.len()));
     let mut bytes = 0;
     while let Some(item) = st.items.front() {
@@ -233,9 +293,7 @@ where
         chunk.extend(st.items.pop_front());
     }
     st.bytes -= bytes;
-    drop(st);
-    q.changed.notify_all();
-    Ok(Some(chunk))
+    chunk
 }
 
 #[cfg(test)]
