@@ -75,56 +75,130 @@ pub struct RawQuote {
 
 /// Char ↔ byte offset conversion for one text.
 ///
-/// Building it costs one pass over the text; ASCII-only texts skip the table entirely.
+/// Building it costs one pass over the text. News text is mostly ASCII with a few curly quotes
+/// and dashes, so only the non-ASCII chars are recorded (with the running count of their extra
+/// bytes) and a lookup is a binary search over them; ASCII-only texts record nothing.
 #[derive(Debug, Clone)]
 pub struct CharIndex {
-    /// `byte_of[c]` is the byte offset of char `c`; has `n_chars + 1` entries. Empty when ASCII.
-    byte_of: Vec<usize>,
+    map: OffsetMap,
     len_bytes: usize,
+    len_chars: usize,
+}
+
+#[derive(Debug, Clone)]
+enum OffsetMap {
+    /// Per non-ASCII char, in order: its char offset and the extra bytes (beyond one per
+    /// char) of every non-ASCII char up to and including it. Texts under 4 GiB.
+    Sparse(Vec<(u32, u32)>),
+    /// `byte_of[c]` for every char `c`, plus the text length: texts of 4 GiB or more, and
+    /// the reference the sparse map is tested against.
+    Full(Vec<usize>),
 }
 
 impl CharIndex {
     /// Indexes `text`.
     pub fn new(text: &str) -> Self {
-        let byte_of = if text.is_ascii() {
-            Vec::new()
-        } else {
-            let mut v: Vec<usize> = text.char_indices().map(|(b, _)| b).collect();
-            v.push(text.len());
-            v
-        };
+        if u32::try_from(text.len()).is_err() {
+            return Self::full(text);
+        }
+        let bytes = text.as_bytes();
+        let mut wide = Vec::new();
+        let (mut extra, mut at) = (0u32, 0usize);
+        while at < bytes.len() {
+            // Skip ASCII eight bytes at a time.
+            if let Some(w) = bytes.get(at..at + 8) {
+                let w = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+                if w & 0x8080_8080_8080_8080 == 0 {
+                    at += 8;
+                    continue;
+                }
+            }
+            let b = bytes[at];
+            if b < 0x80 {
+                at += 1;
+                continue;
+            }
+            // A lead byte: the text is valid UTF-8, so its width is in its high bits.
+            let width = match b {
+                0xF0.. => 4,
+                0xE0.. => 3,
+                _ => 2,
+            };
+            extra += width - 1;
+            // Both fit: `at` < text length < 2^32, and the char offset is below `at`.
+            wide.push(((at as u32) - (extra - (width - 1)), extra));
+            at += width as usize;
+        }
         CharIndex {
-            byte_of,
+            len_chars: text.len() - extra as usize,
+            map: OffsetMap::Sparse(wide),
+            len_bytes: text.len(),
+        }
+    }
+
+    /// The full per-char table (any text size).
+    fn full(text: &str) -> Self {
+        let mut v: Vec<usize> = text.char_indices().map(|(b, _)| b).collect();
+        v.push(text.len());
+        CharIndex {
+            len_chars: v.len() - 1,
+            map: OffsetMap::Full(v),
             len_bytes: text.len(),
         }
     }
 
     /// Number of chars in the text.
     pub fn len_chars(&self) -> usize {
-        if self.byte_of.is_empty() {
-            self.len_bytes
-        } else {
-            self.byte_of.len() - 1
-        }
+        self.len_chars
     }
 
     /// Byte offset of char offset `c` (`c == len_chars()` gives the text length).
     pub fn byte(&self, c: usize) -> usize {
-        if self.byte_of.is_empty() {
-            c.min(self.len_bytes)
-        } else {
-            self.byte_of[c.min(self.byte_of.len() - 1)]
+        let c = c.min(self.len_chars);
+        match &self.map {
+            OffsetMap::Sparse(wide) => {
+                // Extra bytes of the non-ASCII chars before `c`.
+                let i = wide.partition_point(|&(wc, _)| (wc as usize) < c);
+                c + i.checked_sub(1).map_or(0, |k| wide[k].1 as usize)
+            }
+            OffsetMap::Full(byte_of) => byte_of[c],
         }
     }
 
-    /// Char offset of byte offset `b`, which must be on a char boundary.
+    /// Char offset of byte offset `b`, which must be on a char boundary (a byte inside a
+    /// char gives the next char).
     pub fn char_of(&self, b: usize) -> usize {
-        if self.byte_of.is_empty() {
-            b.min(self.len_bytes)
-        } else {
-            match self.byte_of.binary_search(&b) {
-                Ok(i) | Err(i) => i,
+        let b = b.min(self.len_bytes);
+        match &self.map {
+            OffsetMap::Sparse(wide) => {
+                // Non-ASCII char `k` starts at its char offset plus the extra bytes before it.
+                let extra_before = |k: usize| k.checked_sub(1).map_or(0, |j| wide[j].1 as usize);
+                let start = |k: usize| wide[k].0 as usize + extra_before(k);
+                // The first non-ASCII char starting at or after `b`.
+                let (mut lo, mut hi) = (0, wide.len());
+                while lo < hi {
+                    let mid = lo + (hi - lo) / 2;
+                    if start(mid) < b {
+                        lo = mid + 1;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                let Some(k) = lo.checked_sub(1) else {
+                    return b;
+                };
+                // `b` is past the last non-ASCII char starting before it, or inside it.
+                let (c, extra) = (wide[k].0 as usize, wide[k].1 as usize);
+                let end = c + 1 + extra;
+                if b >= end {
+                    b - extra
+                } else {
+                    c + 1
+                }
             }
+            OffsetMap::Full(byte_of) => match byte_of.binary_search(&b) {
+                Ok(i) | Err(i) => i,
+            },
         }
     }
 
@@ -150,6 +224,45 @@ mod tests {
         let chars: Vec<char> = text.chars().collect();
         let s: String = chars[16..31].iter().collect();
         assert_eq!(idx.slice(text, 16, 31), s);
+    }
+
+    /// The sparse map answers as the full per-char table does, for every offset (and past
+    /// the end), on text mixing ASCII with 2-, 3- and 4-byte chars.
+    #[test]
+    fn sparse_char_index_equals_the_full_table() {
+        use proptest::prelude::*;
+        let piece = prop::sample::select(vec![
+            "a",
+            "bc",
+            " ",
+            "\n",
+            "é",
+            "—",
+            "“",
+            "”",
+            "«",
+            "»",
+            "Ж",
+            "中",
+            "😀",
+            "’s",
+            "plain text ",
+        ]);
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        runner
+            .run(&prop::collection::vec(piece, 0..60), |pieces| {
+                let text: String = pieces.concat();
+                let (sparse, full) = (CharIndex::new(&text), CharIndex::full(&text));
+                prop_assert_eq!(sparse.len_chars(), full.len_chars());
+                for c in 0..=full.len_chars() + 2 {
+                    prop_assert_eq!(sparse.byte(c), full.byte(c), "char {}", c);
+                }
+                for b in 0..=text.len() + 2 {
+                    prop_assert_eq!(sparse.char_of(b), full.char_of(b), "byte {}", b);
+                }
+                Ok(())
+            })
+            .unwrap();
     }
 
     #[test]
