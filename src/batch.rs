@@ -219,8 +219,8 @@ where
     })
 }
 
-/// Chunks on the pool at once: one being labeled while the previous one is written, plus
-/// one more so that the workers never wait for the writer.
+/// Chunks handed to the pool and not yet delivered: while the oldest one's results are
+/// written, the next one keeps the workers busy.
 const IN_FLIGHT: usize = 2;
 
 /// A chunk the queue can give without waiting: a full one, or the last one of the input.
@@ -373,6 +373,27 @@ mod tests {
         );
         assert!(r.is_err());
         assert_eq!(n, 10);
+    }
+
+    /// A panic in the work function reaches the caller; the run does not end early with
+    /// the results it had (silently short output).
+    #[test]
+    fn a_panic_in_the_work_reaches_the_caller() {
+        let items = (0..500).map(|i| Ok(Article::new(i.to_string(), "x")));
+        let opts = BatchOptions {
+            threads: 2,
+            chunk_articles: 8,
+            ..BatchOptions::default()
+        };
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run::<_, _, _, rayon::ThreadPoolBuildError>(
+                items,
+                &opts,
+                |a| assert_ne!(a.id, "77", "work failed"),
+                |_| Ok(()),
+            )
+        }));
+        assert!(outcome.is_err(), "the panic was swallowed: {outcome:?}");
     }
 
     #[test]

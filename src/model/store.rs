@@ -432,7 +432,7 @@ pub enum ModelSource<'a> {
     },
 }
 
-impl ModelSource<'_> {
+impl<'a> ModelSource<'a> {
     /// The model's name in messages.
     fn origin(&self) -> PathBuf {
         match self {
@@ -442,7 +442,7 @@ impl ModelSource<'_> {
     }
 
     /// The bytes of one file of the model.
-    fn read(&self, name: &str) -> std::io::Result<std::borrow::Cow<'_, [u8]>> {
+    fn read(&self, name: &str) -> std::io::Result<std::borrow::Cow<'a, [u8]>> {
         match self {
             ModelSource::Dir(d) => std::fs::read(d.join(name)).map(Into::into),
             ModelSource::Embedded { files, .. } => files
@@ -454,13 +454,17 @@ impl ModelSource<'_> {
     }
 }
 
-/// Reads and checks a file listed in the manifest.
-fn read_checked(src: ModelSource<'_>, name: &str, info: &FileInfo) -> Result<Vec<u8>> {
+/// Reads and checks a file listed in the manifest. The bytes of a built-in model are
+/// borrowed, not copied.
+fn read_checked<'a>(
+    src: ModelSource<'a>,
+    name: &str,
+    info: &FileInfo,
+) -> Result<std::borrow::Cow<'a, [u8]>> {
     let dir = &src.origin();
     let b = src
         .read(name)
-        .map_err(|e| Error::model(dir, format!("cannot read {name}: {e}")))?
-        .into_owned();
+        .map_err(|e| Error::model(dir, format!("cannot read {name}: {e}")))?;
     if (b.len() as u64) < info.bytes {
         return Err(Error::model(
             dir,
@@ -666,7 +670,8 @@ fn read_embeddings(
         )
     })?;
     let b = read_checked(src, EMBEDDINGS_FILE, info_file)?;
-    let e = crate::features::Embeddings::from_bytes(&b)
+    // A file's bytes become the table's storage (moved, not copied).
+    let e = crate::features::Embeddings::from_vec(b.into_owned())
         .and_then(|e| e.with_pooling(info.pooling))
         .map_err(|e| Error::model(dir, format!("{EMBEDDINGS_FILE}: {e}")))?;
     if e.dim() != info.dim || e.len() != info.words {
