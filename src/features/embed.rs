@@ -831,7 +831,7 @@ mod tests {
     }
 
     /// The dispatched int8 accumulation (AVX2 where the CPU has it) gives the scalar
-    /// loop's sums bit for bit: lengths around the vector widths, every byte value, running
+    /// loop's sums bit for bit: lengths around the vector widths, random byte values, running
     /// sums that round.
     #[test]
     fn int8_accumulation_equals_the_scalar_loop_bit_for_bit() {
