@@ -160,7 +160,6 @@ where
         // workers. Each chunk answers on its own channel, read in chunk order.
         pool.in_place_scope(|scope| {
             let mut pending: VecDeque<mpsc::Receiver<Vec<BatchItem<T>>>> = VecDeque::new();
-            let work = &work;
             let mut input_done = false;
             loop {
                 while !input_done && pending.len() < IN_FLIGHT {
@@ -168,11 +167,10 @@ where
                     // otherwise take only a chunk that is ready now and deliver meanwhile.
                     let chunk = if pending.is_empty() {
                         next_chunk(q, chunk_articles, chunk_bytes, opts.max_wait, &mut sink)?
+                    } else if let Some(chunk) = ready_chunk(q, chunk_articles, chunk_bytes) {
+                        Some(chunk)
                     } else {
-                        match ready_chunk(q, chunk_articles, chunk_bytes) {
-                            Some(chunk) => Some(chunk),
-                            None => break,
-                        }
+                        break;
                     };
                     let Some(chunk) = chunk else {
                         input_done = true;
@@ -180,21 +178,9 @@ where
                     };
                     let (tx, rx) = mpsc::channel();
                     pending.push_back(rx);
-                    scope.spawn(move |_| {
-                        let results: Vec<BatchItem<T>> = chunk
-                            .into_par_iter()
-                            .with_max_len(1)
-                            .map(|item| match item {
-                                Ok(article) => {
-                                    let out = work(&article);
-                                    BatchItem::Done(article, out)
-                                }
-                                Err(bad) => BatchItem::Failed(bad),
-                            })
-                            .collect();
-                        // The receiver is gone only when the run stopped early.
-                        let _ = tx.send(results);
-                    });
+                    let work = &work;
+                    // The receiver is gone only when the run stopped early.
+                    scope.spawn(move |_| drop(tx.send(process_chunk(chunk, work))));
                 }
                 let Some(rx) = pending.pop_front() else {
                     return Ok(stats);
@@ -204,19 +190,43 @@ where
                     return Ok(stats);
                 };
                 for r in results {
-                    match &r {
-                        BatchItem::Done(a, _) => {
-                            stats.articles += 1;
-                            stats.bytes += a.text.len() as u64;
-                        }
-                        BatchItem::Failed(b) if b.failed => stats.failed += 1,
-                        BatchItem::Failed(_) | BatchItem::Idle => {}
-                    }
+                    stats.count(&r);
                     sink(r)?;
                 }
             }
         })
     })
+}
+
+/// Runs `work` over a chunk's articles on the current pool, in input order.
+fn process_chunk<T: Send>(
+    chunk: Vec<InputItem>,
+    work: &(impl Fn(&Article) -> T + Sync),
+) -> Vec<BatchItem<T>> {
+    chunk
+        .into_par_iter()
+        .with_max_len(1)
+        .map(|item| match item {
+            Ok(article) => {
+                let out = work(&article);
+                BatchItem::Done(article, out)
+            }
+            Err(bad) => BatchItem::Failed(bad),
+        })
+        .collect()
+}
+
+impl BatchStats {
+    fn count<T>(&mut self, item: &BatchItem<T>) {
+        match item {
+            BatchItem::Done(a, _) => {
+                self.articles += 1;
+                self.bytes += a.text.len() as u64;
+            }
+            BatchItem::Failed(b) if b.failed => self.failed += 1,
+            BatchItem::Failed(_) | BatchItem::Idle => {}
+        }
+    }
 }
 
 /// Chunks handed to the pool and not yet delivered: while the oldest one's results are

@@ -6,7 +6,7 @@
 //! helpers below (subject of a cue, the NP after an inverted cue, the clause subject, unnamed
 //! descriptions) are what the sieves are made of.
 
-use super::cues::with_lower;
+use super::cues::{with_lower, with_lower_bytes};
 use super::frame::{is_cap, is_cap_compound_adjective, Frame, TK};
 use super::gazetteer::{normalize, normalize_role, Gender, Kind};
 use super::lexicon::List;
@@ -329,11 +329,12 @@ impl Frame<'_> {
     /// Token `k`'s word occurs elsewhere in the text in lower case.
     fn written_lowercase(&self, k: usize) -> bool {
         let w = self.w(k);
-        let lower = w.to_lowercase();
-        if lower == w {
+        // The same lower-casing and hash as the frame's `lower_keys` (`Lexicon::bits_and_key`).
+        let Some(key) = with_lower_bytes(w, |l| {
+            (l != w.as_bytes()).then(|| xxhash_rust::xxh3::xxh3_64(l))
+        }) else {
             return false;
-        }
-        let key = xxhash_rust::xxh3::xxh3_64(lower.as_bytes());
+        };
         // A news article asks a few times: a scan costs less than building a set. A huge
         // text asks in proportion to its length, so it gets a sorted set (stays linear).
         if self.lower_keys.len() <= LOWER_SCAN_MAX {
