@@ -1,6 +1,7 @@
 //! The attribution source ranker end to end on a tiny corpus in PolNeAR's brat layout, written
 //! here (invented sentences): training with both solvers, the `stance train
-//! --attribution-data` flag, and `stance quotes` / `stance eval quotes` using the saved ranker.
+//! --attribution-data` flag, and `stance quotes` / `stance eval quotes` using the saved ranker;
+//! and the built-in gazetteer's spelling of the owners' speakers.
 
 mod common;
 
@@ -148,4 +149,36 @@ fn train_flag_saves_the_ranker_and_quotes_use_it() {
     ]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("attribution.json"), "{err}");
+}
+
+/// Speaker accuracy and summary rows compare canonical names as strings, so a person the
+/// built-in gazetteer knows must be spelled the way the owners' speaker list spells them
+/// (`../shared/news-dev/speakers.tsv`: canonical name, tab, role).
+#[test]
+fn the_gazetteer_spells_known_speakers_as_the_owners_do() {
+    let list = common::root().join("../shared/news-dev/speakers.tsv");
+    if !list.exists() {
+        common::skip(
+            "the_gazetteer_spells_known_speakers_as_the_owners_do",
+            &format!("{} not found (../shared absent)", list.display()),
+        );
+        return;
+    }
+    let gazetteer = stance::speakers::Gazetteer::builtin();
+    let text = std::fs::read_to_string(&list).unwrap();
+    let mut known = 0;
+    let mut wrong = Vec::new();
+    for name in text.lines().skip(1).filter_map(|l| l.split('\t').next()) {
+        if let Some(e) = gazetteer.lookup(name) {
+            known += 1;
+            if e.name != name {
+                wrong.push(format!("{name} (gazetteer: {})", e.name));
+            }
+        }
+    }
+    assert!(
+        known >= 25,
+        "only {known} of the owners' speakers are in the gazetteer"
+    );
+    assert!(wrong.is_empty(), "spelled differently: {wrong:?}");
 }
