@@ -115,6 +115,14 @@ proptest! {
     }
 }
 
+/// Inputs the fuzzer found: each once panicked (in a debug build, where integer overflow is
+/// checked).
+#[test]
+fn inputs_the_fuzzer_found_do_not_crash() {
+    // A text opening with "of": the name scanner looked at the word before the first.
+    check("of,\n\n\"Zelenskyy told reporters: ");
+}
+
 #[test]
 fn marks_only_and_no_marks_do_not_crash() {
     check("");

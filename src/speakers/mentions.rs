@@ -124,11 +124,12 @@ impl Frame<'_> {
                     }
                     j += 1;
                 } else if self.tf(j, List::RoleWords)
-                    || ((self.tf(j, List::Particles)
-                        || ((x == "of" || x == "for")
-                            && (self.tf(j - 1, List::TitleWords)
-                                || self.tf(j - 1, List::RoleWords))))
-                        && j > body
+                    // `j > body` first: it guards `j - 1` (a text can open with "of").
+                    || (j > body
+                        && (self.tf(j, List::Particles)
+                            || ((x == "of" || x == "for")
+                                && (self.tf(j - 1, List::TitleWords)
+                                    || self.tf(j - 1, List::RoleWords))))
                         && j + 1 < n
                         && self.is_word(j + 1)
                         && is_cap(self.w(j + 1)))
