@@ -171,29 +171,14 @@ impl CharIndex {
         let b = b.min(self.len_bytes);
         match &self.map {
             OffsetMap::Sparse(wide) => {
-                // Non-ASCII char `k` starts at its char offset plus the extra bytes before it.
-                let extra_before = |k: usize| k.checked_sub(1).map_or(0, |j| wide[j].1 as usize);
-                let start = |k: usize| wide[k].0 as usize + extra_before(k);
-                // The first non-ASCII char starting at or after `b`.
-                let (mut lo, mut hi) = (0, wide.len());
-                while lo < hi {
-                    let mid = lo + (hi - lo) / 2;
-                    if start(mid) < b {
-                        lo = mid + 1;
-                    } else {
-                        hi = mid;
-                    }
-                }
-                let Some(k) = lo.checked_sub(1) else {
-                    return b;
-                };
-                // `b` is past the last non-ASCII char starting before it, or inside it.
-                let (c, extra) = (wide[k].0 as usize, wide[k].1 as usize);
-                let end = c + 1 + extra;
-                if b >= end {
-                    b - extra
-                } else {
-                    c + 1
+                // Non-ASCII char `k` ends at byte `c + 1 + extra` (its char offset plus the
+                // extra bytes up to and including it): `i` chars end at or before `b`.
+                let i = wide.partition_point(|&(c, extra)| c as usize + 1 + extra as usize <= b);
+                let extra_before = i.checked_sub(1).map_or(0, |k| wide[k].1 as usize);
+                match wide.get(i) {
+                    // `b` is inside char `i` (past its first byte): the next char.
+                    Some(&(c, _)) if (c as usize) + extra_before < b => c as usize + 1,
+                    _ => b - extra_before,
                 }
             }
             OffsetMap::Full(byte_of) => match byte_of.binary_search(&b) {

@@ -160,6 +160,7 @@ where
         // workers. Each chunk answers on its own channel, read in chunk order.
         pool.in_place_scope(|scope| {
             let mut pending: VecDeque<mpsc::Receiver<Vec<BatchItem<T>>>> = VecDeque::new();
+            let work = &work;
             let mut input_done = false;
             loop {
                 while !input_done && pending.len() < IN_FLIGHT {
@@ -178,7 +179,6 @@ where
                     };
                     let (tx, rx) = mpsc::channel();
                     pending.push_back(rx);
-                    let work = &work;
                     // The receiver is gone only when the run stopped early.
                     scope.spawn(move |_| drop(tx.send(process_chunk(chunk, work))));
                 }
