@@ -141,6 +141,15 @@ fn round_trip_gives_identical_predictions() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("summit") && e.contains("sanctions"), "{e}");
+    // A loaded model (blocks read back sparse, relevance fused on load) saves the same bytes.
+    let again = tmp.path().join("again");
+    loaded.save(&again).unwrap();
+    for f in ["manifest.json", "vectorizer.json", "weights.bin"] {
+        assert!(
+            std::fs::read(dir.join(f)).unwrap() == std::fs::read(again.join(f)).unwrap(),
+            "{f} differs after a load and a save"
+        );
+    }
     // Saving over an existing model replaces it.
     loaded.save(&dir).unwrap();
     assert!(Model::load(&dir).is_ok());

@@ -366,19 +366,121 @@ fn char_features(
     }
 }
 
+/// Feature names in column order, back to back in one string: a vocabulary is ~100k short
+/// names, and allocating and freeing one `String` each was a sixth of parsing it (`perf`).
+/// Serialized as a list of strings.
+#[derive(Clone, Default, PartialEq)]
+pub(crate) struct Names {
+    text: String,
+    /// End byte of each name in `text`.
+    ends: Vec<u32>,
+}
+
+impl Names {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Name `i`. Panics if out of range.
+    fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[start..self.ends[i] as usize]
+    }
+
+    fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+
+    /// Appends `name`; errors when the names outgrow 4 GiB.
+    fn push(&mut self, name: &str) -> std::result::Result<(), String> {
+        self.text.push_str(name);
+        let end = u32::try_from(self.text.len()).map_err(|_| "feature names too long")?;
+        self.ends.push(end);
+        Ok(())
+    }
+}
+
+impl Serialize for Names {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Names {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Names, D::Error> {
+        use serde::de::{DeserializeSeed, Error as _, SeqAccess, Visitor};
+        /// One name, appended to the list as it is read (no `String` per name).
+        struct Append<'a>(&'a mut Names);
+        impl<'de> DeserializeSeed<'de> for Append<'_> {
+            type Value = ();
+            fn deserialize<D: serde::Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> std::result::Result<(), D::Error> {
+                d.deserialize_str(self)
+            }
+        }
+        impl Visitor<'_> for Append<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a feature name")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<(), E> {
+                self.0.push(v).map_err(E::custom)
+            }
+        }
+        struct List;
+        impl<'de> Visitor<'de> for List {
+            type Value = Names;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of feature names")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Names, A::Error> {
+                let mut names = Names::default();
+                names.ends.reserve(seq.size_hint().unwrap_or(0));
+                while seq.next_element_seed(Append(&mut names))?.is_some() {}
+                Ok(names)
+            }
+        }
+        let names = d.deserialize_seq(List)?;
+        if names.ends.len() > u32::MAX as usize {
+            return Err(D::Error::custom("too many features"));
+        }
+        Ok(names)
+    }
+}
+
 /// The feature-key → column table for `names` (column = position); errors on a key collision.
-fn column_table(names: &[String]) -> std::result::Result<KeyTable, String> {
+fn column_table(names: &Names) -> std::result::Result<KeyTable, String> {
     if names.len() >= EMPTY as usize {
         return Err("too many features".into());
     }
     // Load factor <= 2/3 keeps linear probes short.
     let mut t = KeyTable::with_min_slots(names.len() * 3 / 2 + 1);
-    for (col, name) in names.iter().enumerate() {
-        if let Err(c) = t.insert(feature_key(name), col as u32) {
-            return Err(format!(
-                "features {name:?} and {:?} have the same key",
-                names[c as usize]
-            ));
+    // Keys are hashed a few ahead of their insertion, so that the slots they land in (each a
+    // cache miss in a vocabulary-sized table) are fetched from memory in parallel.
+    let mut keys = [0u64; PREFETCH_AHEAD];
+    for first in (0..names.len()).step_by(PREFETCH_AHEAD) {
+        let cols = first..(first + PREFETCH_AHEAD).min(names.len());
+        for (key, col) in keys.iter_mut().zip(cols.clone()) {
+            *key = feature_key(names.get(col));
+            t.prefetch(*key);
+        }
+        for (&key, col) in keys.iter().zip(cols) {
+            if let Err(c) = t.insert(key, col as u32) {
+                return Err(format!(
+                    "features {:?} and {:?} have the same key",
+                    names.get(col),
+                    names.get(c as usize)
+                ));
+            }
         }
     }
     Ok(t)
@@ -474,7 +576,7 @@ impl TokenCache {
 pub struct Vectorizer {
     config: VectorizerConfig,
     tokenizer: Tokenizer,
-    names: Vec<String>,
+    names: Names,
     idf: Vec<f32>,
     n_docs: usize,
     index: KeyTable,
@@ -504,7 +606,7 @@ struct VectorizerFile {
     hash: String,
     config: VectorizerConfig,
     n_docs: usize,
-    names: Vec<String>,
+    names: Names,
     idf: Vec<f32>,
 }
 
@@ -544,11 +646,11 @@ impl TryFrom<VectorizerFile> for Vectorizer {
         if f.names.is_empty() {
             return Err("empty vocabulary".into());
         }
-        if f.names.len() > u32::MAX as usize {
-            return Err("too many features".into());
-        }
-        if let Some(w) = f.names.windows(2).find(|w| w[0] >= w[1]) {
-            return Err(format!("feature names not strictly sorted near {:?}", w[1]));
+        if let Some(i) = (1..f.names.len()).find(|&i| f.names.get(i - 1) >= f.names.get(i)) {
+            return Err(format!(
+                "feature names not strictly sorted near {:?}",
+                f.names.get(i)
+            ));
         }
         if let Some(x) = f.idf.iter().find(|x| !x.is_finite() || **x <= 0.0) {
             return Err(format!("bad idf value {x}"));
@@ -664,7 +766,10 @@ impl Vectorizer {
             .iter()
             .map(|&(_, d)| (((1.0 + n as f64) / (1.0 + f64::from(d))).ln() + 1.0) as f32)
             .collect();
-        let names: Vec<String> = feats.into_iter().map(|(s, _)| s).collect();
+        let mut names = Names::default();
+        for (name, _) in &feats {
+            names.push(name).map_err(Error::Training)?;
+        }
         let index = column_table(&names).map_err(Error::Training)?;
         Ok(Vectorizer {
             config: config.clone(),
@@ -879,12 +984,12 @@ impl Vectorizer {
 
     /// Name of column `col` (`w:…` or `c:…`, see the module docs). Panics if out of range.
     pub fn feature_name(&self, col: usize) -> &str {
-        &self.names[col]
+        self.names.get(col)
     }
 
     /// All feature names in column order.
-    pub fn feature_names(&self) -> &[String] {
-        &self.names
+    pub fn feature_names(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.names.iter()
     }
 
     /// IDF per column.
@@ -897,7 +1002,7 @@ impl Vectorizer {
         self.index
             .get(feature_key(name))
             .map(|c| c as usize)
-            .filter(|&c| self.names[c] == name)
+            .filter(|&c| self.names.get(c) == name)
     }
 
     /// Number of documents the vectorizer was fitted on.

@@ -75,6 +75,28 @@ impl Block {
         }
     }
 
+    /// The layout to score with: dense when at least a quarter of the rows are stored (a
+    /// lookup is then an offset), else sparse (a binary search over a small index beats a
+    /// mostly-zero matrix that must be allocated and filled). Same weights either way.
+    pub fn for_scoring(self) -> Block {
+        let Some(ix) = &self.index else {
+            return self;
+        };
+        if ix.len() * 4 < self.rows {
+            return self;
+        }
+        let k = self.k;
+        let mut w = vec![0f32; self.rows * k];
+        for (&j, x) in ix.iter().zip(self.w.chunks_exact(k)) {
+            w[j as usize * k..(j as usize + 1) * k].copy_from_slice(x);
+        }
+        Block {
+            w,
+            index: None,
+            ..self
+        }
+    }
+
     /// The rows with a non-zero weight, in order, with their weights.
     pub fn stored_rows(&self) -> Vec<(usize, &[f32])> {
         match &self.index {
@@ -229,19 +251,24 @@ fn for_each_stored(index: &[u32], row: &SparseRow, offset: usize, mut f: impl Fn
     }
 }
 
-/// Interleaves binary (k = 1) blocks of equal height into one block with k = their number.
-fn fuse_binary(blocks: &[Block]) -> Block {
+/// Interleaves binary (k = 1) blocks of equal height, dense or sparse, into one dense block
+/// with k = their number.
+pub(crate) fn fuse_binary(blocks: &[&Block]) -> Block {
     let k = blocks.len();
     let rows = blocks.first().map_or(0, |b| b.rows);
     let mut w = vec![0.0f32; rows * k];
-    if blocks
-        .iter()
-        .all(|b| b.index.is_none() && b.w.len() >= rows)
-    {
-        // Row by row: sequential writes, k sequential read streams.
-        for (r, out) in w.chunks_exact_mut(k).enumerate() {
+    let shared_index = blocks.first().and_then(|b| b.index.as_ref()).filter(|ix| {
+        blocks
+            .iter()
+            .all(|b| b.index.as_ref() == Some(ix) && b.w.len() == ix.len())
+    });
+    if let Some(ix) = shared_index {
+        // A loaded model's relevance blocks: sparse over the same rows (every feature the
+        // training data has gets a weight in every topic). Row by row: k sequential reads.
+        for (p, &j) in ix.iter().enumerate() {
+            let out = &mut w[j as usize * k..(j as usize + 1) * k];
             for (o, b) in out.iter_mut().zip(blocks) {
-                *o = b.w[r];
+                *o = b.w[p];
             }
         }
     } else {
@@ -502,6 +529,25 @@ impl Model {
         relevance: Option<Vec<Block>>,
         sentiment: Option<Block>,
     ) -> Model {
+        let fused = relevance
+            .as_ref()
+            .map(|r| fuse_binary(&r.iter().collect::<Vec<_>>()));
+        Self::from_fused_parts(
+            manifest, featurizer, topics, stance, relevance, fused, sentiment,
+        )
+    }
+
+    /// [`Self::from_parts`] with the relevance blocks already fused by [`fuse_binary`] (a
+    /// load fuses them while the vocabulary is still being parsed).
+    pub(crate) fn from_fused_parts(
+        manifest: Manifest,
+        featurizer: Featurizer,
+        topics: Vec<String>,
+        stance: Option<StanceHead>,
+        relevance: Option<Vec<Block>>,
+        relevance_fused: Option<Block>,
+        sentiment: Option<Block>,
+    ) -> Model {
         let heads = &manifest.heads;
         let stance_in = HeadInputs::new(&heads.stance, &featurizer);
         let relevance_in = HeadInputs::new(&heads.relevance, &featurizer);
@@ -519,7 +565,6 @@ impl Model {
         needed.sort();
         needed.dedup();
         let rule = TopicRule::of(&manifest.detection, &topics);
-        let relevance_fused = relevance.as_deref().map(fuse_binary);
         Model {
             rule,
             relevance_fused,
@@ -1059,6 +1104,49 @@ mod tests {
             ..sp.clone()
         };
         (sp, d)
+    }
+
+    /// A loaded block (sparse, as stored) gets the dense layout when a quarter of its rows
+    /// or more are stored, and keeps the sparse one otherwise; the weights are the same.
+    #[test]
+    fn scoring_layout_keeps_the_weights() {
+        let (sp, d) = sparse_and_dense(8, 3, vec![0, 5], (0..6).map(|x| x as f32 + 1.0).collect());
+        assert_eq!(sp.clone().for_scoring(), d, "2 of 8 rows: dense");
+        let (sp, _) = sparse_and_dense(9, 3, vec![0, 5], (0..6).map(|x| x as f32 + 1.0).collect());
+        assert_eq!(sp.clone().for_scoring(), sp, "2 of 9 rows: sparse");
+        assert_eq!(d.clone().for_scoring(), d);
+    }
+
+    /// Fusing binary blocks gives the same interleaved weights whether they are dense,
+    /// sparse over one shared index (a loaded model's relevance blocks) or sparse over
+    /// different ones.
+    #[test]
+    fn fused_blocks_are_the_same_from_every_layout() {
+        let rows = 7;
+        let shared = [
+            sparse_and_dense(rows, 1, vec![1, 2, 6], vec![1.0, -2.0, 3.0]),
+            sparse_and_dense(rows, 1, vec![1, 2, 6], vec![0.5, 0.0, -4.0]),
+        ];
+        let own = [
+            sparse_and_dense(rows, 1, vec![0, 3], vec![1.5, 2.5]),
+            sparse_and_dense(rows, 1, vec![1, 2, 6], vec![0.5, 0.0, -4.0]),
+        ];
+        for blocks in [&shared, &own] {
+            let sparse: Vec<&Block> = blocks.iter().map(|(s, _)| s).collect();
+            let dense: Vec<&Block> = blocks.iter().map(|(_, d)| d).collect();
+            let (a, b) = (fuse_binary(&sparse), fuse_binary(&dense));
+            assert_eq!(a, b);
+            assert_eq!((a.k, a.rows, a.index.is_none()), (2, rows, true));
+            for (t, (_, d)) in blocks.iter().enumerate() {
+                for r in 0..rows {
+                    assert_eq!(a.w[r * 2 + t], d.w[r], "row {r} topic {t}");
+                }
+            }
+        }
+        assert_eq!(
+            fuse_binary(&[&shared[0].0, &shared[1].0]).w[2 * 2..2 * 2 + 2],
+            [-2.0, 0.0]
+        );
     }
 
     /// `accumulate` (prefetching, searching from the last match) adds exactly what

@@ -611,7 +611,6 @@ fn decode_block(c: &mut Cursor<'_>, info: &BlockInfo) -> std::result::Result<Blo
     let idx = c.take(stored * 4).ok_or_else(short)?;
     let vals = c.take(stored * k * 4).ok_or_else(short)?;
     let bias = c.take(k * 4).ok_or_else(short)?;
-    let f = |s: &[u8]| f32::from_le_bytes([s[0], s[1], s[2], s[3]]);
     let mut index = Vec::with_capacity(stored);
     let mut prev: Option<usize> = None;
     for ch in idx.chunks_exact(4) {
@@ -625,32 +624,25 @@ fn decode_block(c: &mut Cursor<'_>, info: &BlockInfo) -> std::result::Result<Blo
         prev = Some(j);
         index.push(j as u32);
     }
-    let stored_w: Vec<f32> = vals.chunks_exact(4).map(f).collect();
-    let bias: Vec<f32> = bias.chunks_exact(4).map(f).collect();
-    if stored_w.iter().chain(&bias).any(|x| !x.is_finite()) {
-        return Err(format!("block {}: non-finite weight", info.name));
-    }
-    // Under a quarter of the rows stored: keep it sparse (lookups by binary search over a
-    // small index beat a dense matrix that is mostly zeros and must be allocated and filled).
-    if stored * 4 < rows {
-        return Ok(Block {
-            k,
-            rows,
-            w: stored_w,
-            index: Some(index),
-            bias,
-        });
-    }
-    let mut w = vec![0f32; rows * k];
-    for (r, &j) in index.iter().enumerate() {
-        w[j as usize * k..(j as usize + 1) * k].copy_from_slice(&stored_w[r * k..(r + 1) * k]);
-    }
+    let floats = |s: &[u8]| -> Option<Vec<f32>> {
+        let mut finite = true;
+        let v = s
+            .chunks_exact(4)
+            .map(|b| {
+                let x = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                finite &= x.is_finite();
+                x
+            })
+            .collect();
+        finite.then_some(v)
+    };
+    let non_finite = || format!("block {}: non-finite weight", info.name);
     Ok(Block {
         k,
         rows,
-        w,
-        index: None,
-        bias,
+        w: floats(vals).ok_or_else(non_finite)?,
+        index: Some(index),
+        bias: floats(bias).ok_or_else(non_finite)?,
     })
 }
 
@@ -714,16 +706,28 @@ pub fn load_from(src: ModelSource<'_>) -> Result<Model> {
             .map_err(|e| Error::model(dir, format!("{VECTORIZER_FILE}: {e}")))
     };
     let load_embeddings = || read_embeddings(src, &manifest);
-    let load_weights = || -> Result<BTreeMap<String, Block>> {
+    // The relevance blocks are fused here, on the weights' branch, while the vocabulary is
+    // still being parsed on the other (their shapes are checked below).
+    let load_weights = || -> Result<(BTreeMap<String, Block>, Option<Block>)> {
         let wbytes = read_checked(src, WEIGHTS_FILE, &manifest.files[WEIGHTS_FILE])?;
-        decode_weights(&wbytes, &manifest.blocks)
-            .map_err(|m| Error::model(dir, format!("{WEIGHTS_FILE}: {m}")))
+        let blocks = decode_weights(&wbytes, &manifest.blocks)
+            .map_err(|m| Error::model(dir, format!("{WEIGHTS_FILE}: {m}")))?;
+        let relevance: Option<Vec<&Block>> = manifest
+            .topics
+            .iter()
+            .map(|t| blocks.get(&format!("relevance:{t}")))
+            .collect();
+        let fused = relevance
+            .filter(|r| !r.is_empty() && r.iter().all(|b| b.k == 1 && b.rows == r[0].rows))
+            .map(|r| super::fuse_binary(&r));
+        Ok((blocks, fused))
     };
     let ((vectorizer, embeddings), blocks) = rayon::join(
         || rayon::join(load_vectorizer, load_embeddings),
         load_weights,
     );
-    let (vectorizer, embeddings, mut by_name) = (vectorizer?, embeddings?, blocks?);
+    let (vectorizer, embeddings, (mut by_name, relevance_fused)) =
+        (vectorizer?, embeddings?, blocks?);
     let nf = vectorizer.n_features();
     let valence = match &manifest.valence_lexicon_sha256 {
         None => None,
@@ -781,6 +785,8 @@ pub fn load_from(src: ModelSource<'_>) -> Result<Model> {
             "manifest.json: topics must be sorted and unique",
         ));
     }
+    // Blocks come decoded as stored (sparse); the stance and sentiment blocks are scored
+    // directly and get their scoring layout, the relevance blocks are fused into one.
     let mut take = |name: &str, rows: usize, k: usize| -> Result<Option<Block>> {
         match by_name.remove(name) {
             None => Ok(None),
@@ -794,11 +800,11 @@ pub fn load_from(src: ModelSource<'_>) -> Result<Model> {
             )),
         }
     };
-    let shared = take("stance.shared", stance_rows, 3)?;
+    let shared = take("stance.shared", stance_rows, 3)?.map(Block::for_scoring);
     let mut per_topic = Vec::new();
     for t in &topics {
         if let Some(b) = take(&format!("stance.topic:{t}"), stance_rows, 3)? {
-            per_topic.push(b);
+            per_topic.push(b.for_scoring());
         }
     }
     let stance = match manifest.stance_strategy {
@@ -831,7 +837,7 @@ pub fn load_from(src: ModelSource<'_>) -> Result<Model> {
             ))
         }
     };
-    let sentiment = take("sentiment", sentiment_rows, 3)?;
+    let sentiment = take("sentiment", sentiment_rows, 3)?.map(Block::for_scoring);
     if let Some(extra) = by_name.keys().next() {
         return Err(Error::model(
             dir,
@@ -839,7 +845,19 @@ pub fn load_from(src: ModelSource<'_>) -> Result<Model> {
         ));
     }
     let attribution = load_attribution(src, &manifest)?;
-    let mut model = Model::from_parts(manifest, featurizer, topics, stance, relevance, sentiment);
+    // Fused above unless a block was missing or misshapen, which `take` refused.
+    let relevance_fused = relevance.as_ref().map(|r| {
+        relevance_fused.unwrap_or_else(|| super::fuse_binary(&r.iter().collect::<Vec<_>>()))
+    });
+    let mut model = Model::from_fused_parts(
+        manifest,
+        featurizer,
+        topics,
+        stance,
+        relevance,
+        relevance_fused,
+        sentiment,
+    );
     model.attribution = attribution;
     Ok(model)
 }
