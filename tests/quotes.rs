@@ -157,6 +157,27 @@ fn a_month_is_not_a_speaker_for_the_shipped_ranker() {
 }
 
 #[test]
+fn a_quote_after_reported_speech_by_a_new_person_is_theirs() {
+    // Reported speech by a person named in apposition to a role ending in a prepositional
+    // phrase, then a paragraph-opening quote: it went to the previous quote's speaker by
+    // continuation until such a name blocked it and the role was linked to the name.
+    let text = "“We will send no troops,” Jane Harper, the defense minister, said.\n\nOn Tuesday, Norway’s ambassador to the UN, Erik Lund, said his country would veto any such mission.\n\n“A mission without a mandate is an occupation. Nobody should pretend otherwise.”";
+    let out = stance()
+        .args(["quotes", "-"])
+        .write_stdin(text)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let quotes: Vec<Value> = serde_json::Deserializer::from_slice(&out.stdout)
+        .into_iter()
+        .map(|v| v.unwrap())
+        .collect();
+    assert_eq!(quotes.len(), 2, "{quotes:?}");
+    assert_eq!(quotes[0]["speaker"], "Jane Harper");
+    assert_eq!(quotes[1]["speaker"], "Erik Lund", "{}", quotes[1]);
+}
+
+#[test]
 fn stdin_jsonl_table_and_user_gazetteer() {
     let jsonl = "{\"id\":\"k1\",\"text\":\"Kyiv mayor Vitali Klitschko spoke. “The city stands,” the mayor said.\"}\n";
     let out = stance()

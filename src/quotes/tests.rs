@@ -720,3 +720,21 @@ fn a_document_is_a_source_that_names_nobody() {
     );
     assert_eq!(q[1].speaker, None);
 }
+
+#[test]
+fn a_name_in_apposition_before_a_cue_is_a_new_speaker() {
+    // Reported speech by a new person, named in apposition to a role that ends in a
+    // prepositional phrase, then a quote opening the next paragraph: it is the new person's.
+    let t = "“We will send no troops,” Jane Harper, the defense minister, said.\n\nOn Tuesday, Norway’s ambassador to the UN, Erik Lund, said his country would veto any such mission.\n\n“A mission without a mandate is an occupation. Nobody should pretend otherwise.”";
+    let got = speakers(t);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0].1, s("Jane Harper"));
+    // No sieve names the new speaker (the shipped ranker does: tests/quotes.rs), but the
+    // quote no longer continues the previous speaker's.
+    assert_eq!(got[1].1, None);
+    // A role naming someone else, in apposition to the speaker, is not a new speaker.
+    let t = "“They would be wrong,” Tom Berg, a spokesman for Ana Ruiz, said in an interview. “The race goes on to the convention.”";
+    let got = speakers(t);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[1].1, s("Tom Berg"));
+}

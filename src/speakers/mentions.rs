@@ -540,15 +540,25 @@ impl Frame<'_> {
             learn_role(roles, key, canon);
         }
         // The name closes the apposition with a comma: in "According to the official, Kellogg
-        // has …" the comma ends a clause instead.
-        if i > 0
-            && a > 0
-            && nps[i - 1].kind == NpKind::Role
-            && nps[i - 1].b + 1 == a
-            && self.is_punct(a - 1, ",")
-            && self.is_punct(b, ",")
-        {
-            let before = &mut nps[i - 1];
+        // has …" the comma ends a clause instead. The role may end in a short prepositional
+        // phrase before the comma ("Russia's envoy to the UN, Vassily Nebenzia,"), whose own
+        // chunks ("the UN") stand between the two.
+        if a == 0 || !self.is_punct(a - 1, ",") || !self.is_punct(b, ",") {
+            return;
+        }
+        let role = (i.saturating_sub(3)..i).rev().find(|&k| {
+            let np = &nps[k];
+            let gap = np.b..a - 1;
+            np.kind == NpKind::Role
+                && np.b < a
+                && (gap.is_empty()
+                    || (gap.len() <= 5
+                        && self.is_word(gap.start)
+                        && self.tf(gap.start, List::Prepositions)
+                        && gap.clone().all(|t| self.is_word(t))))
+        });
+        if let Some(k) = role {
+            let before = &mut nps[k];
             let key = normalize_role(&self.text[before.span.0..before.span.1]);
             if !key.is_empty() {
                 learn_role(roles, key, canon);
@@ -856,7 +866,19 @@ impl Frame<'_> {
                 && np.canonical.is_some()
                 && np.canonical.as_deref() != speaker
                 && {
-                    let c = self.skip_adverbs_right(np.b);
+                    let mut c = self.skip_adverbs_right(np.b);
+                    // "Russia's envoy to the UN, Vassily Nebenzia, said …": the name in
+                    // apposition is the subject of the cue after its closing comma (a chunk
+                    // that is only a name: in "Briggs, a spokesman for Sanders, said" the
+                    // chunk names Sanders but describes Briggs).
+                    if np.kind == NpKind::Name
+                        && np.span.0 == self.toks[np.a].s
+                        && np.a > 0
+                        && self.is_punct(np.a - 1, ",")
+                        && self.is_punct(c, ",")
+                    {
+                        c = self.skip_adverbs_right(c + 1);
+                    }
                     // "a super PAC called Future45": naming, not speaking.
                     self.is_cue(c) && !self.tf(c, List::NamingCues)
                 }
