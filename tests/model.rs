@@ -270,6 +270,41 @@ fn refuses_broken_models_with_clear_messages() {
 }
 
 #[test]
+fn a_huge_block_height_is_refused_not_allocated() {
+    // A weights file whose checksums agree but whose relevance blocks claim 2^32 - 1 rows:
+    // loading must refuse the shape, not try to allocate their fused dense block first.
+    use sha2::Digest;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = saved_model(tmp.path());
+    let m = d.join("manifest.json");
+    let mut man: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&m).unwrap()).unwrap();
+    let mut w = std::fs::read(d.join("weights.bin")).unwrap();
+    let u32_at = |w: &[u8], at: usize| u32::from_le_bytes(w[at..at + 4].try_into().unwrap());
+    let mut at = 8; // after the magic
+    let mut patched = 0;
+    for b in man["blocks"].as_array_mut().unwrap() {
+        let (k, stored) = (u32_at(&w, at) as usize, u32_at(&w, at + 8) as usize);
+        if b["name"].as_str().unwrap().starts_with("relevance:") {
+            w[at + 4..at + 8].copy_from_slice(&u32::MAX.to_le_bytes());
+            b["rows"] = u32::MAX.into();
+            patched += 1;
+        }
+        at += 12 + stored * 4 + stored * k * 4 + k * 4;
+    }
+    assert!(patched == 2 && at == w.len(), "walked the blocks");
+    let sum: String = sha2::Sha256::digest(&w)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    man["files"]["weights.bin"]["sha256"] = sum.into();
+    std::fs::write(d.join("weights.bin"), &w).unwrap();
+    std::fs::write(&m, serde_json::to_string_pretty(&man).unwrap()).unwrap();
+    let e = load_err(&d);
+    assert!(e.contains("has shape 4294967295×1"), "{e}");
+}
+
+#[test]
 fn train_params_are_checked() {
     let p = TrainParams {
         c: vec![0.0],

@@ -412,7 +412,7 @@ impl Serialize for Names {
 
 impl<'de> Deserialize<'de> for Names {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Names, D::Error> {
-        use serde::de::{DeserializeSeed, Error as _, SeqAccess, Visitor};
+        use serde::de::{DeserializeSeed, SeqAccess, Visitor};
         /// One name, appended to the list as it is read (no `String` per name).
         struct Append<'a>(&'a mut Names);
         impl<'de> DeserializeSeed<'de> for Append<'_> {
@@ -449,11 +449,7 @@ impl<'de> Deserialize<'de> for Names {
                 Ok(names)
             }
         }
-        let names = d.deserialize_seq(List)?;
-        if names.ends.len() > u32::MAX as usize {
-            return Err(D::Error::custom("too many features"));
-        }
-        Ok(names)
+        d.deserialize_seq(List)
     }
 }
 

@@ -707,7 +707,9 @@ pub fn load_from(src: ModelSource<'_>) -> Result<Model> {
     };
     let load_embeddings = || read_embeddings(src, &manifest);
     // The relevance blocks are fused here, on the weights' branch, while the vocabulary is
-    // still being parsed on the other (their shapes are checked below).
+    // still being parsed on the other. Their shapes are only checked below, so this fuses only
+    // blocks whose dense form is at most 4× their stored rows (the file's size bounds that);
+    // others are fused after the check.
     let load_weights = || -> Result<(BTreeMap<String, Block>, Option<Block>)> {
         let wbytes = read_checked(src, WEIGHTS_FILE, &manifest.files[WEIGHTS_FILE])?;
         let blocks = decode_weights(&wbytes, &manifest.blocks)
@@ -718,7 +720,11 @@ pub fn load_from(src: ModelSource<'_>) -> Result<Model> {
             .map(|t| blocks.get(&format!("relevance:{t}")))
             .collect();
         let fused = relevance
-            .filter(|r| !r.is_empty() && r.iter().all(|b| b.k == 1 && b.rows == r[0].rows))
+            .filter(|r| {
+                !r.is_empty()
+                    && r.iter()
+                        .all(|b| b.k == 1 && b.rows == r[0].rows && b.rows / 4 <= b.w.len())
+            })
             .map(|r| super::fuse_binary(&r));
         Ok((blocks, fused))
     };
@@ -845,7 +851,7 @@ pub fn load_from(src: ModelSource<'_>) -> Result<Model> {
         ));
     }
     let attribution = load_attribution(src, &manifest)?;
-    // Fused above unless a block was missing or misshapen, which `take` refused.
+    // Fused above unless a block was missing, misshapen (which `take` refused) or sparse.
     let relevance_fused = relevance.as_ref().map(|r| {
         relevance_fused.unwrap_or_else(|| super::fuse_binary(&r.iter().collect::<Vec<_>>()))
     });
