@@ -146,14 +146,25 @@ fn bad_inputs_are_reported_and_the_rest_processed() {
 fn a_month_is_not_a_speaker_for_the_shipped_ranker() {
     // The shipped ranker named "August" here until capitalised common words alone stopped
     // being name mentions.
+    let quotes = quotes_of_text(
+        "In an August speech, Trump attacked “the hateful ideology of radical Islam.”",
+    );
+    assert_eq!(quotes.len(), 1, "{quotes:?}");
+    assert_eq!(quotes[0]["speaker"], "Donald Trump", "{}", quotes[0]);
+}
+
+/// The quote records `stance quotes -` prints for a plain-text article on stdin.
+fn quotes_of_text(text: &str) -> Vec<Value> {
     let out = stance()
         .args(["quotes", "-"])
-        .write_stdin("In an August speech, Trump attacked “the hateful ideology of radical Islam.”")
+        .write_stdin(text)
         .output()
         .unwrap();
     assert_success(&out);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["speaker"], "Donald Trump", "{v}");
+    serde_json::Deserializer::from_slice(&out.stdout)
+        .into_iter()
+        .map(|v| v.unwrap())
+        .collect()
 }
 
 #[test]
@@ -162,16 +173,7 @@ fn a_quote_after_reported_speech_by_a_new_person_is_theirs() {
     // phrase, then a paragraph-opening quote: it went to the previous quote's speaker by
     // continuation until such a name blocked it and the role was linked to the name.
     let text = "“We will send no troops,” Jane Harper, the defense minister, said.\n\nOn Tuesday, Norway’s ambassador to the UN, Erik Lund, said his country would veto any such mission.\n\n“A mission without a mandate is an occupation. Nobody should pretend otherwise.”";
-    let out = stance()
-        .args(["quotes", "-"])
-        .write_stdin(text)
-        .output()
-        .unwrap();
-    assert_success(&out);
-    let quotes: Vec<Value> = serde_json::Deserializer::from_slice(&out.stdout)
-        .into_iter()
-        .map(|v| v.unwrap())
-        .collect();
+    let quotes = quotes_of_text(text);
     assert_eq!(quotes.len(), 2, "{quotes:?}");
     assert_eq!(quotes[0]["speaker"], "Jane Harper");
     assert_eq!(quotes[1]["speaker"], "Erik Lund", "{}", quotes[1]);

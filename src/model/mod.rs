@@ -520,26 +520,10 @@ impl TopicRule {
 
 impl Model {
     /// Assembles a model (used by training and loading); checks that every head's blocks
-    /// fit its inputs.
+    /// fit its inputs. `relevance_fused` is [`fuse_binary`] of the relevance blocks when the
+    /// caller already has it (a load fuses them while the vocabulary is still being parsed);
+    /// `None` fuses them here.
     pub(crate) fn from_parts(
-        manifest: Manifest,
-        featurizer: Featurizer,
-        topics: Vec<String>,
-        stance: Option<StanceHead>,
-        relevance: Option<Vec<Block>>,
-        sentiment: Option<Block>,
-    ) -> Model {
-        let fused = relevance
-            .as_ref()
-            .map(|r| fuse_binary(&r.iter().collect::<Vec<_>>()));
-        Self::from_fused_parts(
-            manifest, featurizer, topics, stance, relevance, fused, sentiment,
-        )
-    }
-
-    /// [`Self::from_parts`] with the relevance blocks already fused by [`fuse_binary`] (a
-    /// load fuses them while the vocabulary is still being parsed).
-    pub(crate) fn from_fused_parts(
         manifest: Manifest,
         featurizer: Featurizer,
         topics: Vec<String>,
@@ -548,6 +532,9 @@ impl Model {
         relevance_fused: Option<Block>,
         sentiment: Option<Block>,
     ) -> Model {
+        let relevance_fused = relevance
+            .as_ref()
+            .map(|r| relevance_fused.unwrap_or_else(|| fuse_binary(&r.iter().collect::<Vec<_>>())));
         let heads = &manifest.heads;
         let stance_in = HeadInputs::new(&heads.stance, &featurizer);
         let relevance_in = HeadInputs::new(&heads.relevance, &featurizer);

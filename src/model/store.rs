@@ -851,11 +851,9 @@ pub fn load_from(src: ModelSource<'_>) -> Result<Model> {
         ));
     }
     let attribution = load_attribution(src, &manifest)?;
-    // Fused above unless a block was missing, misshapen (which `take` refused) or sparse.
-    let relevance_fused = relevance.as_ref().map(|r| {
-        relevance_fused.unwrap_or_else(|| super::fuse_binary(&r.iter().collect::<Vec<_>>()))
-    });
-    let mut model = Model::from_fused_parts(
+    // Fused above unless a block was missing, misshapen (which `take` refused) or sparse;
+    // `from_parts` fuses them then.
+    let mut model = Model::from_parts(
         manifest,
         featurizer,
         topics,

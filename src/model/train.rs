@@ -1757,7 +1757,15 @@ impl<'a> Task<'a> {
             attribution: None,
         };
         Ok((
-            Model::from_parts(manifest, fz, topics.clone(), stance, relevance, sentiment),
+            Model::from_parts(
+                manifest,
+                fz,
+                topics.clone(),
+                stance,
+                relevance,
+                None,
+                sentiment,
+            ),
             report,
         ))
     }
