@@ -269,39 +269,169 @@ fn refuses_broken_models_with_clear_messages() {
     assert!(load_err(&tmp.path().join("nope")).contains("no such model directory"));
 }
 
-#[test]
-fn a_huge_block_height_is_refused_not_allocated() {
-    // A weights file whose checksums agree but whose relevance blocks claim 2^32 - 1 rows:
-    // loading must refuse the shape, not try to allocate their fused dense block first.
+/// One block of `weights.bin` as stored: name, k, rows, row index, weights, bias.
+struct StoredBlock {
+    name: String,
+    k: usize,
+    rows: usize,
+    index: Vec<u32>,
+    w: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+/// The blocks of a saved model's `weights.bin` (the layout of `docs/model-format.md`).
+fn read_blocks(d: &Path) -> Vec<StoredBlock> {
+    let man: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("manifest.json")).unwrap()).unwrap();
+    let w = std::fs::read(d.join("weights.bin")).unwrap();
+    let mut at = 8; // after the magic
+    let mut u32s = |n: usize| -> Vec<u32> {
+        let v = w[at..at + 4 * n]
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
+            .collect();
+        at += 4 * n;
+        v
+    };
+    let mut out = Vec::new();
+    for b in man["blocks"].as_array().unwrap() {
+        let [k, rows, stored] = u32s(3).try_into().unwrap();
+        let (k, rows, stored) = (k as usize, rows as usize, stored as usize);
+        let index = u32s(stored);
+        let w = u32s(stored * k).into_iter().map(f32::from_bits).collect();
+        let bias = u32s(k).into_iter().map(f32::from_bits).collect();
+        out.push(StoredBlock {
+            name: b["name"].as_str().unwrap().to_string(),
+            k,
+            rows,
+            index,
+            w,
+            bias,
+        });
+    }
+    assert_eq!(u32s(0).len(), 0);
+    out
+}
+
+/// Writes `blocks` as the model's `weights.bin`, with the manifest's block table, size and
+/// sha256 to match (so only the change under test can make a load fail).
+fn write_blocks(d: &Path, blocks: &[StoredBlock], format_version: u32) {
     use sha2::Digest;
-    let tmp = tempfile::tempdir().unwrap();
-    let d = saved_model(tmp.path());
     let m = d.join("manifest.json");
     let mut man: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&m).unwrap()).unwrap();
-    let mut w = std::fs::read(d.join("weights.bin")).unwrap();
-    let u32_at = |w: &[u8], at: usize| u32::from_le_bytes(w[at..at + 4].try_into().unwrap());
-    let mut at = 8; // after the magic
-    let mut patched = 0;
-    for b in man["blocks"].as_array_mut().unwrap() {
-        let (k, stored) = (u32_at(&w, at) as usize, u32_at(&w, at + 8) as usize);
-        if b["name"].as_str().unwrap().starts_with("relevance:") {
-            w[at + 4..at + 8].copy_from_slice(&u32::MAX.to_le_bytes());
-            b["rows"] = u32::MAX.into();
-            patched += 1;
+    let mut w = b"STNCWTS1".to_vec();
+    let mut table = Vec::new();
+    for b in blocks {
+        let stored = b.index.len();
+        for x in [b.k, b.rows, stored] {
+            w.extend_from_slice(&(x as u32).to_le_bytes());
         }
-        at += 12 + stored * 4 + stored * k * 4 + k * 4;
+        for x in &b.index {
+            w.extend_from_slice(&x.to_le_bytes());
+        }
+        for x in b.w.iter().chain(&b.bias) {
+            w.extend_from_slice(&x.to_le_bytes());
+        }
+        table.push(
+            serde_json::json!({"name": b.name, "k": b.k, "rows": b.rows, "stored_rows": stored}),
+        );
     }
-    assert!(patched == 2 && at == w.len(), "walked the blocks");
     let sum: String = sha2::Sha256::digest(&w)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    man["files"]["weights.bin"]["sha256"] = sum.into();
+    man["blocks"] = table.into();
+    man["files"]["weights.bin"] = serde_json::json!({"bytes": w.len(), "sha256": sum});
+    man["format_version"] = format_version.into();
     std::fs::write(d.join("weights.bin"), &w).unwrap();
     std::fs::write(&m, serde_json::to_string_pretty(&man).unwrap()).unwrap();
+}
+
+#[test]
+fn a_huge_block_height_is_refused_not_allocated() {
+    // A weights file whose checksums agree but whose relevance block claims 2^32 - 1 rows:
+    // loading must refuse the shape, not allocate the block's dense scoring layout first.
+    let tmp = tempfile::tempdir().unwrap();
+    let d = saved_model(tmp.path());
+    let mut blocks = read_blocks(&d);
+    let rel = blocks.iter_mut().find(|b| b.name == "relevance").unwrap();
+    assert_eq!(rel.k, 2, "one column per topic");
+    rel.rows = u32::MAX as usize;
+    write_blocks(&d, &blocks, stance::model::store::FORMAT_VERSION);
     let e = load_err(&d);
-    assert!(e.contains("has shape 4294967295×1"), "{e}");
+    assert!(e.contains("block relevance has shape 4294967295×2"), "{e}");
+}
+
+#[test]
+fn a_format_4_model_with_a_relevance_block_per_topic_loads_the_same() {
+    // Format 4 stored a `relevance:<topic>` block (k = 1) per topic; format 5 stores one
+    // `relevance` block with a column per topic. Split a saved model's block the way format 4
+    // wrote it (each topic's non-zero rows): it must load and label exactly as before.
+    let tmp = tempfile::tempdir().unwrap();
+    let d = saved_model(tmp.path());
+    let v5 = Model::load(&d).unwrap();
+    let topics = v5.topics().to_vec();
+    let blocks = read_blocks(&d);
+    let mut v4 = Vec::new();
+    for b in blocks {
+        if b.name != "relevance" {
+            v4.push(b);
+            continue;
+        }
+        for (t, topic) in topics.iter().enumerate() {
+            let (index, w) = b
+                .index
+                .iter()
+                .zip(b.w.chunks_exact(b.k))
+                .filter(|(_, w)| w[t] != 0.0)
+                .map(|(&j, w)| (j, w[t]))
+                .unzip();
+            v4.push(StoredBlock {
+                name: format!("relevance:{topic}"),
+                k: 1,
+                rows: b.rows,
+                index,
+                w,
+                bias: vec![b.bias[t]],
+            });
+        }
+    }
+    assert_eq!(
+        v4.iter()
+            .filter(|b| b.name.starts_with("relevance:"))
+            .count(),
+        2
+    );
+    write_blocks(&d, &v4, 4);
+    let old = Model::load(&d).unwrap();
+    assert_eq!(old.manifest().format_version, 4);
+    let recs = records(tmp.path());
+    let st = statements(&recs);
+    assert_eq!(old.predict_batch(&st), v5.predict_batch(&st));
+    assert_eq!(old.top_features(20), v5.top_features(20));
+    assert_eq!(old.relevance_head(), v5.relevance_head());
+    // Saved again, it is a format 5 model with the same bytes as the original.
+    let again = tmp.path().join("again");
+    old.save(&again).unwrap();
+    let v5_dir = tmp.path().join("v5");
+    v5.save(&v5_dir).unwrap();
+    for f in ["manifest.json", "weights.bin"] {
+        assert_eq!(
+            std::fs::read(again.join(f)).unwrap(),
+            std::fs::read(v5_dir.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+
+    // A topic without its block is refused.
+    v4.retain(|b| b.name != format!("relevance:{}", topics[1]));
+    write_blocks(&d, &v4, 4);
+    let e = load_err(&d);
+    assert!(
+        e.contains("a `relevance:<topic>` block for every topic"),
+        "{e}"
+    );
 }
 
 #[test]

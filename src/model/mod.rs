@@ -263,7 +263,7 @@ pub(crate) fn fuse_binary(blocks: &[&Block]) -> Block {
             .all(|b| b.index.as_ref() == Some(ix) && b.w.len() == ix.len())
     });
     if let Some(ix) = shared_index {
-        // A loaded model's relevance blocks: sparse over the same rows (every feature the
+        // A format-4 model's relevance blocks: sparse over the same rows (every feature the
         // training data has gets a weight in every topic). Row by row: k sequential reads.
         for (p, &j) in ix.iter().enumerate() {
             let out = &mut w[j as usize * k..(j as usize + 1) * k];
@@ -306,11 +306,9 @@ pub struct Model {
     featurizer: Featurizer,
     topics: Vec<String>,
     stance: Option<StanceHead>,
-    /// One binary block (k = 1) per topic.
-    relevance: Option<Vec<Block>>,
-    /// The same weights interleaved (k = topics): one contiguous read per feature scores
-    /// every topic, where the per-topic blocks cost one cache miss per feature and topic.
-    relevance_fused: Option<Block>,
+    /// The binary relevance models of all topics in one block, a column per topic
+    /// (k = topics): one contiguous read per feature scores every topic.
+    relevance: Option<Block>,
     sentiment: Option<Block>,
     stance_in: HeadInputs,
     relevance_in: HeadInputs,
@@ -519,22 +517,16 @@ impl TopicRule {
 }
 
 impl Model {
-    /// Assembles a model (used by training and loading); checks that every head's blocks
-    /// fit its inputs. `relevance_fused` is [`fuse_binary`] of the relevance blocks when the
-    /// caller already has it (a load fuses them while the vocabulary is still being parsed);
-    /// `None` fuses them here.
+    /// Assembles a model (used by training and loading). `relevance` has a column per topic
+    /// ([`fuse_binary`] of the per-topic models).
     pub(crate) fn from_parts(
         manifest: Manifest,
         featurizer: Featurizer,
         topics: Vec<String>,
         stance: Option<StanceHead>,
-        relevance: Option<Vec<Block>>,
-        relevance_fused: Option<Block>,
+        relevance: Option<Block>,
         sentiment: Option<Block>,
     ) -> Model {
-        let relevance_fused = relevance
-            .as_ref()
-            .map(|r| relevance_fused.unwrap_or_else(|| fuse_binary(&r.iter().collect::<Vec<_>>())));
         let heads = &manifest.heads;
         let stance_in = HeadInputs::new(&heads.stance, &featurizer);
         let relevance_in = HeadInputs::new(&heads.relevance, &featurizer);
@@ -554,7 +546,6 @@ impl Model {
         let rule = TopicRule::of(&manifest.detection, &topics);
         Model {
             rule,
-            relevance_fused,
             manifest,
             featurizer,
             topics,
@@ -653,9 +644,10 @@ impl Model {
         self.stance.as_ref()
     }
 
-    /// The relevance head (one binary block per topic), if trained.
-    pub fn relevance_head(&self) -> Option<&[Block]> {
-        self.relevance.as_deref()
+    /// The relevance head, if trained: one block with a column per topic (`k` = the number
+    /// of topics, in [`Model::topics`] order), column `t` being topic `t`'s binary logit.
+    pub fn relevance_head(&self) -> Option<&Block> {
+        self.relevance.as_ref()
     }
 
     /// The sentiment head, if trained.
@@ -725,7 +717,7 @@ impl Model {
     }
 
     fn relevance_probs(&self, rows: &PartRows) -> Vec<f32> {
-        let Some(b) = &self.relevance_fused else {
+        let Some(b) = &self.relevance else {
             return Vec::new();
         };
         let mut z = b.bias.clone();
@@ -960,10 +952,10 @@ impl Model {
             }
         }
         if let Some(r) = &self.relevance {
-            for (t, b) in self.topics.iter().zip(r) {
+            for (i, t) in self.topics.iter().enumerate() {
                 out.insert(
                     format!("relevance:{t}"),
-                    BTreeMap::from([("relevant".to_string(), top(&[b], 0, &self.relevance_in))]),
+                    BTreeMap::from([("relevant".to_string(), top(&[r], i, &self.relevance_in))]),
                 );
             }
         }
@@ -1105,7 +1097,7 @@ mod tests {
     }
 
     /// Fusing binary blocks gives the same interleaved weights whether they are dense,
-    /// sparse over one shared index (a loaded model's relevance blocks) or sparse over
+    /// sparse over one shared index (a format-4 model's relevance blocks) or sparse over
     /// different ones.
     #[test]
     fn fused_blocks_are_the_same_from_every_layout() {

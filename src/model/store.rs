@@ -22,12 +22,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Version of the directory format this build writes. It reads versions
-/// [`MIN_FORMAT_VERSION`]`..=FORMAT_VERSION`: version 4 added the detection rule's
+/// [`MIN_FORMAT_VERSION`]`..=FORMAT_VERSION`: version 5 stores the relevance head as one
+/// block `relevance` with a column per topic (before: a `relevance:<topic>` block per topic,
+/// each repeating the same row index); version 4 added the detection rule's
 /// `second_threshold` and `article_threshold` (a version 3 model has neither and labels as
 /// before). Versions 1 (stance 0.1: heads over `[text | context]` only, topics found by a
 /// keyword rule pooled with the model) and 2 (fixed heads) are refused with a message saying
 /// how to retrain.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 /// The oldest directory format this build reads.
 pub const MIN_FORMAT_VERSION: u32 = 3;
 /// The manifest's `format` tag.
@@ -268,9 +270,7 @@ fn named_blocks(m: &Model) -> Vec<(String, &Block)> {
         }
     }
     if let Some(r) = &m.relevance {
-        for (t, b) in m.topics.iter().zip(r) {
-            out.push((format!("relevance:{t}"), b));
-        }
+        out.push(("relevance".to_string(), r));
     }
     if let Some(s) = &m.sentiment {
         out.push(("sentiment".to_string(), s));
@@ -706,34 +706,16 @@ pub fn load_from(src: ModelSource<'_>) -> Result<Model> {
             .map_err(|e| Error::model(dir, format!("{VECTORIZER_FILE}: {e}")))
     };
     let load_embeddings = || read_embeddings(src, &manifest);
-    // The relevance blocks are fused here, on the weights' branch, while the vocabulary is
-    // still being parsed on the other. Their shapes are only checked below, so this fuses only
-    // blocks whose dense form is at most 4× their stored rows (the file's size bounds that);
-    // others are fused after the check.
-    let load_weights = || -> Result<(BTreeMap<String, Block>, Option<Block>)> {
+    let load_weights = || -> Result<BTreeMap<String, Block>> {
         let wbytes = read_checked(src, WEIGHTS_FILE, &manifest.files[WEIGHTS_FILE])?;
-        let blocks = decode_weights(&wbytes, &manifest.blocks)
-            .map_err(|m| Error::model(dir, format!("{WEIGHTS_FILE}: {m}")))?;
-        let relevance: Option<Vec<&Block>> = manifest
-            .topics
-            .iter()
-            .map(|t| blocks.get(&format!("relevance:{t}")))
-            .collect();
-        let fused = relevance
-            .filter(|r| {
-                !r.is_empty()
-                    && r.iter()
-                        .all(|b| b.k == 1 && b.rows == r[0].rows && b.rows / 4 <= b.w.len())
-            })
-            .map(|r| super::fuse_binary(&r));
-        Ok((blocks, fused))
+        decode_weights(&wbytes, &manifest.blocks)
+            .map_err(|m| Error::model(dir, format!("{WEIGHTS_FILE}: {m}")))
     };
     let ((vectorizer, embeddings), blocks) = rayon::join(
         || rayon::join(load_vectorizer, load_embeddings),
         load_weights,
     );
-    let (vectorizer, embeddings, (mut by_name, relevance_fused)) =
-        (vectorizer?, embeddings?, blocks?);
+    let (vectorizer, embeddings, mut by_name) = (vectorizer?, embeddings?, blocks?);
     let nf = vectorizer.n_features();
     let valence = match &manifest.valence_lexicon_sha256 {
         None => None,
@@ -791,8 +773,8 @@ pub fn load_from(src: ModelSource<'_>) -> Result<Model> {
             "manifest.json: topics must be sorted and unique",
         ));
     }
-    // Blocks come decoded as stored (sparse); the stance and sentiment blocks are scored
-    // directly and get their scoring layout, the relevance blocks are fused into one.
+    // Blocks come decoded as stored (sparse) and get their scoring layout once their shape is
+    // checked (a dense layout allocates `rows × k`).
     let mut take = |name: &str, rows: usize, k: usize| -> Result<Option<Block>> {
         match by_name.remove(name) {
             None => Ok(None),
@@ -827,22 +809,26 @@ pub fn load_from(src: ModelSource<'_>) -> Result<Model> {
         }
         None => None,
     };
-    let mut rel = Vec::new();
+    // Format 5: one block, a column per topic. Formats 3 and 4: a block per topic, fused here.
+    let mut relevance = take("relevance", relevance_rows, topics.len())?.map(Block::for_scoring);
+    let mut per_topic = Vec::new();
     for t in &topics {
         if let Some(b) = take(&format!("relevance:{t}"), relevance_rows, 1)? {
-            rel.push(b);
+            per_topic.push(b);
         }
     }
-    let relevance = match rel.len() {
-        0 => None,
-        n if n == topics.len() => Some(rel),
+    match per_topic.len() {
+        0 => {}
+        n if n == topics.len() && relevance.is_none() => {
+            relevance = Some(super::fuse_binary(&per_topic.iter().collect::<Vec<_>>()));
+        }
         _ => {
             return Err(Error::model(
                 dir,
-                "relevance head does not have a block for every topic",
+                "the relevance head needs one `relevance` block or a `relevance:<topic>` block for every topic",
             ))
         }
-    };
+    }
     let sentiment = take("sentiment", sentiment_rows, 3)?.map(Block::for_scoring);
     if let Some(extra) = by_name.keys().next() {
         return Err(Error::model(
@@ -851,17 +837,7 @@ pub fn load_from(src: ModelSource<'_>) -> Result<Model> {
         ));
     }
     let attribution = load_attribution(src, &manifest)?;
-    // Fused above unless a block was missing, misshapen (which `take` refused) or sparse;
-    // `from_parts` fuses them then.
-    let mut model = Model::from_parts(
-        manifest,
-        featurizer,
-        topics,
-        stance,
-        relevance,
-        relevance_fused,
-        sentiment,
-    );
+    let mut model = Model::from_parts(manifest, featurizer, topics, stance, relevance, sentiment);
     model.attribution = attribution;
     Ok(model)
 }
