@@ -813,3 +813,137 @@ fn split_training_steps_compose_to_train() {
         .to_string();
     assert!(e.contains("vectorizer = 5"), "{e}");
 }
+
+/// Damage done to a saved model by [`damaged_models_are_refused_or_label_without_panicking`].
+#[derive(Debug, Clone)]
+enum Damage {
+    /// Set `k` (field 0), `rows` (1) or the number of stored rows (2) of block `i % blocks`,
+    /// in the manifest and in the weights' header alike, so the decoder has to catch it.
+    Shape(usize, usize, u32),
+    /// Overwrite bytes of `weights.bin` (positions as fractions of its length).
+    Bytes(Vec<(f64, u8)>),
+    /// Cut `weights.bin` to a fraction of its length.
+    Truncate(f64),
+}
+
+fn damage() -> impl proptest::strategy::Strategy<Value = Damage> {
+    use proptest::prelude::*;
+    let value = prop_oneof![
+        Just(0u32),
+        Just(1),
+        Just(2),
+        Just(3),
+        Just(4),
+        Just(u32::MAX),
+        Just(u32::MAX / 4),
+        0u32..100_000,
+    ];
+    prop_oneof![
+        (0usize..64, 0usize..3, value).prop_map(|(i, f, v)| Damage::Shape(i, f, v)),
+        proptest::collection::vec((0.0f64..1.0, any::<u8>()), 1..8).prop_map(Damage::Bytes),
+        (0.0f64..1.0).prop_map(Damage::Truncate),
+    ]
+}
+
+/// Makes the manifest's size and sha256 of `weights.bin` match the file again.
+fn fix_weights_checksum(d: &Path) {
+    use sha2::Digest;
+    let w = std::fs::read(d.join("weights.bin")).unwrap();
+    let m = d.join("manifest.json");
+    let mut man: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&m).unwrap()).unwrap();
+    let sum: String = sha2::Sha256::digest(&w)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    man["files"]["weights.bin"] = serde_json::json!({"bytes": w.len(), "sha256": sum});
+    std::fs::write(&m, serde_json::to_string_pretty(&man).unwrap()).unwrap();
+}
+
+#[test]
+fn damaged_models_are_refused_or_label_without_panicking() {
+    // Checksums are fixed up after each damage, so every case reaches the weights' decoder
+    // and the shape checks; a load either fails with a message or gives a model that labels.
+    let tmp = tempfile::tempdir().unwrap();
+    let d = saved_model(tmp.path());
+    let pristine: Vec<(String, Vec<u8>)> = ["manifest.json", "weights.bin"]
+        .iter()
+        .map(|f| (f.to_string(), std::fs::read(d.join(f)).unwrap()))
+        .collect();
+    let texts = [
+        "we strongly support the alliance membership today",
+        "we firmly reject the sanctions on moscow",
+        "the weather is mild",
+        "",
+    ];
+    let (refused, loaded) = (std::cell::Cell::new(0), std::cell::Cell::new(0));
+    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+        // `PROPTEST_CASES=20000 cargo test --release --test model damaged` runs it longer.
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(256),
+        ..Default::default()
+    });
+    runner
+        .run(&damage(), |dmg| {
+            for (f, b) in &pristine {
+                std::fs::write(d.join(f), b).unwrap();
+            }
+            let mut blocks = read_blocks(&d);
+            match &dmg {
+                Damage::Shape(i, field, v) => {
+                    let n = blocks.len();
+                    let b = &mut blocks[i % n];
+                    let v = *v as usize;
+                    match field {
+                        0 => b.k = v,
+                        1 => b.rows = v,
+                        _ => b.index.resize(v.min(1 << 20), 0),
+                    }
+                    write_blocks(&d, &blocks, stance::model::store::FORMAT_VERSION);
+                }
+                Damage::Bytes(edits) => {
+                    let p = d.join("weights.bin");
+                    let mut w = std::fs::read(&p).unwrap();
+                    for &(at, byte) in edits {
+                        let i = ((at * w.len() as f64) as usize).min(w.len() - 1);
+                        w[i] = byte;
+                    }
+                    std::fs::write(&p, w).unwrap();
+                    fix_weights_checksum(&d);
+                }
+                Damage::Truncate(at) => {
+                    let p = d.join("weights.bin");
+                    let w = std::fs::read(&p).unwrap();
+                    std::fs::write(&p, &w[..(at * w.len() as f64) as usize]).unwrap();
+                    fix_weights_checksum(&d);
+                }
+            }
+            match Model::load(&d) {
+                Err(e) => {
+                    refused.set(refused.get() + 1);
+                    let msg = e.to_string();
+                    assert!(msg.contains("model") && msg.len() > 20, "{msg}");
+                }
+                Ok(m) => {
+                    loaded.set(loaded.get() + 1);
+                    for text in texts {
+                        let p = m.predict(&Statement {
+                            text,
+                            ..Default::default()
+                        });
+                        let _ = (p.topics.len(), &p.sentiment);
+                    }
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    // Both outcomes occur: a changed weight byte usually leaves a valid (different) model.
+    let (refused, loaded) = (refused.get(), loaded.get());
+    assert!(
+        refused > 50 && loaded > 10,
+        "refused {refused}, loaded {loaded}"
+    );
+}
