@@ -15,7 +15,7 @@ use crate::quotes::{Quote, QuoteExtractor};
 use crate::speakers::{Cues, Gazetteer};
 use crate::topics::TopicConfig;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::path::PathBuf;
@@ -24,7 +24,7 @@ use std::sync::Arc;
 /// One quote with its labels: the `stance quotes` record plus `topics` and `sentiment`. The
 /// labels are the model's predictions (one set of types, in [`crate::labels`]; relevance
 /// always present, explanations absent).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LabeledQuote {
     pub article: String,
     #[serde(flatten)]

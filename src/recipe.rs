@@ -220,21 +220,26 @@ impl Recipe {
         Ok(out)
     }
 
-    /// Reads every source. Fails with the path when a source is missing or malformed.
-    pub fn load_data(&self, extractor: &QuoteExtractor) -> Result<RecipeData> {
-        let mut sets = Vec::new();
-        for g in &self.gold {
-            let groups = g.groups.as_ref().map(|p| self.path(p));
-            sets.push((
-                GoldSet::load(
+    /// Reads the `[[gold]]` sets only, with their sample weights.
+    pub fn load_gold(&self) -> Result<Vec<(GoldSet, f32)>> {
+        self.gold
+            .iter()
+            .map(|g| {
+                let groups = g.groups.as_ref().map(|p| self.path(p));
+                let set = GoldSet::load(
                     &g.name,
                     &self.path(&g.articles),
                     &self.path(&g.quotes),
                     groups.as_deref(),
-                )?,
-                g.weight,
-            ));
-        }
+                )?;
+                Ok((set, g.weight))
+            })
+            .collect()
+    }
+
+    /// Reads every source. Fails with the path when a source is missing or malformed.
+    pub fn load_data(&self, extractor: &QuoteExtractor) -> Result<RecipeData> {
+        let sets = self.load_gold()?;
         let article_group: BTreeMap<String, String> = sets
             .iter()
             .flat_map(|(s, _)| s.groups.iter().map(|(a, g)| (a.clone(), g.clone())))

@@ -463,6 +463,7 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["eval", "quotes"],
     &["eval", "labels"],
     &["eval", "cv"],
+    &["eval", "compare"],
     &["inspect"],
 ];
 
@@ -481,8 +482,9 @@ fn every_subcommand_spells_the_shared_flags_the_same_way() {
             );
             assert!(h.contains("-q, --quiet"), "{sub:?}: --quiet\n{h}");
         }
-        // Everything reads a model except the two commands that train one.
-        if sub != &["train"] && sub != &["eval", "cv"] {
+        // Everything reads a model except the two commands that train one and the comparison
+        // of two runs' predictions.
+        if ![&["train"][..], &["eval", "cv"], &["eval", "compare"]].contains(sub) {
             assert!(
                 h.contains("--model <DIR>") && h.contains("[env: STANCE_MODEL"),
                 "{sub:?}: --model\n{h}"
@@ -497,6 +499,95 @@ fn every_subcommand_spells_the_shared_flags_the_same_way() {
     }
     let label = help(&["label"]);
     assert!(label.contains("[default: 512M]"), "{label}");
+}
+
+#[test]
+fn eval_compare_tells_a_run_that_lost_a_story_from_the_same_run() {
+    // The seeds as a recipe's only gold set (each article its own story group); run A labels
+    // them with the default model, run B is A without one article's quotes.
+    let dir = tempfile::tempdir().unwrap();
+    let recipe = dir.path().join("seeds.recipe.toml");
+    std::fs::write(
+        &recipe,
+        format!(
+            "[[gold]]\nname = \"seeds\"\narticles = \"{0}/data/articles\"\nquotes = \"{0}/data/gold/seeds.jsonl\"\n",
+            root().display()
+        ),
+    )
+    .unwrap();
+    let (code, a, err) = run(&["label", "-q", "data/articles"]);
+    assert_eq!(code, 0, "{err}");
+    let lost = "004_fafa6a3430f658bd";
+    let b: String = a
+        .lines()
+        .filter(|l| !l.contains(&format!("\"article\":\"{lost}\"")))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(b.len() < a.len(), "article {lost} has quotes");
+    let (pa, pb) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
+    std::fs::write(&pa, &a).unwrap();
+    std::fs::write(&pb, &b).unwrap();
+    let compare = |x: &Path, y: &Path| {
+        let (code, out, err) = run(&[
+            "eval",
+            "compare",
+            "--recipe",
+            p(&recipe),
+            p(x),
+            p(y),
+            "--resamples",
+            "500",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            (v["groups"].as_u64(), v["resamples"].as_u64()),
+            (Some(5), Some(500))
+        );
+        v["figures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["figure"].as_str().unwrap().to_string(), f.clone()))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    for f in compare(&pa, &pa).values() {
+        assert_eq!(
+            (f["diff"].as_f64(), f["b_above"].as_f64()),
+            (Some(0.0), Some(0.0)),
+            "{f}"
+        );
+    }
+    let f = compare(&pa, &pb);
+    let recall = &f["topic recall"];
+    assert!(recall["diff"].as_f64().unwrap() < 0.0, "{recall}");
+    assert!(recall["high"].as_f64().unwrap() <= 0.0, "{recall}");
+    assert!(
+        recall["low"].as_f64().unwrap() < recall["diff"].as_f64().unwrap(),
+        "{recall}"
+    );
+    // Precision does not fall: the quotes B keeps are labeled as in A.
+    assert!(f["topic precision"]["diff"].as_f64().unwrap() >= 0.0);
+
+    // A line that is not a labeled quote, or a quote of an article no gold set has: exit 2.
+    std::fs::write(&pb, format!("{b}{{\"article\": \"x\"}}\n")).unwrap();
+    let (code, _, err) = run(&["eval", "compare", "--recipe", p(&recipe), p(&pa), p(&pb)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("b.jsonl:") && err.contains("not a labeled quote"),
+        "{err}"
+    );
+    let alien = a
+        .lines()
+        .next()
+        .unwrap()
+        .replacen("\"article\":\"", "\"article\":\"zz-", 1);
+    std::fs::write(&pb, format!("{b}{alien}\n")).unwrap();
+    let (code, _, err) = run(&["eval", "compare", "--recipe", p(&recipe), p(&pa), p(&pb)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no gold set has"), "{err}");
 }
 
 #[test]

@@ -1,9 +1,10 @@
 //! `stance eval`: model evaluation on annotated statements, or `stance eval quotes` /
-//! `stance eval labels` for the extractor and the whole labeler, or `stance eval cv` for grouped
-//! cross-validation of a training recipe.
+//! `stance eval labels` for the extractor and the whole labeler, `stance eval cv` for grouped
+//! cross-validation of a training recipe, or `stance eval compare` for a paired bootstrap of
+//! two runs.
 use super::args::{InputFormat, ModelArg, ReportArgs, RunArgs};
 use super::train::{read_data, ColumnArgs};
-use super::{eval_cv, eval_labels, eval_quotes, Outcome};
+use super::{eval_compare, eval_cv, eval_labels, eval_quotes, Outcome};
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -25,6 +26,8 @@ pub enum EvalStage {
     Labels(eval_labels::EvalLabelsArgs),
     /// Grouped cross-validation of a training recipe over real labelled news, end to end.
     Cv(eval_cv::EvalCvArgs),
+    /// Paired bootstrap over story groups: are run B's figures really above run A's?
+    Compare(eval_compare::EvalCompareArgs),
 }
 
 /// `stance eval [--model DIR] --data FILE... [--format json]`: stance per topic and pooled
@@ -53,6 +56,7 @@ pub fn run(a: EvalArgs) -> Result<Outcome> {
         Some(EvalStage::Quotes(q)) => eval_quotes::run(q),
         Some(EvalStage::Labels(l)) => eval_labels::run(l),
         Some(EvalStage::Cv(c)) => eval_cv::run(c),
+        Some(EvalStage::Compare(c)) => eval_compare::run(c),
         None => run_model_eval(a.model),
     }
 }

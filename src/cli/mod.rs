@@ -8,6 +8,7 @@ use std::process::ExitCode;
 mod args;
 mod builtin_model;
 mod eval;
+mod eval_compare;
 mod eval_cv;
 mod eval_labels;
 mod eval_quotes;
