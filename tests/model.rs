@@ -932,12 +932,13 @@ fn damaged_models_are_refused_or_label_without_panicking() {
                 }
                 Ok(m) => {
                     loaded.set(loaded.get() + 1);
+                    // A damaged weight may be any finite value, so only "labels without a
+                    // panic" is checked here (the probabilities of absurd weights are absurd).
                     for text in texts {
-                        let p = m.predict(&Statement {
+                        m.predict(&Statement {
                             text,
                             ..Default::default()
                         });
-                        let _ = (p.topics.len(), &p.sentiment);
                     }
                 }
             }
