@@ -952,3 +952,53 @@ fn damaged_models_are_refused_or_label_without_panicking() {
         "refused {refused}, loaded {loaded}"
     );
 }
+
+#[test]
+fn the_model_card_describes_the_shipped_model() {
+    // models/README.md is prose about models/default: when the model is retrained, its
+    // detection choices and sizes move, and the card must move with them.
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let card = std::fs::read_to_string(root.join("models/README.md")).unwrap();
+    let dir = root.join("models/default");
+    let man: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let det = &man["detection"];
+    let mb = |bytes: u64| format!("{:.1} MB", bytes as f64 / 1e6);
+    let size = |f: &str| std::fs::metadata(dir.join(f)).unwrap().len();
+    let total: u64 = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    let thousands = |n: u64| {
+        let s = n.to_string();
+        let mut out = String::new();
+        for (i, c) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    };
+    let expected = [
+        format!("version {}", man["format_version"]),
+        format!("{}: weights {}", mb(total), mb(size("weights.bin"))),
+        format!(
+            "{} columns per n-gram part",
+            thousands(man["n_features"].as_u64().unwrap())
+        ),
+        format!(
+            "peace_talks {:.2}",
+            det["thresholds"]["peace_talks"].as_f64().unwrap()
+        ),
+        format!("at most {} topics per quote", det["max_topics"]),
+        format!("at P ≥ {:.2}", det["second_threshold"].as_f64().unwrap()),
+        format!(
+            "took up at P ≥ {:.2}",
+            det["article_threshold"].as_f64().unwrap()
+        ),
+    ];
+    for e in expected {
+        assert!(card.contains(&e), "models/README.md does not say {e:?}");
+    }
+}
