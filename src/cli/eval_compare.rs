@@ -5,10 +5,8 @@
 use super::args::{ReportArgs, RunArgs};
 use super::Outcome;
 use anyhow::{Context, Result};
-use stance::eval::compare::{counts_per_group, paired_bootstrap};
-use stance::pipeline::LabeledQuote;
+use stance::eval::compare::{counts_per_group, paired_bootstrap, read_labeled_quotes};
 use stance::recipe::Recipe;
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
@@ -36,31 +34,13 @@ pub struct EvalCompareArgs {
     pub run: RunArgs,
 }
 
-/// Every line of a labeled-quotes file; the first bad line is an error (a comparison on part
-/// of a run would mislead).
-fn read_predictions(path: &Path) -> Result<Vec<LabeledQuote>> {
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut out = Vec::new();
-    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.with_context(|| format!("cannot read {}", path.display()))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let q = serde_json::from_str(&line)
-            .with_context(|| format!("{}:{}: not a labeled quote", path.display(), i + 1))?;
-        out.push(q);
-    }
-    Ok(out)
-}
-
 pub fn run(a: EvalCompareArgs) -> Result<Outcome> {
     a.run.init_global_pool();
     let recipe = Recipe::load(&a.recipe)
         .with_context(|| format!("cannot read the recipe {}", a.recipe.display()))?;
     let sets: Vec<_> = recipe.load_gold()?.into_iter().map(|(s, _)| s).collect();
     let count = |p: &Path| -> Result<_> {
-        counts_per_group(&sets, &read_predictions(p)?).with_context(|| p.display().to_string())
+        counts_per_group(&sets, read_labeled_quotes(p)?).with_context(|| p.display().to_string())
     };
     let (ca, cb) = (count(&a.a)?, count(&a.b)?);
     a.report

@@ -15,7 +15,7 @@
 //! differ slightly from `stance eval cv`'s, which counts rows per fold. Replicates draw their
 //! groups from `xxh3(seed, replicate, draw)`, so the same inputs give the same report.
 
-use super::labels::{score, LabelCounts};
+use super::labels::{score, LabelCounts, LabelEval};
 use crate::article::Article;
 use crate::corpora::gold::{GoldQuote, GoldSet};
 use crate::pipeline::LabeledQuote;
@@ -23,28 +23,33 @@ use crate::{Error, Result};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::Path;
 
-/// A figure's value from pooled counts.
-type FigureOf = fn(&LabelCounts) -> f64;
+/// A figure of [`LabelEval`].
+type FigureOf = fn(&LabelEval) -> f64;
 
 /// The figures compared, in report order.
 const FIGURES: [(&str, FigureOf); 7] = [
-    ("topic precision", |c| c.topics.prf().precision),
-    ("topic recall", |c| c.topics.prf().recall),
-    ("topic F1", |c| c.topics.prf().f1),
-    ("stance F_avg", |c| {
-        (c.stance[0].prf().f1 + c.stance[1].prf().f1) / 2.0
-    }),
-    ("sentiment macro-F1", |c| c.sentiment.report().macro_f1),
-    ("summary sign F1", |c| c.summary.prf().f1),
-    ("speaker accuracy", |c| {
-        if c.quotes.tp == 0 {
-            0.0
-        } else {
-            c.speaker_correct as f64 / c.quotes.tp as f64
-        }
-    }),
+    ("topic precision", |e| e.topics.precision),
+    ("topic recall", |e| e.topics.recall),
+    ("topic F1", |e| e.topics.f1),
+    ("stance F_avg", |e| e.stance_f_avg),
+    ("sentiment macro-F1", |e| e.sentiment_macro_f1),
+    ("summary sign F1", |e| e.summary.f1),
+    ("speaker accuracy", |e| e.speaker_accuracy),
 ];
+
+/// Reads labeled quotes (JSON Lines as `stance label` and `stance eval cv --predictions`
+/// write them). Every line must be one: a comparison on part of a run would mislead.
+pub fn read_labeled_quotes(path: &Path) -> Result<Vec<LabeledQuote>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    crate::corpora::numbered_records(&text)
+        .map(|(n, line)| {
+            serde_json::from_str(line)
+                .map_err(|e| Error::data(path, n, format!("not a labeled quote: {e}")))
+        })
+        .collect()
+}
 
 /// One figure of a [`Comparison`].
 #[derive(Debug, Clone, Serialize)]
@@ -77,14 +82,11 @@ pub struct Comparison {
 /// or two sets share an article id (predictions could not tell them apart).
 pub fn counts_per_group(
     sets: &[GoldSet],
-    predicted: &[LabeledQuote],
+    predicted: Vec<LabeledQuote>,
 ) -> Result<BTreeMap<String, LabelCounts>> {
-    let mut by_article: BTreeMap<&str, Vec<LabeledQuote>> = BTreeMap::new();
+    let mut by_article: BTreeMap<String, Vec<LabeledQuote>> = BTreeMap::new();
     for p in predicted {
-        by_article
-            .entry(p.article.as_str())
-            .or_default()
-            .push(p.clone());
+        by_article.entry(p.article.clone()).or_default().push(p);
     }
     // Group → its articles and gold quotes.
     let mut groups: BTreeMap<&str, (Vec<Article>, Vec<GoldQuote>)> = BTreeMap::new();
@@ -115,7 +117,7 @@ pub fn counts_per_group(
                 .push(q.clone());
         }
     }
-    if let Some(unknown) = by_article.keys().find(|a| !seen.contains_key(**a)) {
+    if let Some(unknown) = by_article.keys().find(|a| !seen.contains_key(a.as_str())) {
         return Err(Error::InvalidParam {
             name: "predictions",
             value: unknown.to_string(),
@@ -128,7 +130,7 @@ pub fn counts_per_group(
         .map(|(g, (articles, gold))| {
             let predicted: Vec<Vec<LabeledQuote>> = articles
                 .iter()
-                .map(|a| by_article.get(a.id.as_str()).cloned().unwrap_or_default())
+                .map(|a| by_article.remove(&a.id).unwrap_or_default())
                 .collect();
             (g.to_string(), score(&articles, &predicted, &gold, None))
         })
@@ -165,7 +167,10 @@ pub fn paired_bootstrap(
             sa.merge(groups[i].0);
             sb.merge(groups[i].1);
         }
-        let values = |c: &LabelCounts| FIGURES.map(|(_, f)| f(c));
+        let values = |c: &LabelCounts| {
+            let e = c.report();
+            FIGURES.map(|(_, f)| f(&e))
+        };
         (values(&sa), values(&sb))
     };
     let (all_a, all_b) = pool(&mut (0..n));
