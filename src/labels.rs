@@ -126,6 +126,28 @@ pub struct SentimentProbs {
     pub neutral: f32,
 }
 
+impl StanceProbs {
+    /// The probability of `stance`.
+    pub fn get(&self, stance: Stance) -> f32 {
+        match stance {
+            Stance::Favor => self.favor,
+            Stance::Against => self.against,
+            Stance::Neutral => self.neutral,
+        }
+    }
+}
+
+impl SentimentProbs {
+    /// The probability of `sentiment`.
+    pub fn get(&self, sentiment: Sentiment) -> f32 {
+        match sentiment {
+            Sentiment::Positive => self.positive,
+            Sentiment::Negative => self.negative,
+            Sentiment::Neutral => self.neutral,
+        }
+    }
+}
+
 /// A feature's contribution to a predicted class's score (`value × weight`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Contribution {
@@ -150,6 +172,15 @@ pub struct TopicPrediction {
         serialize_with = "serialize_opt_prob"
     )]
     pub relevance: Option<f32>,
+    /// How likely the topic is right: `relevance` calibrated on the topics the model detected
+    /// in training's inner cross-validation (models of format 6 and later; detected topics
+    /// only, not topics the caller named).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_opt_prob"
+    )]
+    pub confidence: Option<f32>,
     /// Top contributing features (only with `explain`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explain: Option<Vec<Contribution>>,

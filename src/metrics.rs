@@ -1,7 +1,8 @@
 //! Label metrics: per-class precision / recall / F1, macro-F1, accuracy, SemEval-2016's
 //! F_avg = (F1_favor + F1_against) / 2 (computed from counts pooled over all records), and a
-//! confusion matrix (rows = gold, columns = predicted). Reports serialise with serde and print
-//! as plain-text tables.
+//! confusion matrix (rows = gold, columns = predicted), and the reliability of stated
+//! probabilities ([`Reliability`]: expected calibration error, Brier score). Reports serialise
+//! with serde and print as plain-text tables.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -203,6 +204,77 @@ impl fmt::Display for EvalReport {
     }
 }
 
+/// Bins of [`Reliability`] (equal width over [0, 1]).
+pub const RELIABILITY_BINS: usize = 10;
+
+/// How well stated probabilities match how often they are right: (probability, right?) pairs
+/// in equal-width bins. Additive, so folds are pooled by [`Reliability::merge`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Reliability {
+    /// Per bin: how many, the sum of their probabilities, how many were right.
+    pub n: [usize; RELIABILITY_BINS],
+    pub p_sum: [f64; RELIABILITY_BINS],
+    pub right: [usize; RELIABILITY_BINS],
+    /// Σ (p − right)², for the Brier score.
+    pub squared_error: f64,
+}
+
+/// The figures of a [`Reliability`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ReliabilityReport {
+    pub n: usize,
+    /// Mean stated probability.
+    pub mean_probability: f64,
+    /// Share right.
+    pub accuracy: f64,
+    /// Expected calibration error: Σ_bins n_b / n · |accuracy_b − mean probability_b|.
+    pub ece: f64,
+    /// Mean of (p − right)².
+    pub brier: f64,
+}
+
+impl Reliability {
+    /// Adds one stated probability `p` and whether it was right.
+    pub fn add(&mut self, p: f32, right: bool) {
+        let p = (p as f64).clamp(0.0, 1.0);
+        let b = ((p * RELIABILITY_BINS as f64) as usize).min(RELIABILITY_BINS - 1);
+        self.n[b] += 1;
+        self.p_sum[b] += p;
+        self.right[b] += right as usize;
+        self.squared_error += (p - right as u8 as f64).powi(2);
+    }
+
+    /// Adds another's pairs (another fold).
+    pub fn merge(&mut self, o: &Reliability) {
+        for b in 0..RELIABILITY_BINS {
+            self.n[b] += o.n[b];
+            self.p_sum[b] += o.p_sum[b];
+            self.right[b] += o.right[b];
+        }
+        self.squared_error += o.squared_error;
+    }
+
+    /// The figures (zeros when empty).
+    pub fn report(&self) -> ReliabilityReport {
+        let n: usize = self.n.iter().sum();
+        let total = n.max(1) as f64;
+        let ece = (0..RELIABILITY_BINS)
+            .filter(|&b| self.n[b] > 0)
+            .map(|b| {
+                let nb = self.n[b] as f64;
+                (self.right[b] as f64 / nb - self.p_sum[b] / nb).abs() * nb / total
+            })
+            .sum();
+        ReliabilityReport {
+            n,
+            mean_probability: self.p_sum.iter().sum::<f64>() / total,
+            accuracy: self.right.iter().sum::<usize>() as f64 / total,
+            ece,
+            brier: self.squared_error / total,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,5 +297,43 @@ mod tests {
         assert_eq!(r.per_class["neutral"].f1, 0.0);
         assert!((r.accuracy - 0.5).abs() < 1e-12);
         assert!(r.to_string().contains("F_avg=0.5833"));
+    }
+
+    #[test]
+    fn reliability_by_hand() {
+        let mut r = Reliability::default();
+        // Bin 0.8: four at 0.875, three right; bin 0.2: two at 0.25, one right.
+        for right in [true, true, true, false] {
+            r.add(0.875, right);
+        }
+        r.add(0.25, true);
+        r.add(0.25, false);
+        let rep = r.report();
+        assert_eq!(rep.n, 6);
+        // ECE = 4/6 · |0.75 − 0.875| + 2/6 · |0.5 − 0.25|.
+        assert!(
+            (rep.ece - (4.0 / 6.0 * 0.125 + 2.0 / 6.0 * 0.25)).abs() < 1e-9,
+            "{rep:?}"
+        );
+        let brier =
+            (3.0 * 0.125f64.powi(2) + 0.875f64.powi(2) + 0.75f64.powi(2) + 0.25f64.powi(2)) / 6.0;
+        assert!((rep.brier - brier).abs() < 1e-9);
+        assert!((rep.accuracy - 4.0 / 6.0).abs() < 1e-12);
+        // Pooling two halves is the whole; p = 1 goes to the last bin.
+        let (mut a, mut b) = (Reliability::default(), Reliability::default());
+        a.add(0.875, true);
+        a.add(0.875, true);
+        a.add(0.25, true);
+        b.add(0.875, true);
+        b.add(0.875, false);
+        b.add(0.25, false);
+        a.merge(&b);
+        let pooled = a.report();
+        assert_eq!(pooled.n, rep.n);
+        assert!((pooled.ece - rep.ece).abs() < 1e-12 && (pooled.brier - rep.brier).abs() < 1e-12);
+        let mut c = Reliability::default();
+        c.add(1.0, true);
+        assert_eq!(c.n[RELIABILITY_BINS - 1], 1);
+        assert_eq!(c.report().ece, 0.0);
     }
 }

@@ -274,6 +274,7 @@ mod tests {
                 neutral: p[2],
             },
             relevance: Some(0.9),
+            confidence: None,
             explain: None,
         };
         LabeledQuote {

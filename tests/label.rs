@@ -60,6 +60,9 @@ fn jsonl_records_carry_quote_topics_and_sentiment() {
             );
             let rel = t["relevance"].as_f64().unwrap();
             assert!((0.0..=1.0).contains(&rel));
+            // The shipped model is calibrated: every detected topic says how likely it is.
+            let conf = t["confidence"].as_f64().expect("a confidence per topic");
+            assert!((0.0..=1.0).contains(&conf));
             assert!(["favor", "against", "neutral"].contains(&t["stance"].as_str().unwrap()));
         }
     }

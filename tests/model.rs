@@ -992,8 +992,86 @@ fn the_model_card_describes_the_shipped_model() {
             "took up at P ≥ {:.2}",
             det["article_threshold"].as_f64().unwrap()
         ),
+        format!(
+            "σ({:.3} · logit(relevance) + {:.3})",
+            man["calibration"]["topic"]["a"].as_f64().unwrap(),
+            man["calibration"]["topic"]["b"].as_f64().unwrap()
+        ),
+        format!("{} out-of-fold detections", man["calibration"]["examples"]),
     ];
     for e in expected {
         assert!(card.contains(&e), "models/README.md does not say {e:?}");
     }
+}
+
+#[test]
+fn calibration_adds_a_confidence_and_changes_no_label() {
+    set_epoch();
+    let tmp = tempfile::tempdir().unwrap();
+    let recs = records(tmp.path());
+    // Noisy relevance labels, so that not every out-of-fold detection is right: every
+    // fourth topical record says it is about no topic.
+    let mut recs = recs;
+    for (i, r) in recs.iter_mut().enumerate() {
+        if let Some(t) = r.topics.as_mut().filter(|t| !t.is_empty() && i % 4 == 0) {
+            t.clear();
+        }
+    }
+    let (model, _) = stance::model::train(&recs, &small_params(), |_| {}).unwrap();
+    let cal = model
+        .calibration()
+        .cloned()
+        .expect("training with CV fits a calibration");
+    assert!(cal.validate().is_ok() && cal.examples > 0, "{cal:?}");
+    assert!(cal.topic != stance::model::calibrate::Platt { a: 1.0, b: 0.0 });
+    let mut raw = model.clone();
+    raw.set_calibration(None).unwrap();
+    let mut texts: Vec<Statement> = statements(&recs);
+    for s in texts.iter_mut() {
+        s.topics = None;
+    }
+    let mut topics_seen = 0;
+    for s in &texts {
+        let (a, b) = (model.predict(s), raw.predict(s));
+        // The same labels and probabilities; only the confidence is new.
+        assert_eq!(
+            a.topics.keys().collect::<Vec<_>>(),
+            b.topics.keys().collect::<Vec<_>>()
+        );
+        assert_eq!(a.sentiment, b.sentiment);
+        for (t, ta) in &a.topics {
+            let tb = &b.topics[t];
+            topics_seen += 1;
+            assert_eq!(
+                (ta.stance, ta.probs, ta.relevance),
+                (tb.stance, tb.probs, tb.relevance)
+            );
+            assert_eq!(tb.confidence, None);
+            let want = cal.topic.apply(tb.relevance.unwrap());
+            assert!((ta.confidence.unwrap() - want).abs() < 1e-6);
+        }
+    }
+    assert!(topics_seen > 20, "{topics_seen}");
+    // A topic the caller names gets no confidence: the map was fitted on detected topics.
+    let given = model.predict(&Statement {
+        text: "we firmly reject the sanctions on moscow",
+        topics: Some(vec!["nato".into()]),
+        ..Default::default()
+    });
+    assert!(given.topics["nato"].relevance.is_some());
+    assert_eq!(given.topics["nato"].confidence, None);
+    // Saved and loaded, the calibration is the same; an invalid one is refused both ways.
+    let dir = tmp.path().join("model");
+    model.save(&dir).unwrap();
+    assert_eq!(Model::load(&dir).unwrap().calibration(), Some(&cal));
+    let mut bad = cal.clone();
+    bad.topic.a = -0.5;
+    assert!(raw.set_calibration(Some(bad)).is_err());
+    let m = dir.join("manifest.json");
+    let man = std::fs::read_to_string(&m).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&man).unwrap();
+    v["calibration"]["topic"]["a"] = serde_json::json!(0.0);
+    std::fs::write(&m, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    let e = load_err(&dir);
+    assert!(e.contains("calibration: topic map"), "{e}");
 }

@@ -131,7 +131,8 @@ class Pipeline:
         ``article`` (``id``, default ``"0"``), ``start``/``end`` (char offsets of the quote's
         text), ``text``, ``fragment``, ``speaker`` (canonical name or None),
         ``speaker_mention``, ``cue``, ``confidence``, ``topics`` ({topic: {stance, probs,
-        relevance}}, detected topics only) and ``sentiment`` ({label, probs}).
+        relevance, confidence}}, detected topics only; ``confidence``, how likely the topic is
+        right, with calibrated models) and ``sentiment`` ({label, probs}).
 
         Raises ValueError for an empty or blank text, TypeError when ``text`` is not a str.
         """
@@ -261,7 +262,7 @@ class Model:
         target: Optional["tuple[int, int]"] = None,
         explain: int = 0,
     ) -> Dict[str, Any]:
-        """Predicts one statement: ``{"topics": {topic: {stance, probs, relevance?}}, "sentiment": {label, probs}}``,
+        """Predicts one statement: ``{"topics": {topic: {stance, probs, relevance?, confidence?}}, "sentiment": {label, probs}}``,
         the ``prediction`` of ``stance predict``.
 
         ``context`` is the sentence that introduces the quote; ``topics`` the topics it is
@@ -367,7 +368,7 @@ def to_pandas(data: Any) -> Any:
     - records (from :meth:`Pipeline.label`, or the lists of :meth:`Pipeline.label_many`, which
       are flattened): one row per quote × topic, the columns of ``stance label --format csv``
       (``article, start, end, speaker, topic, stance, p_favor, p_against, p_neutral, relevance,
-      sentiment, fragment, text``); a quote with no topic gives one row with ``topic`` None.
+      topic_confidence, sentiment, fragment, text``); a quote with no topic gives one row with ``topic`` None.
     - a summary dict (from :meth:`Pipeline.summary`): one row per speaker × topic.
 
     pandas is optional: this raises ImportError with the install command when it is missing.
@@ -395,12 +396,13 @@ def to_pandas(data: Any) -> Any:
             topics = q.get("topics") or {}
             if not topics:
                 rows.append({**base, "topic": None, "stance": None, "p_favor": None, "p_against": None,
-                             "p_neutral": None, "relevance": None, **tail})
+                             "p_neutral": None, "relevance": None, "topic_confidence": None, **tail})
             for topic, lab in topics.items():
                 probs = lab.get("probs", {})
                 rows.append({**base, "topic": topic, "stance": lab.get("stance"),
                              "p_favor": probs.get("favor"), "p_against": probs.get("against"),
-                             "p_neutral": probs.get("neutral"), "relevance": lab.get("relevance"), **tail})
+                             "p_neutral": probs.get("neutral"), "relevance": lab.get("relevance"),
+                             "topic_confidence": lab.get("confidence"), **tail})
     columns = ["article", "start", "end", "speaker", "topic", "stance", "p_favor", "p_against",
-               "p_neutral", "relevance", "sentiment", "fragment", "text"]
+               "p_neutral", "relevance", "topic_confidence", "sentiment", "fragment", "text"]
     return pd.DataFrame(rows, columns=columns)

@@ -41,6 +41,7 @@ def test_records_have_the_label_schema(pipe, seeds):
             # Each probability is rounded to 4 decimals: three of them may sum to 1 ± 1.5e-4.
             assert abs(sum(lab["probs"].values()) - 1) <= 1.5e-4 + 1e-12
             assert 0 <= lab["relevance"] <= 1
+            assert 0 <= lab["confidence"] <= 1
         assert q["sentiment"]["label"] in ("positive", "negative", "neutral")
 
 
@@ -170,6 +171,8 @@ def test_to_pandas_rows_are_quote_by_topic(pipe, seeds):
     assert len(topical) == sum(len(q["topics"]) for q in quotes)
     assert set(topical["stance"]) <= {"favor", "against", "neutral"}
     assert df["p_favor"].dropna().between(0, 1).all()
+    assert df["topic_confidence"].dropna().between(0, 1).all()
+    assert topical["topic_confidence"].notna().all()
     assert isinstance(df, pd.DataFrame)
 
 

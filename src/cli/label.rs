@@ -101,6 +101,7 @@ const CSV_REST: &[&str] = &[
     "p_against",
     "p_neutral",
     "relevance",
+    "topic_confidence",
     "sentiment",
     "fragment",
     "text",
@@ -142,6 +143,7 @@ fn write_quotes(out: &mut impl Write, format: LabelFormat, quotes: &[LabeledQuot
                         &t.against,
                         &t.neutral,
                         &t.relevance,
+                        &t.confidence,
                         &sentiment(q),
                         &fragment,
                         &q.quote.text,
@@ -183,6 +185,7 @@ struct TopicRow<'a> {
     against: String,
     neutral: String,
     relevance: String,
+    confidence: String,
 }
 
 fn topic_rows(q: &LabeledQuote) -> Vec<TopicRow<'_>> {
@@ -194,6 +197,7 @@ fn topic_rows(q: &LabeledQuote) -> Vec<TopicRow<'_>> {
             against: String::new(),
             neutral: String::new(),
             relevance: String::new(),
+            confidence: String::new(),
         }];
     }
     q.topics
@@ -205,6 +209,7 @@ fn topic_rows(q: &LabeledQuote) -> Vec<TopicRow<'_>> {
             against: prob(l.probs.against),
             neutral: prob(l.probs.neutral),
             relevance: l.relevance.map(prob).unwrap_or_default(),
+            confidence: l.confidence.map(prob).unwrap_or_default(),
         })
         .collect()
 }

@@ -190,6 +190,7 @@ pub fn cross_validate(
             "sentiment_bias": train_report.chosen_sentiment_bias,
             "relevance_c": train_report.chosen_relevance_c,
             "detection": model.detection(),
+            "calibration": model.calibration(),
             "inner_detection": train_report.detection,
             "inner_stance_f_avg": train_report.stance_pooled.as_ref().and_then(|r| r.f_avg),
             "inner_sentiment_macro_f1": train_report.sentiment.as_ref().map(|r| r.macro_f1),

@@ -16,6 +16,11 @@
 //!   same (speaker, topic) row exists on both sides with the same sign of `net` (> 0, < 0, 0).
 //!   P/R/F1 over rows.
 //!
+//! - **Calibration**: how well stated probabilities match how often they are right (ECE over
+//!   10 bins, Brier): each predicted topic's `confidence` (its `relevance` without one)
+//!   against "the topic is gold", the predicted stance's probability on pairs both gold and
+//!   predicted, the predicted sentiment's on matched quotes.
+//!
 //! Diagnostics beside them: stance with the gold topic given (the model asked for exactly the
 //! gold topics of a matched quote) and stance on the (quote, topic) pairs that are both gold
 //! and predicted, each with its confusion matrix.
@@ -27,7 +32,7 @@ use super::spans::Prf;
 use crate::article::{Article, CharIndex};
 use crate::corpora::gold::GoldQuote;
 use crate::labels::{Label, Sentiment, Stance, StanceProbs, TopicPrediction};
-use crate::metrics::{ClassifyReport, Confusion};
+use crate::metrics::{ClassifyReport, Confusion, Reliability, ReliabilityReport};
 use crate::model::Statement;
 use crate::pipeline::{LabeledQuote, Pipeline};
 use crate::quotes::match_spans;
@@ -80,6 +85,16 @@ pub struct LabelCounts {
     pub sentiment: Confusion,
     /// Summary rows with the right sign.
     pub summary: PrfCounts,
+    /// Reliability of the stated probabilities: every predicted (quote, topic) pair's
+    /// `confidence` (its `relevance` when the model has no calibration), right when the quote
+    /// matches a gold one with that topic; the predicted stance's probability on pairs both
+    /// gold and predicted; the predicted sentiment's probability on matched quotes.
+    #[serde(default)]
+    pub topic_reliability: Reliability,
+    #[serde(default)]
+    pub stance_reliability: Reliability,
+    #[serde(default)]
+    pub sentiment_reliability: Reliability,
 }
 
 impl Default for LabelCounts {
@@ -96,6 +111,9 @@ impl Default for LabelCounts {
             stance_on_matched_topics: Confusion::new(&stance),
             sentiment: Confusion::new(&names::<Sentiment>()),
             summary: PrfCounts::default(),
+            topic_reliability: Reliability::default(),
+            stance_reliability: Reliability::default(),
+            sentiment_reliability: Reliability::default(),
         }
     }
 }
@@ -122,6 +140,9 @@ impl LabelCounts {
             .merge(&o.stance_on_matched_topics);
         self.sentiment.merge(&o.sentiment);
         self.summary.add(&o.summary);
+        self.topic_reliability.merge(&o.topic_reliability);
+        self.stance_reliability.merge(&o.stance_reliability);
+        self.sentiment_reliability.merge(&o.sentiment_reliability);
     }
 
     /// The figures.
@@ -153,6 +174,11 @@ impl LabelCounts {
             stance_given_topic: self.stance_given_topic.report(),
             stance_on_matched_topics: self.stance_on_matched_topics.report(),
             off_domain: None,
+            calibration: CalibrationEval {
+                topics: self.topic_reliability.report(),
+                stance: self.stance_reliability.report(),
+                sentiment: self.sentiment_reliability.report(),
+            },
             counts: self.clone(),
         }
     }
@@ -195,8 +221,21 @@ pub struct LabelEval {
     /// Off-domain topic rate, when off-domain articles were labeled too.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub off_domain: Option<OffDomain>,
+    /// How well the stated probabilities match how often they are right.
+    pub calibration: CalibrationEval,
     /// The counts behind the figures.
     pub counts: LabelCounts,
+}
+
+/// Reliability of the three kinds of stated probability (see [`LabelCounts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CalibrationEval {
+    /// Predicted topics: `confidence` (or `relevance`) against "the topic is gold".
+    pub topics: ReliabilityReport,
+    /// The predicted stance's probability on (quote, topic) pairs both gold and predicted.
+    pub stance: ReliabilityReport,
+    /// The predicted sentiment's probability on matched quotes.
+    pub sentiment: ReliabilityReport,
 }
 
 /// Quotes of off-domain news (about none of the topics) and how many got a topic.
@@ -237,6 +276,7 @@ fn gold_as_labeled(g: &GoldQuote) -> LabeledQuote {
                     stance: *s,
                     probs,
                     relevance: Some(1.0),
+                    confidence: None,
                     explain: None,
                 },
             )
@@ -336,7 +376,19 @@ pub fn score(
             .iter()
             .map(|q| (q.quote.start, q.quote.end))
             .collect();
-        for (i, j) in match_spans(&gs, &ps) {
+        let matches = match_spans(&gs, &ps);
+        let mut gold_of = vec![None; labeled.len()];
+        for &(i, j) in &matches {
+            gold_of[j] = Some(golds[i]);
+        }
+        for (p, g) in labeled.iter().zip(&gold_of) {
+            for (t, l) in &p.topics {
+                let stated = l.confidence.or(l.relevance).unwrap_or(1.0);
+                let right = g.is_some_and(|g| g.topics.contains_key(t));
+                c.topic_reliability.add(stated, right);
+            }
+        }
+        for (i, j) in matches {
             let (g, p) = (golds[i], &labeled[j]);
             c.quotes.tp += 1;
             c.speaker_correct += (g.speaker == p.quote.speaker) as usize;
@@ -345,6 +397,8 @@ pub fn score(
                     c.topics.tp += 1;
                     c.topics_per_topic.entry(t.clone()).or_default().tp += 1;
                     c.stance_on_matched_topics.add(gs.index(), l.stance.index());
+                    c.stance_reliability
+                        .add(l.probs.get(l.stance), l.stance == *gs);
                     if l.stance == *gs {
                         c.stance[stance_ix(gs)].tp += 1;
                     }
@@ -363,6 +417,8 @@ pub fn score(
             }
             if let (Some(gs), Some(ps)) = (g.sentiment, &p.sentiment) {
                 c.sentiment.add(gs.index(), ps.label.index());
+                c.sentiment_reliability
+                    .add(ps.probs.get(ps.label), ps.label == gs);
             }
         }
     }
@@ -475,6 +531,23 @@ impl fmt::Display for LabelEval {
                 100.0 * o.rate
             )?;
         }
+        writeln!(f, "\ncalibration of the stated probabilities")?;
+        writeln!(
+            f,
+            "  {:<22} {:>6} {:>9} {:>9} {:>9} {:>9}",
+            "", "n", "mean p", "right", "ECE", "Brier"
+        )?;
+        for (name, r) in [
+            ("detected topics", &self.calibration.topics),
+            ("stance (matched pairs)", &self.calibration.stance),
+            ("sentiment (matched)", &self.calibration.sentiment),
+        ] {
+            writeln!(
+                f,
+                "  {:<22} {:>6} {:>9.4} {:>9.4} {:>9.4} {:>9.4}",
+                name, r.n, r.mean_probability, r.accuracy, r.ece, r.brier
+            )?;
+        }
         writeln!(f, "\nper topic (end to end)")?;
         writeln!(
             f,
@@ -568,7 +641,41 @@ mod tests {
             ),
             pred("a", 100, 120, None, &[("summit", Favor)]), // spurious
         ];
+        let mut preds = preds;
+        // Stated probabilities: confidence where given, else relevance.
+        preds[0].topics.get_mut("nato").unwrap().confidence = Some(0.85);
+        preds[0].topics.get_mut("peacekeepers").unwrap().relevance = Some(0.65);
+        preds[1].topics.get_mut("summit").unwrap().confidence = Some(0.35);
+        preds[0].topics.get_mut("nato").unwrap().probs.against = 0.75;
+        preds[0].sentiment.as_mut().unwrap().probs.neutral = 0.55;
         let c = score(&[a], &[preds], &golds, None);
+        // Topics: 0.85 right, 0.65 wrong (not gold), 0.35 wrong (spurious quote).
+        let t = &c.topic_reliability;
+        assert_eq!(
+            (t.n[8], t.right[8], t.n[6], t.right[6], t.n[3]),
+            (1, 1, 1, 0, 1)
+        );
+        assert_eq!(t.n.iter().sum::<usize>(), 3);
+        // Stance: only the pair both gold and predicted; sentiment: the matched quote.
+        assert_eq!(
+            (c.stance_reliability.n[7], c.stance_reliability.right[7]),
+            (1, 1)
+        );
+        assert_eq!(c.stance_reliability.n.iter().sum::<usize>(), 1);
+        assert_eq!(
+            (
+                c.sentiment_reliability.n[5],
+                c.sentiment_reliability.right[5]
+            ),
+            (1, 1)
+        );
+        assert_eq!(c.sentiment_reliability.n.iter().sum::<usize>(), 1);
+        let cal = c.report().calibration;
+        assert!(
+            (cal.topics.ece - (0.15 + 0.65 + 0.35) / 3.0).abs() < 1e-6,
+            "{cal:?}"
+        );
+        assert!(c.report().to_string().contains("detected topics"));
         assert_eq!(
             c.quotes,
             PrfCounts {

@@ -11,13 +11,16 @@
 //!   left and right of it get their own blocks; without one only the first block is filled.
 //!
 //! Submodules: [`logistic`] (sparse L-BFGS trainer), [`store`]
-//! (directory format, manifest, checksums), [`mod@train`] (cross-validation, grid, strategy).
+//! (directory format, manifest, checksums), [`mod@train`] (cross-validation, grid, strategy),
+//! [`calibrate`] (a detected topic's `confidence`).
 
+pub mod calibrate;
 pub mod inputs;
 pub mod logistic;
 pub mod store;
 pub mod train;
 
+pub use calibrate::Calibration;
 pub use inputs::{Featurizer, HeadInputs, Part, PartRows, StatementText};
 pub use store::{Detection, HeadSpecs, Manifest};
 pub use train::{
@@ -599,6 +602,26 @@ impl Model {
         &self.manifest
     }
 
+    /// How the model turns a detected topic's P(topic) into its `confidence`, when it can
+    /// (format 6 models trained with cross-validation).
+    pub fn calibration(&self) -> Option<&Calibration> {
+        self.manifest.calibration.as_ref()
+    }
+
+    /// Sets (or, with `None`, removes: topics then have no `confidence`) the calibration.
+    /// An invalid one (a map that is not increasing, or not finite) is refused.
+    pub fn set_calibration(&mut self, calibration: Option<Calibration>) -> crate::Result<()> {
+        if let Some(c) = &calibration {
+            c.validate().map_err(|msg| crate::Error::InvalidParam {
+                name: "calibration",
+                value: format!("{c:?}"),
+                msg,
+            })?;
+        }
+        self.manifest.calibration = calibration;
+        Ok(())
+    }
+
     /// Records where the training data came from (sha256 and file names) in the manifest.
     pub fn set_training_data(&mut self, sha256: String, files: Vec<String>) {
         self.manifest.training_data_sha256 = sha256;
@@ -781,11 +804,11 @@ impl Model {
                 .zip(pool.iter())
                 .zip(rel.iter().zip(chosen))
                 .map(|((x, rows), (rel, chosen))| {
-                    let chosen = match &x.topics {
-                        Some(given) => self.topic_indices(given),
-                        None => chosen,
+                    let (chosen, detected) = match &x.topics {
+                        Some(given) => (self.topic_indices(given), false),
+                        None => (chosen, true),
                     };
-                    self.predict_rows(&rows.parts, rel, chosen, 0)
+                    self.predict_rows(&rows.parts, rel, chosen, detected, 0)
                 })
                 .collect()
         })
@@ -799,24 +822,28 @@ impl Model {
             let rows = &rows.parts;
             // Which topics: given (unknown ones are skipped), detected, or all.
             let rel = self.relevance_probs(rows);
-            let chosen: Vec<usize> = match &s.topics {
-                Some(given) => self.topic_indices(given),
-                None if !rel.is_empty() => self.rule.choose(&rel),
-                None => (0..self.topics.len()).collect(),
+            let (chosen, detected) = match &s.topics {
+                Some(given) => (self.topic_indices(given), false),
+                None if !rel.is_empty() => (self.rule.choose(&rel), true),
+                None => ((0..self.topics.len()).collect(), false),
             };
-            self.predict_rows(rows, &rel, chosen, explain)
+            self.predict_rows(rows, &rel, chosen, detected, explain)
         })
     }
 
-    /// Stance on the `chosen` topics and sentiment of one featurized statement.
+    /// Stance on the `chosen` topics and sentiment of one featurized statement. Only
+    /// `detected` topics get a `confidence`: the calibration was fitted on detected topics,
+    /// and says nothing about topics a caller names.
     fn predict_rows(
         &self,
         rows: &PartRows,
         rel: &[f32],
         chosen: Vec<usize>,
+        detected: bool,
         explain: usize,
     ) -> Prediction {
         let mut out = Prediction::default();
+        let cal = self.manifest.calibration.as_ref().filter(|_| detected);
         if let Some(head) = &self.stance {
             for t in chosen {
                 let mut z = self.stance_scores(head, t, rows);
@@ -827,6 +854,7 @@ impl Model {
                     self.top_contributions(&blocks, &self.stance_in, rows, cls, explain)
                 });
                 softmax(&mut z);
+                let relevance = rel.get(t).copied();
                 out.topics.insert(
                     self.topics[t].clone(),
                     TopicPrediction {
@@ -836,7 +864,8 @@ impl Model {
                             against: z[1],
                             neutral: z[2],
                         },
-                        relevance: rel.get(t).copied(),
+                        relevance,
+                        confidence: cal.zip(relevance).map(|(c, p)| c.topic.apply(p)),
                         explain: expl,
                     },
                 );
@@ -1232,6 +1261,7 @@ mod tests {
                     neutral: 0.25,
                 },
                 relevance: None,
+                confidence: None,
                 explain: None,
             },
         );

@@ -22,14 +22,16 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Version of the directory format this build writes. It reads versions
-/// [`MIN_FORMAT_VERSION`]`..=FORMAT_VERSION`: version 5 stores the relevance head as one
+/// [`MIN_FORMAT_VERSION`]`..=FORMAT_VERSION`: version 6 adds the optional `calibration`
+/// (how likely a detected topic is right: its `confidence`; an older model reports none);
+/// version 5 stores the relevance head as one
 /// block `relevance` with a column per topic (before: a `relevance:<topic>` block per topic,
 /// each repeating the same row index); version 4 added the detection rule's
 /// `second_threshold` and `article_threshold` (a version 3 model has neither and labels as
 /// before). Versions 1 (stance 0.1: heads over `[text | context]` only, topics found by a
 /// keyword rule pooled with the model) and 2 (fixed heads) are refused with a message saying
 /// how to retrain.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 /// The oldest directory format this build reads.
 pub const MIN_FORMAT_VERSION: u32 = 3;
 /// The manifest's `format` tag.
@@ -196,6 +198,10 @@ pub struct Manifest {
     pub train_params: serde_json::Value,
     /// Cross-validation results (see `TrainReport`).
     pub cv: serde_json::Value,
+    /// The map from a detected topic's P(topic) to its `confidence`, fitted on training's
+    /// inner CV (format 6; `None`: no `confidence`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<super::Calibration>,
     /// Blocks in `weights.bin`, in file order.
     pub blocks: Vec<BlockInfo>,
     /// Every other file of the directory with size and sha256.
@@ -765,6 +771,10 @@ pub fn load_from(src: ModelSource<'_>) -> Result<Model> {
                 manifest.n_features
             ),
         ));
+    }
+    if let Some(c) = &manifest.calibration {
+        c.validate()
+            .map_err(|m| Error::model(dir, format!("manifest.json: {m}")))?;
     }
     let topics = manifest.topics.clone();
     if topics.windows(2).any(|w| w[0] >= w[1]) {

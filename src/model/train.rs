@@ -23,6 +23,7 @@
 //! * **Relevance** (one-vs-rest per topic) is trained when the data has records about no topic
 //!   (`"topics": {}`); a record's `topics` keys are its positives, the rest negatives.
 
+use super::calibrate::{Calibration, Platt};
 use super::inputs::{Featurizer, HeadInputs, Part, StatementText};
 use super::logistic::{ClassWeight, FittedLogistic, LogisticParams, SparseRecords};
 use super::store::{
@@ -905,6 +906,9 @@ pub struct Selection {
     pub relevance_c: f64,
     /// How topics are detected from P(topic).
     pub detection: Detection,
+    /// How likely detected topics are right, fitted on the chosen settings' out-of-fold
+    /// detections (`None` without cross-validation or with nothing to fit).
+    pub calibration: Option<Calibration>,
     /// The cross-validation findings behind the choice (grids and the chosen settings'
     /// metrics); [`fit_final`] completes it and saves it in the manifest.
     pub report: TrainReport,
@@ -933,6 +937,7 @@ impl Selection {
                 max_topics: params.max_topics[0],
                 ..Detection::default()
             },
+            calibration: None,
             report: TrainReport::default(),
         }
     }
@@ -1542,6 +1547,7 @@ impl<'a> Task<'a> {
         let real_rel = article_groups(records, &real_rel);
         let off_rel = article_groups(records, &off_rel);
         let mut best_det: Option<(f64, f64)> = None;
+        let mut chosen_detection = None;
         for (&(vi, rci), p) in &cv.relevance {
             if vi != chosen_v {
                 continue;
@@ -1565,7 +1571,26 @@ impl<'a> Task<'a> {
                 sel.relevance_c = params.relevance_c[rci];
                 sel.detection = rule.to_detection(topics, params.threshold);
                 report.detection = Some(entry);
+                chosen_detection = Some((rule, p));
             }
+        }
+        // How likely a detected topic is right, from the chosen rule's out-of-fold
+        // detections on real records (calibrate.rs).
+        if let Some((rule, p)) = &chosen_detection {
+            let (mut raw, mut right) = (Vec::new(), Vec::new());
+            for g in &real_rel {
+                let ps: Vec<&[f32]> = g.iter().map(|&i| p[i].as_slice()).collect();
+                for (&i, chosen) in g.iter().zip(rule.choose_in_article(&ps)) {
+                    for t in chosen {
+                        raw.push(p[i][t]);
+                        right.push(self.gold_topics[i].contains(&t));
+                    }
+                }
+            }
+            sel.calibration = Platt::fit(&raw, &right)?.map(|topic| Calibration {
+                topic,
+                examples: raw.len(),
+            });
         }
         report.cv_seconds = cv.seconds + t0.elapsed().as_secs_f64();
         Ok(sel)
@@ -1587,6 +1612,7 @@ impl<'a> Task<'a> {
             sentiment_bias,
             relevance_c,
             detection,
+            calibration,
             mut report,
         } = selection;
         let t1 = std::time::Instant::now();
@@ -1718,6 +1744,7 @@ impl<'a> Task<'a> {
                 },
             },
             detection,
+            calibration,
             topic_lexicon: lexicon.map(|c| TopicConfig {
                 topics: c
                     .topics
