@@ -30,7 +30,7 @@ impl Calibration {
     /// Checks that the map is increasing and finite (a saved model could say otherwise).
     pub fn validate(&self) -> std::result::Result<(), String> {
         let Platt { a, b } = self.topic;
-        if !(a.is_finite() && a > 0.0 && b.is_finite()) {
+        if !self.topic.is_increasing() {
             return Err(format!(
                 "calibration: topic map a = {a}, b = {b} (a must be > 0 and both finite)"
             ));
@@ -56,6 +56,11 @@ fn logit(p: f32) -> f32 {
 }
 
 impl Platt {
+    /// Finite and increasing in `p` (`a > 0`): a map that keeps the order of the scores.
+    pub fn is_increasing(&self) -> bool {
+        self.a.is_finite() && self.a > 0.0 && self.b.is_finite()
+    }
+
     /// The calibrated probability of a raw one.
     pub fn apply(&self, p: f32) -> f32 {
         1.0 / (1.0 + (-(self.a * logit(p) + self.b)).exp())
@@ -82,9 +87,11 @@ impl Platt {
             .max_iter(200)
             .tol(1e-6)
             .fit(&linfa::DatasetBase::new(SparseRecords::from(x), y))?;
-        let a = fit.weights[0];
-        let b = fit.bias[0];
-        Ok((a.is_finite() && a > 0.0 && b.is_finite()).then_some(Platt { a, b }))
+        let map = Platt {
+            a: fit.weights[0],
+            b: fit.bias[0],
+        };
+        Ok(map.is_increasing().then_some(map))
     }
 }
 

@@ -690,6 +690,13 @@ fn article_groups(records: &[Record], idx: &[usize]) -> Vec<Vec<usize>> {
     out
 }
 
+/// The topics `rule` detects in each record of `article` (record indices into `p`, the
+/// P(topic) of every record), seeing the article's quotes together.
+fn detect_in_article(p: &[Vec<f32>], article: &[usize], rule: &TopicRule) -> Vec<Vec<usize>> {
+    let ps: Vec<&[f32]> = article.iter().map(|&i| p[i].as_slice()).collect();
+    rule.choose_in_article(&ps)
+}
+
 /// Micro P/R/F1 of detection on the `real` records and the share of `off` records with a
 /// topic, both grouped by article (the rule sees an article's quotes together).
 fn detection_scores(
@@ -699,10 +706,7 @@ fn detection_scores(
     off: &[Vec<usize>],
     rule: &TopicRule,
 ) -> (f64, f64, f64, f64) {
-    let chosen_of = |g: &[usize]| {
-        let ps: Vec<&[f32]> = g.iter().map(|&i| p[i].as_slice()).collect();
-        rule.choose_in_article(&ps)
-    };
+    let chosen_of = |g: &[usize]| detect_in_article(p, g, rule);
     let (mut tp, mut np, mut ng) = (0usize, 0usize, 0usize);
     for g in real {
         for (&i, chosen) in g.iter().zip(chosen_of(g)) {
@@ -1579,8 +1583,7 @@ impl<'a> Task<'a> {
         if let Some((rule, p)) = &chosen_detection {
             let (mut raw, mut right) = (Vec::new(), Vec::new());
             for g in &real_rel {
-                let ps: Vec<&[f32]> = g.iter().map(|&i| p[i].as_slice()).collect();
-                for (&i, chosen) in g.iter().zip(rule.choose_in_article(&ps)) {
+                for (&i, chosen) in g.iter().zip(detect_in_article(p, g, rule)) {
                     for t in chosen {
                         raw.push(p[i][t]);
                         right.push(self.gold_topics[i].contains(&t));
