@@ -28,6 +28,9 @@ pub struct Record {
     /// The sentence that introduces the quote, if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
+    /// `context` widened to the sentence before the quote's, if known (`None`: the context).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wide_context: Option<String>,
     /// Canonical speaker name, if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub speaker: Option<String>,
@@ -70,6 +73,7 @@ impl Record {
         Record {
             text: text.into(),
             context: None,
+            wide_context: None,
             speaker: None,
             topics: None,
             sentiment: None,

@@ -206,6 +206,7 @@ impl Pipeline {
             .map(|q| Statement {
                 text: &q.text,
                 context: Some(idx.slice(&article.text, q.context.0, q.context.1)),
+                wide_context: Some(idx.slice(&article.text, q.wide_context.0, q.wide_context.1)),
                 lead: Some(lead),
                 ..Default::default()
             })
@@ -219,7 +220,8 @@ impl Pipeline {
             .collect()
     }
 
-    /// Labels one quote, seen alone, given its introducing context and its article's lead.
+    /// Labels one quote, seen alone, given its introducing context and its article's lead
+    /// (the context stands for the wide context too).
     pub fn label_quote(
         &self,
         article_id: &str,

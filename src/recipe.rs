@@ -304,6 +304,10 @@ pub fn off_domain_records(
                 idx.slice(&article.text, q.context.0, q.context.1)
                     .to_string(),
             );
+            r.wide_context = Some(
+                idx.slice(&article.text, q.wide_context.0, q.wide_context.1)
+                    .to_string(),
+            );
             r.lead = Some(article.lead().to_string());
             r.topics = Some(BTreeMap::new());
             r.weight = weight;
@@ -404,7 +408,9 @@ impl RecipeData {
         let before = out.len();
         out.retain(|r| {
             let copy = |t: &str| word_ngrams(t, n).iter().any(|g| grams.contains(g));
-            !(copy(&r.text) || r.context.as_deref().is_some_and(copy))
+            !(copy(&r.text)
+                || r.context.as_deref().is_some_and(copy)
+                || r.wide_context.as_deref().is_some_and(copy))
         });
         let dropped = before - out.len();
         (out, dropped)

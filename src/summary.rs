@@ -290,6 +290,7 @@ mod tests {
                 confidence: 1.0,
                 sieve: None,
                 context: (0, 0),
+                wide_context: (0, 0),
             },
             topics: [("peacekeepers".to_string(), label)].into(),
             sentiment: None,

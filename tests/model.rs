@@ -86,6 +86,7 @@ fn statements(recs: &[Record]) -> Vec<Statement<'_>> {
         .map(|r| Statement {
             text: &r.text,
             context: r.context.as_deref(),
+            wide_context: r.wide_context.as_deref(),
             topics: r.topics.as_ref().map(|t| t.keys().cloned().collect()),
             target: r.target.map(|t| (t.start, t.end)),
             lead: r.lead.as_deref(),
@@ -1074,4 +1075,95 @@ fn calibration_adds_a_confidence_and_changes_no_label() {
     std::fs::write(&m, serde_json::to_string_pretty(&v).unwrap()).unwrap();
     let e = load_err(&dir);
     assert!(e.contains("calibration: topic map"), "{e}");
+}
+
+/// Short quotes whose topic is named only in the sentence before theirs: `wide_context`.
+fn short_quotes_with_the_topic_before() -> Vec<Record> {
+    let words = [
+        "absurd",
+        "a good step",
+        "very productive",
+        "out of the question",
+    ];
+    let about = [
+        (
+            Some("nato"),
+            "The alliance debated NATO membership for Kyiv.",
+        ),
+        (
+            Some("sanctions"),
+            "Washington weighed new sanctions on Russian banks.",
+        ),
+        (None, "The weather in the capital was mild."),
+    ];
+    (0..72)
+        .map(|i| {
+            let (topic, before) = about[i % about.len()];
+            // Each word comes with every topic: only the sentence before tells them apart.
+            let text = words[(i / about.len()) % words.len()];
+            let context = format!("He called it “{text}” on day {i}.");
+            let mut r = Record::new(text);
+            r.wide_context = Some(format!("{before} {context}"));
+            r.context = Some(context);
+            r.topics = Some(
+                topic
+                    .map(|t| (t.to_string(), stance::Stance::Favor))
+                    .into_iter()
+                    .collect(),
+            );
+            r
+        })
+        .collect()
+}
+
+#[test]
+fn the_relevance_head_reads_the_wide_context_when_its_parts_say_so() {
+    use stance::model::Part;
+    let recs = short_quotes_with_the_topic_before();
+    let wide = TrainParams {
+        heads: stance::model::HeadSpecs {
+            relevance: vec![Part::Text, Part::WideContext],
+            ..Default::default()
+        },
+        ..small_params()
+    };
+    let narrow = TrainParams {
+        heads: stance::model::HeadSpecs {
+            relevance: vec![Part::Text, Part::Context],
+            ..Default::default()
+        },
+        ..small_params()
+    };
+    let (wide, _) = stance::model::train(&recs, &wide, |_| {}).unwrap();
+    let (narrow, _) = stance::model::train(&recs, &narrow, |_| {}).unwrap();
+    assert_eq!(
+        wide.manifest().heads.relevance,
+        [Part::Text, Part::WideContext]
+    );
+    let context = "He called it “absurd” on day 99.";
+    let about = |m: &Model, wide_context: Option<&str>| -> Vec<f32> {
+        m.topic_relevance(&Statement {
+            text: "absurd",
+            context: Some(context),
+            wide_context,
+            ..Default::default()
+        })
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect()
+    };
+    let nato_before = format!("Leaders argued over NATO membership for Kyiv. {context}");
+    let sanctions_before = format!("They weighed new sanctions on Russian banks. {context}");
+    // Topics in model order: nato, sanctions.
+    let nato = about(&wide, Some(&nato_before));
+    let sanctions = about(&wide, Some(&sanctions_before));
+    assert!(
+        nato[0] > 0.5 && nato[0] > nato[1] && sanctions[1] > 0.5 && sanctions[1] > sanctions[0],
+        "{nato:?} {sanctions:?}"
+    );
+    // Without a wide context the head reads the context in its place.
+    assert_eq!(about(&wide, None), about(&wide, Some(context)));
+    assert_ne!(about(&wide, None), nato);
+    // A head that reads the context does not see the wide one.
+    assert_eq!(about(&narrow, Some(&nato_before)), about(&narrow, None));
 }

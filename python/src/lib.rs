@@ -401,6 +401,7 @@ impl Model {
             let s = stance::model::Statement {
                 text: &text,
                 context: context.as_deref(),
+                wide_context: None,
                 topics,
                 target,
                 lead: None,

@@ -51,9 +51,11 @@ fn parse_line(line: &str) -> Result<Item, String> {
         Some(_) => return Err("`text` must be a string".into()),
         None => return Err("missing `text`".into()),
     }
-    if let Some(c) = obj.get("context") {
-        if !(c.is_string() || c.is_null()) {
-            return Err("`context` must be a string".into());
+    for key in ["context", "wide_context"] {
+        if let Some(c) = obj.get(key) {
+            if !(c.is_string() || c.is_null()) {
+                return Err(format!("`{key}` must be a string"));
+            }
         }
     }
     let topics = match obj.get("topics") {
@@ -143,6 +145,7 @@ pub fn run(a: PredictArgs) -> Result<Outcome> {
             let s = Statement {
                 text: it.obj["text"].as_str().unwrap_or_default(),
                 context: it.obj.get("context").and_then(Value::as_str),
+                wide_context: it.obj.get("wide_context").and_then(Value::as_str),
                 topics: it.topics.clone(),
                 target: it.target,
                 lead: it.obj.get("lead").and_then(Value::as_str),

@@ -13,7 +13,7 @@ use crate::article::{Article, CharIndex};
 use crate::dataset::Record;
 use crate::error::{Error, Result};
 use crate::labels::{Sentiment, Stance};
-use crate::quotes::{match_spans, QuoteExtractor};
+use crate::quotes::{match_spans, Quote, QuoteExtractor};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -204,8 +204,8 @@ impl GoldSet {
     }
 
     /// Training records of the gold quotes of articles for which `keep(group)` holds: `text`
-    /// from the article, `context` from the extractor's matching quote (else the quote's
-    /// paragraph), `topics` (an empty map = a negative for every topic), `sentiment`,
+    /// from the article, `context` and `wide_context` from the extractor's matching quote (else
+    /// the quote's paragraph), `topics` (an empty map = a negative for every topic), `sentiment`,
     /// `speaker`, and `group` set to the article's group.
     pub fn training_records(
         &self,
@@ -226,17 +226,22 @@ impl GoldSet {
             let found = extractor.extract(a);
             let gs: Vec<(usize, usize)> = golds.iter().map(|g| (g.start, g.end)).collect();
             let ps: Vec<(usize, usize)> = found.iter().map(|q| (q.start, q.end)).collect();
-            let mut context_of: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
-            for (i, j) in match_spans(&gs, &ps) {
-                context_of.insert(i, found[j].context);
-            }
+            // Gold quote → the extracted quote it matches (for its contexts).
+            let contexts_of: BTreeMap<usize, &Quote> = match_spans(&gs, &ps)
+                .into_iter()
+                .map(|(i, j)| (i, &found[j]))
+                .collect();
             for (i, g) in golds.iter().enumerate() {
-                let (cs, ce) = context_of
-                    .get(&i)
-                    .copied()
-                    .unwrap_or_else(|| paragraph_around(&a.text, &idx, g.start, g.end));
+                let ((cs, ce), (ws, we)) = contexts_of.get(&i).map_or_else(
+                    || {
+                        let p = paragraph_around(&a.text, &idx, g.start, g.end);
+                        (p, p)
+                    },
+                    |q| (q.context, q.wide_context),
+                );
                 let mut r = Record::new(idx.slice(&a.text, g.start, g.end));
                 r.context = Some(idx.slice(&a.text, cs, ce).to_string());
+                r.wide_context = Some(idx.slice(&a.text, ws, we).to_string());
                 r.lead = Some(a.lead().to_string());
                 r.speaker = g.speaker.clone();
                 r.topics = Some(g.topics.clone());

@@ -146,6 +146,7 @@ pub fn record_from_json(v: Value) -> std::result::Result<Record, String> {
             }
         };
     let context = opt_str(&mut m, "context")?;
+    let wide_context = opt_str(&mut m, "wide_context")?;
     let lead = opt_str(&mut m, "lead")?;
     let speaker = opt_str(&mut m, "speaker")?;
     let sentiment = opt_str(&mut m, "sentiment")?
@@ -197,6 +198,7 @@ pub fn record_from_json(v: Value) -> std::result::Result<Record, String> {
     Ok(Record {
         text,
         context,
+        wide_context,
         speaker,
         topics,
         sentiment,

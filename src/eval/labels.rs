@@ -295,6 +295,7 @@ fn gold_as_labeled(g: &GoldQuote) -> LabeledQuote {
             confidence: 1.0,
             sieve: None,
             context: (g.start, g.end),
+            wide_context: (g.start, g.end),
         },
         topics,
         sentiment: None,
@@ -454,11 +455,13 @@ pub fn score_predictions(
     let given = |article: &Article, p: &LabeledQuote, topics: &[String]| {
         let idx = CharIndex::new(&article.text);
         let context = idx.slice(&article.text, p.quote.context.0, p.quote.context.1);
+        let (ws, we) = p.quote.wide_context;
         pipeline
             .model()
             .predict(&Statement {
                 text: &p.quote.text,
                 context: Some(context),
+                wide_context: Some(idx.slice(&article.text, ws, we)),
                 topics: Some(topics.to_vec()),
                 target: None,
                 lead: Some(article.lead()),

@@ -5,10 +5,11 @@
 //! |---|---|---|
 //! | `text` | `nf` | n-gram TF-IDF of the quoted words |
 //! | `context` | `nf` | n-gram TF-IDF of the introducing sentence |
+//! | `wide_context` | `nf` | n-gram TF-IDF of the introducing sentence and the one before the quote's (= `context` when the statement has no wider context) |
 //! | `lexicon` | `3·T` | per topic: keyword hit in the quote (0/1), hit only in the context (0/1), `ln(1 + hits)/2` |
 //! | `lead_lexicon` | `T` | per topic: keyword hit in the article's lead (0/1) |
 //! | `lead` | `nf` | n-gram TF-IDF of the article's lead (`Article::lead`: headline and the first ~300 chars) |
-//! | `embed_text`, `embed_context`, `embed_lead` | `d` | mean of pretrained word vectors (the model's embeddings table), L2-normalised |
+//! | `embed_text`, `embed_context`, `embed_wide_context`, `embed_lead` | `d` | mean of pretrained word vectors (the model's embeddings table), L2-normalised |
 //! | `valence` | 16 | VADER and Pattern valence of the quote with negation, boosters, "but" ([`crate::features::valence`]) |
 //! | `sentiment_text` | `nf` | the quote with a sentiment target wrapped in marker tokens (= `text` without a target) |
 //! | `left`, `right` | `nf` | the quote's words left / right of the sentiment target (empty without one) |
@@ -43,10 +44,12 @@ pub enum Part {
     EmbedLead,
     Valence,
     LeadLexicon,
+    WideContext,
+    EmbedWideContext,
 }
 
 /// Number of parts.
-const N_PARTS: usize = 12;
+const N_PARTS: usize = 14;
 
 /// Lexicon columns per topic.
 const LEXICON_SLOTS: usize = 3;
@@ -74,6 +77,8 @@ impl Part {
         Part::EmbedLead,
         Part::Valence,
         Part::LeadLexicon,
+        Part::WideContext,
+        Part::EmbedWideContext,
     ];
 
     /// Index into per-part arrays.
@@ -86,12 +91,14 @@ impl Part {
         match self {
             Part::Text | Part::SentimentText => "",
             Part::Context => "ctx ",
+            Part::WideContext => "wide ",
             Part::Lexicon => "",
             Part::Left => "left ",
             Part::Right => "right ",
             Part::Lead => "lead ",
             Part::EmbedText => "emb ",
             Part::EmbedContext => "ctx emb ",
+            Part::EmbedWideContext => "wide emb ",
             Part::EmbedLead => "lead emb ",
             Part::Valence => "valence:",
             Part::LeadLexicon => "",
@@ -102,7 +109,11 @@ impl Part {
     pub fn is_dense(self) -> bool {
         matches!(
             self,
-            Part::EmbedText | Part::EmbedContext | Part::EmbedLead | Part::Valence
+            Part::EmbedText
+                | Part::EmbedContext
+                | Part::EmbedWideContext
+                | Part::EmbedLead
+                | Part::Valence
         )
     }
 }
@@ -179,6 +190,8 @@ pub struct Featurizer {
 pub struct StatementText<'a> {
     pub text: &'a str,
     pub context: &'a str,
+    /// The context widened to the sentence before the quote's (`context` when unknown).
+    pub wide_context: &'a str,
     /// The article's lead ("" when unknown).
     pub lead: &'a str,
     /// (marked text, byte start, byte end) of the sentiment target.
@@ -242,7 +255,7 @@ impl Featurizer {
         match p {
             Part::Lexicon => LEXICON_SLOTS * self.n_topics,
             Part::LeadLexicon => self.n_topics,
-            Part::EmbedText | Part::EmbedContext | Part::EmbedLead => {
+            Part::EmbedText | Part::EmbedContext | Part::EmbedWideContext | Part::EmbedLead => {
                 self.embeddings.as_ref().map_or(0, |e| e.dim())
             }
             Part::Valence => VALENCE_FEATURES,
@@ -254,7 +267,9 @@ impl Featurizer {
     pub fn supports(&self, p: Part) -> bool {
         match p {
             Part::Lexicon | Part::LeadLexicon => self.lexicon.is_some(),
-            Part::EmbedText | Part::EmbedContext | Part::EmbedLead => self.embeddings.is_some(),
+            Part::EmbedText | Part::EmbedContext | Part::EmbedWideContext | Part::EmbedLead => {
+                self.embeddings.is_some()
+            }
             Part::Valence => self.valence.is_some(),
             _ => true,
         }
@@ -277,7 +292,7 @@ impl Featurizer {
                 "lexicon:{} in lead",
                 topics.get(j).map(String::as_str).unwrap_or("?")
             ),
-            Part::EmbedText | Part::EmbedContext | Part::EmbedLead => {
+            Part::EmbedText | Part::EmbedContext | Part::EmbedWideContext | Part::EmbedLead => {
                 format!("{}{j}", p.prefix())
             }
             Part::Valence => format!(
@@ -343,6 +358,7 @@ impl Featurizer {
         let context_read = has(Part::Lexicon)
             || (same_context.is_none()
                 && (has(Part::EmbedContext) || (vec_shares && has(Part::Context))));
+        let wide_read = has(Part::EmbedWideContext) || (vec_shares && has(Part::WideContext));
         let lead_read =
             has(Part::LeadLexicon) || has(Part::EmbedLead) || (vec_shares && has(Part::Lead));
         if text_read {
@@ -355,6 +371,13 @@ impl Featurizer {
             sc.context_src.clear();
             sc.context_src.push_str(s.context);
             sc.context_valid = true;
+        }
+        // Quotes of one paragraph often share the wide context: keep its tokens too.
+        if wide_read && !(sc.wide_valid && sc.wide_src == s.wide_context) {
+            sc.wide.tokenize(s.wide_context, false);
+            sc.wide_src.clear();
+            sc.wide_src.push_str(s.wide_context);
+            sc.wide_valid = true;
         }
         if lead_read {
             sc.lead.tokenize(s.lead, false);
@@ -377,6 +400,11 @@ impl Featurizer {
                         copy_row(prev.get(p), row);
                     } else if !s.context.is_empty() {
                         vectorize(s.context, &sc.context, row)
+                    }
+                }
+                Part::WideContext => {
+                    if !s.wide_context.is_empty() {
+                        vectorize(s.wide_context, &sc.wide, row)
                     }
                 }
                 Part::SentimentText => match s.target {
@@ -431,11 +459,12 @@ impl Featurizer {
                         copy_row(prev.get(p), row);
                     }
                 }
-                Part::EmbedText | Part::EmbedContext | Part::EmbedLead => {
+                Part::EmbedText | Part::EmbedContext | Part::EmbedWideContext | Part::EmbedLead => {
                     if let Some(e) = &self.embeddings {
                         let tokens = match p {
                             Part::EmbedText => &sc.text,
                             Part::EmbedContext => &sc.context,
+                            Part::EmbedWideContext => &sc.wide,
                             _ => &sc.lead,
                         };
                         dense_row(row, e.dim(), |out| {
@@ -611,6 +640,10 @@ struct Scratch {
     /// The text `context` holds the tokens of (when `context_valid`).
     context_src: String,
     context_valid: bool,
+    /// The wide context's tokens, for the text `wide_src` (when `wide_valid`).
+    wide: TextTokens,
+    wide_src: String,
+    wide_valid: bool,
     lead: TextTokens,
     lexicon: LexiconBufs,
 }
@@ -648,6 +681,7 @@ mod tests {
             StatementText {
                 text: "This is unacceptable to us",
                 context: "Lavrov said NATO troops in Ukraine were “This is unacceptable to us”",
+                wide_context: "",
                 lead: "Russia rejects peacekeepers",
                 target: None,
             },
@@ -673,6 +707,7 @@ mod tests {
             StatementText {
                 text: "",
                 context: "",
+                wide_context: "",
                 lead: "Russia rejects peacekeepers",
                 target: None,
             },
@@ -711,6 +746,9 @@ mod tests {
         match p {
             Part::Text => v.transform_one(s.text, &mut row),
             Part::Context if !s.context.is_empty() => v.transform_one(s.context, &mut row),
+            Part::WideContext if !s.wide_context.is_empty() => {
+                v.transform_one(s.wide_context, &mut row)
+            }
             Part::Lead if !s.lead.is_empty() => v.transform_one(s.lead, &mut row),
             Part::SentimentText => v.transform_one(s.target.map_or(s.text, |t| t.0), &mut row),
             Part::Left => {
@@ -759,9 +797,10 @@ mod tests {
             }
             Part::EmbedText => dense(&mut row, &pooled(s.text)),
             Part::EmbedContext => dense(&mut row, &pooled(s.context)),
+            Part::EmbedWideContext => dense(&mut row, &pooled(s.wide_context)),
             Part::EmbedLead => dense(&mut row, &pooled(s.lead)),
             Part::Valence => dense(&mut row, &f.valence.as_ref().unwrap().features(s.text)),
-            Part::Context | Part::Lead | Part::LeadLexicon => {}
+            Part::Context | Part::WideContext | Part::Lead | Part::LeadLexicon => {}
         }
         row
     }
@@ -818,12 +857,16 @@ mod tests {
             let mut marked = String::new();
             let mut seen = [false; N_PARTS];
             for (text, context, lead) in cases {
+                // The wide context: the context after a sentence about troops, or nothing.
+                let widened = format!("Troops in İstanbul? NATO said so. {context}");
+                let wide_context = if context.is_empty() { "" } else { &widened };
                 let span = (text.chars().count().min(8), text.chars().count().min(16));
                 let target = crate::model::target_views(text, span, &mut marked);
                 for target in [None, Some((marked.as_str(), target.0, target.1))] {
                     let s = StatementText {
                         text,
                         context,
+                        wide_context,
                         lead,
                         target,
                     };
@@ -844,6 +887,7 @@ mod tests {
                             let before = StatementText {
                                 text: prev_text,
                                 context: prev_context,
+                                wide_context: prev_context,
                                 lead,
                                 target: None,
                             };

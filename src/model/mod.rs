@@ -339,6 +339,9 @@ pub struct Statement<'a> {
     pub text: &'a str,
     /// The sentence that introduces the quote.
     pub context: Option<&'a str>,
+    /// `context` widened to the sentence before the quote's ([`crate::Quote::wide_context`]);
+    /// `None` = the context alone.
+    pub wide_context: Option<&'a str>,
     /// Topics the statement is known to be about; `None` = detect with the relevance head
     /// (or, without one, all of the model's topics).
     pub topics: Option<Vec<String>>,
@@ -717,6 +720,7 @@ impl Model {
         let st = StatementText {
             text: s.text,
             context: s.context.unwrap_or(""),
+            wide_context: s.wide_context.or(s.context).unwrap_or(""),
             lead: s.lead.unwrap_or(""),
             target: target.map(|(b, e)| (rows.marked.as_str(), b, e)),
         };
@@ -1013,6 +1017,7 @@ impl Model {
                 self.predict(&Statement {
                     text: &r.text,
                     context: r.context.as_deref(),
+                    wide_context: r.wide_context.as_deref(),
                     topics: r.topics.as_ref().map(|t| t.keys().cloned().collect()),
                     target: r.target.map(|t| (t.start, t.end)),
                     lead: r.lead.as_deref(),

@@ -22,7 +22,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Version of the directory format this build writes. It reads versions
-/// [`MIN_FORMAT_VERSION`]`..=FORMAT_VERSION`: version 6 adds the optional `calibration`
+/// [`MIN_FORMAT_VERSION`]`..=FORMAT_VERSION`: version 7 adds the `wide_context` and
+/// `embed_wide_context` parts (a build that predates them refuses the model by its version,
+/// not by an unknown part name); version 6 adds the optional `calibration`
 /// (how likely a detected topic is right: its `confidence`; an older model reports none);
 /// version 5 stores the relevance head as one
 /// block `relevance` with a column per topic (before: a `relevance:<topic>` block per topic,
@@ -31,7 +33,7 @@ use std::path::{Path, PathBuf};
 /// before). Versions 1 (stance 0.1: heads over `[text | context]` only, topics found by a
 /// keyword rule pooled with the model) and 2 (fixed heads) are refused with a message saying
 /// how to retrain.
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
 /// The oldest directory format this build reads.
 pub const MIN_FORMAT_VERSION: u32 = 3;
 /// The manifest's `format` tag.

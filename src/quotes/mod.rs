@@ -53,6 +53,11 @@ pub struct Quote {
     /// topic and stance models.
     #[serde(skip)]
     pub context: (usize, usize),
+    /// Char span of `context` widened to the start of the sentence before the quote's: a
+    /// short quote's subject is often named there. Read by heads with the `wide_context`
+    /// parts (the default relevance head).
+    #[serde(skip)]
+    pub wide_context: (usize, usize),
 }
 
 /// One output line of `stance quotes`: the article id followed by the quote's fields, in the
@@ -202,6 +207,7 @@ impl QuoteExtractor {
                     confidence: a.confidence,
                     sieve: a.sieve,
                     context: (idx.char_of(a.context.0), idx.char_of(a.context.1)),
+                    wide_context: (idx.char_of(a.wide_context.0), idx.char_of(a.wide_context.1)),
                 }
             })
             .collect();

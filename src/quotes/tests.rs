@@ -377,6 +377,26 @@ fn context_is_the_sentence_with_quote_and_cue() {
 }
 
 #[test]
+fn wide_context_adds_the_sentence_before_the_quotes() {
+    let t = "Moscow rejects sending troops to Ukraine. Lavrov criticized these plans as “absurd”. More text.";
+    let q = &run(t)[0];
+    let chars: Vec<char> = t.chars().collect();
+    let span = |(a, b): (usize, usize)| chars[a..b].iter().collect::<String>();
+    assert_eq!(
+        span(q.context),
+        "Lavrov criticized these plans as “absurd”."
+    );
+    assert_eq!(
+        span(q.wide_context),
+        "Moscow rejects sending troops to Ukraine. Lavrov criticized these plans as “absurd”."
+    );
+    // The first sentence has nothing before it: the wide context is the context.
+    let t2 = "Lavrov called the plans “absurd”. More text.";
+    let q2 = &run(t2)[0];
+    assert_eq!(q2.wide_context, q2.context);
+}
+
+#[test]
 fn more_reporting_verbs() {
     let t = "“It was never going to be easy,” Ruocco mused on Tuesday.\n\nOkafor blamed the delay on “a broken system that nobody wants to fix.”\n\nHalvorsen touted the plan as “the biggest tax cut in a generation.”\n\nOutside, Delgado chanted, “No more wars in our name.”";
     let q = run(t);

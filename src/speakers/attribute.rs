@@ -36,6 +36,9 @@ pub struct Attribution {
     pub confidence: f32,
     /// Byte span of the sentence(s) holding the quote and its cue.
     pub context: (usize, usize),
+    /// `context` widened to the start of the sentence before the quote's (what a quote is
+    /// about is often named there: “Lavrov criticized these initiatives as “absurd””).
+    pub wide_context: (usize, usize),
     /// The sieve that decided (`None`: no sieve fired, or the ranker chose `none`).
     pub sieve: Option<Sieve>,
 }
@@ -94,13 +97,15 @@ fn attribute_each(
         if qt == usize::MAX {
             out.push(Attribution {
                 context: (q.start, q.end),
+                wide_context: (q.start, q.end),
                 ..Default::default()
             });
             continue;
         }
         let site = frame.site(qt, previous(frame, &out, qi));
         let found = frame.run_sieves(&site, &mentions);
-        let a = decide(qi, &site, &mentions, found, out.last());
+        let mut a = decide(qi, &site, &mentions, found, out.last());
+        a.wide_context = frame.widen(a.context, site.si);
         out.push(a);
     }
     out
@@ -128,6 +133,18 @@ impl Frame<'_> {
             }
         }
         ctx
+    }
+
+    /// `context` widened to the start of the sentence before sentence `si` (the quote's).
+    fn widen(&self, context: (usize, usize), si: usize) -> (usize, usize) {
+        let before = si
+            .checked_sub(1)
+            .and_then(|p| self.sents.get(p))
+            .and_then(|&(a, _)| self.toks.get(a));
+        match before {
+            Some(t) => (context.0.min(t.s), context.1),
+            None => context,
+        }
     }
 
     fn cue_span(&self, c: usize) -> (usize, usize) {
@@ -179,6 +196,7 @@ impl Frame<'_> {
                 cue,
                 confidence: conf,
                 context: ctx,
+                wide_context: ctx,
                 sieve: Some(f.sieve),
             },
             Who::Np(k) => {
@@ -195,6 +213,7 @@ impl Frame<'_> {
                     cue,
                     confidence,
                     context: ctx,
+                    wide_context: ctx,
                     sieve: Some(f.sieve),
                 }
             }
