@@ -339,8 +339,8 @@ pub struct Statement<'a> {
     pub text: &'a str,
     /// The sentence that introduces the quote.
     pub context: Option<&'a str>,
-    /// `context` widened to the sentence before the quote's ([`crate::Quote::wide_context`]);
-    /// `None` = the context alone.
+    /// `context` widened to the sentence before the quote's
+    /// ([`crate::quotes::Quote::wide_context`]); `None` = the context alone.
     pub wide_context: Option<&'a str>,
     /// Topics the statement is known to be about; `None` = detect with the relevance head
     /// (or, without one, all of the model's topics).
