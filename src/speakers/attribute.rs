@@ -37,7 +37,8 @@ pub struct Attribution {
     /// Byte span of the sentence(s) holding the quote and its cue.
     pub context: (usize, usize),
     /// `context` widened to the start of the sentence before the quote's (what a quote is
-    /// about is often named there: “Lavrov criticized these initiatives as “absurd””).
+    /// about is often named there: “Lavrov criticized these initiatives as “absurd””). Set
+    /// for every quote by `attribute_each`, whichever rule decided.
     pub wide_context: (usize, usize),
     /// The sieve that decided (`None`: no sieve fired, or the ranker chose `none`).
     pub sieve: Option<Sieve>,
@@ -196,8 +197,9 @@ impl Frame<'_> {
                 cue,
                 confidence: conf,
                 context: ctx,
-                wide_context: ctx,
                 sieve: Some(f.sieve),
+                // Set by `attribute_each`, from the context and the quote's sentence.
+                wide_context: Default::default(),
             },
             Who::Np(k) => {
                 let np = &m.nps[k];
@@ -213,8 +215,8 @@ impl Frame<'_> {
                     cue,
                     confidence,
                     context: ctx,
-                    wide_context: ctx,
                     sieve: Some(f.sieve),
+                    wide_context: Default::default(),
                 }
             }
         }
