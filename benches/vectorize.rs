@@ -1,12 +1,17 @@
 //! Criterion benchmark of the feature pipeline on real text: `transform` throughput (MB/s) on
 //! one thread and on all threads, for word 1–2 grams and word 1–2 + char 2–5 grams, plus the
-//! fast tokenizer alone and `transform_one` per paragraph. Corpus: `data/articles` and, when
-//! present, `../shared/corpora/polnear` (one document per `.txt` file).
+//! fast tokenizer alone and `transform_one` per paragraph, and the wide context's row (a
+//! sentence joined to the next one, whose counts are kept) against vectorizing the two
+//! sentences again. Corpus: `data/articles` and, when present, `../shared/corpora/polnear`
+//! (one document per `.txt` file).
 //!
 //! Run: `cargo bench --bench vectorize -- --warm-up-time 1 --measurement-time 3`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use stance::features::{SparseRow, Tokenizer, TokenizerKind, Tokens, Vectorizer, VectorizerConfig};
+use stance::features::{
+    FeatureCounts, LowerTokens, SparseRow, Tokenizer, TokenizerKind, Tokens, Vectorizer,
+    VectorizerConfig,
+};
 
 mod common;
 
@@ -40,6 +45,7 @@ fn bench(c: &mut Criterion) {
             });
         }
         if chars.is_none() {
+            wide_context(&mut g, &v, &docs);
             // The labeler's path: one paragraph at a time into a reused row.
             let paras: Vec<&str> = docs.iter().flat_map(|d| d.split("\n\n")).collect();
             let mut row = SparseRow::default();
@@ -88,6 +94,68 @@ fn bench(c: &mut Criterion) {
         });
     }
     g.finish();
+}
+
+/// A quote's wide context is the sentence before its own plus its own (the context), whose
+/// row the labeler computes anyway: `transform_tokens_before` counts only the sentence before
+/// and adds the context's kept counts; the reference vectorizes the joined text again. Both
+/// from tokens, so only the vectorizing is compared.
+fn wide_context(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    v: &Vectorizer,
+    docs: &[&str],
+) {
+    struct Pair {
+        whole: LowerTokens,
+        joined: LowerTokens,
+        starts: usize,
+        counts: FeatureCounts,
+    }
+    let pairs: Vec<Pair> = docs
+        .iter()
+        .flat_map(|d| d.split("\n\n"))
+        .filter_map(|p| {
+            let cut = p.find(". ")? + 2;
+            let (before, context) = p.split_at(cut);
+            let mut rest = LowerTokens::default();
+            rest.tokenize(context);
+            let mut counts = FeatureCounts::default();
+            v.count_tokens(rest.tokens(), &mut counts);
+            let mut joined = LowerTokens::default();
+            joined.tokenize_before(before, &rest);
+            let mut whole = LowerTokens::default();
+            whole.tokenize(p);
+            let starts = joined.tokens().len() - rest.tokens().len();
+            Some(Pair {
+                whole,
+                joined,
+                starts,
+                counts,
+            })
+        })
+        .collect();
+    eprintln!("wide context: {} sentence pairs", pairs.len());
+    let mut row = SparseRow::default();
+    g.bench_function("wide_context/vectorize_again", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            for p in &pairs {
+                v.transform_tokens(p.whole.tokens(), &mut row);
+                n += row.nnz();
+            }
+            n
+        })
+    });
+    g.bench_function("wide_context/kept_counts", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            for p in &pairs {
+                v.transform_tokens_before(p.joined.tokens(), p.starts, &p.counts, &mut row);
+                n += row.nnz();
+            }
+            n
+        })
+    });
 }
 
 criterion_group!(benches, bench);

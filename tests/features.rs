@@ -6,7 +6,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use stance::features::{hf, SparseRow, Tokenizer, TokenizerKind, Vectorizer, VectorizerConfig};
+use stance::features::{
+    hf, joins_cleanly, FeatureCounts, LowerTokens, SparseRow, Tokenizer, TokenizerKind, Vectorizer,
+    VectorizerConfig,
+};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -546,5 +549,121 @@ fn per_thread_caches_do_not_leak_between_vectorizers() {
                 }
             }
         }
+    }
+}
+
+/// Every way of cutting `doc` after a whitespace char: (prefix, rest).
+fn cuts_after_spaces(doc: &str) -> impl Iterator<Item = (&str, &str)> {
+    doc.char_indices()
+        .filter(|(_, c)| c.is_whitespace())
+        .map(move |(i, c)| doc.split_at(i + c.len_utf8()))
+}
+
+#[test]
+fn joined_tokens_are_the_tokens_of_the_joined_text() {
+    // The wide context's tokens are the earlier sentence's followed by the context's: exact
+    // whenever the earlier part ends with whitespace, on real and on tricky text.
+    let mut docs = paragraphs();
+    docs.push(
+        "don’t #NATO @Russia 1,000.5 İstanbul\u{a0}’s x' 'y ÇUT \u{212A}elvin # @ 3 .5".into(),
+    );
+    let (mut whole, mut rest, mut joined) = (
+        LowerTokens::default(),
+        LowerTokens::default(),
+        LowerTokens::default(),
+    );
+    let mut cuts = 0;
+    for d in &docs {
+        whole.tokenize(d);
+        for (prefix, tail) in cuts_after_spaces(d) {
+            assert!(joins_cleanly(prefix));
+            rest.tokenize(tail);
+            joined.tokenize_before(prefix, &rest);
+            assert_eq!(
+                joined.tokens().to_vec(),
+                whole.tokens().to_vec(),
+                "{prefix:?} | {tail:?}"
+            );
+            assert_eq!(joined.keys(), whole.keys());
+            cuts += 1;
+        }
+    }
+    assert!(cuts > 1000, "only {cuts} cuts");
+    // Where the check says no, joining can be wrong: "don" + "’t" is one token, not two.
+    assert!(!joins_cleanly("don"));
+    rest.tokenize("’t go");
+    joined.tokenize_before("don", &rest);
+    whole.tokenize("don’t go");
+    assert_ne!(joined.tokens().to_vec(), whole.tokens().to_vec());
+}
+
+#[test]
+fn a_text_ending_with_a_counted_one_gives_the_joined_row() {
+    // `transform_tokens_before` counts only the earlier part (with the n-grams across the
+    // join) and adds the kept counts of the rest: the row must be bit for bit the one of the
+    // whole text, for word n-grams up to 3 and for char n-grams (the token cache path).
+    let docs = paragraphs();
+    let refs: Vec<&str> = docs.iter().map(String::as_str).collect();
+    let configs = [
+        VectorizerConfig::default(),
+        VectorizerConfig {
+            word_ngrams: (1, 3),
+            char_ngrams: Some((2, 5)),
+            min_df: 1,
+            ..Default::default()
+        },
+        VectorizerConfig {
+            word_ngrams: (2, 3),
+            min_df: 1,
+            sublinear_tf: false,
+            ..Default::default()
+        },
+    ];
+    let other = Vectorizer::fit(&VectorizerConfig::default(), &refs[..10]).unwrap();
+    let (mut whole, mut rest, mut joined) = (
+        LowerTokens::default(),
+        LowerTokens::default(),
+        LowerTokens::default(),
+    );
+    let (mut want, mut got, mut part) = (
+        SparseRow::default(),
+        SparseRow::default(),
+        SparseRow::default(),
+    );
+    let (mut counts, mut foreign) = (FeatureCounts::default(), FeatureCounts::default());
+    for cfg in &configs {
+        let v = Vectorizer::fit(cfg, &refs).unwrap();
+        let mut checked = 0;
+        for d in docs.iter().take(40) {
+            v.transform_one(d, &mut want);
+            whole.tokenize(d);
+            assert_eq!(want.indices.is_empty(), {
+                v.transform_tokens(whole.tokens(), &mut got);
+                got.indices.is_empty()
+            });
+            for (prefix, tail) in cuts_after_spaces(d) {
+                rest.tokenize(tail);
+                // The rest's own row, directly and from its kept counts.
+                v.transform_tokens_counted(rest.tokens(), &mut part, &mut counts);
+                v.transform_one(tail, &mut got);
+                assert_eq!(part, got, "rest {tail:?}");
+                v.transform_counts(&counts, &mut got);
+                assert_eq!(part, got, "rest from counts {tail:?}");
+                // The whole text's row from the earlier part and the kept counts.
+                joined.tokenize_before(prefix, &rest);
+                let starts = joined.tokens().len() - rest.tokens().len();
+                v.transform_tokens_before(joined.tokens(), starts, &counts, &mut got);
+                assert_eq!(got, want, "{prefix:?} | {tail:?}");
+                checked += 1;
+            }
+            // Counts another vectorizer kept are not added: the whole text is counted.
+            other.count_tokens(whole.tokens(), &mut foreign);
+            assert!(foreign.is_of(&other) && !foreign.is_of(&v));
+            v.transform_tokens_before(whole.tokens(), 0, &foreign, &mut got);
+            assert_eq!(got, want);
+            v.transform_counts(&foreign, &mut got);
+            assert!(got.indices.is_empty());
+        }
+        assert!(checked > 500, "only {checked} cuts");
     }
 }

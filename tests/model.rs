@@ -1167,3 +1167,80 @@ fn the_relevance_head_reads_the_wide_context_when_its_parts_say_so() {
     // A head that reads the context does not see the wide one.
     assert_eq!(about(&narrow, Some(&nato_before)), about(&narrow, None));
 }
+
+#[test]
+fn stance_parts_are_computed_only_for_quotes_with_a_topic_and_change_no_label() {
+    // The stance head reads the context, topic detection the wide context: a quote without a
+    // topic skips the context's parts. Whatever the order of quotes with and without topics
+    // (and sharing a context or not), every stance equals the one of the quote predicted
+    // alone with its topic given, which computes every part.
+    use stance::model::Part;
+    let params = TrainParams {
+        heads: stance::model::HeadSpecs {
+            relevance: vec![Part::Text, Part::WideContext],
+            stance: vec![Part::Text, Part::Context],
+            ..Default::default()
+        },
+        ..small_params()
+    };
+    let (m, _) =
+        stance::model::train(&short_quotes_with_the_topic_before(), &params, |_| {}).unwrap();
+    let shared = "He called it “absurd” and “a good step” on day 99.";
+    let other = "He said it was “out of the question” on day 98.";
+    let nato = format!("The alliance debated NATO membership for Kyiv. {other}");
+    let weather = format!("The weather in the capital was mild. {shared}");
+    let sanctions = format!("Washington weighed new sanctions on Russian banks. {shared}");
+    let statement = |text, context, wide_context| Statement {
+        text,
+        context: Some(context),
+        wide_context: Some(wide_context),
+        ..Default::default()
+    };
+    let article = [
+        statement("out of the question", other, nato.as_str()),
+        statement("absurd", shared, weather.as_str()),
+        statement("a good step", shared, sanctions.as_str()),
+        statement("absurd", shared, weather.as_str()),
+        statement("out of the question", other, nato.as_str()),
+    ];
+    let together = m.predict_article(&article);
+    let alone: Vec<stance::model::Prediction> = article.iter().map(|s| m.predict(s)).collect();
+    assert_eq!(together.len(), article.len());
+    let with_topic = together.iter().filter(|p| !p.topics.is_empty()).count();
+    assert!(
+        with_topic >= 2 && with_topic < article.len(),
+        "need quotes with and without a topic: {together:?}"
+    );
+    for (i, (s, p)) in article.iter().zip(&together).enumerate() {
+        assert_eq!(
+            p.topics.keys().collect::<Vec<_>>(),
+            alone[i].topics.keys().collect::<Vec<_>>()
+        );
+        for (topic, got) in &p.topics {
+            let given = m.predict(&Statement {
+                topics: Some(vec![topic.clone()]),
+                ..s.clone()
+            });
+            let want = &given.topics[topic];
+            assert_eq!(
+                (got.stance, &got.probs),
+                (want.stance, &want.probs),
+                "quote {i}, {topic}"
+            );
+            assert_eq!(
+                got.probs, alone[i].topics[topic].probs,
+                "quote {i}, {topic}"
+            );
+            // The stance did read the context (skipped, it would be empty for every quote).
+            let elsewhere = m.predict(&Statement {
+                topics: Some(vec![topic.clone()]),
+                context: Some("Reporters waited outside for hours."),
+                ..s.clone()
+            });
+            assert_ne!(
+                elsewhere.topics[topic].probs, want.probs,
+                "quote {i}, {topic}"
+            );
+        }
+    }
+}

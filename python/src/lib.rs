@@ -386,7 +386,7 @@ impl Model {
     }
 
     /// Predicts one statement; returns the `prediction` of `stance predict`.
-    #[pyo3(signature = (text, context, topics, target, explain))]
+    #[pyo3(signature = (text, context, topics, target, explain, wide_context=None))]
     fn predict<'py>(
         &self,
         py: Python<'py>,
@@ -395,13 +395,14 @@ impl Model {
         topics: Option<Vec<String>>,
         target: Option<(usize, usize)>,
         explain: usize,
+        wide_context: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let m = Arc::clone(&self.inner);
         let prediction = py.detach(move || {
             let s = stance::model::Statement {
                 text: &text,
                 context: context.as_deref(),
-                wide_context: None,
+                wide_context: wide_context.as_deref(),
                 topics,
                 target,
                 lead: None,

@@ -261,14 +261,17 @@ class Model:
         topics: Optional[Sequence[str]] = None,
         target: Optional["tuple[int, int]"] = None,
         explain: int = 0,
+        wide_context: Optional[str] = None,
     ) -> Dict[str, Any]:
         """Predicts one statement: ``{"topics": {topic: {stance, probs, relevance?, confidence?}}, "sentiment": {label, probs}}``,
         the ``prediction`` of ``stance predict``.
 
-        ``context`` is the sentence that introduces the quote; ``topics`` the topics it is
-        about (stance is given for exactly those; default: detected by the relevance head);
-        ``target`` the (start, end) char span of a person the sentiment is about; ``explain``
-        adds the N top contributing features per output.
+        ``context`` is the sentence that introduces the quote; ``wide_context`` the same
+        widened to the start of the sentence before it (what the default model's topic
+        detection reads; default: the context); ``topics`` the topics it is about (stance is
+        given for exactly those; default: detected by the relevance head); ``target`` the
+        (start, end) char span of a person the sentiment is about; ``explain`` adds the N top
+        contributing features per output. ``Pipeline.label`` fills both contexts itself.
         """
         if not isinstance(text, str):
             raise TypeError(f"text is {type(text).__name__}, expected str")
@@ -286,7 +289,7 @@ class Model:
             target = (int(start), int(end))
         if explain < 0:
             raise ValueError("explain must be >= 0")
-        return self._m.predict(text, context, topics, target, int(explain))
+        return self._m.predict(text, context, topics, target, int(explain), wide_context)
 
     def save(self, path: PathLike) -> None:
         """Saves the model directory (written to a temporary directory, then renamed)."""

@@ -135,6 +135,40 @@ def test_predict_equals_the_cli(cli):
     assert _as_f32(got) == _as_f32(json.loads(out)["prediction"])
 
 
+def _short_quotes_with_the_topic_before():
+    """Short quotes whose topic is named only in the sentence before (the wide context)."""
+    words = ["absurd", "a good step", "very productive", "out of the question"]
+    about = [("nato", "The alliance debated NATO membership for Kyiv."),
+             ("sanctions", "Washington weighed new sanctions on Russian banks."),
+             (None, "The weather in the capital was mild.")]
+    records = []
+    for i in range(72):
+        topic, before = about[i % len(about)]
+        text = words[(i // len(about)) % len(words)]
+        context = f"He called it “{text}” on day {i}."
+        records.append({"text": text, "context": context, "wide_context": f"{before} {context}",
+                        "topics": {topic: "favor"} if topic else {}})
+    return records
+
+
+def test_predict_reads_the_wide_context_like_the_cli(cli, tmp_path):
+    # A model whose topic detection reads the wide context: Model.predict passes it on.
+    m = stance.train(_short_quotes_with_the_topic_before(), out=tmp_path / "wide", c=[10],
+                     heads={"relevance": ["text", "wide_context"]}, **FAST)
+    context = "He called it “absurd” on day 99."
+    stmt = {"text": "absurd", "context": context,
+            "wide_context": "The alliance debated NATO membership for Kyiv. " + context}
+    code, out, err = cli("predict", "--model", str(tmp_path / "wide"), "-", stdin=json.dumps(stmt).encode())
+    assert code == 0, err
+    wide = m.predict(stmt["text"], context=context, wide_context=stmt["wide_context"])
+    assert _as_f32(wide) == _as_f32(json.loads(out)["prediction"])
+    assert "nato" in wide["topics"], wide
+    # Without it, the context stands in.
+    alone = m.predict(stmt["text"], context=context)
+    assert _as_f32(alone) == _as_f32(m.predict(stmt["text"], context=context, wide_context=context))
+    assert alone["topics"].keys() != wide["topics"].keys(), (alone, wide)
+
+
 def test_predict_bad_input():
     m = stance.load_model(MODEL)
     with pytest.raises(ValueError, match="unknown topic"):

@@ -28,7 +28,8 @@ pub mod vectorize;
 
 pub use embed::{Embeddings, Pooling, StoredDtype};
 pub use tokenize::{
-    tokenize, CasedTokens, LowerTokens, Tokenizer, TokenizerKind, Tokens, FAST_TOKEN_PATTERN,
+    joins_cleanly, tokenize, CasedTokens, LowerTokens, Tokenizer, TokenizerKind, Tokens,
+    FAST_TOKEN_PATTERN,
 };
 pub use valence::{Valence, ValenceScores, VALENCE_FEATURES, VALENCE_FEATURE_NAMES};
-pub use vectorize::{feature_key, SparseRow, Vectorizer, VectorizerConfig};
+pub use vectorize::{feature_key, FeatureCounts, SparseRow, Vectorizer, VectorizerConfig};

@@ -115,6 +115,22 @@ impl LowerTokens {
         &self.tokens
     }
 
+    /// The tokens of `prefix` followed by those of `rest` (a text ending with `rest`'s text).
+    /// They are [`Self::tokenize`] of the joined text when `prefix` is empty or ends with
+    /// whitespace, as no token spans whitespace (see [`joins_cleanly`]).
+    pub fn tokenize_before(&mut self, prefix: &str, rest: &LowerTokens) {
+        self.tokenize(prefix);
+        let shift = self.tokens.text.len() as u32;
+        self.tokens.text.push_str(&rest.tokens.text);
+        self.tokens.spans.extend(
+            rest.tokens
+                .spans
+                .iter()
+                .map(|&(s, e)| (s + shift, e + shift)),
+        );
+        self.keys.extend_from_slice(&rest.keys);
+    }
+
     /// `xxh3_64` (seed 0) of each token's bytes, in token order.
     pub fn keys(&self) -> &[u64] {
         &self.keys
@@ -125,6 +141,14 @@ impl LowerTokens {
         self.keys
             .extend(self.tokens.iter().map(|t| xxh3_64(t.as_bytes())));
     }
+}
+
+/// True when the fast tokenizer's tokens of `prefix + rest` are those of `prefix` followed by
+/// those of `rest`, for any `rest`: `prefix` is empty or ends with whitespace. A token never
+/// contains whitespace, and its joiners (apostrophes, digit separators, `#`/`@`) look only at
+/// the chars beside them.
+pub fn joins_cleanly(prefix: &str) -> bool {
+    prefix.chars().next_back().is_none_or(char::is_whitespace)
 }
 
 /// A text's case-preserving fast-tokenizer tokens (`Fast { lowercase: false }`), each also

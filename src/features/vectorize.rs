@@ -277,7 +277,7 @@ fn for_each_feature(
     bufs: &mut FeatBufs,
     mut emit: impl FnMut(u64, &[u8]),
 ) {
-    word_features(cfg, tokens, &mut bufs.key, 1, &mut emit);
+    word_features(cfg, tokens, tokens.len(), &mut bufs.key, 1, &mut emit);
     if let Some(range) = cfg.char_ngrams {
         for t in tokens.iter() {
             char_features(t, range, bufs, &mut emit);
@@ -285,11 +285,13 @@ fn for_each_feature(
     }
 }
 
-/// The word n-grams of `tokens` (see [`for_each_feature`]).
+/// The word n-grams of `tokens` that start in its first `starts` tokens (they may run past
+/// them; see [`for_each_feature`]).
 #[inline]
 fn word_features(
     cfg: &VectorizerConfig,
     tokens: &Tokens,
+    starts: usize,
     key: &mut Vec<u8>,
     min_n: usize,
     mut emit: impl FnMut(u64, &[u8]),
@@ -303,7 +305,7 @@ fn word_features(
     if lo > hi {
         return;
     }
-    for i in 0..ntok {
+    for i in 0..starts.min(ntok) {
         key.clear();
         key.extend_from_slice(WORD_PREFIX.as_bytes());
         key.extend_from_slice(tokens.get(i).as_bytes());
@@ -560,6 +562,30 @@ impl TokenCache {
             self.entries.resize(CACHE_ENTRIES, EMPTY_ENTRY);
             self.cols.clear();
         }
+    }
+}
+
+/// A document's raw feature counts, kept by one [`Vectorizer`] so that a longer text ending
+/// with the document is vectorized without counting it again
+/// ([`Vectorizer::transform_tokens_before`]).
+#[derive(Clone, Debug, Default)]
+pub struct FeatureCounts {
+    /// The id of the vectorizer that counted (0: none).
+    owner: u64,
+    /// (column, count) in no particular order.
+    cells: Vec<(u32, u32)>,
+}
+
+impl FeatureCounts {
+    /// Forgets the counts (they then belong to no vectorizer).
+    pub fn clear(&mut self) {
+        self.owner = 0;
+        self.cells.clear();
+    }
+
+    /// True when `v` kept these counts.
+    pub fn is_of(&self, v: &Vectorizer) -> bool {
+        self.owner != 0 && self.owner == v.id
     }
 }
 
@@ -831,6 +857,80 @@ impl Vectorizer {
         with_scratch(|sc| self.tokens_row_into(tokens, sc, &mut row.indices, &mut row.values));
     }
 
+    /// [`Self::transform_tokens`], also keeping the document's raw feature counts in `counts`
+    /// (for [`Self::transform_counts`] and [`Self::transform_tokens_before`]).
+    pub fn transform_tokens_counted(
+        &self,
+        tokens: &Tokens,
+        row: &mut SparseRow,
+        counts: &mut FeatureCounts,
+    ) {
+        row.indices.clear();
+        row.values.clear();
+        with_scratch(|sc| {
+            self.start_counts(sc);
+            self.count_into(tokens, tokens.len(), sc);
+            self.keep_counts(sc, counts);
+            self.finish_into(sc, &mut row.indices, &mut row.values);
+        })
+    }
+
+    /// The raw feature counts of a tokenized document (no row).
+    pub fn count_tokens(&self, tokens: &Tokens, counts: &mut FeatureCounts) {
+        with_scratch(|sc| {
+            self.start_counts(sc);
+            self.count_into(tokens, tokens.len(), sc);
+            self.keep_counts(sc, counts);
+            // Zero the scratch counts again.
+            for &c in &sc.touched {
+                sc.counts[c as usize] = 0;
+            }
+            sc.touched.clear();
+        })
+    }
+
+    /// The row of the document whose counts `counts` keeps: exactly
+    /// [`Self::transform_tokens`] of its tokens. Counts kept by another vectorizer give an
+    /// empty row.
+    pub fn transform_counts(&self, counts: &FeatureCounts, row: &mut SparseRow) {
+        row.indices.clear();
+        row.values.clear();
+        if !counts.is_of(self) {
+            return;
+        }
+        with_scratch(|sc| {
+            self.start_counts(sc);
+            self.add_counts(counts, sc);
+            self.finish_into(sc, &mut row.indices, &mut row.values);
+        })
+    }
+
+    /// The row of `tokens` when `rest` keeps the counts of `tokens[starts..]`: only the
+    /// features that start in the first `starts` tokens are counted again (a text that ends
+    /// with one already vectorized, like a quote's wide context and its context). Exactly
+    /// [`Self::transform_tokens`]`(tokens)`; when `rest` was kept by another vectorizer, all
+    /// of `tokens` is counted.
+    pub fn transform_tokens_before(
+        &self,
+        tokens: &Tokens,
+        starts: usize,
+        rest: &FeatureCounts,
+        row: &mut SparseRow,
+    ) {
+        row.indices.clear();
+        row.values.clear();
+        with_scratch(|sc| {
+            self.start_counts(sc);
+            if rest.is_of(self) && starts <= tokens.len() {
+                self.count_into(tokens, starts, sc);
+                self.add_counts(rest, sc);
+            } else {
+                self.count_into(tokens, tokens.len(), sc);
+            }
+            self.finish_into(sc, &mut row.indices, &mut row.values);
+        })
+    }
+
     /// Appends one document's row to `indices`/`values`.
     fn row_into(&self, doc: &str, sc: &mut Scratch, indices: &mut Vec<u32>, values: &mut Vec<f32>) {
         // Moved out and back (no copy) so the rest of the scratch stays borrowable.
@@ -848,19 +948,30 @@ impl Vectorizer {
         indices: &mut Vec<u32>,
         values: &mut Vec<f32>,
     ) {
+        self.start_counts(sc);
+        self.count_into(tokens, tokens.len(), sc);
+        self.finish_into(sc, indices, values);
+    }
+
+    /// Clears the per-document counts of `sc` for a new row.
+    fn start_counts(&self, sc: &mut Scratch) {
+        if sc.counts.len() < self.names.len() {
+            sc.counts.resize(self.names.len(), 0);
+        }
+        sc.touched.clear();
+    }
+
+    /// Counts the features that start in the first `starts` tokens of `tokens` (word n-grams
+    /// may run past them) into `sc.counts` / `sc.touched`.
+    fn count_into(&self, tokens: &Tokens, starts: usize, sc: &mut Scratch) {
         let Scratch {
-            tokens: _,
             bufs,
             keys,
             counts,
             touched,
-            bits,
             cache,
+            ..
         } = sc;
-        if counts.len() < self.names.len() {
-            counts.resize(self.names.len(), 0);
-        }
-        touched.clear();
         let index = &self.index;
         let mut add = |c: u32| {
             let k = &mut counts[c as usize];
@@ -880,7 +991,7 @@ impl Vectorizer {
             cache.reset_for(self.id);
             // Hash first, probe after: independent probes let the CPU overlap cache misses.
             keys.clear();
-            keys.extend(tokens.iter().map(|t| xxh3_64(t.as_bytes())));
+            keys.extend(tokens.iter().take(starts).map(|t| xxh3_64(t.as_bytes())));
             for (i, (t, &h)) in tokens.iter().zip(keys.iter()).enumerate() {
                 if let Some(&ahead) = keys.get(i + PREFETCH_AHEAD) {
                     prefetch_read(&cache.entries[(ahead as usize) & (CACHE_ENTRIES - 1)]);
@@ -940,7 +1051,9 @@ impl Vectorizer {
         // Remaining word n-grams: again all keys first, then the (mostly cache-missing) probes.
         keys.clear();
         let min_n = if unigrams { 2 } else { 1 };
-        word_features(cfg, tokens, &mut bufs.key, min_n, |h, _| keys.push(h));
+        word_features(cfg, tokens, starts, &mut bufs.key, min_n, |h, _| {
+            keys.push(h)
+        });
         for (i, &h) in keys.iter().enumerate() {
             if let Some(&ahead) = keys.get(i + PREFETCH_AHEAD) {
                 index.prefetch(ahead);
@@ -949,6 +1062,36 @@ impl Vectorizer {
                 add(c);
             }
         }
+    }
+
+    /// Adds counts kept from another text to `sc`'s.
+    fn add_counts(&self, kept: &FeatureCounts, sc: &mut Scratch) {
+        for &(c, k) in &kept.cells {
+            let n = &mut sc.counts[c as usize];
+            if *n == 0 {
+                sc.touched.push(c);
+            }
+            *n += k;
+        }
+    }
+
+    /// Copies `sc`'s counts into `out` (for [`Self::transform_tokens_counted`]).
+    fn keep_counts(&self, sc: &Scratch, out: &mut FeatureCounts) {
+        out.owner = self.id;
+        out.cells.clear();
+        out.cells
+            .extend(sc.touched.iter().map(|&c| (c, sc.counts[c as usize])));
+    }
+
+    /// Appends the row of `sc`'s counts (TF-IDF, L2-normalised) to `indices`/`values`, and
+    /// zeroes the counts for the next document.
+    fn finish_into(&self, sc: &mut Scratch, indices: &mut Vec<u32>, values: &mut Vec<f32>) {
+        let Scratch {
+            counts,
+            touched,
+            bits,
+            ..
+        } = sc;
         sort_columns(touched, bits);
         let start = indices.len();
         let sublinear = self.config.sublinear_tf;

@@ -20,8 +20,8 @@
 //! used at training time is saved with the model, so the part means the same at labeling time.
 
 use crate::features::{
-    CasedTokens, Embeddings, LowerTokens, SparseRow, TokenizerKind, Valence, Vectorizer,
-    VALENCE_FEATURES, VALENCE_FEATURE_NAMES,
+    joins_cleanly, CasedTokens, Embeddings, FeatureCounts, LowerTokens, SparseRow, TokenizerKind,
+    Valence, Vectorizer, VALENCE_FEATURES, VALENCE_FEATURE_NAMES,
 };
 use crate::topics::{LexiconHits, TopicConfig, TopicLexicon};
 use serde::{Deserialize, Serialize};
@@ -163,7 +163,7 @@ impl PartRows {
         &self.rows[p.index()]
     }
 
-    fn clear(&mut self, p: Part) {
+    pub(crate) fn clear(&mut self, p: Part) {
         let r = &mut self.rows[p.index()];
         r.indices.clear();
         r.values.clear();
@@ -182,6 +182,15 @@ pub struct Featurizer {
     embeddings: Option<Arc<Embeddings>>,
     /// Valence scorer (absent when no head reads `valence`).
     valence: Option<Arc<Valence>>,
+}
+
+/// The statement featurized just before the next one ([`Featurizer::featurize_after`]),
+/// with the same parts, and its rows.
+#[derive(Debug, Clone, Copy)]
+pub struct Previous<'a> {
+    pub context: &'a str,
+    pub wide_context: &'a str,
+    pub rows: &'a PartRows,
 }
 
 /// One statement to featurize: quote, context and an optional sentiment target (byte span
@@ -316,22 +325,21 @@ impl Featurizer {
         self.featurize_after(s, needed, out, None)
     }
 
-    /// [`Self::featurize`] for the statement after `prev`: the context and the rows of a
-    /// statement this featurizer featurized with the same `needed` parts. When the contexts
-    /// are equal (quotes of one sentence: about a quarter of news quotes), the parts that
-    /// read only the context are copied from `prev` instead of computed again.
+    /// [`Self::featurize`] for the statement after `prev`, a statement this featurizer
+    /// featurized with the same `needed` parts. When the contexts are equal (quotes of one
+    /// sentence: about a quarter of news quotes), the parts that read only the context are
+    /// copied from `prev` instead of computed again; likewise for the wide context.
     pub fn featurize_after(
         &self,
         s: StatementText<'_>,
         needed: &[Part],
         out: &mut PartRows,
-        prev: Option<(&str, &PartRows)>,
+        prev: Option<Previous<'_>>,
     ) {
-        let same_context = prev.and_then(|(c, rows)| (c == s.context).then_some(rows));
         SCRATCH.with(|sc| match sc.try_borrow_mut() {
-            Ok(mut sc) => self.featurize_with(s, needed, out, &mut sc, same_context),
+            Ok(mut sc) => self.featurize_with(s, needed, out, &mut sc, prev),
             // Only reachable on re-entrant use; fresh buffers are correct, just slower.
-            Err(_) => self.featurize_with(s, needed, out, &mut Scratch::default(), same_context),
+            Err(_) => self.featurize_with(s, needed, out, &mut Scratch::default(), prev),
         })
     }
 
@@ -341,8 +349,12 @@ impl Featurizer {
         needed: &[Part],
         out: &mut PartRows,
         sc: &mut Scratch,
-        same_context: Option<&PartRows>,
+        prev: Option<Previous<'_>>,
     ) {
+        let same_context = prev.filter(|p| p.context == s.context).map(|p| p.rows);
+        let same_wide = prev
+            .filter(|p| p.wide_context == s.wide_context)
+            .map(|p| p.rows);
         let has = |p: Part| needed.contains(&p) && self.supports(p);
         // The vectorizer can read the shared tokens only when it tokenizes the same way.
         let vec_shares = self.vectorizer.config().tokenizer == SHARED_TOKENIZER;
@@ -358,7 +370,17 @@ impl Featurizer {
         let context_read = has(Part::Lexicon)
             || (same_context.is_none()
                 && (has(Part::EmbedContext) || (vec_shares && has(Part::Context))));
-        let wide_read = has(Part::EmbedWideContext) || (vec_shares && has(Part::WideContext));
+        let wide_read = same_wide.is_none()
+            && (has(Part::EmbedWideContext) || (vec_shares && has(Part::WideContext)));
+        // The wide context ends with the context, after a space as a rule: its tokens are then
+        // the earlier sentence's followed by the context's, and its n-gram counts the earlier
+        // sentence's (with the n-grams across the join) plus the context's. Only the earlier
+        // sentence is read again.
+        let wide_prefix = s
+            .wide_context
+            .strip_suffix(s.context)
+            .filter(|p| wide_read && !s.context.is_empty() && joins_cleanly(p));
+        let context_read = context_read || wide_prefix.is_some();
         let lead_read =
             has(Part::LeadLexicon) || has(Part::EmbedLead) || (vec_shares && has(Part::Lead));
         if text_read {
@@ -368,13 +390,17 @@ impl Featurizer {
         // tokenized (the next quote of the same sentence) keeps its tokens.
         if context_read && !(sc.context_valid && sc.context_src == s.context) {
             sc.context.tokenize(s.context, false);
+            sc.context_counts.clear();
             sc.context_src.clear();
             sc.context_src.push_str(s.context);
             sc.context_valid = true;
         }
         // Quotes of one paragraph often share the wide context: keep its tokens too.
         if wide_read && !(sc.wide_valid && sc.wide_src == s.wide_context) {
-            sc.wide.tokenize(s.wide_context, false);
+            match wide_prefix {
+                Some(prefix) => sc.wide.tokenize_before(prefix, sc.context.lower()),
+                None => sc.wide.tokenize(s.wide_context, false),
+            }
             sc.wide_src.clear();
             sc.wide_src.push_str(s.wide_context);
             sc.wide_valid = true;
@@ -398,12 +424,43 @@ impl Featurizer {
                 Part::Context => {
                     if let Some(prev) = same_context {
                         copy_row(prev.get(p), row);
-                    } else if !s.context.is_empty() {
+                    } else if s.context.is_empty() {
+                        // No text, an empty row.
+                    } else if vec_shares && wide_prefix.is_some() {
+                        // Counted once for the context and the wide context.
+                        let tokens = sc.context.lower().tokens();
+                        if sc.context_counts.is_of(&self.vectorizer) {
+                            self.vectorizer.transform_counts(&sc.context_counts, row)
+                        } else {
+                            self.vectorizer.transform_tokens_counted(
+                                tokens,
+                                row,
+                                &mut sc.context_counts,
+                            )
+                        }
+                    } else {
                         vectorize(s.context, &sc.context, row)
                     }
                 }
                 Part::WideContext => {
-                    if !s.wide_context.is_empty() {
+                    if let Some(prev) = same_wide {
+                        copy_row(prev.get(p), row);
+                    } else if s.wide_context.is_empty() {
+                        // No text, an empty row.
+                    } else if let (true, Some(_)) = (vec_shares, wide_prefix) {
+                        let context = sc.context.lower().tokens();
+                        if !sc.context_counts.is_of(&self.vectorizer) {
+                            self.vectorizer
+                                .count_tokens(context, &mut sc.context_counts);
+                        }
+                        let wide = sc.wide.lower().tokens();
+                        self.vectorizer.transform_tokens_before(
+                            wide,
+                            wide.len().saturating_sub(context.len()),
+                            &sc.context_counts,
+                            row,
+                        )
+                    } else {
                         vectorize(s.wide_context, &sc.wide, row)
                     }
                 }
@@ -456,6 +513,11 @@ impl Featurizer {
                 }
                 Part::EmbedContext if same_context.is_some() => {
                     if let Some(prev) = same_context {
+                        copy_row(prev.get(p), row);
+                    }
+                }
+                Part::EmbedWideContext if same_wide.is_some() => {
+                    if let Some(prev) = same_wide {
                         copy_row(prev.get(p), row);
                     }
                 }
@@ -531,6 +593,12 @@ fn dense_row(row: &mut SparseRow, d: usize, fill: impl FnOnce(&mut [f32])) {
         b.clear();
         b.resize(d, 0.0);
         fill(&mut b);
+        // Pooled vectors rarely hold a zero: then the row is the whole vector, copied in bulk.
+        if b.iter().all(|v| *v != 0.0 && v.is_finite()) {
+            row.indices.extend(0..d as u32);
+            row.values.extend_from_slice(&b);
+            return;
+        }
         for (j, &v) in b.iter().enumerate() {
             if v != 0.0 && v.is_finite() {
                 row.indices.push(j as u32);
@@ -614,6 +682,12 @@ impl TextTokens {
         }
     }
 
+    /// The lowercase tokens of `prefix` followed by `rest` ([`LowerTokens::tokenize_before`]).
+    fn tokenize_before(&mut self, prefix: &str, rest: &LowerTokens) {
+        self.lower_in_cased = false;
+        self.lower.tokenize_before(prefix, rest);
+    }
+
     /// The lowercase tokens ([`LowerTokens::tokenize`] of the text).
     fn lower(&self) -> &LowerTokens {
         if self.lower_in_cased {
@@ -640,6 +714,9 @@ struct Scratch {
     /// The text `context` holds the tokens of (when `context_valid`).
     context_src: String,
     context_valid: bool,
+    /// The context's n-gram counts (for the tokens in `context`), when the wide context
+    /// reuses them.
+    context_counts: FeatureCounts,
     /// The wide context's tokens, for the text `wide_src` (when `wide_valid`).
     wide: TextTokens,
     wide_src: String,
@@ -813,6 +890,8 @@ mod tests {
             "İstanbul talks on NATO’s door, don’t ÇUT \u{212A}elvin",
             "Russia rejects peacekeepers; sanctions and an oil price cap",
             "We’ll NOT accept this: it is GOOD but bad!",
+            // Bigrams across the join of the earlier sentence and the context.
+            "said so nato troops; so in istanbul",
         ];
         let v = Vectorizer::fit(
             &VectorizerConfig {
@@ -856,9 +935,14 @@ mod tests {
                 .with_valence(Some(Arc::new(Valence::new().unwrap())));
             let mut marked = String::new();
             let mut seen = [false; N_PARTS];
-            for (text, context, lead) in cases {
-                // The wide context: the context after a sentence about troops, or nothing.
-                let widened = format!("Troops in İstanbul? NATO said so. {context}");
+            // The wide context: the context after a sentence about troops (after a space, so
+            // its tokens and counts are joined to the context's, or not), or nothing.
+            let wide_cases = cases.iter().flat_map(|&(text, context, lead)| {
+                let spaced = format!("Troops in İstanbul? NATO said so. {context}");
+                let glued = format!("Troops in İstanbul? NATO said so.{context}");
+                [spaced, glued].map(|w| (text, context, lead, w))
+            });
+            for (text, context, lead, widened) in wide_cases {
                 let wide_context = if context.is_empty() { "" } else { &widened };
                 let span = (text.chars().count().min(8), text.chars().count().min(16));
                 let target = crate::model::target_views(text, span, &mut marked);
@@ -882,12 +966,18 @@ mod tests {
                     }
                     // After a statement of the same context (its context parts and tokens
                     // reused) or of another one: the same rows.
+                    let others = [
+                        (context, wide_context),
+                        (context, context),
+                        ("other words, NATO", wide_context),
+                        ("other words, NATO", "other words, NATO"),
+                    ];
                     for prev_text in ["Peace talks", text] {
-                        for prev_context in [context, "other words, NATO"] {
+                        for (prev_context, prev_wide) in others {
                             let before = StatementText {
                                 text: prev_text,
                                 context: prev_context,
-                                wide_context: prev_context,
+                                wide_context: prev_wide,
                                 lead,
                                 target: None,
                             };
@@ -898,14 +988,18 @@ mod tests {
                                 s,
                                 &Part::ALL,
                                 &mut after,
-                                Some((prev_context, &prev)),
+                                Some(Previous {
+                                    context: prev_context,
+                                    wide_context: prev_wide,
+                                    rows: &prev,
+                                }),
                             );
                             for p in Part::ALL {
                                 let want = per_part_reference(&f, s, p);
                                 assert_eq!(
                                     after.get(p),
                                     &want,
-                                    "{p:?} of {text:?} after {prev_context:?}"
+                                    "{p:?} of {text:?} after {prev_context:?} / {prev_wide:?}"
                                 );
                             }
                         }

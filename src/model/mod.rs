@@ -21,7 +21,7 @@ pub mod store;
 pub mod train;
 
 pub use calibrate::Calibration;
-pub use inputs::{Featurizer, HeadInputs, Part, PartRows, StatementText};
+pub use inputs::{Featurizer, HeadInputs, Part, PartRows, Previous, StatementText};
 pub use store::{Detection, HeadSpecs, Manifest};
 pub use train::{
     cross_validate, fit_final, select, train, CvScores, Selection, Strategy, TrainParams,
@@ -318,6 +318,11 @@ pub struct Model {
     sentiment_in: HeadInputs,
     /// Every part some head reads.
     needed: Vec<Part>,
+    /// The parts topic detection and sentiment read: computed for every statement.
+    needed_first: Vec<Part>,
+    /// The parts only the stance head reads: computed only for statements with a topic (most
+    /// quotes of general news have none). Empty without a relevance or a stance head.
+    stance_only: Vec<Part>,
     /// How topics are chosen from P(topic) (the manifest's detection, in topic order).
     rule: TopicRule,
     /// The attribution source ranker (`attribution.json`), if the model has one.
@@ -549,6 +554,25 @@ impl Model {
         }
         needed.sort();
         needed.dedup();
+        let (needed_first, stance_only) = match (&relevance, &stance) {
+            (Some(_), Some(_)) => {
+                let first: Vec<Part> = needed
+                    .iter()
+                    .copied()
+                    .filter(|p| {
+                        heads.relevance.contains(p)
+                            || (sentiment.is_some() && heads.sentiment.contains(p))
+                    })
+                    .collect();
+                let rest: Vec<Part> = needed
+                    .iter()
+                    .copied()
+                    .filter(|p| !first.contains(p))
+                    .collect();
+                (first, rest)
+            }
+            _ => (needed.clone(), Vec::new()),
+        };
         let rule = TopicRule::of(&manifest.detection, &topics);
         Model {
             rule,
@@ -562,6 +586,8 @@ impl Model {
             relevance_in,
             sentiment_in,
             needed,
+            needed_first,
+            stance_only,
             attribution: None,
         }
     }
@@ -702,15 +728,29 @@ impl Model {
 
     /// Computes every part the heads read for one statement.
     fn featurize(&self, s: &Statement, rows: &mut Rows) {
-        self.featurize_after(s, rows, None)
+        self.featurize_after(s, rows, &self.needed, None)
     }
 
-    /// [`Self::featurize`] after `prev`, a statement featurized by this model into the given
-    /// rows (its context's parts are reused when the contexts are equal).
+    /// Computes the stance head's own parts of a statement whose other parts are in `rows`
+    /// (when it has a topic), or empties them (when it has none: nothing reads them).
+    fn featurize_stance(&self, s: &Statement, rows: &mut Rows, has_topic: bool) {
+        if has_topic {
+            self.featurize_after(s, rows, &self.stance_only, None)
+        } else {
+            for &p in &self.stance_only {
+                rows.parts.clear(p);
+            }
+        }
+    }
+
+    /// The `parts` of a statement, after `prev`, a statement featurized by this model with
+    /// the same parts into the given rows (its context's parts are reused when the contexts
+    /// are equal).
     fn featurize_after(
         &self,
         s: &Statement,
         rows: &mut Rows,
+        parts: &[Part],
         prev: Option<(&Statement, &PartRows)>,
     ) {
         let target = s.target.map(|span| {
@@ -724,10 +764,14 @@ impl Model {
             lead: s.lead.unwrap_or(""),
             target: target.map(|(b, e)| (rows.marked.as_str(), b, e)),
         };
-        // All parts in one call: each text is tokenized once for all of them.
-        let prev = prev.map(|(p, r)| (p.context.unwrap_or(""), r));
+        // The parts in one call: each text is tokenized once for all of them.
+        let prev = prev.map(|(p, rows)| Previous {
+            context: p.context.unwrap_or(""),
+            wide_context: p.wide_context.or(p.context).unwrap_or(""),
+            rows,
+        });
         self.featurizer
-            .featurize_after(st, &self.needed, &mut rows.parts, prev);
+            .featurize_after(st, parts, &mut rows.parts, prev);
     }
 
     /// P(topic | statement) for every topic, in topic order; empty without a relevance head.
@@ -800,18 +844,19 @@ impl Model {
                 let (done, rest) = pool.split_at_mut(i);
                 let prev = done.last().map(|r| (&s[i - 1], &r.parts));
                 let rows = &mut rest[0];
-                self.featurize_after(x, rows, prev);
+                self.featurize_after(x, rows, &self.needed_first, prev);
                 rel.push(self.relevance_probs(&rows.parts));
             }
             let chosen = self.rule.choose_in_article(&rel);
             s.iter()
-                .zip(pool.iter())
+                .zip(pool.iter_mut())
                 .zip(rel.iter().zip(chosen))
                 .map(|((x, rows), (rel, chosen))| {
                     let (chosen, detected) = match &x.topics {
                         Some(given) => (self.topic_indices(given), false),
                         None => (chosen, true),
                     };
+                    self.featurize_stance(x, rows, !chosen.is_empty());
                     self.predict_rows(&rows.parts, rel, chosen, detected, 0)
                 })
                 .collect()
@@ -822,16 +867,16 @@ impl Model {
         ROWS.with(|r| {
             let mut guard = r.borrow_mut();
             let rows = &mut *guard;
-            self.featurize(s, rows);
-            let rows = &rows.parts;
+            self.featurize_after(s, rows, &self.needed_first, None);
             // Which topics: given (unknown ones are skipped), detected, or all.
-            let rel = self.relevance_probs(rows);
+            let rel = self.relevance_probs(&rows.parts);
             let (chosen, detected) = match &s.topics {
                 Some(given) => (self.topic_indices(given), false),
                 None if !rel.is_empty() => (self.rule.choose(&rel), true),
                 None => ((0..self.topics.len()).collect(), false),
             };
-            self.predict_rows(rows, &rel, chosen, detected, explain)
+            self.featurize_stance(s, rows, !chosen.is_empty());
+            self.predict_rows(&rows.parts, &rel, chosen, detected, explain)
         })
     }
 
