@@ -267,11 +267,12 @@ class Model:
         the ``prediction`` of ``stance predict``.
 
         ``context`` is the sentence that introduces the quote; ``wide_context`` the same
-        widened to the start of the sentence before it (what the default model's topic
-        detection reads; default: the context); ``topics`` the topics it is about (stance is
-        given for exactly those; default: detected by the relevance head); ``target`` the
-        (start, end) char span of a person the sentiment is about; ``explain`` adds the N top
-        contributing features per output. ``Pipeline.label`` fills both contexts itself.
+        widened to the start of the sentence before it (read by models whose heads list the
+        ``wide_context`` parts; the default model reads the context; default: the context);
+        ``topics`` the topics it is about (stance is given for exactly those; default: detected
+        by the relevance head); ``target`` the (start, end) char span of a person the sentiment
+        is about; ``explain`` adds the N top contributing features per output.
+        ``Pipeline.label`` fills both contexts itself.
         """
         if not isinstance(text, str):
             raise TypeError(f"text is {type(text).__name__}, expected str")
