@@ -857,25 +857,8 @@ impl Vectorizer {
         with_scratch(|sc| self.tokens_row_into(tokens, sc, &mut row.indices, &mut row.values));
     }
 
-    /// [`Self::transform_tokens`], also keeping the document's raw feature counts in `counts`
-    /// (for [`Self::transform_counts`] and [`Self::transform_tokens_before`]).
-    pub fn transform_tokens_counted(
-        &self,
-        tokens: &Tokens,
-        row: &mut SparseRow,
-        counts: &mut FeatureCounts,
-    ) {
-        row.indices.clear();
-        row.values.clear();
-        with_scratch(|sc| {
-            self.start_counts(sc);
-            self.count_into(tokens, tokens.len(), sc);
-            self.keep_counts(sc, counts);
-            self.finish_into(sc, &mut row.indices, &mut row.values);
-        })
-    }
-
-    /// The raw feature counts of a tokenized document (no row).
+    /// The raw feature counts of a tokenized document (for [`Self::transform_counts`] and
+    /// [`Self::transform_tokens_before`]).
     pub fn count_tokens(&self, tokens: &Tokens, counts: &mut FeatureCounts) {
         with_scratch(|sc| {
             self.start_counts(sc);
@@ -1075,7 +1058,7 @@ impl Vectorizer {
         }
     }
 
-    /// Copies `sc`'s counts into `out` (for [`Self::transform_tokens_counted`]).
+    /// Copies `sc`'s counts into `out` (for [`Self::count_tokens`]).
     fn keep_counts(&self, sc: &Scratch, out: &mut FeatureCounts) {
         out.owner = self.id;
         out.cells.clear();

@@ -408,6 +408,12 @@ impl Featurizer {
         if lead_read {
             sc.lead.tokenize(s.lead, false);
         }
+        // The context's n-gram counts, kept for its row and the wide context's.
+        let kept_counts = vec_shares && wide_prefix.is_some() && has(Part::WideContext);
+        if kept_counts && !sc.context_counts.is_of(&self.vectorizer) {
+            self.vectorizer
+                .count_tokens(sc.context.lower().tokens(), &mut sc.context_counts);
+        }
         let vectorize = |text: &str, tokens: &TextTokens, row: &mut SparseRow| {
             if vec_shares {
                 self.vectorizer
@@ -426,18 +432,8 @@ impl Featurizer {
                         copy_row(prev.get(p), row);
                     } else if s.context.is_empty() {
                         // No text, an empty row.
-                    } else if vec_shares && wide_prefix.is_some() {
-                        // Counted once for the context and the wide context.
-                        let tokens = sc.context.lower().tokens();
-                        if sc.context_counts.is_of(&self.vectorizer) {
-                            self.vectorizer.transform_counts(&sc.context_counts, row)
-                        } else {
-                            self.vectorizer.transform_tokens_counted(
-                                tokens,
-                                row,
-                                &mut sc.context_counts,
-                            )
-                        }
+                    } else if kept_counts {
+                        self.vectorizer.transform_counts(&sc.context_counts, row)
                     } else {
                         vectorize(s.context, &sc.context, row)
                     }
@@ -447,12 +443,8 @@ impl Featurizer {
                         copy_row(prev.get(p), row);
                     } else if s.wide_context.is_empty() {
                         // No text, an empty row.
-                    } else if let (true, Some(_)) = (vec_shares, wide_prefix) {
+                    } else if kept_counts {
                         let context = sc.context.lower().tokens();
-                        if !sc.context_counts.is_of(&self.vectorizer) {
-                            self.vectorizer
-                                .count_tokens(context, &mut sc.context_counts);
-                        }
                         let wide = sc.wide.lower().tokens();
                         self.vectorizer.transform_tokens_before(
                             wide,

@@ -316,8 +316,6 @@ pub struct Model {
     stance_in: HeadInputs,
     relevance_in: HeadInputs,
     sentiment_in: HeadInputs,
-    /// Every part some head reads.
-    needed: Vec<Part>,
     /// The parts topic detection and sentiment read: computed for every statement.
     needed_first: Vec<Part>,
     /// The parts only the stance head reads: computed only for statements with a topic (most
@@ -555,23 +553,10 @@ impl Model {
         needed.sort();
         needed.dedup();
         let (needed_first, stance_only) = match (&relevance, &stance) {
-            (Some(_), Some(_)) => {
-                let first: Vec<Part> = needed
-                    .iter()
-                    .copied()
-                    .filter(|p| {
-                        heads.relevance.contains(p)
-                            || (sentiment.is_some() && heads.sentiment.contains(p))
-                    })
-                    .collect();
-                let rest: Vec<Part> = needed
-                    .iter()
-                    .copied()
-                    .filter(|p| !first.contains(p))
-                    .collect();
-                (first, rest)
-            }
-            _ => (needed.clone(), Vec::new()),
+            (Some(_), Some(_)) => needed.into_iter().partition(|p| {
+                heads.relevance.contains(p) || (sentiment.is_some() && heads.sentiment.contains(p))
+            }),
+            _ => (needed, Vec::new()),
         };
         let rule = TopicRule::of(&manifest.detection, &topics);
         Model {
@@ -585,7 +570,6 @@ impl Model {
             stance_in,
             relevance_in,
             sentiment_in,
-            needed,
             needed_first,
             stance_only,
             attribution: None,
@@ -726,11 +710,6 @@ impl Model {
         given.iter().filter_map(|t| self.topic_index(t)).collect()
     }
 
-    /// Computes every part the heads read for one statement.
-    fn featurize(&self, s: &Statement, rows: &mut Rows) {
-        self.featurize_after(s, rows, &self.needed, None)
-    }
-
     /// Computes the stance head's own parts of a statement whose other parts are in `rows`
     /// (when it has a topic), or empties them (when it has none: nothing reads them).
     fn featurize_stance(&self, s: &Statement, rows: &mut Rows, has_topic: bool) {
@@ -778,7 +757,7 @@ impl Model {
     pub fn topic_relevance(&self, s: &Statement) -> Vec<(String, f32)> {
         ROWS.with(|r| {
             let mut r = r.borrow_mut();
-            self.featurize(s, &mut r);
+            self.featurize_after(s, &mut r, &self.needed_first, None);
             self.relevance_probs(&r.parts)
                 .into_iter()
                 .enumerate()
