@@ -381,3 +381,117 @@ fn pipeline_builder_merges_user_files_and_labels_in_parallel() {
     };
     assert!(e.contains("topics.toml"), "{e}");
 }
+
+/// The (quote, topic) pairs of `stance label` JSONL output, with each topic's confidence.
+fn topic_confidences(recs: &[Value]) -> Vec<f64> {
+    recs.iter()
+        .flat_map(|r| r["topics"].as_object().unwrap().values())
+        .map(|t| {
+            t["confidence"]
+                .as_f64()
+                .expect("the default model is calibrated")
+        })
+        .collect()
+}
+
+fn jsonl(out: &str) -> Vec<Value> {
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn min_confidence_keeps_exactly_the_topics_at_or_above_the_bar() {
+    let (code, out, err) = run(&["label", "data/articles"]);
+    assert_eq!(code, 0, "{err}");
+    let full = jsonl(&out);
+    let mut confs = topic_confidences(&full);
+    assert!(confs.len() >= 20, "{} topics on the seeds", confs.len());
+    confs.sort_by(f64::total_cmp);
+    // A bar equal to a written confidence: that topic is kept (≥, compared as written).
+    let bar = confs[confs.len() / 2];
+    let (code, out, err) = run(&[
+        "label",
+        "data/articles",
+        "--min-confidence",
+        &bar.to_string(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let kept = jsonl(&out);
+    // The same quotes, in the same order, each with its topics at or above the bar.
+    let mut want = full.clone();
+    for r in &mut want {
+        r["topics"]
+            .as_object_mut()
+            .unwrap()
+            .retain(|_, t| t["confidence"].as_f64().unwrap() >= bar);
+    }
+    assert_eq!(kept, want);
+    let n_kept = topic_confidences(&kept).len();
+    assert!(
+        0 < n_kept && n_kept < confs.len(),
+        "the median bar keeps some topics and drops others: {n_kept} of {}",
+        confs.len()
+    );
+    assert!(topic_confidences(&kept).contains(&bar));
+
+    // The summary counts only the kept topics.
+    let summary_topics = |extra: &[&str]| -> u64 {
+        let mut args = vec!["label", "data/articles", "--summary", "--format", "json"];
+        args.extend_from_slice(extra);
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 0, "{err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                ["favor", "against", "neutral"]
+                    .iter()
+                    .map(|k| r[*k].as_u64().unwrap())
+                    .sum::<u64>()
+            })
+            .sum()
+    };
+    let (all, surer) = (
+        summary_topics(&[]),
+        summary_topics(&["--min-confidence", &bar.to_string()]),
+    );
+    assert!(0 < surer && surer < all, "summary counts {surer} of {all}");
+
+    // A bar of 0 changes nothing.
+    let (code, out, err) = run(&["label", "data/articles", "--min-confidence", "0"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(jsonl(&out), full);
+}
+
+#[test]
+fn min_confidence_outside_0_1_or_without_calibration_is_refused() {
+    for bad in ["1.5", "-0.1", "NaN"] {
+        let arg = format!("--min-confidence={bad}");
+        let (code, out, err) = run(&["label", "data/articles", &arg]);
+        assert_eq!(code, 2, "{bad}: {err}");
+        assert!(out.is_empty(), "{bad}: nothing is labeled");
+        assert!(
+            err.contains("min_confidence") && err.contains("between 0 and 1"),
+            "{bad}: {err}"
+        );
+    }
+    let mut model = stance::model::Model::load(root().join("models/default")).unwrap();
+    model.set_calibration(None).unwrap();
+    let pipeline = || {
+        stance::pipeline::Pipeline::new(
+            stance::quotes::QuoteExtractor::with_defaults(),
+            model.clone(),
+            &stance::topics::TopicConfig::builtin(),
+        )
+        .unwrap()
+    };
+    let err = pipeline()
+        .with_min_confidence(Some(0.5))
+        .err()
+        .expect("a model without calibration has no confidence to compare");
+    assert!(err.to_string().contains("no confidence"), "{err}");
+    assert!(pipeline().with_min_confidence(None).is_ok());
+}

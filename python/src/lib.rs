@@ -112,6 +112,13 @@ fn load_shared<T: Send + Sync>(
     .map(Arc::new)
 }
 
+fn load_pipeline(
+    dir: &Path,
+    min_confidence: Option<f32>,
+) -> stance::Result<stance::pipeline::Pipeline> {
+    stance::pipeline::Pipeline::load(dir)?.with_min_confidence(min_confidence)
+}
+
 /// Turns Python's articles into the library's input stream: an empty text is a bad input,
 /// reported for its position, exactly as `stance label` reports an empty JSONL record.
 fn articles(
@@ -154,17 +161,20 @@ struct Pipeline {
 
 #[pymethods]
 impl Pipeline {
-    /// Loads the model directory `path` with the built-in extractor and topics.
+    /// Loads the model directory `path` with the built-in extractor and topics, keeping only
+    /// detected topics with `confidence` >= `min_confidence` when given.
     #[staticmethod]
-    fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        let inner = load_shared(py, Some(path), |p| stance::pipeline::Pipeline::load(p))?;
+    #[pyo3(signature = (path, min_confidence=None))]
+    fn load(py: Python<'_>, path: PathBuf, min_confidence: Option<f32>) -> PyResult<Self> {
+        let inner = load_shared(py, Some(path), |p| load_pipeline(p, min_confidence))?;
         Ok(Pipeline { inner })
     }
 
-    /// Loads the model bundled into this build.
+    /// Loads the model bundled into this build (`min_confidence` as in `load`).
     #[staticmethod]
-    fn load_bundled(py: Python<'_>) -> PyResult<Self> {
-        let inner = load_shared(py, None, |p| stance::pipeline::Pipeline::load(p))?;
+    #[pyo3(signature = (min_confidence=None))]
+    fn load_bundled(py: Python<'_>, min_confidence: Option<f32>) -> PyResult<Self> {
+        let inner = load_shared(py, None, |p| load_pipeline(p, min_confidence))?;
         Ok(Pipeline { inner })
     }
 

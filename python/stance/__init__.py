@@ -301,15 +301,23 @@ class Model:
         return Pipeline(self._m.pipeline(), self.path)
 
 
-def load(path: Optional[PathLike] = None) -> Pipeline:
+def load(path: Optional[PathLike] = None, min_confidence: Optional[float] = None) -> Pipeline:
     """Loads a labeling pipeline.
 
     ``path`` is a model directory; without it ``$STANCE_MODEL`` is used, else the default model
     bundled in the package. Raises :class:`ModelError` (with the library's message) when the
     model is missing, truncated, corrupt or of a newer format.
+
+    ``min_confidence`` keeps only the detected topics whose ``confidence`` (how likely the
+    topic is right) is at least that, compared as written (4 decimals), in every method's
+    output and summary, as ``stance label --min-confidence``: fewer, surer labels. Raises
+    :class:`StanceError` outside [0, 1] or for a model whose topics have no ``confidence``.
     """
     p = _model_path(path)
-    native = _native.Pipeline.load_bundled() if p is None else _native.Pipeline.load(p)
+    if p is None:
+        native = _native.Pipeline.load_bundled(min_confidence)
+    else:
+        native = _native.Pipeline.load(p, min_confidence)
     return Pipeline(native, p)
 
 

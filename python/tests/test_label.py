@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import stance
-from conftest import ARTICLES
+from conftest import ARTICLES, MODEL
 
 
 def test_seed_quotes_and_speakers_match_the_gold_annotation(pipe, seeds, gold):
@@ -53,6 +53,29 @@ def test_records_equal_the_cli_jsonl(pipe, seeds, cli):
     py_records = [q for per in pipe.label_many(texts, ids) for q in per]
     assert py_records == cli_records
     assert len(py_records) > 50
+
+
+def test_min_confidence_keeps_the_surer_topics_like_the_cli(pipe, seeds, cli):
+    ids, texts = zip(*seeds)
+    full = [q for per in pipe.label_many(texts, ids) for q in per]
+    confs = sorted(t["confidence"] for q in full for t in q["topics"].values())
+    bar = confs[len(confs) // 2]  # a confidence as written: its topic is kept
+    surer = stance.load(MODEL, min_confidence=bar)
+    got = [q for per in surer.label_many(texts, ids) for q in per]
+    want = [
+        dict(q, topics={k: t for k, t in q["topics"].items() if t["confidence"] >= bar})
+        for q in full
+    ]
+    assert got == want
+    assert 0 < sum(len(q["topics"]) for q in got) < len(confs)
+    code, out, err = cli(
+        "label", "--quiet", "--model", "models/default", "--min-confidence", str(bar), str(ARTICLES)
+    )
+    assert code == 0, err
+    assert [json.loads(line) for line in out.splitlines()] == got
+    for bad in (1.5, -0.1):
+        with pytest.raises(stance.StanceError, match="between 0 and 1"):
+            stance.load(MODEL, min_confidence=bad)
 
 
 def test_label_many_equals_label_one_by_one(pipe, seeds):

@@ -297,17 +297,20 @@ pub struct ConfigArgs {
     pub extractor: ExtractorArgs,
     #[command(flatten)]
     pub topics: TopicsArg,
+    /// Keep only detected topics whose `confidence` (how likely the topic is right) is at
+    /// least P, compared as written (4 decimals): fewer, surer labels.
+    #[arg(long, value_name = "P")]
+    pub min_confidence: Option<f32>,
 }
 
 impl ConfigArgs {
     /// The pipeline for `model` with this configuration.
     pub fn pipeline(&self, model: &ModelArg) -> Result<Pipeline> {
         let model = model.load()?;
-        Ok(Pipeline::new(
-            self.extractor.extractor()?,
-            model,
-            &self.topics.config()?,
-        )?)
+        Ok(
+            Pipeline::new(self.extractor.extractor()?, model, &self.topics.config()?)?
+                .with_min_confidence(self.min_confidence)?,
+        )
     }
 }
 
