@@ -187,9 +187,9 @@ impl Pipeline {
     /// Keeps only the detected topics whose `confidence` is at least `min` (compared as
     /// written, to 4 decimals, so that the output equals filtering the full output on its
     /// `confidence` field); `None` keeps every topic. Fewer, surer labels: on the default
-    /// model's grouped cross-validation, 0.7 kept 66% of the topics at precision 0.77 instead
-    /// of 0.69 (`docs/training.md`). Refused outside [0, 1] and for a model without a topic
-    /// calibration (no `confidence` to compare).
+    /// model's grouped cross-validation, 0.7 kept 69% of the topics at precision 0.77 instead
+    /// of 0.70 (README, *Calibrated probabilities*). Refused outside [0, 1] and for a model
+    /// without a topic calibration (no `confidence` to compare).
     pub fn with_min_confidence(mut self, min: Option<f32>) -> Result<Self> {
         if let Some(p) = min {
             let bad = |msg: &str| Error::InvalidParam {

@@ -1077,7 +1077,8 @@ fn calibration_adds_a_confidence_and_changes_no_label() {
     assert!(e.contains("calibration: topic map"), "{e}");
 }
 
-/// Short quotes whose topic is named only in the sentence before theirs: `wide_context`.
+/// Short quotes whose topic is named only in the sentence before theirs: `wide_context`. That
+/// sentence is also each record's lead: the vocabulary is fitted on text, context and lead.
 fn short_quotes_with_the_topic_before() -> Vec<Record> {
     let words = [
         "absurd",
@@ -1105,6 +1106,7 @@ fn short_quotes_with_the_topic_before() -> Vec<Record> {
             let mut r = Record::new(text);
             r.wide_context = Some(format!("{before} {context}"));
             r.context = Some(context);
+            r.lead = Some(before.to_string());
             r.topics = Some(
                 topic
                     .map(|t| (t.to_string(), stance::Stance::Favor))
@@ -1134,6 +1136,17 @@ fn the_relevance_head_reads_the_wide_context_when_its_parts_say_so() {
         },
         ..small_params()
     };
+    // The wide context is read over the vocabulary of text, context and lead: without the
+    // leads, the words of the sentences before are unknown.
+    let no_leads: Vec<Record> = recs
+        .iter()
+        .cloned()
+        .map(|mut r| {
+            r.lead = None;
+            r
+        })
+        .collect();
+    let (blind, _) = stance::model::train(&no_leads, &wide, |_| {}).unwrap();
     let (wide, _) = stance::model::train(&recs, &wide, |_| {}).unwrap();
     let (narrow, _) = stance::model::train(&recs, &narrow, |_| {}).unwrap();
     assert_eq!(
@@ -1166,6 +1179,9 @@ fn the_relevance_head_reads_the_wide_context_when_its_parts_say_so() {
     assert_ne!(about(&wide, None), nato);
     // A head that reads the context does not see the wide one.
     assert_eq!(about(&narrow, Some(&nato_before)), about(&narrow, None));
+    // Words only the wide contexts had are not in the vocabulary.
+    assert_eq!(about(&blind, Some(&nato_before)), about(&blind, None));
+    assert!(blind.vectorizer().n_features() < wide.vectorizer().n_features());
 }
 
 #[test]

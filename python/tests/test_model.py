@@ -136,7 +136,11 @@ def test_predict_equals_the_cli(cli):
 
 
 def _short_quotes_with_the_topic_before():
-    """Short quotes whose topic is named only in the sentence before (the wide context)."""
+    """Short quotes whose topic is named only in the sentence before (the wide context).
+
+    The vocabulary is fitted on the records' text, context and lead, not on the wide context:
+    the sentence before is also each record's lead, as an article's earlier sentences are in
+    its other quotes' contexts and its lead."""
     words = ["absurd", "a good step", "very productive", "out of the question"]
     about = [("nato", "The alliance debated NATO membership for Kyiv."),
              ("sanctions", "Washington weighed new sanctions on Russian banks."),
@@ -147,7 +151,7 @@ def _short_quotes_with_the_topic_before():
         text = words[(i // len(about)) % len(words)]
         context = f"He called it “{text}” on day {i}."
         records.append({"text": text, "context": context, "wide_context": f"{before} {context}",
-                        "topics": {topic: "favor"} if topic else {}})
+                        "lead": before, "topics": {topic: "favor"} if topic else {}})
     return records
 
 

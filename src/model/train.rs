@@ -1244,21 +1244,11 @@ impl<'a> Task<'a> {
     /// The texts a vectorizer is fitted on: text, context and lead of the records `idx`.
     fn docs_of(&self, idx: impl Iterator<Item = usize>) -> Vec<&'a str> {
         let records = self.records;
-        // The words a head reads only in the wide context (the sentence before the quote's)
-        // join the vocabulary when a head reads it: the context is already a document.
-        let wide = self.parts.contains(&Part::WideContext);
         let mut d = Vec::new();
         for i in idx {
             d.push(records[i].text.as_str());
             if let Some(c) = &records[i].context {
                 d.push(c.as_str());
-            }
-            if let (true, Some(w)) = (wide, &records[i].wide_context) {
-                let c = records[i].context.as_deref().unwrap_or("");
-                let before = w.strip_suffix(c).unwrap_or(w).trim_end();
-                if !before.is_empty() {
-                    d.push(before);
-                }
             }
             if let Some(l) = &records[i].lead {
                 d.push(l.as_str());
