@@ -40,8 +40,9 @@ pub struct Pipeline {
     model: Model,
     /// Workers of [`Pipeline::label_many`] (`None`: rayon's global pool).
     pool: Option<Arc<rayon::ThreadPool>>,
-    /// Detected topics whose `confidence` (as written, 4 decimals) is below this are dropped.
-    min_confidence: Option<f32>,
+    /// Detected topics whose `confidence`, as written (4 decimals), is below this bar (itself
+    /// rounded so: an f32 bar of 0.3 is 0.30000001) are dropped.
+    min_confidence: Option<f64>,
 }
 
 /// Builds a [`Pipeline`] from a model directory and the user's configuration files, each
@@ -206,13 +207,8 @@ impl Pipeline {
                 ));
             }
         }
-        self.min_confidence = min;
+        self.min_confidence = min.map(round_prob);
         Ok(self)
-    }
-
-    /// The bar set by [`Pipeline::with_min_confidence`].
-    pub fn min_confidence(&self) -> Option<f32> {
-        self.min_confidence
     }
 
     /// The default extractor and topics with the model saved in `dir`.
@@ -307,7 +303,7 @@ fn labeled(
     article_id: &str,
     quote: Quote,
     pred: crate::model::Prediction,
-    min_confidence: Option<f32>,
+    min_confidence: Option<f64>,
 ) -> LabeledQuote {
     let mut topics = pred.topics;
     for tp in topics.values_mut() {
@@ -315,8 +311,6 @@ fn labeled(
         tp.relevance = Some(tp.relevance.unwrap_or(1.0));
     }
     if let Some(min) = min_confidence {
-        // Both sides as written (4 decimals): an f32 bar of 0.3 is 0.30000001.
-        let min = round_prob(min);
         topics.retain(|_, tp| tp.confidence.is_some_and(|c| round_prob(c) >= min));
     }
     LabeledQuote {

@@ -494,4 +494,13 @@ fn min_confidence_outside_0_1_or_without_calibration_is_refused() {
         .expect("a model without calibration has no confidence to compare");
     assert!(err.to_string().contains("no confidence"), "{err}");
     assert!(pipeline().with_min_confidence(None).is_ok());
+    // The library builder checks the bar the same way.
+    let built = |p: f32| {
+        stance::pipeline::Pipeline::builder(root().join("models/default"))
+            .min_confidence(p)
+            .build()
+    };
+    let err = built(1.5).err().expect("1.5 is refused");
+    assert!(err.to_string().contains("between 0 and 1"), "{err}");
+    assert!(built(0.7).is_ok());
 }
