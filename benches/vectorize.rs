@@ -59,6 +59,18 @@ fn bench(c: &mut Criterion) {
                     n
                 })
             });
+            // The default's topic and stance parts (`text_unigrams`, `context_unigrams`): the
+            // same vocabulary, single words only.
+            g.bench_function(BenchmarkId::new(label, "transform_one_upto_1"), |b| {
+                b.iter(|| {
+                    let mut n = 0;
+                    for p in &paras {
+                        v.transform_one_upto(p, 1, &mut row);
+                        n += row.nnz();
+                    }
+                    n
+                })
+            });
         }
         fitted.push((label, v));
     }

@@ -666,3 +666,69 @@ fn a_text_ending_with_a_counted_one_gives_the_joined_row() {
         assert!(checked > 500, "only {checked} cuts");
     }
 }
+
+#[test]
+fn single_word_rows_are_the_full_rows_without_longer_n_grams() {
+    // `transform_*_upto(.., 1, ..)` (the `text_unigrams` / `context_unigrams` parts) must be
+    // the full row restricted to the columns of single words (and of char n-grams), then
+    // L2-normalised again: the same columns and IDF, only the longer word n-grams gone.
+    let docs = paragraphs();
+    let refs: Vec<&str> = docs.iter().map(String::as_str).collect();
+    let configs = [
+        VectorizerConfig::default(),
+        VectorizerConfig {
+            word_ngrams: (1, 3),
+            char_ngrams: Some((2, 5)),
+            min_df: 1,
+            ..Default::default()
+        },
+    ];
+    let (mut full, mut got, mut tokens) = (
+        SparseRow::default(),
+        SparseRow::default(),
+        LowerTokens::default(),
+    );
+    for cfg in &configs {
+        let v = Vectorizer::fit(cfg, &refs).unwrap();
+        let (mut dropped, mut kept) = (0, 0);
+        for d in docs.iter().take(60) {
+            v.transform_one(d, &mut full);
+            let single = |c: &u32| {
+                let name = v.feature_name(*c as usize);
+                !(name.starts_with("w:") && name.contains(' '))
+            };
+            let cells: Vec<(u32, f32)> = full
+                .indices
+                .iter()
+                .zip(&full.values)
+                .filter(|(c, _)| single(c))
+                .map(|(&c, &x)| (c, x))
+                .collect();
+            dropped += full.indices.len() - cells.len();
+            let norm = cells.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
+            v.transform_one_upto(d, 1, &mut got);
+            let cols: Vec<u32> = cells.iter().map(|c| c.0).collect();
+            assert_eq!(got.indices, cols, "{d:?}");
+            for ((_, want), &x) in cells.iter().zip(&got.values) {
+                assert!(
+                    (want / norm - x).abs() < 1e-6,
+                    "{d:?}: {x} vs {}",
+                    want / norm
+                );
+            }
+            kept += cols.len();
+            // The tokenized path gives the same row bit for bit.
+            tokens.tokenize(d);
+            let mut again = SparseRow::default();
+            v.transform_tokens_upto(tokens.tokens(), 1, &mut again);
+            assert_eq!(again, got);
+            // With room for every n-gram, the full row.
+            v.transform_one_upto(d, usize::MAX, &mut again);
+            assert_eq!(again, full);
+        }
+        assert!(
+            dropped > 100 && kept > 100,
+            "dropped {dropped}, kept {kept}"
+        );
+    }
+}

@@ -249,10 +249,7 @@ fn refuses_broken_models_with_clear_messages() {
     std::fs::write(
         &m,
         man.replace(
-            &format!(
-                "\"format_version\": {}",
-                stance::model::store::FORMAT_VERSION
-            ),
+            &format!("\"format_version\": {}", written_version(&man)),
             "\"format_version\": 99",
         ),
     )
@@ -320,6 +317,12 @@ fn read_blocks(d: &Path) -> Vec<StoredBlock> {
 
 /// Writes `blocks` as the model's `weights.bin`, with the manifest's block table, size and
 /// sha256 to match (so only the change under test can make a load fail).
+/// The `format_version` a manifest's text states.
+fn written_version(manifest: &str) -> u64 {
+    let v: serde_json::Value = serde_json::from_str(manifest).unwrap();
+    v["format_version"].as_u64().unwrap()
+}
+
 fn write_blocks(d: &Path, blocks: &[StoredBlock], format_version: u32) {
     let m = d.join("manifest.json");
     let mut man: serde_json::Value =
@@ -606,10 +609,7 @@ fn attribution_ranker_round_trips_and_older_formats_are_refused() {
     // Older formats (1: keyword topic rule; 2: fixed heads) are refused with a way out.
     for old in [1, 2] {
         let v = man.replace(
-            &format!(
-                "\"format_version\": {}",
-                stance::model::store::FORMAT_VERSION
-            ),
+            &format!("\"format_version\": {}", written_version(&man)),
             &format!("\"format_version\": {old}"),
         );
         assert_ne!(v, man);
@@ -640,7 +640,7 @@ fn attribution_ranker_round_trips_and_older_formats_are_refused() {
     m.save(&d2).unwrap();
     let man: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d2.join("manifest.json")).unwrap()).unwrap();
-    assert_eq!(man["format_version"], stance::model::store::FORMAT_VERSION);
+    assert_eq!(man["format_version"], 7, "no single-word parts: format 7");
     assert_eq!(man["attribution"]["file"], "attribution.json");
     assert!(man["files"]["attribution.json"]["sha256"].is_string());
     let back = Model::load(&d2).unwrap();
@@ -1259,4 +1259,82 @@ fn stance_parts_are_computed_only_for_quotes_with_a_topic_and_change_no_label() 
             );
         }
     }
+}
+
+#[test]
+fn single_word_parts_give_heads_without_longer_n_grams_and_format_8() {
+    // Heads that read `text_unigrams` / `context_unigrams` never see a word bigram, so they
+    // learn no weight for one, while the sentiment head (its own parts) keeps its bigrams.
+    // Such a model is written as format 8; a model without those parts stays format 7, so
+    // older builds keep reading it.
+    use stance::model::Part;
+    let recs: Vec<Record> = short_quotes_with_the_topic_before()
+        .into_iter()
+        .map(|mut r| {
+            let negative = ["absurd", "out of the question"].contains(&r.text.as_str());
+            r.sentiment = Some(if negative {
+                stance::Sentiment::Negative
+            } else {
+                stance::Sentiment::Positive
+            });
+            r
+        })
+        .collect();
+    let single = TrainParams {
+        heads: stance::model::HeadSpecs {
+            relevance: vec![Part::TextUnigrams, Part::ContextUnigrams, Part::Lexicon],
+            stance: vec![Part::TextUnigrams, Part::ContextUnigrams],
+            ..Default::default()
+        },
+        ..small_params()
+    };
+    let (m, _) = stance::model::train(&recs, &single, |_| {}).unwrap();
+    let v = m.vectorizer();
+    let nf = v.n_features();
+    let bigram = |col: usize| col < 2 * nf && v.feature_name(col % nf).contains(' ');
+    let rel = m.relevance_head().expect("a relevance head");
+    let rel_rows = rel.stored_rows();
+    assert!(rel_rows.iter().any(|(r, _)| *r < 2 * nf && !bigram(*r)));
+    for (r, w) in &rel_rows {
+        assert!(
+            !bigram(*r) || w.iter().all(|&x| x == 0.0),
+            "relevance row {r}"
+        );
+    }
+    let stance = m.stance_head().expect("a stance head");
+    let mut stance_rows = 0;
+    for b in stance.per_topic.iter().chain(&stance.shared) {
+        for (r, w) in b.stored_rows() {
+            stance_rows += 1;
+            assert!(!bigram(r) || w.iter().all(|&x| x == 0.0), "stance row {r}");
+        }
+    }
+    assert!(stance_rows > 0);
+    let sentiment = m.sentiment_head().expect("a sentiment head");
+    assert!(
+        sentiment
+            .stored_rows()
+            .iter()
+            .any(|(r, w)| *r < nf && bigram(*r) && w.iter().any(|&x| x != 0.0)),
+        "the sentiment head reads bigrams"
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let version =
+        |d: &Path| written_version(&std::fs::read_to_string(d.join("manifest.json")).unwrap());
+    m.save(tmp.path().join("single")).unwrap();
+    assert_eq!(version(&tmp.path().join("single")), 8);
+    let back = Model::load(tmp.path().join("single")).unwrap();
+    let s = Statement {
+        text: "a good step",
+        context: Some("He called it “a good step” on day 7."),
+        ..Default::default()
+    };
+    assert_eq!(back.predict(&s), m.predict(&s));
+    assert_eq!(back.manifest().heads, m.manifest().heads);
+    let (plain, _) = stance::model::train(&recs, &small_params(), |_| {}).unwrap();
+    plain.save(tmp.path().join("plain")).unwrap();
+    assert_eq!(version(&tmp.path().join("plain")), 7);
+    assert_eq!(plain.manifest().format_version, 7);
+    assert_eq!(m.manifest().format_version, 8);
 }

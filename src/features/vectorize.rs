@@ -277,7 +277,15 @@ fn for_each_feature(
     bufs: &mut FeatBufs,
     mut emit: impl FnMut(u64, &[u8]),
 ) {
-    word_features(cfg, tokens, tokens.len(), &mut bufs.key, 1, &mut emit);
+    word_features(
+        cfg,
+        tokens,
+        tokens.len(),
+        &mut bufs.key,
+        1,
+        usize::MAX,
+        &mut emit,
+    );
     if let Some(range) = cfg.char_ngrams {
         for t in tokens.iter() {
             char_features(t, range, bufs, &mut emit);
@@ -285,8 +293,8 @@ fn for_each_feature(
     }
 }
 
-/// The word n-grams of `tokens` that start in its first `starts` tokens (they may run past
-/// them; see [`for_each_feature`]).
+/// The word n-grams of `tokens` of `min_n..=max_n` words (within the configured range) that
+/// start in its first `starts` tokens (they may run past them; see [`for_each_feature`]).
 #[inline]
 fn word_features(
     cfg: &VectorizerConfig,
@@ -294,6 +302,7 @@ fn word_features(
     starts: usize,
     key: &mut Vec<u8>,
     min_n: usize,
+    max_n: usize,
     mut emit: impl FnMut(u64, &[u8]),
 ) {
     if !cfg.uses_words() {
@@ -301,7 +310,7 @@ fn word_features(
     }
     let ntok = tokens.len();
     let (lo, hi) = cfg.word_ngrams;
-    let lo = lo.max(min_n);
+    let (lo, hi) = (lo.max(min_n), hi.min(max_n));
     if lo > hi {
         return;
     }
@@ -857,6 +866,33 @@ impl Vectorizer {
         with_scratch(|sc| self.tokens_row_into(tokens, sc, &mut row.indices, &mut row.values));
     }
 
+    /// Like [`Self::transform_tokens`] without the word n-grams longer than `max_words` words
+    /// (char n-grams are kept): the row the same vocabulary gives when a part reads single
+    /// words only (`text_unigrams`, `context_unigrams`), L2-normalised over what it keeps.
+    pub fn transform_tokens_upto(&self, tokens: &Tokens, max_words: usize, row: &mut SparseRow) {
+        row.indices.clear();
+        row.values.clear();
+        with_scratch(|sc| {
+            self.start_counts(sc);
+            self.count_words_into(tokens, tokens.len(), max_words, sc);
+            self.finish_into(sc, &mut row.indices, &mut row.values);
+        })
+    }
+
+    /// [`Self::transform_tokens_upto`] of a document tokenized by this vectorizer.
+    pub fn transform_one_upto(&self, doc: &str, max_words: usize, row: &mut SparseRow) {
+        row.indices.clear();
+        row.values.clear();
+        with_scratch(|sc| {
+            let mut tokens = std::mem::take(&mut sc.tokens);
+            self.tokenizer.tokenize_into(doc, &mut tokens);
+            self.start_counts(sc);
+            self.count_words_into(&tokens, tokens.len(), max_words, sc);
+            self.finish_into(sc, &mut row.indices, &mut row.values);
+            sc.tokens = tokens;
+        })
+    }
+
     /// The raw feature counts of a tokenized document (for [`Self::transform_counts`] and
     /// [`Self::transform_tokens_before`]).
     pub fn count_tokens(&self, tokens: &Tokens, counts: &mut FeatureCounts) {
@@ -947,6 +983,11 @@ impl Vectorizer {
     /// Counts the features that start in the first `starts` tokens of `tokens` (word n-grams
     /// may run past them) into `sc.counts` / `sc.touched`.
     fn count_into(&self, tokens: &Tokens, starts: usize, sc: &mut Scratch) {
+        self.count_words_into(tokens, starts, usize::MAX, sc)
+    }
+
+    /// [`Self::count_into`] without the word n-grams longer than `max_words` words.
+    fn count_words_into(&self, tokens: &Tokens, starts: usize, max_words: usize, sc: &mut Scratch) {
         let Scratch {
             bufs,
             keys,
@@ -969,7 +1010,7 @@ impl Vectorizer {
         // are probed directly: one probe per unigram either way, and the cache's memory
         // would only compete with the column table for the CPU caches.
         let cached = cfg.char_ngrams.is_some();
-        let unigrams = cached && cfg.uses_words() && cfg.word_ngrams.0 <= 1;
+        let unigrams = cached && cfg.uses_words() && cfg.word_ngrams.0 <= 1 && max_words >= 1;
         if cached {
             cache.reset_for(self.id);
             // Hash first, probe after: independent probes let the CPU overlap cache misses.
@@ -1034,9 +1075,15 @@ impl Vectorizer {
         // Remaining word n-grams: again all keys first, then the (mostly cache-missing) probes.
         keys.clear();
         let min_n = if unigrams { 2 } else { 1 };
-        word_features(cfg, tokens, starts, &mut bufs.key, min_n, |h, _| {
-            keys.push(h)
-        });
+        word_features(
+            cfg,
+            tokens,
+            starts,
+            &mut bufs.key,
+            min_n,
+            max_words,
+            |h, _| keys.push(h),
+        );
         for (i, &h) in keys.iter().enumerate() {
             if let Some(&ahead) = keys.get(i + PREFETCH_AHEAD) {
                 index.prefetch(ahead);

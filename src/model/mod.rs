@@ -82,12 +82,20 @@ impl Block {
     /// lookup is then an offset), else sparse (a binary search over a small index beats a
     /// mostly-zero matrix that must be allocated and filled). Same weights either way.
     pub fn for_scoring(self) -> Block {
+        match &self.index {
+            Some(ix) if ix.len() * 4 >= self.rows => self.dense(),
+            _ => self,
+        }
+    }
+
+    /// The block with every row stored (a lookup is an offset): the relevance head's layout
+    /// whatever its share of stored rows, since it is one block of `rows × topics` (heads
+    /// over single words store a tenth of their rows, and binary searches per feature cost
+    /// more than the dense block's memory, which is the size a bigram head fills anyway).
+    pub fn dense(self) -> Block {
         let Some(ix) = &self.index else {
             return self;
         };
-        if ix.len() * 4 < self.rows {
-            return self;
-        }
         let k = self.k;
         let mut w = vec![0f32; self.rows * k];
         for (&j, x) in ix.iter().zip(self.w.chunks_exact(k)) {

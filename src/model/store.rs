@@ -21,8 +21,11 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Version of the directory format this build writes. It reads versions
-/// [`MIN_FORMAT_VERSION`]`..=FORMAT_VERSION`: version 7 adds the `wide_context` and
+/// The newest directory format this build writes; it writes the oldest version that can
+/// express the model ([`format_version_for`]) and reads versions
+/// [`MIN_FORMAT_VERSION`]`..=FORMAT_VERSION`: version 8 adds the `text_unigrams` and
+/// `context_unigrams` parts (only a model whose heads read one is written as 8, so older
+/// builds keep reading the others); version 7 adds the `wide_context` and
 /// `embed_wide_context` parts (a build that predates them refuses the model by its version,
 /// not by an unknown part name); version 6 adds the optional `calibration`
 /// (how likely a detected topic is right: its `confidence`; an older model reports none);
@@ -33,11 +36,29 @@ use std::path::{Path, PathBuf};
 /// before). Versions 1 (stance 0.1: heads over `[text | context]` only, topics found by a
 /// keyword rule pooled with the model) and 2 (fixed heads) are refused with a message saying
 /// how to retrain.
-pub const FORMAT_VERSION: u32 = 7;
+pub const FORMAT_VERSION: u32 = 8;
 /// The oldest directory format this build reads.
 pub const MIN_FORMAT_VERSION: u32 = 3;
 /// The manifest's `format` tag.
 pub const FORMAT_NAME: &str = "stance-model";
+
+/// The format version a model with these heads is written as: 8 when a head reads a
+/// single-word part, else 7.
+pub fn format_version_for(heads: &HeadSpecs) -> u32 {
+    let single_words = [&heads.stance, &heads.relevance, &heads.sentiment]
+        .iter()
+        .any(|parts| {
+            parts
+                .iter()
+                .any(|p| matches!(p, Part::TextUnigrams | Part::ContextUnigrams))
+        });
+    if single_words {
+        8
+    } else {
+        7
+    }
+}
+
 /// Magic bytes at the start of `weights.bin`.
 pub const WEIGHTS_MAGIC: &[u8; 8] = b"STNCWTS1";
 /// File names inside a model directory.
@@ -326,7 +347,7 @@ pub fn save(model: &Model, dir: &Path) -> Result<()> {
     let vec_json = serde_json::to_vec(&model.featurizer.vectorizer)?;
     let emb_bytes = model.featurizer.embeddings().map(|e| e.to_bytes());
     let mut manifest = model.manifest.clone();
-    manifest.format_version = FORMAT_VERSION;
+    manifest.format_version = format_version_for(&manifest.heads);
     manifest.blocks = blocks;
     let ranker_json = match &model.attribution {
         Some(r) => {
@@ -822,7 +843,7 @@ pub fn load_from(src: ModelSource<'_>) -> Result<Model> {
         None => None,
     };
     // Format 5: one block, a column per topic. Formats 3 and 4: a block per topic, fused here.
-    let mut relevance = take("relevance", relevance_rows, topics.len())?.map(Block::for_scoring);
+    let mut relevance = take("relevance", relevance_rows, topics.len())?.map(Block::dense);
     let mut per_topic = Vec::new();
     for t in &topics {
         if let Some(b) = take(&format!("relevance:{t}"), relevance_rows, 1)? {

@@ -1717,7 +1717,7 @@ impl<'a> Task<'a> {
         let sent_names: Vec<&str> = Sentiment::ALL.iter().map(|s| s.name()).collect();
         let train_relevance = self.train_relevance();
         let (lexicon, embeddings, valence) = (src.lexicon, &src.embeddings, &src.valence);
-        let manifest = Manifest {
+        let mut manifest = Manifest {
             format: FORMAT_NAME.into(),
             format_version: FORMAT_VERSION,
             crate_version: env!("CARGO_PKG_VERSION").into(),
@@ -1791,6 +1791,8 @@ impl<'a> Task<'a> {
             files: BTreeMap::new(),
             attribution: None,
         };
+        // The oldest format that can express these heads (what `store::save` writes).
+        manifest.format_version = super::store::format_version_for(&manifest.heads);
         Ok((
             Model::from_parts(
                 manifest,
