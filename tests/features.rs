@@ -597,6 +597,16 @@ fn joined_tokens_are_the_tokens_of_the_joined_text() {
     assert_ne!(joined.tokens().to_vec(), whole.tokens().to_vec());
 }
 
+/// Word 1–3-grams and char 2–5-grams, every feature kept: the token cache's path.
+fn words_1_3_and_chars() -> VectorizerConfig {
+    VectorizerConfig {
+        word_ngrams: (1, 3),
+        char_ngrams: Some((2, 5)),
+        min_df: 1,
+        ..Default::default()
+    }
+}
+
 #[test]
 fn a_text_ending_with_a_counted_one_gives_the_joined_row() {
     // `transform_tokens_before` counts only the earlier part (with the n-grams across the
@@ -606,12 +616,7 @@ fn a_text_ending_with_a_counted_one_gives_the_joined_row() {
     let refs: Vec<&str> = docs.iter().map(String::as_str).collect();
     let configs = [
         VectorizerConfig::default(),
-        VectorizerConfig {
-            word_ngrams: (1, 3),
-            char_ngrams: Some((2, 5)),
-            min_df: 1,
-            ..Default::default()
-        },
+        words_1_3_and_chars(),
         VectorizerConfig {
             word_ngrams: (2, 3),
             min_df: 1,
@@ -674,15 +679,7 @@ fn single_word_rows_are_the_full_rows_without_longer_n_grams() {
     // L2-normalised again: the same columns and IDF, only the longer word n-grams gone.
     let docs = paragraphs();
     let refs: Vec<&str> = docs.iter().map(String::as_str).collect();
-    let configs = [
-        VectorizerConfig::default(),
-        VectorizerConfig {
-            word_ngrams: (1, 3),
-            char_ngrams: Some((2, 5)),
-            min_df: 1,
-            ..Default::default()
-        },
-    ];
+    let configs = [VectorizerConfig::default(), words_1_3_and_chars()];
     let (mut full, mut got, mut tokens) = (
         SparseRow::default(),
         SparseRow::default(),

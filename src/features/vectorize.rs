@@ -825,7 +825,7 @@ impl Vectorizer {
                     let mut vals = Vec::new();
                     for doc in chunk {
                         let before = idx32.len();
-                        self.row_into(doc, sc, &mut idx32, &mut vals);
+                        self.row_into(doc, usize::MAX, sc, &mut idx32, &mut vals);
                         lens.push(idx32.len() - before);
                     }
                     let idx = idx32.into_iter().map(|c| c as usize).collect();
@@ -853,7 +853,7 @@ impl Vectorizer {
     pub fn transform_one(&self, doc: &str, row: &mut SparseRow) {
         row.indices.clear();
         row.values.clear();
-        with_scratch(|sc| self.row_into(doc, sc, &mut row.indices, &mut row.values));
+        with_scratch(|sc| self.row_into(doc, usize::MAX, sc, &mut row.indices, &mut row.values));
     }
 
     /// Like [`Self::transform_one`] for a document already tokenized, so that a text read by
@@ -863,7 +863,9 @@ impl Vectorizer {
     pub fn transform_tokens(&self, tokens: &Tokens, row: &mut SparseRow) {
         row.indices.clear();
         row.values.clear();
-        with_scratch(|sc| self.tokens_row_into(tokens, sc, &mut row.indices, &mut row.values));
+        with_scratch(|sc| {
+            self.tokens_row_into(tokens, usize::MAX, sc, &mut row.indices, &mut row.values)
+        });
     }
 
     /// Like [`Self::transform_tokens`] without the word n-grams longer than `max_words` words
@@ -873,9 +875,7 @@ impl Vectorizer {
         row.indices.clear();
         row.values.clear();
         with_scratch(|sc| {
-            self.start_counts(sc);
-            self.count_words_into(tokens, tokens.len(), max_words, sc);
-            self.finish_into(sc, &mut row.indices, &mut row.values);
+            self.tokens_row_into(tokens, max_words, sc, &mut row.indices, &mut row.values)
         })
     }
 
@@ -883,14 +883,7 @@ impl Vectorizer {
     pub fn transform_one_upto(&self, doc: &str, max_words: usize, row: &mut SparseRow) {
         row.indices.clear();
         row.values.clear();
-        with_scratch(|sc| {
-            let mut tokens = std::mem::take(&mut sc.tokens);
-            self.tokenizer.tokenize_into(doc, &mut tokens);
-            self.start_counts(sc);
-            self.count_words_into(&tokens, tokens.len(), max_words, sc);
-            self.finish_into(sc, &mut row.indices, &mut row.values);
-            sc.tokens = tokens;
-        })
+        with_scratch(|sc| self.row_into(doc, max_words, sc, &mut row.indices, &mut row.values));
     }
 
     /// The raw feature counts of a tokenized document (for [`Self::transform_counts`] and
@@ -950,25 +943,35 @@ impl Vectorizer {
         })
     }
 
-    /// Appends one document's row to `indices`/`values`.
-    fn row_into(&self, doc: &str, sc: &mut Scratch, indices: &mut Vec<u32>, values: &mut Vec<f32>) {
+    /// Appends one document's row (word n-grams of at most `max_words` words) to
+    /// `indices`/`values`.
+    fn row_into(
+        &self,
+        doc: &str,
+        max_words: usize,
+        sc: &mut Scratch,
+        indices: &mut Vec<u32>,
+        values: &mut Vec<f32>,
+    ) {
         // Moved out and back (no copy) so the rest of the scratch stays borrowable.
         let mut tokens = std::mem::take(&mut sc.tokens);
         self.tokenizer.tokenize_into(doc, &mut tokens);
-        self.tokens_row_into(&tokens, sc, indices, values);
+        self.tokens_row_into(&tokens, max_words, sc, indices, values);
         sc.tokens = tokens;
     }
 
-    /// Appends the row of a tokenized document to `indices`/`values`.
+    /// Appends the row of a tokenized document (word n-grams of at most `max_words` words)
+    /// to `indices`/`values`.
     fn tokens_row_into(
         &self,
         tokens: &Tokens,
+        max_words: usize,
         sc: &mut Scratch,
         indices: &mut Vec<u32>,
         values: &mut Vec<f32>,
     ) {
         self.start_counts(sc);
-        self.count_into(tokens, tokens.len(), sc);
+        self.count_words_into(tokens, tokens.len(), max_words, sc);
         self.finish_into(sc, indices, values);
     }
 
