@@ -59,7 +59,7 @@ fn bench(c: &mut Criterion) {
                     n
                 })
             });
-            // The default's topic and stance parts (`text_unigrams`, `context_unigrams`): the
+            // The default's topic relevance parts (`text_unigrams`, `context_unigrams`): the
             // same vocabulary, single words only.
             g.bench_function(BenchmarkId::new(label, "transform_one_upto_1"), |b| {
                 b.iter(|| {
