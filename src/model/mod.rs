@@ -560,9 +560,16 @@ impl Model {
         }
         needed.sort();
         needed.dedup();
+        // The parts relevance or sentiment reads come first; the stance head's own parts only
+        // for quotes with a topic. `text` goes first when sentiment reads `sentiment_text`:
+        // without a target that row is a copy of the text's, so a quote with a topic would
+        // otherwise tokenize and vectorize its text twice.
+        let sentiment_reads = |p: &Part| sentiment.is_some() && heads.sentiment.contains(p);
         let (needed_first, stance_only) = match (&relevance, &stance) {
             (Some(_), Some(_)) => needed.into_iter().partition(|p| {
-                heads.relevance.contains(p) || (sentiment.is_some() && heads.sentiment.contains(p))
+                heads.relevance.contains(p)
+                    || sentiment_reads(p)
+                    || (*p == Part::Text && sentiment_reads(&Part::SentimentText))
             }),
             _ => (needed, Vec::new()),
         };

@@ -27,8 +27,8 @@ use super::calibrate::{Calibration, Platt};
 use super::inputs::{Featurizer, HeadInputs, Part, StatementText};
 use super::logistic::{ClassWeight, FittedLogistic, LogisticParams, SparseRecords};
 use super::store::{
-    creation_time, Detection, EmbeddingsInfo, HeadSpecs, LabelSets, Manifest, FORMAT_NAME,
-    FORMAT_VERSION,
+    creation_time, format_version_for, Detection, EmbeddingsInfo, HeadSpecs, LabelSets, Manifest,
+    FORMAT_NAME,
 };
 use super::{Block, Label, Model, Sentiment, Stance, StanceHead, TopicRule};
 use crate::dataset::Record;
@@ -1717,9 +1717,28 @@ impl<'a> Task<'a> {
         let sent_names: Vec<&str> = Sentiment::ALL.iter().map(|s| s.name()).collect();
         let train_relevance = self.train_relevance();
         let (lexicon, embeddings, valence) = (src.lexicon, &src.embeddings, &src.valence);
-        let mut manifest = Manifest {
+        // Only the heads that were trained: a head without weights reads nothing.
+        let heads = HeadSpecs {
+            stance: if stance.is_some() {
+                params.heads.stance.clone()
+            } else {
+                Vec::new()
+            },
+            sentiment: if sentiment.is_some() {
+                params.heads.sentiment.clone()
+            } else {
+                Vec::new()
+            },
+            relevance: if train_relevance {
+                params.heads.relevance.clone()
+            } else {
+                Vec::new()
+            },
+        };
+        let manifest = Manifest {
             format: FORMAT_NAME.into(),
-            format_version: FORMAT_VERSION,
+            // The oldest format that can express these heads (what `store::save` writes).
+            format_version: format_version_for(&heads),
             crate_version: env!("CARGO_PKG_VERSION").into(),
             created: creation_time(),
             training_data_sha256: String::new(),
@@ -1733,24 +1752,7 @@ impl<'a> Task<'a> {
             vectorizer: vcfg.clone(),
             n_features: fz.vectorizer.n_features(),
             stance_strategy: stance.as_ref().map(|s| s.strategy),
-            // Only the heads that were trained: a head without weights reads nothing.
-            heads: HeadSpecs {
-                stance: if stance.is_some() {
-                    params.heads.stance.clone()
-                } else {
-                    Vec::new()
-                },
-                sentiment: if sentiment.is_some() {
-                    params.heads.sentiment.clone()
-                } else {
-                    Vec::new()
-                },
-                relevance: if train_relevance {
-                    params.heads.relevance.clone()
-                } else {
-                    Vec::new()
-                },
-            },
+            heads,
             detection,
             calibration,
             topic_lexicon: lexicon.map(|c| TopicConfig {
@@ -1791,8 +1793,6 @@ impl<'a> Task<'a> {
             files: BTreeMap::new(),
             attribution: None,
         };
-        // The oldest format that can express these heads (what `store::save` writes).
-        manifest.format_version = super::store::format_version_for(&manifest.heads);
         Ok((
             Model::from_parts(
                 manifest,
