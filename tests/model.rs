@@ -1338,3 +1338,102 @@ fn single_word_parts_give_heads_without_longer_n_grams_and_format_8() {
     assert_eq!(plain.manifest().format_version, 7);
     assert_eq!(m.manifest().format_version, 8);
 }
+
+#[test]
+fn sif_part_reads_weighted_vectors_needs_weights_and_gives_format_9() {
+    // `embed_text_sif` pools the quote's vectors with the table's SIF weights whatever the
+    // table's own pooling (the other `embed_*` parts stay the mean). A model whose head reads
+    // it is written as format 9 and predicts the same after loading; a table without
+    // per-word weights is refused when training starts.
+    use stance::features::{Embeddings, StoredDtype};
+    use stance::model::Part;
+    let recs: Vec<Record> = short_quotes_with_the_topic_before()
+        .into_iter()
+        .map(|mut r| {
+            let negative = ["absurd", "out of the question"].contains(&r.text.as_str());
+            r.sentiment = Some(if negative {
+                stance::Sentiment::Negative
+            } else {
+                stance::Sentiment::Positive
+            });
+            r
+        })
+        .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut words: Vec<String> = Vec::new();
+    for r in &recs {
+        for w in r.text.split(|c: char| !c.is_alphanumeric()) {
+            let w = w.to_lowercase();
+            if !w.is_empty() && !words.contains(&w) {
+                words.push(w);
+            }
+        }
+    }
+    let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+    let dim = 4;
+    let matrix: Vec<f32> = (0..words.len() * dim)
+        .map(|i| ((i * 7 % 11) as f32 - 5.0) / 5.0)
+        .collect();
+    let table = |weights: Option<Vec<f32>>, name: &str| {
+        let path = tmp.path().join(name);
+        Embeddings::from_parts(&refs, dim, matrix.clone(), weights, "{}", StoredDtype::F16)
+            .unwrap()
+            .save(&path)
+            .unwrap();
+        path
+    };
+    let weighted = table(
+        Some(
+            (0..words.len())
+                .map(|i| 0.1 + (i % 5) as f32 * 0.2)
+                .collect(),
+        ),
+        "weighted.emb",
+    );
+    let heads = stance::model::HeadSpecs {
+        sentiment: vec![Part::SentimentText, Part::EmbedTextSif],
+        ..Default::default()
+    };
+    let params = TrainParams {
+        heads: heads.clone(),
+        embeddings: Some(weighted),
+        ..small_params()
+    };
+    let (m, _) = stance::model::train(&recs, &params, |_| {}).unwrap();
+    assert_eq!(m.manifest().format_version, 9);
+    let nf = m.vectorizer().n_features();
+    // The head learnt weights on the SIF columns: the part was not empty in training.
+    let sentiment = m.sentiment_head().expect("a sentiment head");
+    assert!(
+        sentiment
+            .stored_rows()
+            .iter()
+            .any(|(r, w)| (nf..nf + dim).contains(r) && w.iter().any(|&x| x != 0.0)),
+        "no weight on the embed_text_sif columns"
+    );
+    m.save(tmp.path().join("sif")).unwrap();
+    let man = std::fs::read_to_string(tmp.path().join("sif/manifest.json")).unwrap();
+    assert_eq!(written_version(&man), 9);
+    let back = Model::load(tmp.path().join("sif")).unwrap();
+    for r in &recs {
+        let s = Statement {
+            text: &r.text,
+            context: r.context.as_deref(),
+            ..Default::default()
+        };
+        assert_eq!(back.predict(&s), m.predict(&s), "{}", r.text);
+    }
+
+    let plain = TrainParams {
+        heads,
+        embeddings: Some(table(None, "plain.emb")),
+        ..small_params()
+    };
+    let err = stance::model::train(&recs, &plain, |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("embed_text_sif") && err.contains("per-word weights"),
+        "{err}"
+    );
+}

@@ -506,13 +506,7 @@ impl Embeddings {
 
     /// Sets the pooling used by [`Self::pool_into`]. [`Pooling::Sif`] needs stored weights.
     pub fn with_pooling(mut self, pooling: Pooling) -> Result<Embeddings> {
-        if pooling == Pooling::Sif && self.weights.is_none() {
-            return Err(Error::InvalidParam {
-                name: "pooling",
-                value: "Sif".into(),
-                msg: "this embeddings table has no per-word weights".into(),
-            });
-        }
+        self.check_pooling(pooling)?;
         self.pooling = pooling;
         Ok(self)
     }
@@ -603,22 +597,57 @@ impl Embeddings {
     /// L2-normalised weighted mean of its known tokens' vectors, or zeros when no token is
     /// known. Returns the number of known tokens. No allocation in the steady state.
     pub fn pool_into(&self, text: &str, out: &mut [f32]) -> Result<usize> {
+        self.pool_with_into(self.pooling, text, out)
+    }
+
+    /// [`Self::pool_into`] with `pooling` instead of the table's own (a head can read SIF
+    /// vectors while the others read the mean). [`Pooling::Sif`] needs stored weights.
+    pub fn pool_with_into(&self, pooling: Pooling, text: &str, out: &mut [f32]) -> Result<usize> {
         self.check_out(out)?;
+        self.check_pooling(pooling)?;
         SCRATCH.with(|s| {
             let s = &mut *s.borrow_mut();
             s.tokens.tokenize(text);
-            Ok(self.pool_known(s.tokens.tokens(), s.tokens.keys(), &mut s.pool, out))
+            Ok(self.pool_known(
+                pooling,
+                s.tokens.tokens(),
+                s.tokens.keys(),
+                &mut s.pool,
+                out,
+            ))
         })
     }
 
     /// Like [`Self::pool_into`] for a text already tokenized ([`LowerTokens::tokenize`]; the
     /// featurizer's other parts read the same tokens, so each text is tokenized once).
     pub fn pool_lower_into(&self, tokens: &LowerTokens, out: &mut [f32]) -> Result<usize> {
+        self.pool_lower_with_into(self.pooling, tokens, out)
+    }
+
+    /// [`Self::pool_lower_into`] with `pooling` instead of the table's own.
+    pub fn pool_lower_with_into(
+        &self,
+        pooling: Pooling,
+        tokens: &LowerTokens,
+        out: &mut [f32],
+    ) -> Result<usize> {
         self.check_out(out)?;
+        self.check_pooling(pooling)?;
         SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
-            Ok(self.pool_known(tokens.tokens(), tokens.keys(), &mut s.pool, out))
+            Ok(self.pool_known(pooling, tokens.tokens(), tokens.keys(), &mut s.pool, out))
         })
+    }
+
+    fn check_pooling(&self, pooling: Pooling) -> Result<()> {
+        if pooling == Pooling::Sif && self.weights.is_none() {
+            return Err(Error::InvalidParam {
+                name: "pooling",
+                value: "Sif".into(),
+                msg: "this embeddings table has no per-word weights".into(),
+            });
+        }
+        Ok(())
     }
 
     fn check_out(&self, out: &[f32]) -> Result<()> {
@@ -635,6 +664,7 @@ impl Embeddings {
     /// Pools `tokens` (with `keys[i] = xxh3_64(token i)`) into `out`.
     fn pool_known(
         &self,
+        pooling: Pooling,
         tokens: &Tokens,
         keys: &[u64],
         b: &mut PoolBufs,
@@ -657,11 +687,11 @@ impl Embeddings {
             }
         }
         // ... then the weighted sum, in the same order as one pass would add them.
-        let sif = self.pooling == Pooling::Sif;
+        let sif = pooling == Pooling::Sif;
         let n = self.len();
         for (r, &i) in rows.iter().enumerate() {
             if let Some(&ahead) = rows.get(r + PREFETCH_AHEAD) {
-                self.prefetch_row(ahead as usize);
+                self.prefetch_row(ahead as usize, sif);
             }
             let i = i as usize;
             let w = if sif { self.weight(i) } else { 1.0 };
@@ -688,7 +718,7 @@ impl Embeddings {
 
     /// Prefetches what pooling reads of row `i`: its stored values, scale and weight.
     #[inline]
-    fn prefetch_row(&self, i: usize) {
+    fn prefetch_row(&self, i: usize, sif: bool) {
         let d = self.dim;
         let (n, at) = (self.len(), self.matrix_at);
         let span = match self.dtype {
@@ -704,7 +734,7 @@ impl Embeddings {
             prefetch_slice(b);
         }
         if let Some(w) = self.weights.as_ref().and_then(|w| w.get(i)) {
-            if self.pooling == Pooling::Sif {
+            if sif {
                 prefetch_read(w);
             }
         }
@@ -952,6 +982,27 @@ mod tests {
             assert!((a - b / n).abs() < 1e-6);
         }
         assert!(table(false).with_pooling(Pooling::Sif).is_err());
+        // The explicit pooling gives the same vector from a mean-pooled table, and the
+        // table's own pooling stays the mean.
+        let mean = table(true);
+        let mut explicit = vec![0f32; 4];
+        mean.pool_with_into(Pooling::Sif, "nato war", &mut explicit)
+            .unwrap();
+        assert_eq!(explicit, out);
+        let mut toks = LowerTokens::default();
+        toks.tokenize("nato war");
+        mean.pool_lower_with_into(Pooling::Sif, &toks, &mut explicit)
+            .unwrap();
+        assert_eq!(explicit, out);
+        let mut plain = vec![0f32; 4];
+        mean.pool_into("nato war", &mut plain).unwrap();
+        assert_ne!(plain, out);
+        assert!(table(false)
+            .pool_with_into(Pooling::Sif, "nato war", &mut explicit)
+            .is_err());
+        assert!(table(false)
+            .pool_lower_with_into(Pooling::Sif, &toks, &mut explicit)
+            .is_err());
     }
 
     #[test]

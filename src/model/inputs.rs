@@ -21,8 +21,8 @@
 //! used at training time is saved with the model, so the part means the same at labeling time.
 
 use crate::features::{
-    joins_cleanly, CasedTokens, Embeddings, FeatureCounts, LowerTokens, SparseRow, TokenizerKind,
-    Valence, Vectorizer, VALENCE_FEATURES, VALENCE_FEATURE_NAMES,
+    joins_cleanly, CasedTokens, Embeddings, FeatureCounts, LowerTokens, Pooling, SparseRow,
+    TokenizerKind, Valence, Vectorizer, VALENCE_FEATURES, VALENCE_FEATURE_NAMES,
 };
 use crate::topics::{LexiconHits, TopicConfig, TopicLexicon};
 use serde::{Deserialize, Serialize};
@@ -49,10 +49,11 @@ pub enum Part {
     EmbedWideContext,
     TextUnigrams,
     ContextUnigrams,
+    EmbedTextSif,
 }
 
 /// Number of parts.
-const N_PARTS: usize = 16;
+const N_PARTS: usize = 17;
 
 /// Lexicon columns per topic.
 const LEXICON_SLOTS: usize = 3;
@@ -84,6 +85,7 @@ impl Part {
         Part::EmbedWideContext,
         Part::TextUnigrams,
         Part::ContextUnigrams,
+        Part::EmbedTextSif,
     ];
 
     /// Index into per-part arrays.
@@ -102,6 +104,7 @@ impl Part {
             Part::Right => "right ",
             Part::Lead => "lead ",
             Part::EmbedText => "emb ",
+            Part::EmbedTextSif => "sif emb ",
             Part::EmbedContext => "ctx emb ",
             Part::EmbedWideContext => "wide emb ",
             Part::EmbedLead => "lead emb ",
@@ -115,6 +118,7 @@ impl Part {
         matches!(
             self,
             Part::EmbedText
+                | Part::EmbedTextSif
                 | Part::EmbedContext
                 | Part::EmbedWideContext
                 | Part::EmbedLead
@@ -269,9 +273,11 @@ impl Featurizer {
         match p {
             Part::Lexicon => LEXICON_SLOTS * self.n_topics,
             Part::LeadLexicon => self.n_topics,
-            Part::EmbedText | Part::EmbedContext | Part::EmbedWideContext | Part::EmbedLead => {
-                self.embeddings.as_ref().map_or(0, |e| e.dim())
-            }
+            Part::EmbedText
+            | Part::EmbedTextSif
+            | Part::EmbedContext
+            | Part::EmbedWideContext
+            | Part::EmbedLead => self.embeddings.as_ref().map_or(0, |e| e.dim()),
             Part::Valence => VALENCE_FEATURES,
             _ => self.vectorizer.n_features(),
         }
@@ -284,6 +290,8 @@ impl Featurizer {
             Part::EmbedText | Part::EmbedContext | Part::EmbedWideContext | Part::EmbedLead => {
                 self.embeddings.is_some()
             }
+            // SIF pooling needs the table's per-word weights.
+            Part::EmbedTextSif => self.embeddings.as_ref().is_some_and(|e| e.has_weights()),
             Part::Valence => self.valence.is_some(),
             _ => true,
         }
@@ -306,9 +314,11 @@ impl Featurizer {
                 "lexicon:{} in lead",
                 topics.get(j).map(String::as_str).unwrap_or("?")
             ),
-            Part::EmbedText | Part::EmbedContext | Part::EmbedWideContext | Part::EmbedLead => {
-                format!("{}{j}", p.prefix())
-            }
+            Part::EmbedText
+            | Part::EmbedTextSif
+            | Part::EmbedContext
+            | Part::EmbedWideContext
+            | Part::EmbedLead => format!("{}{j}", p.prefix()),
             Part::Valence => format!(
                 "{}{}",
                 p.prefix(),
@@ -369,6 +379,7 @@ impl Featurizer {
         let text_read = valence
             || has(Part::Lexicon)
             || has(Part::EmbedText)
+            || has(Part::EmbedTextSif)
             || (vec_shares
                 && (has(Part::Text)
                     || has(Part::TextUnigrams)
@@ -549,6 +560,15 @@ impl Featurizer {
                             // A pooling error means the buffer has the wrong size, which
                             // `dense_row` rules out; an unknown text pools to zeros.
                             let _ = e.pool_lower_into(tokens.lower(), out);
+                        });
+                    }
+                }
+                Part::EmbedTextSif => {
+                    if let Some(e) = &self.embeddings {
+                        dense_row(row, e.dim(), |out| {
+                            // `supports` checked the table's weights; an unknown text pools
+                            // to zeros.
+                            let _ = e.pool_lower_with_into(Pooling::Sif, sc.text.lower(), out);
                         });
                     }
                 }
@@ -893,6 +913,11 @@ mod tests {
                 row.indices = cells;
             }
             Part::EmbedText => dense(&mut row, &pooled(s.text)),
+            Part::EmbedTextSif => {
+                let mut out = vec![0f32; e.dim()];
+                e.pool_with_into(Pooling::Sif, s.text, &mut out).unwrap();
+                dense(&mut row, &out)
+            }
             Part::EmbedContext => dense(&mut row, &pooled(s.context)),
             Part::EmbedWideContext => dense(&mut row, &pooled(s.wide_context)),
             Part::EmbedLead => dense(&mut row, &pooled(s.lead)),
@@ -953,7 +978,10 @@ mod tests {
             ),
         ];
         for dtype in [StoredDtype::I8, StoredDtype::F16] {
-            let e = Embeddings::from_parts(&words, dim, matrix.clone(), None, "{}", dtype).unwrap();
+            // Per-word weights, so the SIF part differs from the mean.
+            let weights = (0..words.len()).map(|i| 0.125 + i as f32 * 0.1).collect();
+            let e = Embeddings::from_parts(&words, dim, matrix.clone(), Some(weights), "{}", dtype)
+                .unwrap();
             let f = Featurizer::new(v.clone(), &topics, Some(&TopicConfig::builtin()))
                 .with_embeddings(Some(Arc::new(e)))
                 .with_valence(Some(Arc::new(Valence::new().unwrap())));

@@ -23,7 +23,8 @@ use std::path::{Path, PathBuf};
 
 /// The newest directory format this build writes; it writes the oldest version that can
 /// express the model ([`format_version_for`]) and reads versions
-/// [`MIN_FORMAT_VERSION`]`..=FORMAT_VERSION`: version 8 adds the `text_unigrams` and
+/// [`MIN_FORMAT_VERSION`]`..=FORMAT_VERSION`: version 9 adds the `embed_text_sif` part
+/// (only a model whose heads read it is written as 9); version 8 adds the `text_unigrams` and
 /// `context_unigrams` parts (only a model whose heads read one is written as 8, so older
 /// builds keep reading the others); version 7 adds the `wide_context` and
 /// `embed_wide_context` parts (a build that predates them refuses the model by its version,
@@ -36,23 +37,23 @@ use std::path::{Path, PathBuf};
 /// before). Versions 1 (stance 0.1: heads over `[text | context]` only, topics found by a
 /// keyword rule pooled with the model) and 2 (fixed heads) are refused with a message saying
 /// how to retrain.
-pub const FORMAT_VERSION: u32 = 8;
+pub const FORMAT_VERSION: u32 = 9;
 /// The oldest directory format this build reads.
 pub const MIN_FORMAT_VERSION: u32 = 3;
 /// The manifest's `format` tag.
 pub const FORMAT_NAME: &str = "stance-model";
 
-/// The format version a model with these heads is written as: 8 when a head reads a
-/// single-word part, else 7.
+/// The format version a model with these heads is written as: 9 when a head reads SIF-pooled
+/// vectors, else 8 when a head reads a single-word part, else 7.
 pub fn format_version_for(heads: &HeadSpecs) -> u32 {
-    let single_words = [&heads.stance, &heads.relevance, &heads.sentiment]
-        .iter()
-        .any(|parts| {
-            parts
-                .iter()
-                .any(|p| matches!(p, Part::TextUnigrams | Part::ContextUnigrams))
-        });
-    if single_words {
+    let reads = |wanted: &dyn Fn(Part) -> bool| {
+        [&heads.stance, &heads.relevance, &heads.sentiment]
+            .iter()
+            .any(|parts| parts.iter().any(|&p| wanted(p)))
+    };
+    if reads(&|p| p == Part::EmbedTextSif) {
+        9
+    } else if reads(&|p| matches!(p, Part::TextUnigrams | Part::ContextUnigrams)) {
         8
     } else {
         7
@@ -774,10 +775,15 @@ pub fn load_from(src: ModelSource<'_>) -> Result<Model> {
         .chain(&heads.sentiment)
     {
         if !featurizer.supports(*p) {
+            let why = if *p == Part::EmbedTextSif && featurizer.embeddings().is_some() {
+                "its embeddings table has no per-word weights"
+            } else {
+                "the model has no data for it"
+            };
             return Err(Error::model(
                 dir,
                 format!(
-                    "manifest.json: a head reads the `{}` part, but the model has no data for it",
+                    "manifest.json: a head reads the `{}` part, but {why}",
                     p.name()
                 ),
             ));

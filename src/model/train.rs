@@ -1203,10 +1203,16 @@ impl<'a> Task<'a> {
         let (parts, params) = (&self.parts, self.params);
         let lexicon = (parts.contains(&Part::Lexicon) || parts.contains(&Part::LeadLexicon))
             .then_some(topic_config);
-        let embeddings = if parts
-            .iter()
-            .any(|p| matches!(p, Part::EmbedText | Part::EmbedContext | Part::EmbedLead))
-        {
+        let embeddings = if parts.iter().any(|p| {
+            matches!(
+                p,
+                Part::EmbedText
+                    | Part::EmbedTextSif
+                    | Part::EmbedContext
+                    | Part::EmbedWideContext
+                    | Part::EmbedLead
+            )
+        }) {
             let path = params
                 .embeddings
                 .as_ref()
@@ -1217,9 +1223,18 @@ impl<'a> Task<'a> {
                         "a head reads an embed_* part: set `embeddings` to a stance-embeddings file"
                             .into(),
                 })?;
-            Some(Arc::new(
-                Embeddings::load(path)?.with_pooling(params.embedding_pooling)?,
-            ))
+            let table = Embeddings::load(path)?.with_pooling(params.embedding_pooling)?;
+            if parts.contains(&Part::EmbedTextSif) && !table.has_weights() {
+                return Err(Error::InvalidParam {
+                    name: "heads",
+                    value: Part::EmbedTextSif.name(),
+                    msg: format!(
+                        "SIF pooling needs per-word weights, and {} has none",
+                        path.display()
+                    ),
+                });
+            }
+            Some(Arc::new(table))
         } else {
             None
         };
