@@ -1261,14 +1261,10 @@ fn stance_parts_are_computed_only_for_quotes_with_a_topic_and_change_no_label() 
     }
 }
 
-#[test]
-fn single_word_parts_give_heads_without_longer_n_grams_and_format_8() {
-    // Heads that read `text_unigrams` / `context_unigrams` never see a word bigram, so they
-    // learn no weight for one, while the sentiment head (its own parts) keeps its bigrams.
-    // Such a model is written as format 8; a model without those parts stays format 7, so
-    // older builds keep reading it.
-    use stance::model::Part;
-    let recs: Vec<Record> = short_quotes_with_the_topic_before()
+/// [`short_quotes_with_the_topic_before`] with a sentiment label each, so that a sentiment
+/// head is trained too.
+fn short_quotes_with_sentiment() -> Vec<Record> {
+    short_quotes_with_the_topic_before()
         .into_iter()
         .map(|mut r| {
             let negative = ["absurd", "out of the question"].contains(&r.text.as_str());
@@ -1279,7 +1275,17 @@ fn single_word_parts_give_heads_without_longer_n_grams_and_format_8() {
             });
             r
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn single_word_parts_give_heads_without_longer_n_grams_and_format_8() {
+    // Heads that read `text_unigrams` / `context_unigrams` never see a word bigram, so they
+    // learn no weight for one, while the sentiment head (its own parts) keeps its bigrams.
+    // Such a model is written as format 8; a model without those parts stays format 7, so
+    // older builds keep reading it.
+    use stance::model::Part;
+    let recs = short_quotes_with_sentiment();
     let single = TrainParams {
         heads: stance::model::HeadSpecs {
             relevance: vec![Part::TextUnigrams, Part::ContextUnigrams, Part::Lexicon],
@@ -1347,18 +1353,7 @@ fn sif_part_reads_weighted_vectors_needs_weights_and_gives_format_9() {
     // per-word weights is refused when training starts.
     use stance::features::{Embeddings, StoredDtype};
     use stance::model::Part;
-    let recs: Vec<Record> = short_quotes_with_the_topic_before()
-        .into_iter()
-        .map(|mut r| {
-            let negative = ["absurd", "out of the question"].contains(&r.text.as_str());
-            r.sentiment = Some(if negative {
-                stance::Sentiment::Negative
-            } else {
-                stance::Sentiment::Positive
-            });
-            r
-        })
-        .collect();
+    let recs = short_quotes_with_sentiment();
     let tmp = tempfile::tempdir().unwrap();
     let mut words: Vec<String> = Vec::new();
     for r in &recs {

@@ -115,6 +115,11 @@ impl Part {
 
     /// Whether the part is a dense vector (every column set).
     pub fn is_dense(self) -> bool {
+        self.is_embedding() || self == Part::Valence
+    }
+
+    /// Whether the part is pooled word vectors (it needs the model's embeddings table).
+    pub fn is_embedding(self) -> bool {
         matches!(
             self,
             Part::EmbedText
@@ -122,7 +127,6 @@ impl Part {
                 | Part::EmbedContext
                 | Part::EmbedWideContext
                 | Part::EmbedLead
-                | Part::Valence
         )
     }
 }
@@ -273,11 +277,7 @@ impl Featurizer {
         match p {
             Part::Lexicon => LEXICON_SLOTS * self.n_topics,
             Part::LeadLexicon => self.n_topics,
-            Part::EmbedText
-            | Part::EmbedTextSif
-            | Part::EmbedContext
-            | Part::EmbedWideContext
-            | Part::EmbedLead => self.embeddings.as_ref().map_or(0, |e| e.dim()),
+            p if p.is_embedding() => self.embeddings.as_ref().map_or(0, |e| e.dim()),
             Part::Valence => VALENCE_FEATURES,
             _ => self.vectorizer.n_features(),
         }
@@ -285,15 +285,30 @@ impl Featurizer {
 
     /// Whether the featurizer can produce `p`.
     pub fn supports(&self, p: Part) -> bool {
+        self.missing_for(p).is_none()
+    }
+
+    /// Why the featurizer cannot produce `p` (a phrase for error messages), or `None`.
+    pub fn missing_for(&self, p: Part) -> Option<&'static str> {
+        let lacks = |absent: bool, what| absent.then_some(what);
         match p {
-            Part::Lexicon | Part::LeadLexicon => self.lexicon.is_some(),
-            Part::EmbedText | Part::EmbedContext | Part::EmbedWideContext | Part::EmbedLead => {
-                self.embeddings.is_some()
+            Part::Lexicon | Part::LeadLexicon => {
+                lacks(self.lexicon.is_none(), "the model has no topic lexicon")
             }
             // SIF pooling needs the table's per-word weights.
-            Part::EmbedTextSif => self.embeddings.as_ref().is_some_and(|e| e.has_weights()),
-            Part::Valence => self.valence.is_some(),
-            _ => true,
+            Part::EmbedTextSif if self.embeddings.is_some() => lacks(
+                !self.embeddings.as_ref().is_some_and(|e| e.has_weights()),
+                "its embeddings table has no per-word weights",
+            ),
+            p if p.is_embedding() => lacks(
+                self.embeddings.is_none(),
+                "the model has no embeddings table",
+            ),
+            Part::Valence => lacks(
+                self.valence.is_none(),
+                "the model has no valence lexicon checksum",
+            ),
+            _ => None,
         }
     }
 
@@ -314,11 +329,7 @@ impl Featurizer {
                 "lexicon:{} in lead",
                 topics.get(j).map(String::as_str).unwrap_or("?")
             ),
-            Part::EmbedText
-            | Part::EmbedTextSif
-            | Part::EmbedContext
-            | Part::EmbedWideContext
-            | Part::EmbedLead => format!("{}{j}", p.prefix()),
+            p if p.is_embedding() => format!("{}{j}", p.prefix()),
             Part::Valence => format!(
                 "{}{}",
                 p.prefix(),
@@ -784,6 +795,46 @@ mod tests {
             Featurizer::new(v, &topics, Some(&TopicConfig::builtin())),
             topics,
         )
+    }
+
+    #[test]
+    fn missing_data_is_named_per_part() {
+        use crate::features::StoredDtype;
+        let (f, _) = featurizer();
+        let table = |weights: Option<Vec<f32>>| {
+            let e = Embeddings::from_parts(
+                &["nato", "troops"],
+                2,
+                vec![1.0, 0.0, 0.0, 1.0],
+                weights,
+                "{}",
+                StoredDtype::F16,
+            )
+            .unwrap();
+            Some(Arc::new(e))
+        };
+        assert_eq!(f.missing_for(Part::Text), None);
+        assert_eq!(f.missing_for(Part::Lexicon), None);
+        for p in [Part::EmbedText, Part::EmbedTextSif, Part::EmbedWideContext] {
+            assert_eq!(
+                f.missing_for(p),
+                Some("the model has no embeddings table"),
+                "{p:?}"
+            );
+            assert!(!f.supports(p));
+        }
+        assert_eq!(
+            f.missing_for(Part::Valence),
+            Some("the model has no valence lexicon checksum")
+        );
+        let plain = f.clone().with_embeddings(table(None));
+        assert!(plain.supports(Part::EmbedText));
+        assert_eq!(
+            plain.missing_for(Part::EmbedTextSif),
+            Some("its embeddings table has no per-word weights")
+        );
+        let weighted = f.with_embeddings(table(Some(vec![0.5, 1.0])));
+        assert!(weighted.supports(Part::EmbedTextSif) && weighted.supports(Part::EmbedText));
     }
 
     #[test]

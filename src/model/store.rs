@@ -774,12 +774,7 @@ pub fn load_from(src: ModelSource<'_>) -> Result<Model> {
         .chain(&heads.relevance)
         .chain(&heads.sentiment)
     {
-        if !featurizer.supports(*p) {
-            let why = if *p == Part::EmbedTextSif && featurizer.embeddings().is_some() {
-                "its embeddings table has no per-word weights"
-            } else {
-                "the model has no data for it"
-            };
+        if let Some(why) = featurizer.missing_for(*p) {
             return Err(Error::model(
                 dir,
                 format!(

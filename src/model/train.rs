@@ -1203,16 +1203,7 @@ impl<'a> Task<'a> {
         let (parts, params) = (&self.parts, self.params);
         let lexicon = (parts.contains(&Part::Lexicon) || parts.contains(&Part::LeadLexicon))
             .then_some(topic_config);
-        let embeddings = if parts.iter().any(|p| {
-            matches!(
-                p,
-                Part::EmbedText
-                    | Part::EmbedTextSif
-                    | Part::EmbedContext
-                    | Part::EmbedWideContext
-                    | Part::EmbedLead
-            )
-        }) {
+        let embeddings = if parts.iter().any(|p| p.is_embedding()) {
             let path = params
                 .embeddings
                 .as_ref()
