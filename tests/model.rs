@@ -993,11 +993,17 @@ fn the_model_card_describes_the_shipped_model() {
             "took up at P ≥ {:.2}",
             det["article_threshold"].as_f64().unwrap()
         ),
-        format!(
-            "σ({:.3} · logit(relevance) + {:.3})",
-            man["calibration"]["topic"]["a"].as_f64().unwrap(),
-            man["calibration"]["topic"]["b"].as_f64().unwrap()
-        ),
+        {
+            let topic = &man["calibration"]["topic"];
+            let b = topic["b"].as_f64().unwrap();
+            format!(
+                "σ({:.3} · logit(relevance) + {:.3} · ln(1 + the quote's words) {} {:.3})",
+                topic["a"].as_f64().unwrap(),
+                topic["length"].as_f64().unwrap(),
+                if b < 0.0 { '−' } else { '+' },
+                b.abs()
+            )
+        },
         format!("{} out-of-fold detections", man["calibration"]["examples"]),
     ];
     for e in expected {
@@ -1024,7 +1030,14 @@ fn calibration_adds_a_confidence_and_changes_no_label() {
         .cloned()
         .expect("training with CV fits a calibration");
     assert!(cal.validate().is_ok() && cal.examples > 0, "{cal:?}");
-    assert!(cal.topic != stance::model::calibrate::Platt { a: 1.0, b: 0.0 });
+    assert!(
+        cal.topic
+            != stance::model::calibrate::Platt {
+                a: 1.0,
+                b: 0.0,
+                length: 0.0
+            }
+    );
     let mut raw = model.clone();
     raw.set_calibration(None).unwrap();
     let mut texts: Vec<Statement> = statements(&recs);
@@ -1048,7 +1061,8 @@ fn calibration_adds_a_confidence_and_changes_no_label() {
                 (tb.stance, tb.probs, tb.relevance)
             );
             assert_eq!(tb.confidence, None);
-            let want = cal.topic.apply(tb.relevance.unwrap());
+            let length = stance::model::calibrate::length_feature(s.text);
+            let want = cal.topic.apply(tb.relevance.unwrap(), length);
             assert!((ta.confidence.unwrap() - want).abs() < 1e-6);
         }
     }
@@ -1065,6 +1079,15 @@ fn calibration_adds_a_confidence_and_changes_no_label() {
     let dir = tmp.path().join("model");
     model.save(&dir).unwrap();
     assert_eq!(Model::load(&dir).unwrap().calibration(), Some(&cal));
+    // The length weight needs format 10; without it the model is written as before.
+    assert!(cal.topic.length != 0.0, "{cal:?}");
+    let version = |m: &Model| m.manifest().format_version;
+    assert_eq!(version(&Model::load(&dir).unwrap()), 10);
+    let mut lengthless = model.clone();
+    let mut flat = cal.clone();
+    flat.topic.length = 0.0;
+    lengthless.set_calibration(Some(flat)).unwrap();
+    assert!(version(&lengthless) < 10);
     let mut bad = cal.clone();
     bad.topic.a = -0.5;
     assert!(raw.set_calibration(Some(bad)).is_err());
@@ -1328,6 +1351,9 @@ fn single_word_parts_give_heads_without_longer_n_grams_and_format_8() {
     let tmp = tempfile::tempdir().unwrap();
     let version =
         |d: &Path| written_version(&std::fs::read_to_string(d.join("manifest.json")).unwrap());
+    // The heads' format: a length-aware calibration alone would make it 10.
+    let mut m = m;
+    m.set_calibration(None).unwrap();
     m.save(tmp.path().join("single")).unwrap();
     assert_eq!(version(&tmp.path().join("single")), 8);
     let back = Model::load(tmp.path().join("single")).unwrap();
@@ -1338,7 +1364,8 @@ fn single_word_parts_give_heads_without_longer_n_grams_and_format_8() {
     };
     assert_eq!(back.predict(&s), m.predict(&s));
     assert_eq!(back.manifest().heads, m.manifest().heads);
-    let (plain, _) = stance::model::train(&recs, &small_params(), |_| {}).unwrap();
+    let (mut plain, _) = stance::model::train(&recs, &small_params(), |_| {}).unwrap();
+    plain.set_calibration(None).unwrap();
     plain.save(tmp.path().join("plain")).unwrap();
     assert_eq!(version(&tmp.path().join("plain")), 7);
     assert_eq!(plain.manifest().format_version, 7);
@@ -1394,7 +1421,14 @@ fn sif_part_reads_weighted_vectors_needs_weights_and_gives_format_9() {
         embeddings: Some(weighted),
         ..small_params()
     };
-    let (m, _) = stance::model::train(&recs, &params, |_| {}).unwrap();
+    let (mut m, _) = stance::model::train(&recs, &params, |_| {}).unwrap();
+    assert_eq!(
+        m.manifest().format_version,
+        10,
+        "a length-aware calibration"
+    );
+    // Without it, the heads alone decide the format.
+    m.set_calibration(None).unwrap();
     assert_eq!(m.manifest().format_version, 9);
     let nf = m.vectorizer().n_features();
     // The head learnt weights on the SIF columns: the part was not empty in training.

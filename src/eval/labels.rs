@@ -91,6 +91,10 @@ pub struct LabelCounts {
     /// gold and predicted; the predicted sentiment's probability on matched quotes.
     #[serde(default)]
     pub topic_reliability: Reliability,
+    /// `topic_reliability` split by the quote's length ([`LENGTH_BUCKETS`]): fragments take
+    /// their topic from the sentence around them and are wrong more often.
+    #[serde(default)]
+    pub topic_reliability_by_length: [Reliability; 4],
     #[serde(default)]
     pub stance_reliability: Reliability,
     #[serde(default)]
@@ -112,6 +116,7 @@ impl Default for LabelCounts {
             sentiment: Confusion::new(&names::<Sentiment>()),
             summary: PrfCounts::default(),
             topic_reliability: Reliability::default(),
+            topic_reliability_by_length: Default::default(),
             stance_reliability: Reliability::default(),
             sentiment_reliability: Reliability::default(),
         }
@@ -141,6 +146,13 @@ impl LabelCounts {
         self.sentiment.merge(&o.sentiment);
         self.summary.add(&o.summary);
         self.topic_reliability.merge(&o.topic_reliability);
+        for (a, b) in self
+            .topic_reliability_by_length
+            .iter_mut()
+            .zip(&o.topic_reliability_by_length)
+        {
+            a.merge(b);
+        }
         self.stance_reliability.merge(&o.stance_reliability);
         self.sentiment_reliability.merge(&o.sentiment_reliability);
     }
@@ -176,6 +188,10 @@ impl LabelCounts {
             off_domain: None,
             calibration: CalibrationEval {
                 topics: self.topic_reliability.report(),
+                topics_by_length: std::array::from_fn(|i| ByLength {
+                    words: LENGTH_BUCKETS[i].1,
+                    reliability: self.topic_reliability_by_length[i].report(),
+                }),
                 stance: self.stance_reliability.report(),
                 sentiment: self.sentiment_reliability.report(),
             },
@@ -232,10 +248,34 @@ pub struct LabelEval {
 pub struct CalibrationEval {
     /// Predicted topics: `confidence` (or `relevance`) against "the topic is gold".
     pub topics: ReliabilityReport,
+    /// The same by the quote's length ([`LENGTH_BUCKETS`]).
+    pub topics_by_length: [ByLength; 4],
     /// The predicted stance's probability on (quote, topic) pairs both gold and predicted.
     pub stance: ReliabilityReport,
     /// The predicted sentiment's probability on matched quotes.
     pub sentiment: ReliabilityReport,
+}
+
+/// Quote lengths of the topic reliability rows: at most this many whitespace-separated words.
+pub const LENGTH_BUCKETS: [(usize, &str); 4] =
+    [(3, "1-3"), (8, "4-8"), (15, "9-15"), (usize::MAX, "16+")];
+
+/// The [`LENGTH_BUCKETS`] index of a quote.
+fn length_bucket(text: &str) -> usize {
+    let n = text.split_whitespace().count();
+    LENGTH_BUCKETS
+        .iter()
+        .position(|&(max, _)| n <= max)
+        .unwrap_or(LENGTH_BUCKETS.len() - 1)
+}
+
+/// The reliability of the topics of quotes of one length bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ByLength {
+    /// The bucket's words (`"1-3"`).
+    pub words: &'static str,
+    #[serde(flatten)]
+    pub reliability: ReliabilityReport,
 }
 
 /// Quotes of off-domain news (about none of the topics) and how many got a topic.
@@ -383,10 +423,12 @@ pub fn score(
             gold_of[j] = Some(golds[i]);
         }
         for (p, g) in labeled.iter().zip(&gold_of) {
+            let bucket = length_bucket(&p.quote.text);
             for (t, l) in &p.topics {
                 let stated = l.confidence.or(l.relevance).unwrap_or(1.0);
                 let right = g.is_some_and(|g| g.topics.contains_key(t));
                 c.topic_reliability.add(stated, right);
+                c.topic_reliability_by_length[bucket].add(stated, right);
             }
         }
         for (i, j) in matches {
@@ -540,11 +582,18 @@ impl fmt::Display for LabelEval {
             "  {:<22} {:>6} {:>9} {:>9} {:>9} {:>9}",
             "", "n", "mean p", "right", "ECE", "Brier"
         )?;
-        for (name, r) in [
-            ("detected topics", &self.calibration.topics),
-            ("stance (matched pairs)", &self.calibration.stance),
-            ("sentiment (matched)", &self.calibration.sentiment),
-        ] {
+        let by_length = self
+            .calibration
+            .topics_by_length
+            .iter()
+            .map(|b| (format!("  quotes of {} words", b.words), &b.reliability));
+        let rows = std::iter::once(("detected topics".to_string(), &self.calibration.topics))
+            .chain(by_length)
+            .chain([
+                ("stance (matched pairs)".into(), &self.calibration.stance),
+                ("sentiment (matched)".into(), &self.calibration.sentiment),
+            ]);
+        for (name, r) in rows {
             writeln!(
                 f,
                 "  {:<22} {:>6} {:>9.4} {:>9.4} {:>9.4} {:>9.4}",
@@ -651,7 +700,17 @@ mod tests {
         preds[1].topics.get_mut("summit").unwrap().confidence = Some(0.35);
         preds[0].topics.get_mut("nato").unwrap().probs.against = 0.75;
         preds[0].sentiment.as_mut().unwrap().probs.neutral = 0.55;
+        // The spurious quote is 10 words long, the other under 4.
+        preds[1].quote.text = "one two three four five six seven eight nine ten".into();
+        preds[0].quote.text = "absurd,".into();
         let c = score(&[a], &[preds], &golds, None);
+        // By length: the two topics of the short quote, the spurious quote's one.
+        let by_len: Vec<(usize, usize)> = c
+            .topic_reliability_by_length
+            .iter()
+            .map(|r| (r.n.iter().sum(), r.right.iter().sum()))
+            .collect();
+        assert_eq!(by_len, [(2, 1), (0, 0), (1, 0), (0, 0)]);
         // Topics: 0.85 right, 0.65 wrong (not gold), 0.35 wrong (spurious quote).
         let t = &c.topic_reliability;
         assert_eq!(
@@ -674,6 +733,9 @@ mod tests {
         );
         assert_eq!(c.sentiment_reliability.n.iter().sum::<usize>(), 1);
         let cal = c.report().calibration;
+        assert_eq!(cal.topics_by_length[2].words, "9-15");
+        assert_eq!(cal.topics_by_length[2].reliability.accuracy, 0.0);
+        assert_eq!(cal.topics_by_length[0].reliability.accuracy, 0.5);
         assert!(
             (cal.topics.ece - (0.15 + 0.65 + 0.35) / 3.0).abs() < 1e-6,
             "{cal:?}"

@@ -20,6 +20,7 @@ pub mod logistic;
 pub mod store;
 pub mod train;
 
+use calibrate::length_feature;
 pub use calibrate::Calibration;
 pub use inputs::{Featurizer, HeadInputs, Part, PartRows, Previous, StatementText};
 pub use store::{Detection, HeadSpecs, Manifest};
@@ -647,6 +648,8 @@ impl Model {
             })?;
         }
         self.manifest.calibration = calibration;
+        self.manifest.format_version =
+            store::format_version_for(&self.manifest.heads, self.manifest.calibration.as_ref());
         Ok(())
     }
 
@@ -851,7 +854,7 @@ impl Model {
                         None => (chosen, true),
                     };
                     self.featurize_stance(x, rows, !chosen.is_empty());
-                    self.predict_rows(&rows.parts, rel, chosen, detected, 0)
+                    self.predict_rows(x, &rows.parts, rel, chosen, detected, 0)
                 })
                 .collect()
         })
@@ -870,7 +873,7 @@ impl Model {
                 None => ((0..self.topics.len()).collect(), false),
             };
             self.featurize_stance(s, rows, !chosen.is_empty());
-            self.predict_rows(&rows.parts, &rel, chosen, detected, explain)
+            self.predict_rows(s, &rows.parts, &rel, chosen, detected, explain)
         })
     }
 
@@ -879,6 +882,7 @@ impl Model {
     /// and says nothing about topics a caller names.
     fn predict_rows(
         &self,
+        s: &Statement,
         rows: &PartRows,
         rel: &[f32],
         chosen: Vec<usize>,
@@ -887,6 +891,10 @@ impl Model {
     ) -> Prediction {
         let mut out = Prediction::default();
         let cal = self.manifest.calibration.as_ref().filter(|_| detected);
+        // Most quotes get no topic: their length is not needed.
+        let length = cal
+            .filter(|_| !chosen.is_empty())
+            .map_or(0.0, |_| length_feature(s.text));
         if let Some(head) = &self.stance {
             for t in chosen {
                 let mut z = self.stance_scores(head, t, rows);
@@ -908,7 +916,7 @@ impl Model {
                             neutral: z[2],
                         },
                         relevance,
-                        confidence: cal.zip(relevance).map(|(c, p)| c.topic.apply(p)),
+                        confidence: cal.zip(relevance).map(|(c, p)| c.topic.apply(p, length)),
                         explain: expl,
                     },
                 );

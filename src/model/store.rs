@@ -23,7 +23,9 @@ use std::path::{Path, PathBuf};
 
 /// The newest directory format this build writes; it writes the oldest version that can
 /// express the model ([`format_version_for`]) and reads versions
-/// [`MIN_FORMAT_VERSION`]`..=FORMAT_VERSION`: version 9 adds the `embed_text_sif` part
+/// [`MIN_FORMAT_VERSION`]`..=FORMAT_VERSION`: version 10 adds the quote's length to the topic
+/// calibration (`calibration.topic.length`; only a model whose calibration reads it is written
+/// as 10); version 9 adds the `embed_text_sif` part
 /// (only a model whose heads read it is written as 9); version 8 adds the `text_unigrams` and
 /// `context_unigrams` parts (only a model whose heads read one is written as 8, so older
 /// builds keep reading the others); version 7 adds the `wide_context` and
@@ -37,21 +39,24 @@ use std::path::{Path, PathBuf};
 /// before). Versions 1 (stance 0.1: heads over `[text | context]` only, topics found by a
 /// keyword rule pooled with the model) and 2 (fixed heads) are refused with a message saying
 /// how to retrain.
-pub const FORMAT_VERSION: u32 = 9;
+pub const FORMAT_VERSION: u32 = 10;
 /// The oldest directory format this build reads.
 pub const MIN_FORMAT_VERSION: u32 = 3;
 /// The manifest's `format` tag.
 pub const FORMAT_NAME: &str = "stance-model";
 
-/// The format version a model with these heads is written as: 9 when a head reads SIF-pooled
-/// vectors, else 8 when a head reads a single-word part, else 7.
-pub fn format_version_for(heads: &HeadSpecs) -> u32 {
+/// The format version a model with these heads and this calibration is written as: 10 when the
+/// calibration reads the quote's length, else 9 when a head reads SIF-pooled vectors, else 8
+/// when a head reads a single-word part, else 7.
+pub fn format_version_for(heads: &HeadSpecs, calibration: Option<&super::Calibration>) -> u32 {
     let reads = |wanted: &dyn Fn(Part) -> bool| {
         [&heads.stance, &heads.relevance, &heads.sentiment]
             .iter()
             .any(|parts| parts.iter().any(|&p| wanted(p)))
     };
-    if reads(&|p| p == Part::EmbedTextSif) {
+    if calibration.is_some_and(|c| c.topic.length != 0.0) {
+        10
+    } else if reads(&|p| p == Part::EmbedTextSif) {
         9
     } else if reads(&|p| matches!(p, Part::TextUnigrams | Part::ContextUnigrams)) {
         8
@@ -348,7 +353,7 @@ pub fn save(model: &Model, dir: &Path) -> Result<()> {
     let vec_json = serde_json::to_vec(&model.featurizer.vectorizer)?;
     let emb_bytes = model.featurizer.embeddings().map(|e| e.to_bytes());
     let mut manifest = model.manifest.clone();
-    manifest.format_version = format_version_for(&manifest.heads);
+    manifest.format_version = format_version_for(&manifest.heads, manifest.calibration.as_ref());
     manifest.blocks = blocks;
     let ranker_json = match &model.attribution {
         Some(r) => {

@@ -23,7 +23,7 @@
 //! * **Relevance** (one-vs-rest per topic) is trained when the data has records about no topic
 //!   (`"topics": {}`); a record's `topics` keys are its positives, the rest negatives.
 
-use super::calibrate::{Calibration, Platt};
+use super::calibrate::{length_feature, Calibration, Platt};
 use super::inputs::{Featurizer, HeadInputs, Part, StatementText};
 use super::logistic::{ClassWeight, FittedLogistic, LogisticParams, SparseRecords};
 use super::store::{
@@ -1592,16 +1592,17 @@ impl<'a> Task<'a> {
         // How likely a detected topic is right, from the chosen rule's out-of-fold
         // detections on real records (calibrate.rs).
         if let Some((rule, p)) = &chosen_detection {
-            let (mut raw, mut right) = (Vec::new(), Vec::new());
+            let (mut raw, mut lengths, mut right) = (Vec::new(), Vec::new(), Vec::new());
             for g in &real_rel {
                 for (&i, chosen) in g.iter().zip(detect_in_article(p, g, rule)) {
                     for t in chosen {
                         raw.push(p[i][t]);
+                        lengths.push(length_feature(&records[i].text));
                         right.push(self.gold_topics[i].contains(&t));
                     }
                 }
             }
-            sel.calibration = Platt::fit(&raw, &right)?.map(|topic| Calibration {
+            sel.calibration = Platt::fit(&raw, &lengths, &right)?.map(|topic| Calibration {
                 topic,
                 examples: raw.len(),
             });
@@ -1743,8 +1744,9 @@ impl<'a> Task<'a> {
         };
         let manifest = Manifest {
             format: FORMAT_NAME.into(),
-            // The oldest format that can express these heads (what `store::save` writes).
-            format_version: format_version_for(&heads),
+            // The oldest format that can express these heads and this calibration (what
+            // `store::save` writes).
+            format_version: format_version_for(&heads, calibration.as_ref()),
             crate_version: env!("CARGO_PKG_VERSION").into(),
             created: creation_time(),
             training_data_sha256: String::new(),
