@@ -260,9 +260,9 @@ pub struct CalibrationEval {
 pub const LENGTH_BUCKETS: [(usize, &str); 4] =
     [(3, "1-3"), (8, "4-8"), (15, "9-15"), (usize::MAX, "16+")];
 
-/// The [`LENGTH_BUCKETS`] index of a quote.
+/// The [`LENGTH_BUCKETS`] index of a quote (its words counted as the calibration does).
 fn length_bucket(text: &str) -> usize {
-    let n = text.split_whitespace().count();
+    let n = crate::model::calibrate::quote_words(text);
     LENGTH_BUCKETS
         .iter()
         .position(|&(max, _)| n <= max)

@@ -58,10 +58,14 @@ fn is_zero(x: &f32) -> bool {
     *x == 0.0
 }
 
-/// The length input of the calibration: `ln(1 + words)`, `words` the whitespace-separated
-/// words of the quote.
+/// The words of a quote as the calibration counts them: whitespace-separated.
+pub fn quote_words(text: &str) -> usize {
+    text.split_whitespace().count()
+}
+
+/// The length input of the calibration: `ln(1 + words)` ([`quote_words`]).
 pub fn length_feature(text: &str) -> f32 {
-    (1.0 + text.split_whitespace().count() as f32).ln()
+    (1.0 + quote_words(text) as f32).ln()
 }
 
 /// P(topic) is kept this far from 0 and 1 before its logit is taken.
