@@ -83,9 +83,9 @@ impl Platt {
     }
 
     /// The calibrated probability of a raw one, for a quote whose [`length_feature`] is
-    /// `length`.
-    pub fn apply(&self, p: f32, length: f32) -> f32 {
-        1.0 / (1.0 + (-(self.a * logit(p) + self.length * length + self.b)).exp())
+    /// `quote_length`.
+    pub fn apply(&self, p: f32, quote_length: f32) -> f32 {
+        1.0 / (1.0 + (-(self.a * logit(p) + self.length * quote_length + self.b)).exp())
     }
 
     /// Fits `a`, `length` and `b` by (nearly unregularised) logistic regression of `correct`

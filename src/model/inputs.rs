@@ -296,10 +296,9 @@ impl Featurizer {
                 lacks(self.lexicon.is_none(), "the model has no topic lexicon")
             }
             // SIF pooling needs the table's per-word weights.
-            Part::EmbedTextSif if self.embeddings.is_some() => lacks(
-                !self.embeddings.as_ref().is_some_and(|e| e.has_weights()),
-                "its embeddings table has no per-word weights",
-            ),
+            Part::EmbedTextSif if self.embeddings.as_ref().is_some_and(|e| !e.has_weights()) => {
+                Some("its embeddings table has no per-word weights")
+            }
             p if p.is_embedding() => lacks(
                 self.embeddings.is_none(),
                 "the model has no embeddings table",
