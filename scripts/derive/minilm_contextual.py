@@ -109,7 +109,7 @@ def contextual_sums(bert, tok, sents, index, max_pieces=128, batch=64):
         words = [(m.start(), m.end(), index.get(m.group())) for m in FAST_TOKEN.finditer(low)]
         for c0 in range(0, len(ids), max_pieces - 2):
             chunk = range(c0, min(len(ids), c0 + max_pieces - 2))
-            spans, wi = [], 0
+            spans = []
             for ws, we, w in words:
                 if w is None:
                     continue
