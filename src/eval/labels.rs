@@ -94,7 +94,7 @@ pub struct LabelCounts {
     /// `topic_reliability` split by the quote's length ([`LENGTH_BUCKETS`]): fragments take
     /// their topic from the sentence around them and are wrong more often.
     #[serde(default)]
-    pub topic_reliability_by_length: [Reliability; 4],
+    pub topic_reliability_by_length: [Reliability; LENGTH_BUCKETS.len()],
     #[serde(default)]
     pub stance_reliability: Reliability,
     #[serde(default)]
@@ -249,7 +249,7 @@ pub struct CalibrationEval {
     /// Predicted topics: `confidence` (or `relevance`) against "the topic is gold".
     pub topics: ReliabilityReport,
     /// The same by the quote's length ([`LENGTH_BUCKETS`]).
-    pub topics_by_length: [ByLength; 4],
+    pub topics_by_length: [ByLength; LENGTH_BUCKETS.len()],
     /// The predicted stance's probability on (quote, topic) pairs both gold and predicted.
     pub stance: ReliabilityReport,
     /// The predicted sentiment's probability on matched quotes.
