@@ -32,6 +32,11 @@ pub struct LabeledQuote {
     /// Only the topics detected, by id.
     pub topics: BTreeMap<String, TopicPrediction>,
     pub sentiment: Option<SentimentPrediction>,
+    /// P(topic) of every topic the model knows, detected or not, rounded as written (4
+    /// decimals); only when asked for ([`Pipeline::with_relevance_scores`]) and the model has
+    /// a relevance head.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevance: Option<BTreeMap<String, f64>>,
 }
 
 /// Quote extractor + trained model.
@@ -43,6 +48,8 @@ pub struct Pipeline {
     /// Detected topics whose `confidence`, as written (4 decimals), is below this bar (itself
     /// rounded so: an f32 bar of 0.3 is 0.30000001) are dropped.
     min_confidence: Option<f64>,
+    /// Every topic's P(topic) goes into each [`LabeledQuote::relevance`].
+    relevance_scores: bool,
 }
 
 /// Builds a [`Pipeline`] from a model directory and the user's configuration files, each
@@ -61,6 +68,7 @@ pub struct PipelineBuilder {
     topics: Vec<PathBuf>,
     threads: Option<usize>,
     min_confidence: Option<f32>,
+    relevance_scores: bool,
 }
 
 impl PipelineBuilder {
@@ -94,6 +102,12 @@ impl PipelineBuilder {
         self
     }
 
+    /// Give every quote the P(topic) of every topic ([`Pipeline::with_relevance_scores`]).
+    pub fn relevance_scores(mut self, on: bool) -> Self {
+        self.relevance_scores = on;
+        self
+    }
+
     /// Loads the model and the files; any unreadable or invalid one is an error naming it.
     pub fn build(self) -> Result<Pipeline> {
         let mut gazetteer = Gazetteer::builtin();
@@ -110,7 +124,8 @@ impl PipelineBuilder {
         }
         let model = Model::load(&self.model_dir)?;
         let mut p = Pipeline::new(QuoteExtractor::new(gazetteer, cues), model, &topics)?
-            .with_min_confidence(self.min_confidence)?;
+            .with_min_confidence(self.min_confidence)?
+            .with_relevance_scores(self.relevance_scores);
         if let Some(n) = self.threads {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(n)
@@ -136,6 +151,7 @@ impl Pipeline {
             topics: Vec::new(),
             threads: None,
             min_confidence: None,
+            relevance_scores: false,
         }
     }
 
@@ -182,6 +198,7 @@ impl Pipeline {
             model,
             pool: None,
             min_confidence: None,
+            relevance_scores: false,
         })
     }
 
@@ -209,6 +226,15 @@ impl Pipeline {
         }
         self.min_confidence = min.map(round_prob);
         Ok(self)
+    }
+
+    /// With `on`, every labeled quote also carries the P(topic) of every topic the model
+    /// knows, detected or not ([`LabeledQuote::relevance`]): to set one's own thresholds
+    /// (the model's own are in its manifest's `detection`), to rank quotes by a topic, or to
+    /// see why a topic was missed. Off by default: it adds a map per quote.
+    pub fn with_relevance_scores(mut self, on: bool) -> Self {
+        self.relevance_scores = on;
+        self
     }
 
     /// The default extractor and topics with the model saved in `dir`.
@@ -255,7 +281,7 @@ impl Pipeline {
         quotes
             .into_iter()
             .zip(preds)
-            .map(|(q, pred)| labeled(&article.id, q, pred, self.min_confidence))
+            .map(|(q, pred)| self.labeled(&article.id, q, pred))
             .collect()
     }
 
@@ -274,7 +300,7 @@ impl Pipeline {
             lead: Some(lead),
             ..Default::default()
         });
-        labeled(article_id, quote, pred, self.min_confidence)
+        self.labeled(article_id, quote, pred)
     }
 
     /// Topics the quote takes up, with their relevance, by topic id.
@@ -299,24 +325,36 @@ impl Pipeline {
     }
 }
 
-fn labeled(
-    article_id: &str,
-    quote: Quote,
-    pred: crate::model::Prediction,
-    min_confidence: Option<f64>,
-) -> LabeledQuote {
-    let mut topics = pred.topics;
-    for tp in topics.values_mut() {
-        // A model without a relevance head detects nothing: its topics were all scored.
-        tp.relevance = Some(tp.relevance.unwrap_or(1.0));
-    }
-    if let Some(min) = min_confidence {
-        topics.retain(|_, tp| tp.confidence.is_some_and(|c| round_prob(c) >= min));
-    }
-    LabeledQuote {
-        article: article_id.to_string(),
-        quote,
-        topics,
-        sentiment: pred.sentiment,
+impl Pipeline {
+    /// The label record of one quote and its prediction, with the pipeline's options.
+    fn labeled(
+        &self,
+        article_id: &str,
+        quote: Quote,
+        pred: crate::model::Prediction,
+    ) -> LabeledQuote {
+        let mut topics = pred.topics;
+        for tp in topics.values_mut() {
+            // A model without a relevance head detects nothing: its topics were all scored.
+            tp.relevance = Some(tp.relevance.unwrap_or(1.0));
+        }
+        if let Some(min) = self.min_confidence {
+            topics.retain(|_, tp| tp.confidence.is_some_and(|c| round_prob(c) >= min));
+        }
+        let relevance = (self.relevance_scores && !pred.relevance.is_empty()).then(|| {
+            self.model
+                .topics()
+                .iter()
+                .zip(&pred.relevance)
+                .map(|(t, &p)| (t.clone(), round_prob(p)))
+                .collect()
+        });
+        LabeledQuote {
+            article: article_id.to_string(),
+            quote,
+            topics,
+            sentiment: pred.sentiment,
+            relevance,
+        }
     }
 }

@@ -294,6 +294,7 @@ mod tests {
             },
             topics: [("peacekeepers".to_string(), label)].into(),
             sentiment: None,
+            relevance: None,
         }
     }
 

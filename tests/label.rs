@@ -504,3 +504,104 @@ fn min_confidence_outside_0_1_or_without_calibration_is_refused() {
     assert!(err.to_string().contains("between 0 and 1"), "{err}");
     assert!(built(0.7).is_ok());
 }
+
+#[test]
+fn relevance_gives_every_topic_as_the_detector_saw_it() {
+    let (code, out, err) = run(&["label", "data/articles"]);
+    assert_eq!(code, 0, "{err}");
+    let plain = jsonl(&out);
+    let (code, out, err) = run(&["label", "data/articles", "--relevance"]);
+    assert_eq!(code, 0, "{err}");
+    let scored = jsonl(&out);
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("models/default/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let topics: Vec<&str> = manifest["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    let detection = &manifest["detection"];
+    let own = |t: &str| detection["thresholds"][t].as_f64().unwrap();
+    let article = detection["article_threshold"].as_f64().unwrap();
+    assert_eq!(scored.len(), plain.len());
+    for (s, p) in scored.iter().zip(&plain) {
+        let rel = s["relevance"]
+            .as_object()
+            .expect("every quote has relevance");
+        assert_eq!(rel.keys().map(String::as_str).collect::<Vec<_>>(), topics);
+        // The scores are the detector's input: a detected topic's own relevance is its
+        // score; it reached its threshold or the article's; the best topic, when it reaches
+        // its threshold, is always detected.
+        for (t, tp) in s["topics"].as_object().unwrap() {
+            let r = rel[t].as_f64().unwrap();
+            assert_eq!(tp["relevance"].as_f64().unwrap(), r, "{t} in {s}");
+            assert!(r >= own(t).min(article) - 1e-4, "{t} detected at {r}");
+        }
+        let (best, p_best) = rel
+            .iter()
+            .map(|(t, v)| (t.as_str(), v.as_f64().unwrap()))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap();
+        if p_best >= own(best) + 1e-4 {
+            assert!(s["topics"].get(best).is_some(), "{best} at {p_best}: {s}");
+        }
+        // Nothing else changes.
+        let mut without = s.clone();
+        without.as_object_mut().unwrap().remove("relevance");
+        assert_eq!(&without, p);
+    }
+    assert!(
+        plain.iter().all(|r| r.get("relevance").is_none()),
+        "off by default"
+    );
+
+    // Only per-quote JSON Lines carry it.
+    for extra in [
+        &["--summary"][..],
+        &["--format", "csv"],
+        &["--format", "table"],
+    ] {
+        let mut args = vec!["label", "data/articles", "--relevance"];
+        args.extend_from_slice(extra);
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 2, "{extra:?}: {err}");
+        assert!(out.is_empty(), "{extra:?}: nothing is labeled");
+        assert!(
+            err.contains("--relevance") && err.contains("jsonl"),
+            "{err}"
+        );
+    }
+
+    // The library: off by default, on through the builder.
+    let article = stance::Article::new(
+        "a",
+        std::fs::read_to_string(
+            root().join("data/articles").join(
+                std::fs::read_dir(root().join("data/articles"))
+                    .unwrap()
+                    .map(|e| e.unwrap().file_name())
+                    .filter(|n| n.to_string_lossy().ends_with(".txt"))
+                    .min()
+                    .unwrap(),
+            ),
+        )
+        .unwrap(),
+    );
+    let built = |on: bool| {
+        stance::pipeline::Pipeline::builder(root().join("models/default"))
+            .relevance_scores(on)
+            .build()
+            .unwrap()
+            .label(&article)
+    };
+    let (off, on) = (built(false), built(true));
+    assert!(!on.is_empty());
+    assert!(off.iter().all(|q| q.relevance.is_none()));
+    for (a, b) in off.iter().zip(&on) {
+        assert_eq!(b.relevance.as_ref().map(|r| r.len()), Some(topics.len()));
+        assert_eq!((&a.topics, &a.sentiment), (&b.topics, &b.sentiment));
+    }
+}

@@ -115,8 +115,11 @@ fn load_shared<T: Send + Sync>(
 fn load_pipeline(
     dir: &Path,
     min_confidence: Option<f32>,
+    relevance: bool,
 ) -> stance::Result<stance::pipeline::Pipeline> {
-    stance::pipeline::Pipeline::load(dir)?.with_min_confidence(min_confidence)
+    Ok(stance::pipeline::Pipeline::load(dir)?
+        .with_min_confidence(min_confidence)?
+        .with_relevance_scores(relevance))
 }
 
 /// Turns Python's articles into the library's input stream: an empty text is a bad input,
@@ -162,19 +165,31 @@ struct Pipeline {
 #[pymethods]
 impl Pipeline {
     /// Loads the model directory `path` with the built-in extractor and topics, keeping only
-    /// detected topics with `confidence` >= `min_confidence` when given.
+    /// detected topics with `confidence` >= `min_confidence` when given; with `relevance`,
+    /// every record also has every topic's P(topic) (`stance label --relevance`).
     #[staticmethod]
-    #[pyo3(signature = (path, min_confidence=None))]
-    fn load(py: Python<'_>, path: PathBuf, min_confidence: Option<f32>) -> PyResult<Self> {
-        let inner = load_shared(py, Some(path), |p| load_pipeline(p, min_confidence))?;
+    #[pyo3(signature = (path, min_confidence=None, relevance=false))]
+    fn load(
+        py: Python<'_>,
+        path: PathBuf,
+        min_confidence: Option<f32>,
+        relevance: bool,
+    ) -> PyResult<Self> {
+        let inner = load_shared(py, Some(path), |p| {
+            load_pipeline(p, min_confidence, relevance)
+        })?;
         Ok(Pipeline { inner })
     }
 
-    /// Loads the model bundled into this build (`min_confidence` as in `load`).
+    /// Loads the model bundled into this build (`min_confidence`, `relevance` as in `load`).
     #[staticmethod]
-    #[pyo3(signature = (min_confidence=None))]
-    fn load_bundled(py: Python<'_>, min_confidence: Option<f32>) -> PyResult<Self> {
-        let inner = load_shared(py, None, |p| load_pipeline(p, min_confidence))?;
+    #[pyo3(signature = (min_confidence=None, relevance=false))]
+    fn load_bundled(
+        py: Python<'_>,
+        min_confidence: Option<f32>,
+        relevance: bool,
+    ) -> PyResult<Self> {
+        let inner = load_shared(py, None, |p| load_pipeline(p, min_confidence, relevance))?;
         Ok(Pipeline { inner })
     }
 

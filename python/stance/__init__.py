@@ -132,7 +132,8 @@ class Pipeline:
         text), ``text``, ``fragment``, ``speaker`` (canonical name or None),
         ``speaker_mention``, ``cue``, ``confidence``, ``topics`` ({topic: {stance, probs,
         relevance, confidence}}, detected topics only; ``confidence``, how likely the topic is
-        right, with calibrated models) and ``sentiment`` ({label, probs}).
+        right, with calibrated models) and ``sentiment`` ({label, probs}); with
+        ``load(..., relevance=True)`` also ``relevance`` ({topic: P(topic)} for every topic).
 
         Raises ValueError for an empty or blank text, TypeError when ``text`` is not a str.
         """
@@ -301,7 +302,11 @@ class Model:
         return Pipeline(self._m.pipeline(), self.path)
 
 
-def load(path: Optional[PathLike] = None, min_confidence: Optional[float] = None) -> Pipeline:
+def load(
+    path: Optional[PathLike] = None,
+    min_confidence: Optional[float] = None,
+    relevance: bool = False,
+) -> Pipeline:
     """Loads a labeling pipeline.
 
     ``path`` is a model directory; without it ``$STANCE_MODEL`` is used, else the default model
@@ -312,12 +317,16 @@ def load(path: Optional[PathLike] = None, min_confidence: Optional[float] = None
     topic is right) is at least that, compared as written (4 decimals), in every method's
     output and summary, as ``stance label --min-confidence``: fewer, surer labels. Raises
     :class:`StanceError` outside [0, 1] or for a model whose topics have no ``confidence``.
+
+    ``relevance=True`` gives every record a ``relevance`` dict: every topic's P(topic),
+    detected or not, as ``stance label --relevance`` (to set your own thresholds, or rank
+    quotes by a topic). The DataFrame and Spark helpers read the detected topics only.
     """
     p = _model_path(path)
     if p is None:
-        native = _native.Pipeline.load_bundled(min_confidence)
+        native = _native.Pipeline.load_bundled(min_confidence, relevance)
     else:
-        native = _native.Pipeline.load(p, min_confidence)
+        native = _native.Pipeline.load(p, min_confidence, relevance)
     return Pipeline(native, p)
 
 

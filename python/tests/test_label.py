@@ -78,6 +78,23 @@ def test_min_confidence_keeps_the_surer_topics_like_the_cli(pipe, seeds, cli):
             stance.load(MODEL, min_confidence=bad)
 
 
+def test_relevance_gives_every_topic_like_the_cli(pipe, seeds, cli):
+    ids, texts = zip(*seeds)
+    plain = [q for per in pipe.label_many(texts, ids) for q in per]
+    scored = [q for per in stance.load(MODEL, relevance=True).label_many(texts, ids) for q in per]
+    assert all("relevance" not in q for q in plain)
+    assert [{k: v for k, v in q.items() if k != "relevance"} for q in scored] == plain
+    for q in scored:
+        assert sorted(q["relevance"]) == sorted(pipe.model.topics)
+        for topic, lab in q["topics"].items():
+            assert lab["relevance"] == q["relevance"][topic]
+    code, out, err = cli(
+        "label", "--quiet", "--model", "models/default", "--relevance", str(ARTICLES)
+    )
+    assert code == 0, err
+    assert [json.loads(line) for line in out.splitlines()] == scored
+
+
 def test_label_many_equals_label_one_by_one(pipe, seeds):
     ids, texts = zip(*seeds)
     one_by_one = [pipe.label(t, id=i) for i, t in seeds]

@@ -25,7 +25,7 @@ pub struct EvalCvArgs {
     #[arg(long, value_name = "PATH", num_args = 1..)]
     pub off_domain: Vec<PathBuf>,
     /// Write every held-out quote as labeled by its fold's model (JSON Lines, as `stance
-    /// label`) to this file, for error analysis.
+    /// label --relevance`: with every topic's P(topic)) to this file, for error analysis.
     #[arg(long, value_name = "FILE")]
     pub predictions: Option<PathBuf>,
     #[command(flatten)]

@@ -23,6 +23,10 @@ pub struct LabelArgs {
     /// Print the speaker × topic summary instead of one record per quote.
     #[arg(long)]
     pub summary: bool,
+    /// Add every topic's P(topic) to each quote as `relevance`, detected or not (JSON Lines
+    /// only): to set your own thresholds or rank quotes by a topic.
+    #[arg(long)]
+    pub relevance: bool,
     #[command(flatten)]
     pub config: ConfigArgs,
     #[command(flatten)]
@@ -44,7 +48,6 @@ pub enum LabelFormat {
 }
 
 pub fn run(a: LabelArgs) -> Result<Outcome> {
-    let pipeline = a.config.pipeline(&a.model)?;
     let format = a.format.unwrap_or(if a.summary {
         LabelFormat::Table
     } else {
@@ -53,6 +56,13 @@ pub fn run(a: LabelArgs) -> Result<Outcome> {
     if !a.summary && format == LabelFormat::Json {
         anyhow::bail!("--format json goes with --summary; per-quote output is --format jsonl");
     }
+    if a.relevance && (a.summary || format != LabelFormat::Jsonl) {
+        anyhow::bail!("--relevance adds a field to each quote's JSON record: it goes with --format jsonl, without --summary");
+    }
+    let pipeline = a
+        .config
+        .pipeline(&a.model)?
+        .with_relevance_scores(a.relevance);
     let mut out = Output::open(a.out.out.as_deref())?;
     let mut summary = Summary::new();
     if !a.summary {

@@ -195,7 +195,8 @@ pub fn cross_validate(
             "inner_stance_f_avg": train_report.stance_pooled.as_ref().and_then(|r| r.f_avg),
             "inner_sentiment_macro_f1": train_report.sentiment.as_ref().map(|r| r.macro_f1),
         });
-        let pipeline = Pipeline::new(extractor.clone(), model, topics)?;
+        // Every topic's P(topic) goes into the predictions: error analysis wants the missed ones.
+        let pipeline = Pipeline::new(extractor.clone(), model, topics)?.with_relevance_scores(true);
         let predicted: Vec<Vec<LabeledQuote>> = test_articles
             .par_iter()
             .map(|a| pipeline.label(a))

@@ -339,6 +339,7 @@ fn gold_as_labeled(g: &GoldQuote) -> LabeledQuote {
         },
         topics,
         sentiment: None,
+        relevance: None,
     }
 }
 

@@ -372,6 +372,11 @@ pub struct Prediction {
     /// Sentiment, when the model has a sentiment head.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sentiment: Option<SentimentPrediction>,
+    /// P(topic) of every topic, in [`Model::topics`] order, detected or not (empty without a
+    /// relevance head): for choosing one's own thresholds and for error analysis. Not part
+    /// of the `stance predict` JSON.
+    #[serde(skip)]
+    pub relevance: Vec<f32>,
 }
 
 /// Reusable per-thread buffers so a prediction does not allocate feature rows.
@@ -847,14 +852,16 @@ impl Model {
             let chosen = self.rule.choose_in_article(&rel);
             s.iter()
                 .zip(pool.iter_mut())
-                .zip(rel.iter().zip(chosen))
+                .zip(rel.into_iter().zip(chosen))
                 .map(|((x, rows), (rel, chosen))| {
                     let (chosen, detected) = match &x.topics {
                         Some(given) => (self.topic_indices(given), false),
                         None => (chosen, true),
                     };
                     self.featurize_stance(x, rows, !chosen.is_empty());
-                    self.predict_rows(x, &rows.parts, rel, chosen, detected, 0)
+                    let mut out = self.predict_rows(x, &rows.parts, &rel, chosen, detected, 0);
+                    out.relevance = rel;
+                    out
                 })
                 .collect()
         })
@@ -873,7 +880,9 @@ impl Model {
                 None => ((0..self.topics.len()).collect(), false),
             };
             self.featurize_stance(s, rows, !chosen.is_empty());
-            self.predict_rows(s, &rows.parts, &rel, chosen, detected, explain)
+            let mut out = self.predict_rows(s, &rows.parts, &rel, chosen, detected, explain);
+            out.relevance = rel;
+            out
         })
     }
 
