@@ -320,7 +320,8 @@ def load(
 
     ``relevance=True`` gives every record a ``relevance`` dict: every topic's P(topic),
     detected or not, as ``stance label --relevance`` (to set your own thresholds, or rank
-    quotes by a topic). The DataFrame and Spark helpers read the detected topics only.
+    quotes by a topic); :meth:`Pipeline.label_jsonl` lines carry it too, and :func:`to_pandas`
+    keeps to the detected topics.
     """
     p = _model_path(path)
     if p is None:
