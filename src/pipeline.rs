@@ -323,9 +323,7 @@ impl Pipeline {
             .map(|t| (self.model.topics()[t].clone(), p[t]))
             .collect()
     }
-}
 
-impl Pipeline {
     /// The label record of one quote and its prediction, with the pipeline's options.
     fn labeled(
         &self,

@@ -15,7 +15,7 @@ the scores (the relevance head) must improve.
     python3 scripts/analysis/topic_ceiling.py P.jsonl \
         [--gold data/gold/seeds.jsonl ../shared/news-dev/gold.jsonl]
 
-Standard library only.
+Standard library only; python/tests/test_topic_ceiling.py checks it on a case worked by hand.
 """
 import argparse
 import json
@@ -28,15 +28,16 @@ def read_jsonl(path):
 
 
 def match(preds, golds):
-    """One-to-one pairs (pred index, gold index) of one article, largest overlap first."""
+    """One-to-one pairs (pred index, gold index) of one article, largest overlap first: the rule
+    of `quotes::match_spans` (src/quotes/mod.rs) (the "as scored" line checks that they agree)."""
     cand = []
     for i, p in enumerate(preds):
         for j, g in enumerate(golds):
             o = min(p["end"], g["end"]) - max(p["start"], g["start"])
             if o > 0 and 2 * o >= p["end"] - p["start"] and 2 * o >= g["end"] - g["start"]:
-                cand.append((-o, i, j))
+                cand.append((-o, j, i))  # ties: lower gold index first, as in Rust
     used_p, used_g, pairs = set(), set(), []
-    for _, i, j in sorted(cand):
+    for _, j, i in sorted(cand):
         if i not in used_p and j not in used_g:
             used_p.add(i)
             used_g.add(j)

@@ -195,14 +195,16 @@ pub fn cross_validate(
             "inner_stance_f_avg": train_report.stance_pooled.as_ref().and_then(|r| r.f_avg),
             "inner_sentiment_macro_f1": train_report.sentiment.as_ref().map(|r| r.macro_f1),
         });
-        // Every topic's P(topic) goes into the predictions: error analysis wants the missed ones.
-        let pipeline = Pipeline::new(extractor.clone(), model, topics)?.with_relevance_scores(true);
+        let pipeline = Pipeline::new(extractor.clone(), model, topics)?;
+        // Off-domain quotes are only counted; the held-out ones carry every topic's P(topic)
+        // into the predictions (error analysis wants the missed topics too).
+        let off = off_domain(&pipeline, &opts.off_domain);
+        let pipeline = pipeline.with_relevance_scores(true);
         let predicted: Vec<Vec<LabeledQuote>> = test_articles
             .par_iter()
             .map(|a| pipeline.label(a))
             .collect();
         let counts = score_predictions(&pipeline, &test_articles, &predicted, &test_gold);
-        let off = off_domain(&pipeline, &opts.off_domain);
         off_total.0 += off.0;
         off_total.1 += off.1;
         pooled.merge(&counts);

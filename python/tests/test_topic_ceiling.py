@@ -1,0 +1,57 @@
+"""scripts/analysis/topic_ceiling.py, whose figures the README quotes, on a case worked by hand:
+one-to-one span matching (largest overlap first), the figures as scored, and the ceiling."""
+
+import json
+import subprocess
+import sys
+
+from conftest import ROOT
+
+SCRIPT = ROOT / "scripts" / "analysis" / "topic_ceiling.py"
+
+
+def rel(**p):
+    return {t: p.get(t, 0.0) for t in ("nato", "peace_talks", "summit")}
+
+
+def write_jsonl(path, rows):
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+def test_ceiling_on_a_hand_worked_case(tmp_path):
+    gold = [
+        {"article": "a", "start": 0, "end": 10, "topics": {"peace_talks": "favor"}},
+        {"article": "a", "start": 20, "end": 30, "topics": {"summit": "favor", "peace_talks": "favor"}},
+        {"article": "a", "start": 40, "end": 50, "topics": {}},
+        {"article": "other", "start": 0, "end": 5, "topics": {"nato": "against"}},  # not predicted on
+    ]
+    preds = [
+        # Matches gold 1 (overlap 10) but ranks summit first.
+        {"article": "a", "start": 0, "end": 10, "topics": {"summit": {}}, "relevance": rel(summit=0.7, peace_talks=0.6)},
+        # Overlaps gold 1 by 7 of its 10 chars too, but gold 1 is taken: unmatched, a false topic.
+        {"article": "a", "start": 2, "end": 9, "topics": {"peace_talks": {}}, "relevance": rel(peace_talks=0.9)},
+        {"article": "a", "start": 21, "end": 30, "topics": {"summit": {}}, "relevance": rel(summit=0.9, peace_talks=0.8)},
+        {"article": "a", "start": 40, "end": 50, "topics": {"nato": {}}, "relevance": rel(nato=0.5)},
+        {"article": "a", "start": 60, "end": 70, "topics": {}, "relevance": rel()},
+    ]
+    write_jsonl(tmp_path / "gold.jsonl", gold)
+    write_jsonl(tmp_path / "p.jsonl", preds)
+    out = subprocess.run(
+        [sys.executable, str(SCRIPT), str(tmp_path / "p.jsonl"), "--gold", str(tmp_path / "gold.jsonl")],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    # Gold pairs of the predicted articles: 1 + 2. As scored: 1 right (summit on gold 2) of 4.
+    assert "gold (quote, topic) pairs: 3" in out
+    assert "as scored:        P 0.250  R 0.333  F1 0.286" in out
+    # Ceiling: gold 1 takes its 1 most relevant topic (summit, wrong), gold 2 its 2 (both right).
+    assert "P 0.667  R 0.667  F1 0.667" in out
+    assert "top topic is right: 0 of 1" in out
+
+
+def test_predictions_without_relevance_are_refused(tmp_path):
+    write_jsonl(tmp_path / "p.jsonl", [{"article": "a", "start": 0, "end": 1, "topics": {}}])
+    r = subprocess.run(
+        [sys.executable, str(SCRIPT), str(tmp_path / "p.jsonl"), "--gold", str(tmp_path / "p.jsonl")],
+        capture_output=True, text=True,
+    )
+    assert r.returncode != 0 and "no `relevance`" in r.stderr
