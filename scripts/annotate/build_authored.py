@@ -17,8 +17,11 @@ The statements are invented by the annotators in the style of 2025 news coverage
 NOT real quotations of the named people); see data/train/README.md.
 
 Usage: python3 scripts/annotate/build_authored.py
+       python3 scripts/annotate/build_authored.py --extra F.psv ... --out FILE
+         (the measured-and-unused statements of scripts/annotate/authored-unused/ appended to
+         the default's; see the README there)
 """
-import json, os, pathlib, re, sys
+import argparse, json, os, pathlib, re, sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SRC = ROOT / "scripts" / "annotate" / "authored"
@@ -57,18 +60,23 @@ def parse(path):
 
 
 def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--extra", nargs="*", default=[], type=pathlib.Path,
+                    help=".psv files appended after the default sources")
+    ap.add_argument("--out", type=pathlib.Path, default=OUT)
+    a = ap.parse_args()
     out = []
     try:
-        for p in sorted(SRC.glob("*.psv")):
+        for p in sorted(SRC.glob("*.psv")) + a.extra:
             out.extend(parse(p))
     except ValueError as e:
         print(e, file=sys.stderr)
         return 1
     recs = [{"id": f"authored-{i:04d}", **r} for i, r in enumerate(out, 1)]
-    tmp = OUT.with_suffix(".tmp")
+    tmp = a.out.with_suffix(".tmp")
     tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
-    os.replace(tmp, OUT)
-    print(f"wrote {len(recs)} records to {OUT}")
+    os.replace(tmp, a.out)
+    print(f"wrote {len(recs)} records to {a.out}")
     return 0
 
 

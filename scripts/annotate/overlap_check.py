@@ -9,6 +9,13 @@ statements come from the seed articles by construction, so for them only news-de
 
     python3 scripts/annotate/overlap_check.py            # report; exit 1 if an authored one is found
     python3 scripts/annotate/overlap_check.py --n 5      # stricter
+    python3 scripts/annotate/overlap_check.py --near     # paraphrase candidates, for review
+
+`--near` lists authored statements that may paraphrase a gold quote (news-dev or seeds) without
+sharing 6 words: two shared word 4-grams, or content-word Jaccard >= 0.3 with >= 3 shared
+content words. It has false positives by design (diplomatic boilerplate such as "a just and
+lasting peace"), so it only reports (exit 0): each candidate is read by hand, and a paraphrase of
+a real quote is removed from the .psv sources.
 """
 import argparse
 import json
@@ -19,6 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 NEWS_DEV = ROOT.parent / "shared" / "news-dev" / "articles"
 WORD = re.compile(r"[\w’']+")
+STOP = set("""the a an of to and in on for is are was were be been it that this with as at by from
+we they he she i our their his her not no will would can could should has have had do does did but
+or if so than then there these those its it's about said says which who what when us you your my
+me them all any one more very just also""".split())
 
 
 def grams(text, n):
@@ -26,10 +37,43 @@ def grams(text, n):
     return {tuple(w[i:i + n]) for i in range(len(w) - n + 1)}
 
 
+def content_words(text):
+    return {w for w in (x.lower().replace("’", "'") for x in WORD.findall(text))
+            if w not in STOP and len(w) > 2}
+
+
+def near(gold_paths):
+    """Prints authored statements that may paraphrase a gold quote; returns how many."""
+    gold = [json.loads(l) for p in gold_paths if p.is_file()
+            for l in p.open(encoding="utf-8") if l.strip()]
+    gold = [(g, content_words(g["text"]), grams(g["text"], 4)) for g in gold]
+    n = 0
+    for line in (ROOT / "data" / "train" / "authored.jsonl").open(encoding="utf-8"):
+        r = json.loads(line)
+        c, g4 = content_words(r["text"]), grams(r["text"], 4)
+        hits = []
+        for g, gc, gg in gold:
+            shared = c & gc
+            jac = len(shared) / len(c | gc) if c | gc else 0.0
+            if len(g4 & gg) >= 2 or (jac >= 0.3 and len(shared) >= 3):
+                hits.append(f"{g['article']}@{g['start']} (Jaccard {jac:.2f}, 4-grams {len(g4 & gg)})")
+        if hits:
+            n += 1
+            print(f"{r['id']}\t{r['text'][:80]}\t{'; '.join(hits)}")
+    return n
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=6)
+    ap.add_argument("--near", action="store_true", help="list paraphrase candidates (report only)")
     a = ap.parse_args()
+    if a.near:
+        if not NEWS_DEV.is_dir():
+            print(f"SKIPPED news-dev: {NEWS_DEV} absent (only the seeds' quotes are read)", file=sys.stderr)
+        n = near([NEWS_DEV.parent / "gold.jsonl", ROOT / "data" / "gold" / "seeds.jsonl"])
+        print(f"{n} authored statement(s) to read against the gold quote(s) named", file=sys.stderr)
+        return
     sources = {}
     if NEWS_DEV.is_dir():
         for p in sorted(NEWS_DEV.glob("*.txt")):
