@@ -32,31 +32,34 @@ or if so than then there these those its it's about said says which who what whe
 me them all any one more very just also""".split())
 
 
+def words(text):
+    return [x.lower().replace("’", "'") for x in WORD.findall(text)]
+
+
 def grams(text, n):
-    w = [x.lower().replace("’", "'") for x in WORD.findall(text)]
+    w = words(text)
     return {tuple(w[i:i + n]) for i in range(len(w) - n + 1)}
 
 
 def content_words(text):
-    return {w for w in (x.lower().replace("’", "'") for x in WORD.findall(text))
-            if w not in STOP and len(w) > 2}
+    return {w for w in words(text) if w not in STOP and len(w) > 2}
 
 
 def near(gold_paths):
     """Prints authored statements that may paraphrase a gold quote; returns how many."""
-    gold = [json.loads(l) for p in gold_paths if p.is_file()
-            for l in p.open(encoding="utf-8") if l.strip()]
-    gold = [(g, content_words(g["text"]), grams(g["text"], 4)) for g in gold]
+    quotes = [json.loads(l) for p in gold_paths if p.is_file()
+              for l in p.open(encoding="utf-8") if l.strip()]
+    quotes = [(q, content_words(q["text"]), grams(q["text"], 4)) for q in quotes]
     n = 0
     for line in (ROOT / "data" / "train" / "authored.jsonl").open(encoding="utf-8"):
         r = json.loads(line)
         c, g4 = content_words(r["text"]), grams(r["text"], 4)
         hits = []
-        for g, gc, gg in gold:
-            shared = c & gc
-            jac = len(shared) / len(c | gc) if c | gc else 0.0
-            if len(g4 & gg) >= 2 or (jac >= 0.3 and len(shared) >= 3):
-                hits.append(f"{g['article']}@{g['start']} (Jaccard {jac:.2f}, 4-grams {len(g4 & gg)})")
+        for q, qc, q4 in quotes:
+            shared = c & qc
+            jac = len(shared) / len(c | qc) if c | qc else 0.0
+            if len(g4 & q4) >= 2 or (jac >= 0.3 and len(shared) >= 3):
+                hits.append(f"{q['article']}@{q['start']} (Jaccard {jac:.2f}, 4-grams {len(g4 & q4)})")
         if hits:
             n += 1
             print(f"{r['id']}\t{r['text'][:80]}\t{'; '.join(hits)}")
