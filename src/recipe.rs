@@ -26,11 +26,15 @@
 //! Paths are relative to the recipe file. Gold sets become training records through
 //! [`GoldSet::training_records`] (the extractor's context for each quote); every gold article
 //! belongs to a cross-validation group (its story), and a statement with an `article` field
-//! naming a gold article joins that article's group, so it is held out with it. The source
-//! ranker of the attribution stage is trained from a recipe's attribution data by
-//! [`ranker_train`].
+//! naming a gold article joins that article's group, so it is held out with it; a
+//! [`CopyGuard`] built from a fold's held-out quotes keeps their copies and retellings out of
+//! its training records ([`copy_guard`]). The source ranker of the attribution stage is
+//! trained from a recipe's attribution data by [`ranker_train`].
 
+pub mod copy_guard;
 pub mod ranker_train;
+
+pub use copy_guard::{word_ngrams, CopyGuard, CopyKind, DroppedCopies};
 
 use crate::corpora::gold::GoldSet;
 use crate::corpora::{self, file_id, files_with_extension, Format, ReadOptions};
@@ -38,8 +42,9 @@ use crate::dataset::Record;
 use crate::error::{Error, Result};
 use crate::model::TrainParams;
 use crate::quotes::QuoteExtractor;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -340,19 +345,6 @@ pub struct RecipeData {
     pub off_domain: Vec<Record>,
 }
 
-/// Word n-grams (lowercased word tokens) of a text, for copy detection.
-pub fn word_ngrams(text: &str, n: usize) -> HashSet<Vec<String>> {
-    let words: Vec<String> = text
-        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
-        .filter(|w| !w.is_empty())
-        .map(|w| w.to_lowercase().replace('’', "'"))
-        .collect();
-    if n == 0 {
-        return HashSet::new();
-    }
-    words.windows(n).map(|w| w.to_vec()).collect()
-}
-
 impl RecipeData {
     /// Cross-validation groups of the gold sets, sorted.
     pub fn groups(&self) -> Vec<String> {
@@ -378,16 +370,17 @@ impl RecipeData {
     }
 
     /// The training records: gold quotes of groups `keep` accepts, statements (those tied to
-    /// a gold article only when its group is kept) and off-domain negatives. Records sharing
-    /// a word n-gram with `forbidden` (the held-out quotes, in cross-validation) are left out:
-    /// the same quote reported by several outlets must not be in training and test at once.
-    /// Returns the records and how many were left out as copies.
+    /// a gold article only when its group is kept) and off-domain negatives. With a `guard`
+    /// (built from the held-out quotes, in cross-validation), the records it finds to be copies
+    /// of a held-out quote are left out ([`CopyGuard::check`]): the same quote reported by
+    /// several outlets, or a statement written from it, must not be in training and test at
+    /// once. Returns the records and how many were left out as exact and as near copies.
     pub fn training_records(
         &self,
         extractor: &QuoteExtractor,
         keep: impl Fn(&str) -> bool + Copy,
-        forbidden: Option<(&HashSet<Vec<String>>, usize)>,
-    ) -> (Vec<Record>, usize) {
+        guard: Option<&CopyGuard>,
+    ) -> (Vec<Record>, DroppedCopies) {
         let mut out = Vec::new();
         for (s, w) in &self.sets {
             for mut r in s.training_records(extractor, keep) {
@@ -402,17 +395,23 @@ impl RecipeData {
                 .cloned(),
         );
         out.extend(self.off_domain.iter().cloned());
-        let Some((grams, n)) = forbidden else {
-            return (out, 0);
+        let mut dropped = DroppedCopies::default();
+        let Some(guard) = guard else {
+            return (out, dropped);
         };
-        let before = out.len();
-        out.retain(|r| {
-            let copy = |t: &str| word_ngrams(t, n).iter().any(|g| grams.contains(g));
-            !(copy(&r.text)
-                || r.context.as_deref().is_some_and(copy)
-                || r.wide_context.as_deref().is_some_and(copy))
+        let copies: Vec<Option<CopyKind>> = out.par_iter().map(|r| guard.check(r)).collect();
+        let mut copies = copies.into_iter();
+        out.retain(|_| match copies.next().flatten() {
+            None => true,
+            Some(CopyKind::Exact) => {
+                dropped.exact += 1;
+                false
+            }
+            Some(CopyKind::Near) => {
+                dropped.near += 1;
+                false
+            }
         });
-        let dropped = before - out.len();
         (out, dropped)
     }
 }
@@ -441,13 +440,5 @@ mod tests {
         .unwrap();
         assert_eq!(r.train.c, vec![3.0]);
         assert_eq!(r.train.max_iter, TrainParams::default().max_iter);
-    }
-
-    #[test]
-    fn ngrams_ignore_case_and_curly_apostrophes() {
-        let a = word_ngrams("We don’t accept it, ever", 3);
-        let b = word_ngrams("we DON'T accept", 3);
-        assert!(a.iter().any(|g| b.contains(g)));
-        assert!(word_ngrams("too short", 3).is_empty());
     }
 }

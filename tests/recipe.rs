@@ -12,9 +12,9 @@ use stance::corpora::gold::{read_gold, read_groups, GoldSet};
 use stance::eval::cv::{assign_groups, cross_validate, CvOptions, CvReport};
 use stance::model::TopicRule;
 use stance::quotes::QuoteExtractor;
-use stance::recipe::{word_ngrams, Recipe, RecipeData};
+use stance::recipe::{word_ngrams, CopyGuard, DroppedCopies, Recipe, RecipeData};
 use stance::topics::TopicConfig;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 mod common;
@@ -578,7 +578,7 @@ fn groups_tsv_assigns_groups_and_unlisted_articles_are_their_own_group() {
         .all(|r| r.group.is_none()));
     // Gold training records carry their article's group.
     let (recs, dropped) = data.training_records(&ex, |_| true, None);
-    assert_eq!(dropped, 0);
+    assert_eq!(dropped, DroppedCopies::default());
     for rec in recs.iter().filter(|r| r.extra.contains_key("start")) {
         let a = rec.extra["article"].as_str().unwrap();
         assert_eq!(rec.group.as_deref(), Some(want[a].as_str()));
@@ -714,24 +714,30 @@ fn leak_guard_drops_copies_of_a_held_out_quote_and_counts_them() {
     };
     // Without a guard: the other article's gold quote and every untied statement.
     let (all, dropped) = data.training_records(&ex, keep, None);
-    assert_eq!(dropped, 0);
+    assert_eq!(dropped.total(), 0);
     assert_eq!(
         ids(&all),
         ["gold:kept", "copy", "in-context", "five-words", "unrelated"]
     );
     // With the held-out quote's 6-grams forbidden: the two copies go, and are counted.
-    let grams = word_ngrams(held_q, 6);
-    let (guarded, dropped) = data.training_records(&ex, keep, Some((&grams, 6)));
+    let exact = CopyGuard::new([held_q], 6, false);
+    let (guarded, dropped) = data.training_records(&ex, keep, Some(&exact));
     assert_eq!(ids(&guarded), ["gold:kept", "five-words", "unrelated"]);
-    assert_eq!(dropped, 2);
+    assert_eq!(dropped, DroppedCopies { exact: 2, near: 0 });
     // With 5-grams the five-word overlap is a copy too.
-    let grams5 = word_ngrams(held_q, 5);
-    let (_, dropped5) = data.training_records(&ex, keep, Some((&grams5, 5)));
-    assert_eq!(dropped5, 3);
+    let exact5 = CopyGuard::new([held_q], 5, false);
+    let (_, dropped5) = data.training_records(&ex, keep, Some(&exact5));
+    assert_eq!(dropped5, DroppedCopies { exact: 3, near: 0 });
+    // With the near check (CV's default) the five-word overlap goes as a retelling: it shares
+    // two word 4-grams ("don't accept any deal", "accept any deal that").
+    let near = CopyGuard::new([held_q], 6, true);
+    let (guarded, dropped) = data.training_records(&ex, keep, Some(&near));
+    assert_eq!(ids(&guarded), ["gold:kept", "unrelated"]);
+    assert_eq!(dropped, DroppedCopies { exact: 2, near: 1 });
     // Keeping every group: the held-out article's own gold quote is dropped as a copy of itself,
     // and the tied statement is back.
-    let (every, dropped) = data.training_records(&ex, |_| true, Some((&grams, 6)));
-    assert_eq!(dropped, 3);
+    let (every, dropped) = data.training_records(&ex, |_| true, Some(&exact));
+    assert_eq!(dropped.total(), 3);
     assert_eq!(
         ids(&every),
         ["gold:kept", "five-words", "unrelated", "tied"]
@@ -749,14 +755,19 @@ fn leak_guard_on_the_seeds_drops_the_statement_copied_from_a_held_out_article() 
         .find(|a| a.id == SEED_ARTICLES[4])
         .unwrap();
     let idx = stance::article::CharIndex::new(&art.text);
-    let mut grams: HashSet<Vec<String>> = HashSet::new();
-    for q in set.quotes.iter().filter(|q| q.article == art.id) {
-        grams.extend(word_ngrams(idx.slice(&art.text, q.start, q.end), 6));
-    }
+    let held_quotes: Vec<&str> = set
+        .quotes
+        .iter()
+        .filter(|q| q.article == art.id)
+        .map(|q| idx.slice(&art.text, q.start, q.end))
+        .collect();
+    let exact = CopyGuard::new(held_quotes.iter().copied(), 6, false);
     let keep = |g: &str| g != held;
     let (plain, d0) = data.training_records(&ex, keep, None);
-    let (guarded, dropped) = data.training_records(&ex, keep, Some((&grams, 6)));
-    assert_eq!(d0, 0);
+    let (guarded, dropped) = data.training_records(&ex, keep, Some(&exact));
+    assert_eq!(d0.total(), 0);
+    assert_eq!(dropped.near, 0, "near check off");
+    let dropped = dropped.total();
     assert_eq!(plain.len() - dropped, guarded.len());
     assert!(by_id(&plain, "copy-01").is_some());
     assert!(
@@ -783,6 +794,22 @@ fn leak_guard_on_the_seeds_drops_the_statement_copied_from_a_held_out_article() 
             .count();
     assert!(gold_dropped >= 2, "{gold_dropped}");
     assert_eq!(dropped, gold_dropped + 1);
+    // With the near check the same exact copies go, and a gold quote of 002 that retells one
+    // of 004 in other words ("take into account each other's interests", against "We have
+    // agreed to take account of each other's interests …": 5 shared content words, Jaccard
+    // 0.33) goes too; no statement of the fixture retells a 004 quote.
+    let both = CopyGuard::new(held_quotes.iter().copied(), 6, true);
+    let (near, d) = data.training_records(&ex, keep, Some(&both));
+    assert_eq!(d.exact, dropped);
+    assert!(d.near >= 1, "{d:?}");
+    assert_eq!(plain.len() - d.total(), near.len());
+    let text_of = |recs: &[stance::dataset::Record], t: &str| recs.iter().any(|r| r.text == t);
+    let retold = "take into account each other’s interests.";
+    assert!(text_of(&guarded, retold), "kept without the near check");
+    assert!(!text_of(&near, retold), "dropped by the near check");
+    for id in ["copy-02", "t-01", "t-08"] {
+        assert!(by_id(&near, id).is_some(), "{id} retells no 004 quote");
+    }
 }
 
 // ---- 4. topic choice ------------------------------------------------------------------------
@@ -955,7 +982,7 @@ fn cross_validation_scores_every_gold_quote_once_in_disjoint_folds_and_repeats_e
     let article_group = &data.sets[0].0.groups;
     for f in &report.folds {
         let held: BTreeSet<&str> = f.groups.iter().map(String::as_str).collect();
-        let mut grams = HashSet::new();
+        let mut held_quotes = Vec::new();
         for (s, _) in &data.sets {
             for q in s
                 .quotes
@@ -964,11 +991,16 @@ fn cross_validation_scores_every_gold_quote_once_in_disjoint_folds_and_repeats_e
             {
                 let a = s.articles.iter().find(|a| a.id == q.article).unwrap();
                 let idx = stance::article::CharIndex::new(&a.text);
-                grams.extend(word_ngrams(idx.slice(&a.text, q.start, q.end), 6));
+                held_quotes.push(idx.slice(&a.text, q.start, q.end).to_string());
             }
         }
-        let (recs, dropped) = data.training_records(&ex, |g| !held.contains(g), Some((&grams, 6)));
-        assert_eq!((f.train_records, f.dropped_copies), (recs.len(), dropped));
+        // CV's default guard: 6 shared words, and the near check.
+        let guard = CopyGuard::new(held_quotes.iter().map(String::as_str), 6, true);
+        let (recs, dropped) = data.training_records(&ex, |g| !held.contains(g), Some(&guard));
+        assert_eq!(
+            (f.train_records, f.dropped_copies, f.dropped_near_copies),
+            (recs.len(), dropped.total(), dropped.near)
+        );
         assert!(recs
             .iter()
             .all(|r| r.group.as_deref().is_none_or(|g| !held.contains(g))));
@@ -1177,6 +1209,7 @@ fn cli_eval_cv_prints_a_json_report() {
             "groups",
             "train_records",
             "dropped_copies",
+            "dropped_near_copies",
             "eval",
             "off_domain",
             "chosen",
@@ -1191,6 +1224,39 @@ fn cli_eval_cv_prints_a_json_report() {
     // Without off-domain articles, no off-domain figure.
     assert_eq!(v["off_domain"], serde_json::json!([0, 0]));
     assert!(v["pooled"].get("off_domain").is_none());
+
+    // `--exact-copies-only` keeps the records that only the near check drops, and only them:
+    // the seeds' gold quotes retell each other across the two folds.
+    let (code, out, err) = run(&[
+        "eval",
+        "cv",
+        "--quiet",
+        "--recipe",
+        p(&recipe),
+        "--folds",
+        "2",
+        "--format",
+        "json",
+        "--exact-copies-only",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let exact: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let n = |f: &Value, k: &str| f[k].as_u64().unwrap();
+    let mut near = 0;
+    for (f, e) in folds.iter().zip(exact["folds"].as_array().unwrap()) {
+        assert_eq!(f["groups"], e["groups"]);
+        assert_eq!(n(e, "dropped_near_copies"), 0);
+        assert_eq!(
+            n(e, "dropped_copies"),
+            n(f, "dropped_copies") - n(f, "dropped_near_copies")
+        );
+        assert_eq!(
+            n(e, "train_records"),
+            n(f, "train_records") + n(f, "dropped_near_copies")
+        );
+        near += n(f, "dropped_near_copies");
+    }
+    assert!(near >= 1, "the near check dropped a record by default");
 }
 
 #[test]

@@ -20,6 +20,11 @@ pub struct EvalCvArgs {
     /// Number of folds (whole story groups per fold); 0 = leave one group out.
     #[arg(long, value_name = "K", default_value_t = 5)]
     pub folds: usize,
+    /// Drop only the training records that share 6 consecutive words with a held-out quote:
+    /// keep those that may retell one in other words (two shared word 4-grams, or content-word
+    /// Jaccard ≥ 0.3 with ≥ 3 shared), which are dropped by default.
+    #[arg(long)]
+    pub exact_copies_only: bool,
     /// Off-domain articles (e.g. ../shared/corpora/polnear/dev/text): every fold's model
     /// reports the share of their quotes that get a topic.
     #[arg(long, value_name = "PATH", num_args = 1..)]
@@ -52,6 +57,7 @@ pub fn run(a: EvalCvArgs) -> Result<Outcome> {
     };
     let opts = CvOptions {
         folds: a.folds,
+        near_copies: !a.exact_copies_only,
         off_domain,
         ..CvOptions::default()
     };

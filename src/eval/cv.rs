@@ -7,9 +7,15 @@
 //! - **Groups** are stories (`groups.tsv`; a gold set without one has one group per article);
 //!   folds get whole groups, largest first, each to the fold with the fewest gold quotes so
 //!   far (deterministic). `folds = 0` is leave-one-group-out.
-//! - **No copies across the split**: a training record that shares
-//!   [`CvOptions::copy_ngram`] consecutive words with a held-out gold quote is dropped for
-//!   that fold (the same quote reported by several outlets, or a statement written from it).
+//! - **No copies across the split**: a fold's [`CopyGuard`], built from its held-out gold
+//!   quotes, drops every training record whose text, context or wide context shares
+//!   [`CvOptions::copy_ngram`] consecutive words with one of them (the same quote reported by
+//!   several outlets, or a statement copied from it) and, with [`CvOptions::near_copies`] (the
+//!   default), every record whose quote text may *retell* one in other words: two or more
+//!   shared word 4-grams, or a content-word Jaccard similarity of at least 0.3 with at least 3
+//!   shared content words (the criterion of `scripts/annotate/overlap_check.py --near`). The
+//!   near check has false positives (shared diplomatic boilerplate), which only cost a fold a
+//!   few training records. [`FoldResult`] counts both kinds.
 //! - Statements tied to a gold article (`article` field) are held out with its group.
 
 use super::labels::{off_domain, score_predictions, LabelCounts, LabelEval};
@@ -18,11 +24,11 @@ use crate::error::{Error, Result};
 use crate::pipeline::LabeledQuote;
 use crate::pipeline::Pipeline;
 use crate::quotes::QuoteExtractor;
-use crate::recipe::{word_ngrams, Recipe, RecipeData};
+use crate::recipe::{CopyGuard, Recipe, RecipeData};
 use crate::topics::TopicConfig;
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::fmt;
 
 /// Options of a cross-validation run.
@@ -32,6 +38,9 @@ pub struct CvOptions {
     pub folds: usize,
     /// Consecutive words shared with a held-out quote that make a training record a copy.
     pub copy_ngram: usize,
+    /// Also drop the training records whose quote text may retell a held-out quote in other
+    /// words ([`CopyGuard::is_near_copy`]); on by default.
+    pub near_copies: bool,
     /// Off-domain articles on which every fold's model reports its topic rate.
     pub off_domain: Vec<Article>,
 }
@@ -41,6 +50,7 @@ impl Default for CvOptions {
         CvOptions {
             folds: 5,
             copy_ngram: 6,
+            near_copies: true,
             off_domain: Vec::new(),
         }
     }
@@ -51,9 +61,11 @@ impl Default for CvOptions {
 pub struct FoldResult {
     /// Held-out groups.
     pub groups: Vec<String>,
-    /// Training records used, and those dropped as copies of held-out quotes.
+    /// Training records used, and those dropped as copies of held-out quotes (exact and near).
     pub train_records: usize,
     pub dropped_copies: usize,
+    /// Of `dropped_copies`, those dropped only by the near check (0 without it).
+    pub dropped_near_copies: usize,
     /// The fold's figures.
     pub eval: LabelEval,
     /// Off-domain quotes, and how many of them got a topic.
@@ -153,7 +165,7 @@ pub fn cross_validate(
         let held_set: BTreeSet<&str> = held.iter().map(String::as_str).collect();
         let mut test_articles = Vec::new();
         let mut test_gold = Vec::new();
-        let mut forbidden: HashSet<Vec<String>> = HashSet::new();
+        let mut held_quotes: Vec<&str> = Vec::new();
         for (s, _) in &data.sets {
             for a in &s.articles {
                 if held_set.contains(s.groups[&a.id].as_str()) {
@@ -168,19 +180,14 @@ pub fn cross_validate(
                         .find(|a| a.id == q.article)
                         .expect("gold sets check their articles");
                     let idx = crate::article::CharIndex::new(&a.text);
-                    forbidden.extend(word_ngrams(
-                        idx.slice(&a.text, q.start, q.end),
-                        opts.copy_ngram,
-                    ));
+                    held_quotes.push(idx.slice(&a.text, q.start, q.end));
                     test_gold.push(q.clone());
                 }
             }
         }
-        let (records, dropped) = data.training_records(
-            extractor,
-            |g| !held_set.contains(g),
-            Some((&forbidden, opts.copy_ngram)),
-        );
+        let guard = CopyGuard::new(held_quotes, opts.copy_ngram, opts.near_copies);
+        let (records, dropped) =
+            data.training_records(extractor, |g| !held_set.contains(g), Some(&guard));
         let (model, train_report) = crate::model::train(&records, &recipe.train, |_| {})?;
         let chosen = serde_json::json!({
             "vectorizer": train_report.chosen_vectorizer,
@@ -211,7 +218,8 @@ pub fn cross_validate(
         results.push(FoldResult {
             groups: held.clone(),
             train_records: records.len(),
-            dropped_copies: dropped,
+            dropped_copies: dropped.total(),
+            dropped_near_copies: dropped.near,
             eval: counts.report(),
             off_domain: off,
             chosen,
@@ -258,11 +266,12 @@ impl fmt::Display for CvReport {
         writeln!(f, "\n== per fold ==")?;
         writeln!(
             f,
-            "{:>4} {:>6} {:>6} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}  groups",
+            "{:>4} {:>6} {:>6} {:>7} {:>5} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}  groups",
             "fold",
             "quotes",
             "train",
             "copies",
+            "near",
             "topic",
             "F_avg",
             "sent",
@@ -286,11 +295,12 @@ impl fmt::Display for CvReport {
             }
             writeln!(
                 f,
-                "{:>4} {:>6} {:>6} {:>7} {:>7.3} {:>7.3} {:>7.3} {:>7.3} {:>7.3} {:>7.3}  {}",
+                "{:>4} {:>6} {:>6} {:>7} {:>5} {:>7.3} {:>7.3} {:>7.3} {:>7.3} {:>7.3} {:>7.3}  {}",
                 i + 1,
                 e.gold_quotes,
                 r.train_records,
                 r.dropped_copies,
+                r.dropped_near_copies,
                 vals[0],
                 vals[1],
                 vals[2],
@@ -301,12 +311,12 @@ impl fmt::Display for CvReport {
             )?;
         }
         let stats: Vec<(f64, f64, f64, f64)> = cols.iter().map(|c| mean_sd(c)).collect();
-        write!(f, "{:>34}", "mean ± sd")?;
+        write!(f, "{:>40}", "mean ± sd")?;
         for s in &stats {
             write!(f, " {:>3.3}±{:.2}", s.0, s.1)?;
         }
         writeln!(f)?;
-        write!(f, "{:>34}", "min–max")?;
+        write!(f, "{:>40}", "min–max")?;
         for s in &stats {
             write!(f, " {:.2}–{:.2}", s.2, s.3)?;
         }
