@@ -15,7 +15,10 @@ statements come from the seed articles by construction, so for them only news-de
 sharing 6 words: two shared word 4-grams, or content-word Jaccard >= 0.3 with >= 3 shared
 content words. It has false positives by design (diplomatic boilerplate such as "a just and
 lasting peace"), so it only reports (exit 0): each candidate is read by hand, and a paraphrase of
-a real quote is removed from the .psv sources.
+a real quote is removed from the .psv sources. The grouped CV (`stance eval cv`) applies the same
+criterion (with this STOP list: a Rust unit test reads this file and compares the two lists)
+to every training record's quote text against each fold's held-out gold quotes, and drops the
+records it flags (`stance::recipe::CopyGuard`; `--exact-copies-only` turns that off).
 """
 import argparse
 import json
@@ -100,7 +103,8 @@ def main():
                 print(f"{f.name}\t{r['id']}\t{', '.join(hits)}")
     print(f"{found} record(s) share {a.n} consecutive words with a real article "
           f"({authored} authored; reported ones are seed sentences, and the grouped CV drops "
-          f"any training record that shares {a.n} words with a held-out quote)", file=sys.stderr)
+          f"any training record that shares 6 words with a held-out quote, or may retell one as --near "
+          f"defines)", file=sys.stderr)
     sys.exit(1 if authored else 0)
 
 
