@@ -1165,19 +1165,25 @@ fn cli_train_recipe_is_byte_identical_and_its_model_labels_an_article() {
 #[test]
 fn cli_eval_cv_prints_a_json_report() {
     let recipe = fixture("tiny.recipe.toml");
-    let (code, out, err) = run(&[
-        "eval",
-        "cv",
-        "--quiet",
-        "--recipe",
-        p(&recipe),
-        "--folds",
-        "2",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(code, 0, "{err}");
-    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    // The JSON report of a 2-fold run, with `extra` flags.
+    let cv_json = |extra: &[&str]| -> Value {
+        let mut args = vec![
+            "eval",
+            "cv",
+            "--quiet",
+            "--recipe",
+            p(&recipe),
+            "--folds",
+            "2",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+    };
+    let v = cv_json(&[]);
     let keys: BTreeSet<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(keys, BTreeSet::from(["pooled", "off_domain", "folds"]));
     assert_eq!(v["pooled"]["gold_quotes"], SEED_QUOTES);
@@ -1227,20 +1233,7 @@ fn cli_eval_cv_prints_a_json_report() {
 
     // `--exact-copies-only` keeps the records that only the near check drops, and only them:
     // the seeds' gold quotes retell each other across the two folds.
-    let (code, out, err) = run(&[
-        "eval",
-        "cv",
-        "--quiet",
-        "--recipe",
-        p(&recipe),
-        "--folds",
-        "2",
-        "--format",
-        "json",
-        "--exact-copies-only",
-    ]);
-    assert_eq!(code, 0, "{err}");
-    let exact: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let exact = cv_json(&["--exact-copies-only"]);
     let n = |f: &Value, k: &str| f[k].as_u64().unwrap();
     let mut near = 0;
     for (f, e) in folds.iter().zip(exact["folds"].as_array().unwrap()) {

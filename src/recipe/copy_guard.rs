@@ -193,16 +193,6 @@ impl CopyGuard {
         }
     }
 
-    /// Consecutive shared words that make an exact copy.
-    pub fn copy_ngram(&self) -> usize {
-        self.copy_ngram
-    }
-
-    /// Whether the near check is on.
-    pub fn checks_near_copies(&self) -> bool {
-        self.near.is_some()
-    }
-
     /// Whether `text` shares `copy_ngram` consecutive words with a held-out quote.
     pub fn is_exact_copy(&self, text: &str) -> bool {
         self.exact_in(&words(text))
@@ -330,8 +320,6 @@ mod tests {
     fn without_the_near_check_only_the_shared_word_sequence_counts() {
         let exact_only = guard(false);
         let both = guard(true);
-        assert!(!exact_only.checks_near_copies() && both.checks_near_copies());
-        assert_eq!(exact_only.copy_ngram(), 6);
         // Six shared words: an exact copy for both.
         let copy = Record::new("They will never withdraw our troops from the east, he said");
         assert_eq!(exact_only.check(&copy), Some(CopyKind::Exact));
