@@ -447,6 +447,14 @@ fn train_params_are_checked() {
     let mut p = TrainParams::default();
     p.c.clear();
     assert!(p.validate().is_err());
+    for repeats in [0, 11] {
+        let p = TrainParams {
+            cv_repeats: repeats,
+            ..TrainParams::default()
+        };
+        let e = p.validate().unwrap_err().to_string();
+        assert!(e.contains("cv_repeats"), "{e}");
+    }
     let tmp = tempfile::tempdir().unwrap();
     let recs: Vec<Record> = vec![Record::new("no labels here")];
     let _ = tmp;
@@ -812,6 +820,156 @@ fn split_training_steps_compose_to_train() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("vectorizer = 5"), "{e}");
+}
+
+/// `cv_repeats = 2` runs the CV once per seed (`seed`, `seed + 1`) and concatenates the
+/// runs' out-of-fold scores; selection pools them, so two identical runs choose what one
+/// run chooses. (A unit test in src/model/train.rs checks that a record's positives count
+/// once in the pooled runs.)
+#[test]
+fn repeated_cv_concatenates_the_runs_and_selection_pools_them() {
+    use stance::model::{cross_validate, select, CvScores};
+    use stance::topics::TopicConfig;
+    let tmp = tempfile::tempdir().unwrap();
+    let recs = records(tmp.path());
+    let topics = TopicConfig::builtin();
+    let params = TrainParams {
+        cv_folds: 3,
+        neutral_bias: vec![0.0, 0.5],
+        ..small_params()
+    };
+    let run = |seed: u64, repeats: usize| {
+        let p = TrainParams {
+            seed,
+            cv_repeats: repeats,
+            ..params.clone()
+        };
+        let mut ticks = 0;
+        let cv = cross_validate(&recs, &p, &topics, |_| ticks += 1).unwrap();
+        (cv, ticks)
+    };
+    let (one, one_ticks) = run(7, 1);
+    let (next, _) = run(8, 1);
+    let (both, both_ticks) = run(7, 2);
+    assert_eq!((one.repeats, both.repeats), (1, 2));
+    assert_eq!(both_ticks, 2 * one_ticks);
+    assert_ne!(
+        one.stance, next.stance,
+        "the seeds must split the records differently"
+    );
+    let cat = |a: &Vec<Option<Vec<f32>>>, b: &Vec<Option<Vec<f32>>>| -> Vec<Option<Vec<f32>>> {
+        a.iter().chain(b).cloned().collect()
+    };
+    assert_eq!(both.stance.len(), one.stance.len());
+    for (k, z) in &both.stance {
+        assert_eq!(z, &cat(&one.stance[k], &next.stance[k]), "stance {k:?}");
+    }
+    for (k, z) in &both.sentiment {
+        assert_eq!(
+            z,
+            &cat(&one.sentiment[k], &next.sentiment[k]),
+            "sentiment {k:?}"
+        );
+    }
+    for (k, p) in &both.relevance {
+        let want: Vec<Vec<f32>> = one.relevance[k]
+            .iter()
+            .chain(&next.relevance[k])
+            .cloned()
+            .collect();
+        assert_eq!(p, &want, "relevance {k:?}");
+    }
+
+    // The same run twice: every pooled count doubles, so every choice is the one run's.
+    let repeated = |cv: &CvScores| CvScores {
+        repeats: 2,
+        stance: cv.stance.iter().map(|(k, z)| (*k, cat(z, z))).collect(),
+        sentiment: cv.sentiment.iter().map(|(k, z)| (*k, cat(z, z))).collect(),
+        relevance: cv
+            .relevance
+            .iter()
+            .map(|(k, p)| (*k, p.iter().chain(p).cloned().collect()))
+            .collect(),
+        ..cv.clone()
+    };
+    let twice = TrainParams {
+        seed: 7,
+        cv_repeats: 2,
+        ..params.clone()
+    };
+    let once = TrainParams {
+        seed: 7,
+        ..params.clone()
+    };
+    let a = select(&recs, &once, &one).unwrap();
+    let b = select(&recs, &twice, &repeated(&one)).unwrap();
+    assert_eq!(
+        (a.stance_strategy, a.stance_c, a.neutral_bias),
+        (b.stance_strategy, b.stance_c, b.neutral_bias)
+    );
+    assert_eq!(
+        (a.sentiment_c, a.sentiment_bias),
+        (b.sentiment_c, b.sentiment_bias)
+    );
+    assert_eq!((a.relevance_c, &a.detection), (b.relevance_c, &b.detection));
+    let f_avg = |s: &stance::model::Selection| -> Vec<f64> {
+        s.report.stance_grid.iter().map(|g| g.f_avg).collect()
+    };
+    assert_eq!(f_avg(&a), f_avg(&b));
+    assert_eq!(a.report.detection_grid, b.report.detection_grid);
+    let (pa, pb) = (
+        a.report.stance_pooled.as_ref().unwrap(),
+        b.report.stance_pooled.as_ref().unwrap(),
+    );
+    assert_eq!(2 * pa.n, pb.n);
+    assert_eq!((a.report.repeats, b.report.repeats), (1, 2));
+
+    // Scores of one run are refused for parameters that ask for two, and vice versa.
+    let e = select(&recs, &twice, &one).unwrap_err().to_string();
+    assert!(e.contains("other records or parameters"), "{e}");
+    let e = select(&recs, &once, &both).unwrap_err().to_string();
+    assert!(e.contains("other records or parameters"), "{e}");
+}
+
+/// `stance train --cv-repeats N` needs `--cv`, reports the runs, and saves them in the
+/// manifest's parameters and CV report.
+#[test]
+fn cli_train_repeats_the_cross_validation() {
+    use assert_cmd::Command;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = write_data(tmp.path());
+    let model = tmp.path().join("m");
+    let train = |extra: &[&str]| {
+        let mut c = Command::cargo_bin("stance").unwrap();
+        c.env("SOURCE_DATE_EPOCH", "1700000000")
+            .args(["train", "--char-ngrams", "none", "--min-df", "1"])
+            .args(extra)
+            .arg("--data")
+            .arg(&data)
+            .arg("--out")
+            .arg(&model);
+        c
+    };
+    let no_cv = train(&["--cv-repeats", "2"])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    assert!(String::from_utf8_lossy(&no_cv.stderr).contains("--cv"));
+    let out = train(&["--cv", "2", "--cv-repeats", "2"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let report = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        report.contains("2-fold cross-validation, 2 runs"),
+        "{report}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(model.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["train_params"]["cv_repeats"], 2);
+    assert_eq!(manifest["cv"]["repeats"], 2);
 }
 
 /// Damage done to a saved model by [`damaged_models_are_refused_or_label_without_panicking`].

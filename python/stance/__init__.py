@@ -352,7 +352,7 @@ def train(
     SemEval-2016 TSV, NewsMTSC JSONL; autodetected). Both may be given.
 
     ``params`` override the library's training parameters by name, e.g. ``c=[1, 10]``,
-    ``cv_folds=5``, ``class_weight="none"``, ``strategy="joint"``, ``seed=0``,
+    ``cv_folds=5``, ``cv_repeats=2``, ``class_weight="none"``, ``strategy="joint"``, ``seed=0``,
     ``vectorizers=[{"word_ngrams": [1, 3], "char_ngrams": None}]`` (each merged over the default
     vectorizer). A scalar ``c`` is taken as ``[c]``. With ``out`` the model is saved there.
     The training report is in :attr:`Model.report`.

@@ -210,6 +210,11 @@ def test_train_with_cross_validation_reports_it(tmp_path):
     assert m.report["folds"] == 3
     assert len(m.report["stance_grid"]) >= 2
     assert m.path is None
+    assert "cv_repeats" not in m.manifest["train_params"] and "repeats" not in m.report
+    r = stance.train(_seed_records(), cv_folds=3, cv_repeats=2, c=[1, 10], **FAST)
+    assert r.report["repeats"] == 2 and r.manifest["train_params"]["cv_repeats"] == 2
+    # Two runs pool the counts of both: every real stance example is scored twice.
+    assert r.report["stance_pooled"]["n"] == 2 * m.report["stance_pooled"]["n"]
 
 
 def test_train_bad_input():

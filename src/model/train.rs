@@ -69,6 +69,11 @@ pub struct TrainParams {
     pub c: Vec<f64>,
     /// Number of CV folds; 0 or 1 = no cross-validation (first grid entries are used).
     pub cv_folds: usize,
+    /// Times the inner cross-validation is run, each with its own fold assignment (seeds
+    /// `seed`, `seed + 1`, …); selection pools the out-of-fold scores of every run, so the
+    /// choice depends less on one split of the stories. 1 = one run.
+    #[serde(skip_serializing_if = "one_run")]
+    pub cv_repeats: usize,
     /// Class weighting for stance and sentiment.
     pub class_weight: ClassWeight,
     /// Stance strategy.
@@ -126,12 +131,19 @@ pub fn default_vectorizer() -> VectorizerConfig {
     }
 }
 
+/// One run of the CV is left out of saved parameters and reports, so models trained before
+/// repeated CV existed and after it keep the same manifest bytes.
+fn one_run(n: &usize) -> bool {
+    *n <= 1
+}
+
 impl Default for TrainParams {
     fn default() -> Self {
         TrainParams {
             vectorizers: vec![default_vectorizer()],
             c: vec![10.0, 1.0],
             cv_folds: 0,
+            cv_repeats: 1,
             class_weight: ClassWeight::Balanced,
             strategy: Strategy::Auto,
             seed: 0,
@@ -188,6 +200,13 @@ impl TrainParams {
                 "cv",
                 self.cv_folds.to_string(),
                 "use 0 (no CV) or 2..=50 folds",
+            ));
+        }
+        if !(1..=10).contains(&self.cv_repeats) {
+            return Err(bad(
+                "cv_repeats",
+                self.cv_repeats.to_string(),
+                "use 1..=10 runs of the cross-validation",
             ));
         }
         if !(0.0..=1.0).contains(&self.threshold) {
@@ -306,6 +325,10 @@ pub struct DetectionCv {
 pub struct TrainReport {
     /// Folds used (0 = no CV).
     pub folds: usize,
+    /// Runs of the CV, each with its own fold assignment: the grids' figures and the
+    /// confusion counts are pooled over them (0 or 1 = one run).
+    #[serde(default, skip_serializing_if = "one_run")]
+    pub repeats: usize,
     /// Stance grid.
     pub stance_grid: Vec<StanceCv>,
     /// Sentiment grid (best bias pair per C).
@@ -744,13 +767,15 @@ fn detection_scores(
 /// settings whose off-domain rate is within `max_rate` (or the lowest rate if none is). For
 /// each number of topics per quote, by coordinate ascent: one global threshold jointly with
 /// the article threshold, per-topic thresholds for topics with enough positives, then the bar
-/// for second topics and the per-topic thresholds once more.
+/// for second topics and the per-topic thresholds once more. With `runs` > 1 runs of the CV
+/// pooled, every record is in `real` `runs` times (its positives count once).
 fn tune_detection(
     p: &[Vec<f32>],
     gold: &[BTreeSet<usize>],
     real: &[Vec<usize>],
     off: &[Vec<usize>],
     n_topics: usize,
+    runs: usize,
     params: &TrainParams,
 ) -> (TopicRule, (f64, f64, f64, f64)) {
     let grid = threshold_grid();
@@ -767,6 +792,9 @@ fn tune_detection(
         for &t in &gold[i] {
             positives[t] += 1;
         }
+    }
+    for n in &mut positives {
+        *n /= runs.max(1);
     }
     let score = |r: &TopicRule| detection_scores(p, gold, real, off, r);
     let mut best: Option<(TopicRule, (f64, f64, f64, f64))> = None;
@@ -870,11 +898,15 @@ pub fn train_with_topics(
 pub type OofScores = Vec<Option<Vec<f32>>>;
 
 /// Out-of-fold scores of every grid point, from [`cross_validate`]: what [`select`] chooses
-/// from. Empty grids when there was no cross-validation (`cv_folds` < 2).
+/// from. Empty grids when there was no cross-validation (`cv_folds` < 2). With
+/// `cv_repeats` R > 1 every score vector below holds R blocks, one per run of the
+/// cross-validation: run r's score of example j is at `r * len + j`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CvScores {
     /// Folds used (0 = no CV).
     pub folds: usize,
+    /// Runs of the cross-validation (blocks of every score vector; 0 is read as 1).
+    pub repeats: usize,
     /// The topics, sorted (the topic indices below).
     pub topics: Vec<String>,
     /// The strategies tried (`Auto` expands to joint and per-topic).
@@ -1190,7 +1222,16 @@ impl<'a> Task<'a> {
             } else {
                 0
             };
-        params.vectorizers.len() * self.folds() * per_fold
+        self.repeats() * params.vectorizers.len() * self.folds() * per_fold
+    }
+
+    /// Runs of the cross-validation (1 without CV).
+    fn repeats(&self) -> usize {
+        if self.folds() == 0 {
+            1
+        } else {
+            self.params.cv_repeats.max(1)
+        }
     }
 
     /// Authored statements train the heads but never count in a selection metric.
@@ -1268,8 +1309,11 @@ impl<'a> Task<'a> {
         let k = self.folds();
         let t0 = std::time::Instant::now();
         let stance_ex = &self.stance_ex;
+        let repeats = self.repeats();
+        let (n, n_ex) = (records.len(), stance_ex.len());
         let mut cv = CvScores {
             folds: k,
+            repeats,
             topics: self.topics.clone(),
             strategies: self.strategies.clone(),
             stance_examples: stance_ex.iter().map(|e| (e.0, e.1)).collect(),
@@ -1286,102 +1330,110 @@ impl<'a> Task<'a> {
         if k < 2 {
             return Ok(cv);
         }
-        let fold = assign_folds(records, k, params.seed);
-        for (vi, vcfg) in params.vectorizers.iter().enumerate() {
-            for f in 0..k {
-                let docs = self.docs_of((0..records.len()).filter(|&i| fold[i] != f));
-                let v = Vectorizer::fit(vcfg, &docs)?;
-                let fz = self.featurizer(v, src);
-                let feats = featurize(&fz, records, &self.parts);
-                let stance_in = HeadInputs::new(&params.heads.stance, &fz);
-                let (tr, va): (Vec<Ex>, Vec<Ex>) = stance_ex.iter().partition(|e| fold[e.0] != f);
-                let va_pos: Vec<usize> = (0..stance_ex.len())
-                    .filter(|&j| fold[stance_ex[j].0] == f)
-                    .collect();
-                for (si, &s) in self.strategies.iter().enumerate() {
-                    if tr.is_empty() || va.is_empty() {
-                        continue;
-                    }
-                    let mut warm: Option<StanceFit> = None;
-                    for &ci in &c_order {
-                        let c = params.c[ci];
-                        let m = fit_stance(
-                            &feats,
-                            &stance_in,
-                            &tr,
-                            nt,
-                            s,
-                            &stance_head(params, c),
-                            warm.take(),
-                        )?;
-                        let z = stance_scores(&m, &feats, &stance_in, &va, nt);
-                        let slot = cv
-                            .stance
-                            .entry((vi, si, ci))
-                            .or_insert_with(|| vec![None; stance_ex.len()]);
-                        for (&j, z) in va_pos.iter().zip(z) {
-                            slot[j] = Some(z);
-                        }
-                        ticker.tick(format!("cv fold {}/{k} stance {s:?} C={c}", f + 1));
-                        warm = Some(m);
-                    }
-                }
-                let (str_, sva): (Vec<usize>, Vec<usize>) =
-                    self.sent_recs.iter().partition(|&&i| fold[i] != f);
-                if !str_.is_empty() && !sva.is_empty() {
-                    let sent_in = HeadInputs::new(&params.heads.sentiment, &fz);
-                    let y: Vec<usize> = str_
-                        .iter()
-                        .map(|&i| records[i].sentiment.unwrap().index())
+        for r in 0..repeats {
+            let fold = assign_folds(records, k, params.seed.wrapping_add(r as u64));
+            for (vi, vcfg) in params.vectorizers.iter().enumerate() {
+                for f in 0..k {
+                    let run = if repeats > 1 {
+                        format!("cv run {}/{repeats} fold {}/{k}", r + 1, f + 1)
+                    } else {
+                        format!("cv fold {}/{k}", f + 1)
+                    };
+                    let docs = self.docs_of((0..records.len()).filter(|&i| fold[i] != f));
+                    let v = Vectorizer::fit(vcfg, &docs)?;
+                    let fz = self.featurizer(v, src);
+                    let feats = featurize(&fz, records, &self.parts);
+                    let stance_in = HeadInputs::new(&params.heads.stance, &fz);
+                    let (tr, va): (Vec<Ex>, Vec<Ex>) =
+                        stance_ex.iter().partition(|e| fold[e.0] != f);
+                    let va_pos: Vec<usize> = (0..stance_ex.len())
+                        .filter(|&j| fold[stance_ex[j].0] == f)
                         .collect();
-                    let xtr = SparseRecords::from(record_matrix(&feats, &sent_in, &str_));
-                    let xva = SparseRecords::from(record_matrix(&feats, &sent_in, &sva));
-                    let mut warm: Option<FittedLogistic> = None;
-                    for &ci in &c_order {
-                        let c = params.c[ci];
-                        let head = sentiment_head(params, c).warm_start(warm.take());
-                        let m = fit_rows(head, &feats, &xtr, &y, str_.iter().copied())?;
-                        let slot = cv
-                            .sentiment
-                            .entry((vi, ci))
-                            .or_insert_with(|| vec![None; records.len()]);
-                        for (&i, z) in sva.iter().zip(score_rows(&m, &xva)) {
-                            slot[i] = Some(z);
+                    for (si, &s) in self.strategies.iter().enumerate() {
+                        if tr.is_empty() || va.is_empty() {
+                            continue;
                         }
-                        ticker.tick(format!("cv fold {}/{k} sentiment C={c}", f + 1));
-                        warm = Some(m);
-                    }
-                }
-                if self.train_relevance() {
-                    let rel_in = HeadInputs::new(&params.heads.relevance, &fz);
-                    let (rtr, rva): (Vec<usize>, Vec<usize>) =
-                        self.rel_recs.iter().partition(|&&i| fold[i] != f);
-                    if rtr.is_empty() || rva.is_empty() {
-                        continue;
-                    }
-                    let xtr = SparseRecords::from(record_matrix(&feats, &rel_in, &rtr));
-                    let xva = SparseRecords::from(record_matrix(&feats, &rel_in, &rva));
-                    for &rci in &rc_order {
-                        let c = params.relevance_c[rci];
-                        let fits = fit_relevance_blocks(
-                            &feats,
-                            &xtr,
-                            &rtr,
-                            &self.gold_topics,
-                            nt,
-                            &relevance_head(params, c),
-                        )?;
-                        let slot = cv
-                            .relevance
-                            .entry((vi, rci))
-                            .or_insert_with(|| vec![vec![0.0; nt]; records.len()]);
-                        for (t, m) in fits.iter().enumerate() {
-                            let p = m.predict_probabilities(&xva);
-                            for (&i, p) in rva.iter().zip(p.column(1)) {
-                                slot[i][t] = *p;
+                        let mut warm: Option<StanceFit> = None;
+                        for &ci in &c_order {
+                            let c = params.c[ci];
+                            let m = fit_stance(
+                                &feats,
+                                &stance_in,
+                                &tr,
+                                nt,
+                                s,
+                                &stance_head(params, c),
+                                warm.take(),
+                            )?;
+                            let z = stance_scores(&m, &feats, &stance_in, &va, nt);
+                            let slot = cv
+                                .stance
+                                .entry((vi, si, ci))
+                                .or_insert_with(|| vec![None; repeats * n_ex]);
+                            for (&j, z) in va_pos.iter().zip(z) {
+                                slot[r * n_ex + j] = Some(z);
                             }
+                            ticker.tick(format!("{run} stance {s:?} C={c}"));
+                            warm = Some(m);
                         }
-                        ticker.tick(format!("cv fold {}/{k} relevance C={c}", f + 1));
+                    }
+                    let (str_, sva): (Vec<usize>, Vec<usize>) =
+                        self.sent_recs.iter().partition(|&&i| fold[i] != f);
+                    if !str_.is_empty() && !sva.is_empty() {
+                        let sent_in = HeadInputs::new(&params.heads.sentiment, &fz);
+                        let y: Vec<usize> = str_
+                            .iter()
+                            .map(|&i| records[i].sentiment.unwrap().index())
+                            .collect();
+                        let xtr = SparseRecords::from(record_matrix(&feats, &sent_in, &str_));
+                        let xva = SparseRecords::from(record_matrix(&feats, &sent_in, &sva));
+                        let mut warm: Option<FittedLogistic> = None;
+                        for &ci in &c_order {
+                            let c = params.c[ci];
+                            let head = sentiment_head(params, c).warm_start(warm.take());
+                            let m = fit_rows(head, &feats, &xtr, &y, str_.iter().copied())?;
+                            let slot = cv
+                                .sentiment
+                                .entry((vi, ci))
+                                .or_insert_with(|| vec![None; repeats * n]);
+                            for (&i, z) in sva.iter().zip(score_rows(&m, &xva)) {
+                                slot[r * n + i] = Some(z);
+                            }
+                            ticker.tick(format!("{run} sentiment C={c}"));
+                            warm = Some(m);
+                        }
+                    }
+                    if self.train_relevance() {
+                        let rel_in = HeadInputs::new(&params.heads.relevance, &fz);
+                        let (rtr, rva): (Vec<usize>, Vec<usize>) =
+                            self.rel_recs.iter().partition(|&&i| fold[i] != f);
+                        if rtr.is_empty() || rva.is_empty() {
+                            continue;
+                        }
+                        let xtr = SparseRecords::from(record_matrix(&feats, &rel_in, &rtr));
+                        let xva = SparseRecords::from(record_matrix(&feats, &rel_in, &rva));
+                        for &rci in &rc_order {
+                            let c = params.relevance_c[rci];
+                            let fits = fit_relevance_blocks(
+                                &feats,
+                                &xtr,
+                                &rtr,
+                                &self.gold_topics,
+                                nt,
+                                &relevance_head(params, c),
+                            )?;
+                            let slot = cv
+                                .relevance
+                                .entry((vi, rci))
+                                .or_insert_with(|| vec![vec![0.0; nt]; repeats * n]);
+                            for (t, m) in fits.iter().enumerate() {
+                                let p = m.predict_probabilities(&xva);
+                                for (&i, p) in rva.iter().zip(p.column(1)) {
+                                    slot[r * n + i][t] = *p;
+                                }
+                            }
+                            ticker.tick(format!("{run} relevance C={c}"));
+                        }
                     }
                 }
             }
@@ -1392,19 +1444,23 @@ impl<'a> Task<'a> {
 
     /// Checks that `cv` was computed on these records and parameters.
     fn check_cv(&self, cv: &CvScores) -> Result<()> {
-        let n = self.records.len();
+        let repeats = cv.repeats.max(1);
+        let n = repeats * self.records.len();
+        let n_ex = repeats * self.stance_ex.len();
         let (nv, nc, nrc, ns) = (
             self.params.vectorizers.len(),
             self.params.c.len(),
             self.params.relevance_c.len(),
             self.strategies.len(),
         );
-        let ok = cv.topics == self.topics
+        let ok = repeats == self.repeats()
+            && cv.topics == self.topics
             && cv.strategies == self.strategies
             && cv.stance_examples.len() == self.stance_ex.len()
-            && cv.stance.iter().all(|(&(v, s, c), z)| {
-                v < nv && s < ns && c < nc && z.len() == self.stance_ex.len()
-            })
+            && cv
+                .stance
+                .iter()
+                .all(|(&(v, s, c), z)| v < nv && s < ns && c < nc && z.len() == n_ex)
             && cv
                 .sentiment
                 .iter()
@@ -1426,9 +1482,12 @@ impl<'a> Task<'a> {
         let t0 = std::time::Instant::now();
         let (records, params, nt, topics) = (self.records, self.params, self.nt(), &self.topics);
         let stance_ex = &self.stance_ex;
+        // Every score vector holds one block per run of the CV; selection pools them.
+        let (n, repeats) = (records.len(), self.repeats());
         let mut sel = Selection::from_params(params);
         let report = &mut sel.report;
         report.folds = cv.folds;
+        report.repeats = repeats;
         let stance_names: Vec<&str> = Stance::ALL.iter().map(|s| s.name()).collect();
         let sent_names: Vec<&str> = Sentiment::ALL.iter().map(|s| s.name()).collect();
 
@@ -1439,7 +1498,7 @@ impl<'a> Task<'a> {
             let b = [0.0, 0.0, bias];
             let mut pooled = Confusion::new(&stance_names);
             let mut per = vec![Confusion::new(&stance_names); nt];
-            for (e, z) in stance_ex.iter().zip(z) {
+            for (e, z) in stance_ex.iter().cycle().zip(z) {
                 if let (Some(z), true) = (z, self.real(e.0)) {
                     let p = argmax_biased(z, &b);
                     pooled.add(e.2.index(), p);
@@ -1480,9 +1539,11 @@ impl<'a> Task<'a> {
         let sent_confusion = |z: &[Option<Vec<f32>>], (bn, bu): (f32, f32)| {
             let b = [0.0, bn, bu];
             let mut c = Confusion::new(&sent_names);
-            for &i in &self.sent_recs {
-                if let (Some(z), true) = (&z[i], self.real(i)) {
-                    c.add(records[i].sentiment.unwrap().index(), argmax_biased(z, &b));
+            for r in 0..repeats {
+                for &i in &self.sent_recs {
+                    if let (Some(z), true) = (&z[r * n + i], self.real(i)) {
+                        c.add(records[i].sentiment.unwrap().index(), argmax_biased(z, &b));
+                    }
                 }
             }
             c
@@ -1559,15 +1620,28 @@ impl<'a> Task<'a> {
             .copied()
             .filter(|&i| is_off_domain(&records[i]))
             .collect();
-        let real_rel = article_groups(records, &real_rel);
-        let off_rel = article_groups(records, &off_rel);
+        // Run r's copy of record i is row r * n + i of P(topic) and of `gold`.
+        let in_runs = |groups: Vec<Vec<usize>>| -> Vec<Vec<usize>> {
+            (0..repeats)
+                .flat_map(|r| {
+                    groups
+                        .iter()
+                        .map(move |g| g.iter().map(|&i| r * n + i).collect())
+                })
+                .collect()
+        };
+        let real_rel = in_runs(article_groups(records, &real_rel));
+        let off_rel = in_runs(article_groups(records, &off_rel));
+        let gold: Vec<BTreeSet<usize>> = (0..repeats)
+            .flat_map(|_| self.gold_topics.iter().cloned())
+            .collect();
         let mut best_det: Option<(f64, f64)> = None;
         let mut chosen_detection = None;
         for (&(vi, rci), p) in &cv.relevance {
             if vi != chosen_v {
                 continue;
             }
-            let (rule, s) = tune_detection(p, &self.gold_topics, &real_rel, &off_rel, nt, params);
+            let (rule, s) = tune_detection(p, &gold, &real_rel, &off_rel, nt, repeats, params);
             let entry = DetectionCv {
                 c: params.relevance_c[rci],
                 max_topics: rule.max_topics,
@@ -1597,8 +1671,8 @@ impl<'a> Task<'a> {
                 for (&i, chosen) in g.iter().zip(detect_in_article(p, g, rule)) {
                     for t in chosen {
                         raw.push(p[i][t]);
-                        lengths.push(length_feature(&records[i].text));
-                        right.push(self.gold_topics[i].contains(&t));
+                        lengths.push(length_feature(&records[i % n].text));
+                        right.push(gold[i].contains(&t));
                     }
                 }
             }
@@ -1893,7 +1967,7 @@ mod tests {
             threshold_min_positives: 1,
             ..TrainParams::default()
         };
-        let (rule, s) = tune_detection(&p, &gold, &[vec![0], vec![1]], &[vec![2]], 2, &params);
+        let (rule, s) = tune_detection(&p, &gold, &[vec![0], vec![1]], &[vec![2]], 2, 1, &params);
         assert_eq!(rule.max_topics, 1);
         assert!((s.2 - 1.0).abs() < 1e-9, "{s:?}");
         assert_eq!(
@@ -1901,6 +1975,43 @@ mod tests {
             "the off-domain record must stay without a topic: {rule:?}"
         );
         assert!(rule.thresholds[1] > 0.7);
+    }
+
+    #[test]
+    fn pooled_runs_count_each_records_positives_once() {
+        // Topic 1 (one positive, D) needs its own threshold above B's 0.4 while topic 0 needs
+        // one at most C's 0.3: F1 1 with per-topic thresholds, 6/7 with one threshold.
+        let p = vec![
+            vec![0.9, 0.0],
+            vec![0.3, 0.0],
+            vec![0.0, 0.4],
+            vec![0.0, 0.95],
+        ];
+        let gold = vec![
+            BTreeSet::from([0]),
+            BTreeSet::from([0]),
+            BTreeSet::new(),
+            BTreeSet::from([1]),
+        ];
+        let real = [vec![0], vec![1], vec![2], vec![3]];
+        let params = |min| TrainParams {
+            max_topics: vec![1],
+            threshold_min_positives: min,
+            article_threshold: false,
+            ..TrainParams::default()
+        };
+        let (_, own) = tune_detection(&p, &gold, &real, &[], 2, 1, &params(1));
+        assert!((own.2 - 1.0).abs() < 1e-9, "{own:?}");
+        let (one_rule, one) = tune_detection(&p, &gold, &real, &[], 2, 1, &params(2));
+        assert!((one.2 - 6.0 / 7.0).abs() < 1e-9, "{one:?}");
+        // The same records twice, as two pooled runs of the CV: topic 1 still has one
+        // positive, so it still shares the global threshold.
+        let p2: Vec<Vec<f32>> = p.iter().chain(&p).cloned().collect();
+        let gold2: Vec<BTreeSet<usize>> = gold.iter().chain(&gold).cloned().collect();
+        let real2: Vec<Vec<usize>> = (0..8).map(|i| vec![i]).collect();
+        let (two_rule, two) = tune_detection(&p2, &gold2, &real2, &[], 2, 2, &params(2));
+        assert_eq!(two_rule, one_rule);
+        assert!((two.2 - one.2).abs() < 1e-9, "{two:?}");
     }
 
     #[test]
@@ -1925,7 +2036,7 @@ mod tests {
             ..TrainParams::default()
         };
         let real = [vec![0, 1, 2], vec![3]];
-        let (rule, s) = tune_detection(&p, &gold, &real, &[], 2, &params);
+        let (rule, s) = tune_detection(&p, &gold, &real, &[], 2, 1, &params);
         assert!((s.2 - 1.0).abs() < 1e-9, "{s:?} {rule:?}");
         assert!(rule.thresholds[0] > 0.3, "{rule:?}");
         assert!(rule.article_threshold.is_some_and(|a| a <= 0.3), "{rule:?}");
@@ -1933,7 +2044,7 @@ mod tests {
             article_threshold: false,
             ..params
         };
-        let (_, s) = tune_detection(&p, &gold, &real, &[], 2, &without);
+        let (_, s) = tune_detection(&p, &gold, &real, &[], 2, 1, &without);
         assert!(
             s.2 < 0.9,
             "without the article threshold two quotes are lost: {s:?}"
