@@ -481,6 +481,8 @@ fn train_params(overrides: &str) -> PyResult<stance::model::TrainParams> {
     let given: serde_json::Map<String, Value> =
         serde_json::from_str(overrides).map_err(|e| bad(format!("training parameters: {e}")))?;
     let defaults = params.as_object_mut().expect("TrainParams is a struct");
+    // Serialisation leaves out one CV run (so manifests stay byte-stable); it is still known.
+    defaults.entry("cv_repeats").or_insert(Value::from(1));
     for (k, mut v) in given {
         if !defaults.contains_key(&k) {
             let mut known: Vec<&String> = defaults.keys().collect();

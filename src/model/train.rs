@@ -984,8 +984,9 @@ impl Selection {
     }
 }
 
-/// Cross-validation, the first step of [`train_with_topics`]: for every vectorizer and fold,
-/// the vectorizer is fitted on the training part, every head is fitted for every C of the
+/// Cross-validation, the first step of [`train_with_topics`]: for every run of
+/// `cv_repeats` (each with its own fold assignment), vectorizer and fold, the vectorizer is
+/// fitted on the training part, every head is fitted for every C of the
 /// grid (each C warm-started from the previous one, strongest penalty first) and scores the
 /// held-out records. Nothing is chosen here. `progress` is called after every fit. With
 /// `cv_folds` < 2 nothing is fitted and the grids are empty.
@@ -1009,8 +1010,8 @@ pub fn cross_validate(
 /// [`cross_validate`] on the same `records` and `params`, the vectorizer, stance strategy, C
 /// and neutral bias (by pooled F_avg, then macro-F1), the sentiment C and biases (macro-F1),
 /// and the relevance C with its detection rule (micro-F1 under the off-domain cap), all
-/// scored on real (not authored) records; ties go to the earlier grid entry. Without CV
-/// scores this is [`Selection::from_params`].
+/// scored on real (not authored) records and pooled over the runs of `cv_repeats`; ties go
+/// to the earlier grid entry. Without CV scores this is [`Selection::from_params`].
 pub fn select(records: &[Record], params: &TrainParams, cv: &CvScores) -> Result<Selection> {
     Task::new(records, params)?.select(cv)
 }
