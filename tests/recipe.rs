@@ -1333,3 +1333,97 @@ fn cli_train_recipe_with_embeddings_does_not_depend_on_how_the_recipe_is_named()
         emb(&models[1])
     );
 }
+
+/// `examples/stance_cv_screen.rs` (the one-minute stance-head screen) reports, for every grid
+/// point, the F_avg that training's own selection computes from the same out-of-fold scores:
+/// on a recipe of gold quotes only, where selection scores exactly the quotes the screen does.
+#[test]
+fn stance_screen_example_agrees_with_selection() {
+    let exe = std::env::current_exe().unwrap();
+    let examples = exe.parent().unwrap().parent().unwrap().join("examples");
+    let bin = examples.join(format!("stance_cv_screen{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.exists(), "example not built at {}", bin.display());
+    let dir = tempfile::tempdir().unwrap();
+    let recipe = dir.path().join("seeds.recipe.toml");
+    write(
+        &recipe,
+        &format!(
+            "[[gold]]\nname = \"seeds\"\narticles = {}\nquotes = {}\n\n[train]\ncv_folds = 2\n\
+             c = [1.0, 10.0]\nneutral_bias = [0.0, 1.0]\n\
+             vectorizers = [{{ word_ngrams = [1, 2], min_df = 1 }}]\n",
+            lit(&seeds_articles()),
+            lit(&seeds_gold())
+        ),
+    );
+    let out = std::process::Command::new(&bin)
+        .args([p(&recipe), "2"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+
+    // The same cross-validation through the library, and selection's grid.
+    let r = Recipe::load(&recipe).unwrap();
+    let ex = QuoteExtractor::with_defaults();
+    let (records, _) = r
+        .load_data(&ex)
+        .unwrap()
+        .training_records(&ex, |_| true, None);
+    let mut params = r.train.clone();
+    params.relevance = false;
+    params.sentiment = false;
+    params.cv_repeats = 2;
+    let cv =
+        stance::model::cross_validate(&records, &params, &TopicConfig::builtin(), |_| {}).unwrap();
+    let sel = stance::model::select(&records, &params, &cv).unwrap();
+    assert_eq!(
+        sel.report.stance_grid.len(),
+        8,
+        "2 strategies x 2 C x 2 biases"
+    );
+    for g in &sel.report.stance_grid {
+        let strategy = match g.strategy {
+            stance::model::Strategy::Joint => "joint",
+            _ => "per-topic",
+        };
+        let head = format!("{strategy} C={}", g.c);
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{head:<22} neutral bias {:<4} ", g.neutral_bias)))
+            .unwrap_or_else(|| panic!("no line for {head}, bias {}:\n{stdout}", g.neutral_bias));
+        let f: f64 = line.split("F_avg ").nth(1).unwrap()[..6].parse().unwrap();
+        assert!(
+            (f - g.f_avg).abs() < 6e-5,
+            "{line} vs selection's {}",
+            g.f_avg
+        );
+    }
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|l| l.starts_with("mean of the grid"))
+            .count(),
+        2,
+        "{stdout}"
+    );
+    // Usage errors exit with 2, a recipe that cannot be read with 1 and a message.
+    let code = |args: &[&str]| {
+        let o = std::process::Command::new(&bin)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).to_string(),
+        )
+    };
+    assert_eq!(code(&[]).0, Some(2));
+    assert_eq!(code(&[p(&recipe), "0"]).0, Some(2));
+    let (c, err) = code(&["/nonexistent/r.toml"]);
+    assert_eq!(c, Some(1));
+    assert!(err.contains("/nonexistent/r.toml"), "{err}");
+}
