@@ -12,33 +12,27 @@
 //! F_avg (mean F1 of favor and against) pooled over RUNS runs (default 3; run r assigns
 //! stories to folds with seed `seed + r`) and each run's own figure, then the same for the
 //! mean of every grid point's probabilities (an ensemble of the grid, nothing chosen). The
-//! relevance and sentiment heads are not trained. The figures are inner-CV figures: statements
-//! that retell a held-out quote are not filtered out as `stance eval cv` does, so compare
-//! variants with each other, not with `stance eval cv`.
+//! relevance and sentiment heads are not trained; the topic lexicon is the built-in one. The
+//! figures are inner-CV figures: statements that retell a held-out quote are not filtered out
+//! as `stance eval cv` does, so compare variants with each other, not with `stance eval cv`.
 
 use stance::labels::{Label, Stance};
+use stance::metrics::Confusion;
 use stance::model::{cross_validate, CvScores, Strategy};
 use stance::quotes::QuoteExtractor;
 use stance::recipe::Recipe;
 use stance::topics::TopicConfig;
 use std::process::ExitCode;
 
-/// Mean F1 of favor and against.
-fn f_avg(gold: &[Stance], pred: &[Stance]) -> f64 {
-    let f1 = |c: Stance| {
-        let tp = gold
-            .iter()
-            .zip(pred)
-            .filter(|(g, p)| **g == c && **p == c)
-            .count();
-        let n = gold.iter().filter(|g| **g == c).count() + pred.iter().filter(|p| **p == c).count();
-        if tp == 0 {
-            0.0
-        } else {
-            2.0 * tp as f64 / n as f64
-        }
-    };
-    (f1(Stance::Favor) + f1(Stance::Against)) / 2.0
+/// Stance F_avg (mean F1 of favor and against) of predicted class indices, by the library's
+/// metric.
+fn f_avg(gold: &[usize], pred: &[usize]) -> f64 {
+    let names: Vec<&str> = Stance::ALL.iter().map(|s| s.name()).collect();
+    let mut c = Confusion::new(&names);
+    for (&g, &p) in gold.iter().zip(pred) {
+        c.add(g, p);
+    }
+    c.report().f_avg.unwrap_or(0.0)
 }
 
 fn softmax(z: &[f32]) -> Vec<f64> {
@@ -83,7 +77,7 @@ fn screen(path: &str, runs: usize) -> stance::Result<()> {
     params.cv_repeats = runs;
     let cv: CvScores = cross_validate(&records, &params, &TopicConfig::builtin(), |_| {})?;
 
-    // The stance examples of gold quotes: (position in the CV's example list, gold stance).
+    // The stance examples of gold quotes: (position in the CV's example list, gold class).
     // Every gold quote belongs to a story group, so each run holds it out once and scores it.
     let n_ex = cv.stance_examples.len();
     let scored = |j: usize| {
@@ -91,17 +85,17 @@ fn screen(path: &str, runs: usize) -> stance::Result<()> {
             .values()
             .all(|z| (0..runs).all(|r| z[r * n_ex + j].is_some()))
     };
-    let gold: Vec<(usize, Stance)> = cv
+    let gold: Vec<(usize, usize)> = cv
         .stance_examples
         .iter()
         .enumerate()
         .filter(|&(j, &(i, _))| i < n_gold && scored(j))
         .filter_map(|(j, &(i, t))| {
             let s = records[i].topics.as_ref()?.get(&cv.topics[t])?;
-            Some((j, *s))
+            Some((j, s.index()))
         })
         .collect();
-    let labels: Vec<Stance> = gold.iter().map(|g| g.1).collect();
+    let labels: Vec<usize> = gold.iter().map(|g| g.1).collect();
     println!(
         "{}: {} gold (quote, topic) pairs, {} folds, {} runs",
         path,
@@ -130,12 +124,11 @@ fn screen(path: &str, runs: usize) -> stance::Result<()> {
             let mut per_run = Vec::new();
             let (mut all_gold, mut all_pred) = (Vec::new(), Vec::new());
             for r in 0..runs {
-                let pred: Vec<Stance> = probs(keys, r)
+                let pred: Vec<usize> = probs(keys, r)
                     .iter()
                     .map(|p| {
                         let s = [p[0], p[1], p[2] * f64::from(bias).exp()];
-                        let best = (0..3).fold(0, |b, c| if s[c] > s[b] { c } else { b });
-                        Stance::from_index(best)
+                        (0..3).fold(0, |b, c| if s[c] > s[b] { c } else { b })
                     })
                     .collect();
                 per_run.push(format!("{:.3}", f_avg(&labels, &pred)));
