@@ -6,7 +6,7 @@ use serde_json::Value;
 use std::path::Path;
 
 mod common;
-use common::{assert_success, root, run};
+use common::{assert_success, example, root, run};
 
 #[test]
 fn jsonl_records_carry_quote_topics_and_sentiment() {
@@ -312,12 +312,7 @@ fn a_model_with_unconfigured_topics_is_refused_until_they_are_configured() {
 
 #[test]
 fn library_example_loads_the_model_and_labels_a_file() {
-    // `cargo test` builds the examples next to the test binaries.
-    let exe = std::env::current_exe().unwrap();
-    let examples = exe.parent().unwrap().parent().unwrap().join("examples");
-    let bin = examples.join(format!("label_file{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.exists(), "example not built at {}", bin.display());
-    let out = std::process::Command::new(bin)
+    let out = std::process::Command::new(example("label_file"))
         .current_dir(root())
         .args(["models/default", "data/articles/004_fafa6a3430f658bd.txt"])
         .output()

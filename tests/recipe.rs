@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{root, run, stance};
+use common::{assert_success, example, root, run, stance};
 
 /// The seed articles and their gold quotes.
 const SEED_ARTICLES: [&str; 5] = [
@@ -1339,10 +1339,7 @@ fn cli_train_recipe_with_embeddings_does_not_depend_on_how_the_recipe_is_named()
 /// on a recipe of gold quotes only, where selection scores exactly the quotes the screen does.
 #[test]
 fn stance_screen_example_agrees_with_selection() {
-    let exe = std::env::current_exe().unwrap();
-    let examples = exe.parent().unwrap().parent().unwrap().join("examples");
-    let bin = examples.join(format!("stance_cv_screen{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.exists(), "example not built at {}", bin.display());
+    let bin = example("stance_cv_screen");
     let dir = tempfile::tempdir().unwrap();
     let recipe = dir.path().join("seeds.recipe.toml");
     write(
@@ -1359,11 +1356,7 @@ fn stance_screen_example_agrees_with_selection() {
         .args([p(&recipe), "2"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
 
     // The same cross-validation through the library, and selection's grid.

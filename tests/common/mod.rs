@@ -18,6 +18,15 @@ pub fn stance() -> Command {
     c
 }
 
+/// A program of `examples/`, which `cargo test` builds next to the test binaries.
+pub fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let examples = exe.parent().unwrap().parent().unwrap().join("examples");
+    let bin = examples.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.exists(), "example not built at {}", bin.display());
+    bin
+}
+
 /// Runs `stance ARGS…` and returns (exit code, stdout, stderr).
 pub fn run(args: &[&str]) -> (i32, String, String) {
     let out = stance().args(args).output().unwrap();
