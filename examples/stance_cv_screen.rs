@@ -120,11 +120,12 @@ fn screen(path: &str, runs: usize) -> stance::Result<()> {
             .collect()
     };
     let report = |name: &str, keys: &[(usize, usize, usize)]| {
+        let run_probs: Vec<Vec<Vec<f64>>> = (0..runs).map(|r| probs(keys, r)).collect();
         for &bias in &params.neutral_bias {
             let mut per_run = Vec::new();
             let (mut all_gold, mut all_pred) = (Vec::new(), Vec::new());
-            for r in 0..runs {
-                let pred: Vec<usize> = probs(keys, r)
+            for probs in &run_probs {
+                let pred: Vec<usize> = probs
                     .iter()
                     .map(|p| {
                         let s = [p[0], p[1], p[2] * f64::from(bias).exp()];
