@@ -23,7 +23,9 @@
 //!
 //! Diagnostics beside them: stance with the gold topic given (the model asked for exactly the
 //! gold topics of a matched quote) and stance on the (quote, topic) pairs that are both gold
-//! and predicted, each with its confusion matrix.
+//! and predicted, each with its confusion matrix; and the topic confusions — every matched
+//! quote whose predicted topics differ from its gold ones, counted by (gold topics, predicted
+//! topics), so "summit read as peace_talks" or "nato added beside peacekeepers" has a number.
 //!
 //! All figures are built from additive [`LabelCounts`], so cross-validation pools folds by
 //! summing counts ([`LabelCounts::merge`]) and reports the pooled figures.
@@ -99,6 +101,41 @@ pub struct LabelCounts {
     pub stance_reliability: Reliability,
     #[serde(default)]
     pub sentiment_reliability: Reliability,
+    /// Matched quotes whose predicted topic set differs from the gold one, one entry per
+    /// (gold set, predicted set), sorted by the sets.
+    #[serde(default)]
+    pub topic_confusions: Vec<TopicConfusion>,
+}
+
+/// Matched quotes with the same wrong reading of their topics: gold topics `gold`, predicted
+/// topics `predicted` (each sorted; empty = no topic).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TopicConfusion {
+    pub gold: Vec<String>,
+    pub predicted: Vec<String>,
+    pub quotes: usize,
+}
+
+/// Adds `quotes` quotes read as `predicted` instead of `gold` to `list`, kept sorted by the sets.
+fn add_confusion(
+    list: &mut Vec<TopicConfusion>,
+    gold: &[String],
+    predicted: &[String],
+    quotes: usize,
+) {
+    match list
+        .binary_search_by(|c| (c.gold.as_slice(), c.predicted.as_slice()).cmp(&(gold, predicted)))
+    {
+        Ok(i) => list[i].quotes += quotes,
+        Err(i) => list.insert(
+            i,
+            TopicConfusion {
+                gold: gold.to_vec(),
+                predicted: predicted.to_vec(),
+                quotes,
+            },
+        ),
+    }
 }
 
 impl Default for LabelCounts {
@@ -119,6 +156,7 @@ impl Default for LabelCounts {
             topic_reliability_by_length: Default::default(),
             stance_reliability: Reliability::default(),
             sentiment_reliability: Reliability::default(),
+            topic_confusions: Vec::new(),
         }
     }
 }
@@ -155,6 +193,9 @@ impl LabelCounts {
         }
         self.stance_reliability.merge(&o.stance_reliability);
         self.sentiment_reliability.merge(&o.sentiment_reliability);
+        for c in &o.topic_confusions {
+            add_confusion(&mut self.topic_confusions, &c.gold, &c.predicted, c.quotes);
+        }
     }
 
     /// The figures.
@@ -166,6 +207,8 @@ impl LabelCounts {
             .collect();
         let f_avg = (stance["favor"].f1 + stance["against"].f1) / 2.0;
         let sentiment = self.sentiment.report();
+        let mut topic_confusions = self.topic_confusions.clone();
+        topic_confusions.sort_by(|a, b| b.quotes.cmp(&a.quotes).then_with(|| a.cmp(b)));
         LabelEval {
             articles: self.articles,
             gold_quotes: self.quotes.gold,
@@ -185,6 +228,7 @@ impl LabelCounts {
             summary: self.summary.prf(),
             stance_given_topic: self.stance_given_topic.report(),
             stance_on_matched_topics: self.stance_on_matched_topics.report(),
+            topic_confusions,
             off_domain: None,
             calibration: CalibrationEval {
                 topics: self.topic_reliability.report(),
@@ -234,6 +278,9 @@ pub struct LabelEval {
     pub stance_given_topic: ClassifyReport,
     /// Diagnostic: stance on (quote, topic) pairs both gold and predicted.
     pub stance_on_matched_topics: ClassifyReport,
+    /// Diagnostic: matched quotes whose topics are wrong, by (gold topics, predicted topics),
+    /// the most frequent first.
+    pub topic_confusions: Vec<TopicConfusion>,
     /// Off-domain topic rate, when off-domain articles were labeled too.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub off_domain: Option<OffDomain>,
@@ -435,6 +482,11 @@ pub fn score(
         for (i, j) in matches {
             let (g, p) = (golds[i], &labeled[j]);
             c.quotes.tp += 1;
+            let gold_topics: Vec<String> = g.topics.keys().cloned().collect();
+            let predicted_topics: Vec<String> = p.topics.keys().cloned().collect();
+            if gold_topics != predicted_topics {
+                add_confusion(&mut c.topic_confusions, &gold_topics, &predicted_topics, 1);
+            }
             c.speaker_correct += (g.speaker == p.quote.speaker) as usize;
             for (t, gs) in &g.topics {
                 if let Some(l) = p.topics.get(t) {
@@ -529,6 +581,9 @@ pub fn off_domain(pipeline: &Pipeline, articles: &[Article]) -> (usize, usize) {
         .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
 }
 
+/// Topic confusions the text report lists (the JSON report has them all).
+const SHOWN_CONFUSIONS: usize = 12;
+
 fn prf_line(f: &mut fmt::Formatter<'_>, name: &str, p: &Prf) -> fmt::Result {
     writeln!(
         f,
@@ -614,6 +669,35 @@ impl fmt::Display for LabelEval {
                 "  {:<22} {:>9.4} {:>9.4} {:>9.4} {:>6} {:>6}",
                 t, p.precision, p.recall, p.f1, k.predicted, k.gold
             )?;
+        }
+        if !self.topic_confusions.is_empty() {
+            let wrong: usize = self.topic_confusions.iter().map(|c| c.quotes).sum();
+            let readings = self.topic_confusions.len();
+            let shown = if readings > SHOWN_CONFUSIONS {
+                format!(", the {SHOWN_CONFUSIONS} most frequent of {readings} readings")
+            } else {
+                String::new()
+            };
+            writeln!(
+                f,
+                "\ntopic confusions: {wrong} matched quotes with other topics than gold (gold → predicted{shown})"
+            )?;
+            let set = |t: &[String]| {
+                if t.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    t.join(" + ")
+                }
+            };
+            for c in self.topic_confusions.iter().take(SHOWN_CONFUSIONS) {
+                writeln!(
+                    f,
+                    "  {:>4}  {} → {}",
+                    c.quotes,
+                    set(&c.gold),
+                    set(&c.predicted)
+                )?;
+            }
         }
         writeln!(f, "\n== sentiment (matched quotes) ==\n{}", self.sentiment)?;
         writeln!(
@@ -790,6 +874,25 @@ mod tests {
         );
     }
 
+    /// The counts of two articles scored as two folds and merged, and scored in one run.
+    fn two_folds_and_one_run(
+        folds: [(Article, Vec<LabeledQuote>); 2],
+        golds: &[GoldQuote],
+    ) -> (LabelCounts, LabelCounts) {
+        let mut merged = LabelCounts::default();
+        for (a, p) in &folds {
+            merged.merge(&score(
+                std::slice::from_ref(a),
+                std::slice::from_ref(p),
+                golds,
+                None,
+            ));
+        }
+        let (articles, predicted): (Vec<Article>, Vec<Vec<LabeledQuote>>) =
+            folds.into_iter().unzip();
+        (merged, score(&articles, &predicted, golds, None))
+    }
+
     #[test]
     fn counts_merge_like_one_run() {
         use Stance::*;
@@ -801,24 +904,68 @@ mod tests {
         ];
         let pa = vec![pred("a", 0, 20, Some("S"), &[("nato", Against)])];
         let pb = vec![pred("b", 0, 20, Some("S"), &[("nato", Neutral)])];
-        let mut merged = score(
-            std::slice::from_ref(&a),
-            std::slice::from_ref(&pa),
-            &golds,
-            None,
-        );
-        merged.merge(&score(
-            std::slice::from_ref(&b),
-            std::slice::from_ref(&pb),
-            &golds,
-            None,
-        ));
-        let one = score(&[a, b], &[pa, pb], &golds, None);
+        let (merged, one) = two_folds_and_one_run([(a, pa), (b, pb)], &golds);
         assert_eq!(merged.topics, one.topics);
         assert_eq!(merged.stance, one.stance);
         assert_eq!(merged.quotes, one.quotes);
         // Rows differ by construction: per fold, S/nato is one row in each fold.
         assert_eq!(merged.summary.gold, 2);
         assert_eq!(one.summary.gold, 1);
+    }
+
+    #[test]
+    fn topic_confusions_count_matched_quotes_by_gold_and_predicted_sets() {
+        use Stance::*;
+        let a = Article::new("a", "x".repeat(200));
+        let b = Article::new("b", "x".repeat(200));
+        let golds = vec![
+            gold("a", 0, 20, None, &[("summit", Favor)]),
+            gold("a", 30, 50, None, &[]),
+            gold("a", 60, 80, None, &[("nato", Against)]),
+            gold("a", 90, 110, None, &[("peacekeepers", Against)]), // missed: not a confusion
+            gold("b", 0, 20, None, &[("summit", Against)]),
+            gold("b", 30, 50, None, &[("peacekeepers", Favor)]),
+        ];
+        let pa = vec![
+            pred("a", 0, 20, None, &[("peace_talks", Favor)]),
+            pred("a", 30, 50, None, &[("peace_talks", Favor)]),
+            // Right topics, wrong stance: not a topic confusion.
+            pred("a", 60, 80, None, &[("nato", Favor)]),
+            pred("a", 150, 170, None, &[("sanctions", Favor)]), // spurious: not one either
+        ];
+        let pb = vec![
+            pred("b", 0, 20, None, &[("peace_talks", Neutral)]),
+            pred(
+                "b",
+                30,
+                50,
+                None,
+                &[("peacekeepers", Favor), ("nato", Against)],
+            ),
+        ];
+        let (merged, one) = two_folds_and_one_run([(a, pa), (b, pb)], &golds);
+        assert_eq!(merged.topic_confusions, one.topic_confusions);
+        let confusion = |g: &[&str], p: &[&str], quotes| TopicConfusion {
+            gold: g.iter().map(|t| t.to_string()).collect(),
+            predicted: p.iter().map(|t| t.to_string()).collect(),
+            quotes,
+        };
+        let r = one.report();
+        assert_eq!(
+            r.topic_confusions,
+            [
+                confusion(&["summit"], &["peace_talks"], 2),
+                confusion(&[], &["peace_talks"], 1),
+                confusion(&["peacekeepers"], &["nato", "peacekeepers"], 1),
+            ]
+        );
+        let text = r.to_string();
+        assert!(
+            text.contains("4 matched quotes with other topics than gold (gold → predicted)\n")
+                && text.contains("     2  summit → peace_talks\n")
+                && text.contains("     1  (none) → peace_talks\n")
+                && text.contains("     1  peacekeepers → nato + peacekeepers\n"),
+            "{text}"
+        );
     }
 }
