@@ -18,7 +18,7 @@
 
 use stance::labels::{Label, Stance};
 use stance::metrics::Confusion;
-use stance::model::{cross_validate, CvScores, Strategy};
+use stance::model::{cross_validate, CvScores};
 use stance::quotes::QuoteExtractor;
 use stance::recipe::Recipe;
 use stance::topics::TopicConfig;
@@ -145,10 +145,7 @@ fn screen(path: &str, runs: usize) -> stance::Result<()> {
     };
     let keys: Vec<(usize, usize, usize)> = cv.stance.keys().copied().collect();
     for k in &keys {
-        let strategy = match cv.strategies[k.1] {
-            Strategy::Joint => "joint",
-            _ => "per-topic",
-        };
+        let strategy = cv.strategies[k.1].name();
         let name = match params.vectorizers.len() {
             1 => format!("{strategy} C={}", params.c[k.2]),
             _ => format!("v{} {strategy} C={}", k.0, params.c[k.2]),

@@ -1379,11 +1379,7 @@ fn stance_screen_example_agrees_with_selection() {
         "2 strategies x 2 C x 2 biases"
     );
     for g in &sel.report.stance_grid {
-        let strategy = match g.strategy {
-            stance::model::Strategy::Joint => "joint",
-            _ => "per-topic",
-        };
-        let head = format!("{strategy} C={}", g.c);
+        let head = format!("{} C={}", g.strategy.name(), g.c);
         let line = stdout
             .lines()
             .find(|l| l.starts_with(&format!("{head:<22} neutral bias {:<4} ", g.neutral_bias)))

@@ -69,7 +69,7 @@ pub fn run(a: InspectArgs) -> anyhow::Result<Outcome> {
     writeln!(
         out,
         "  heads: stance {}, topic relevance {}, sentiment {}",
-        m.stance_strategy.map_or("none", strategy_name),
+        m.stance_strategy.map_or("none", Strategy::name),
         yes_no(model.relevance_head().is_some()),
         yes_no(model.sentiment_head().is_some()),
     )?;
@@ -121,13 +121,4 @@ pub fn vectorizer_words(v: &VectorizerConfig) -> String {
         v.max_df,
         if v.sublinear_tf { "sublinear" } else { "raw" },
     )
-}
-
-/// The stance strategy as `--strategy` spells it.
-pub fn strategy_name(s: Strategy) -> &'static str {
-    match s {
-        Strategy::Joint => "joint",
-        Strategy::PerTopic => "per-topic",
-        Strategy::Auto => "auto",
-    }
 }

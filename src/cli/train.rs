@@ -4,7 +4,7 @@
 //! labeler would refuse) is refused or warned about before any time is spent.
 
 use super::args::{InputFormat, ReportFormat, RunArgs, TopicsArg};
-use super::inspect::{ngram_range, strategy_name, vectorizer_words};
+use super::inspect::{ngram_range, vectorizer_words};
 use super::output::{self, warn, Output};
 use super::Outcome;
 use anyhow::{bail, Context, Result};
@@ -513,7 +513,7 @@ fn write_report(
                 out,
                 "  stance     {}  {:<9}  C={:<6}{} F_avg={:.4} macro-F1={:.4}",
                 features(g.vectorizer),
-                strategy_name(g.strategy),
+                g.strategy.name(),
                 g.c,
                 if biases {
                     format!(" neutral{:+.1}", g.neutral_bias)
@@ -540,7 +540,7 @@ fn write_report(
         vectorizer_words(&p.vectorizers[r.chosen_vectorizer])
     )?;
     if let Some((s, c)) = r.chosen_stance {
-        writeln!(out, "stance: {} strategy, C={c}", strategy_name(s))?;
+        writeln!(out, "stance: {} strategy, C={c}", s.name())?;
     }
     if let Some(c) = r.chosen_sentiment_c {
         writeln!(out, "sentiment: C={c}")?;

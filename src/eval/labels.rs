@@ -482,9 +482,9 @@ pub fn score(
         for (i, j) in matches {
             let (g, p) = (golds[i], &labeled[j]);
             c.quotes.tp += 1;
-            let gold_topics: Vec<String> = g.topics.keys().cloned().collect();
-            let predicted_topics: Vec<String> = p.topics.keys().cloned().collect();
-            if gold_topics != predicted_topics {
+            if !g.topics.keys().eq(p.topics.keys()) {
+                let gold_topics: Vec<String> = g.topics.keys().cloned().collect();
+                let predicted_topics: Vec<String> = p.topics.keys().cloned().collect();
                 add_confusion(&mut c.topic_confusions, &gold_topics, &predicted_topics, 1);
             }
             c.speaker_correct += (g.speaker == p.quote.speaker) as usize;

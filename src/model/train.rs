@@ -58,6 +58,17 @@ pub enum Strategy {
     Auto,
 }
 
+impl Strategy {
+    /// The strategy as recipes and `--strategy` spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Joint => "joint",
+            Strategy::PerTopic => "per-topic",
+            Strategy::Auto => "auto",
+        }
+    }
+}
+
 /// Training parameters (checked by [`TrainParams::validate`]). In a recipe's `[train]`
 /// table, fields left out take their [`Default`] values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1956,6 +1967,16 @@ fn fit_relevance_blocks(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strategy_names_are_the_recipe_spellings() {
+        for s in [Strategy::Joint, Strategy::PerTopic, Strategy::Auto] {
+            assert_eq!(
+                serde_json::to_string(&s).unwrap(),
+                format!("\"{}\"", s.name())
+            );
+        }
+    }
 
     #[test]
     fn detection_tuning_prefers_feasible_settings() {
