@@ -50,6 +50,10 @@ pub struct Record {
     /// Sample weight in training (default 1; a JSONL record may set `"weight"`).
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub weight: f32,
+    /// Sample weight in the topic relevance head when it differs from `weight` (set by
+    /// recipes: `[[statements]] relevance_weight`); `None` = `weight`.
+    #[serde(skip)]
+    pub relevance_weight: Option<f32>,
     /// Cross-validation group: records of one group always share a fold (set by recipes:
     /// the story an article belongs to). `None` = grouped by identical text.
     #[serde(skip)]
@@ -80,6 +84,7 @@ impl Record {
             target: None,
             lead: None,
             weight: 1.0,
+            relevance_weight: None,
             group: None,
             extra: Map::new(),
         }

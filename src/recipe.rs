@@ -74,6 +74,12 @@ pub struct StatementSource {
     /// Sample weight of its records (multiplies a record's own `weight`).
     #[serde(default = "one")]
     pub weight: f32,
+    /// Sample weight of its records in the topic relevance head only, in place of `weight`
+    /// (also multiplies the record's own `weight`); `None` = `weight`. A source may be worth
+    /// more or less to topic detection than to stance and sentiment (`docs/training.md`
+    /// measures it for the authored statements).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevance_weight: Option<f32>,
 }
 
 /// Quotes of off-domain news (PolNeAR layout), used as negatives for every topic.
@@ -171,6 +177,7 @@ impl Recipe {
             .iter()
             .map(|g| g.weight)
             .chain(r.statements.iter().map(|s| s.weight))
+            .chain(r.statements.iter().filter_map(|s| s.relevance_weight))
             .chain(r.off_domain.iter().map(|o| o.weight))
             .find(|w| !(w.is_finite() && *w >= 0.0));
         if let Some(w) = bad_weight {
@@ -260,6 +267,7 @@ impl Recipe {
                 },
             )?;
             for mut r in recs {
+                r.relevance_weight = s.relevance_weight.map(|w| r.weight * w);
                 r.weight *= s.weight;
                 let article = r.extra.get("article").and_then(|v| v.as_str());
                 r.group = article.and_then(|a| article_group.get(a)).cloned();

@@ -1624,3 +1624,40 @@ fn sif_part_reads_weighted_vectors_needs_weights_and_gives_format_9() {
         "{err}"
     );
 }
+
+#[test]
+fn relevance_weight_weighs_records_in_the_relevance_head_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let recs = records(tmp.path());
+    let params = TrainParams {
+        cv_folds: 0,
+        ..small_params()
+    };
+    let fit = |recs: &[Record]| stance::model::train(recs, &params, |_| {}).unwrap().0;
+    let plain = fit(&recs);
+    // The record's own weight written as its relevance weight changes nothing.
+    let mut same = recs.clone();
+    for r in &mut same {
+        r.relevance_weight = Some(r.weight);
+    }
+    let heads = |m: &Model| {
+        (
+            m.relevance_head().cloned(),
+            m.stance_head().cloned(),
+            m.sentiment_head().cloned(),
+        )
+    };
+    assert_eq!(heads(&fit(&same)), heads(&plain));
+    // Every other record five times heavier in relevance: that head moves, the others do not.
+    let mut heavier = recs.clone();
+    for r in heavier.iter_mut().step_by(2) {
+        r.relevance_weight = Some(5.0 * r.weight);
+    }
+    let weighted = fit(&heavier);
+    let (relevance, stance, sentiment) = heads(&weighted);
+    let (plain_relevance, plain_stance, plain_sentiment) = heads(&plain);
+    assert!(plain_relevance.is_some() && plain_stance.is_some() && plain_sentiment.is_some());
+    assert_ne!(relevance, plain_relevance);
+    assert_eq!(stance, plain_stance);
+    assert_eq!(sentiment, plain_sentiment);
+}

@@ -1416,3 +1416,46 @@ fn stance_screen_example_agrees_with_selection() {
     assert_eq!(c, Some(1));
     assert!(err.contains("/nonexistent/r.toml"), "{err}");
 }
+
+#[test]
+fn a_statement_source_may_weigh_its_records_apart_in_the_relevance_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("st.jsonl");
+    // One record with its own weight, one without.
+    write(
+        &data,
+        "{\"id\": \"a\", \"text\": \"The talks must go on.\", \"topics\": {\"peace_talks\": \"favor\"}, \"weight\": 2}\n\
+         {\"id\": \"b\", \"text\": \"Sanctions stay.\", \"topics\": {\"sanctions\": \"favor\"}}\n",
+    );
+    let recipe = dir.path().join("r.toml");
+    write(
+        &recipe,
+        "[[statements]]\npath = \"st.jsonl\"\nweight = 0.5\nrelevance_weight = 1.5\n\
+         [[statements]]\npath = \"st.jsonl\"\nweight = 0.25\n",
+    );
+    let data = Recipe::load(&recipe)
+        .unwrap()
+        .load_data(&QuoteExtractor::with_defaults())
+        .unwrap();
+    let got: Vec<(f32, Option<f32>)> = data
+        .statements
+        .iter()
+        .map(|r| (r.weight, r.relevance_weight))
+        .collect();
+    // Both multiply the record's own weight; without `relevance_weight` the head uses `weight`.
+    assert_eq!(
+        got,
+        [
+            (1.0, Some(3.0)),
+            (0.5, Some(1.5)),
+            (0.5, None),
+            (0.25, None)
+        ]
+    );
+    write(
+        &recipe,
+        "[[statements]]\npath = \"st.jsonl\"\nrelevance_weight = -1\n",
+    );
+    let e = load_err(&recipe);
+    assert!(e.contains("weight -1"), "{e}");
+}

@@ -107,6 +107,16 @@ def select_vocab(glove_words, n_words):
     return vocab, [rank[w] for w in vocab]
 
 
+def add_table_args(ap, dims):
+    """The options every table derivation over `select_vocab`'s words shares (`dims`: the
+    default `--dims`, comma-separated)."""
+    ap.add_argument("--n-words", type=int, default=50_000)
+    ap.add_argument("--dims", default=dims)
+    ap.add_argument("--sif-a", type=float, default=1e-3)
+    ap.add_argument("--dtype", choices=["f16", "i8"], default="f16")
+    ap.add_argument("--out-dir", default="/work/derived")
+
+
 def sif_weights(ranks, n_total, a):
     """SIF weights a / (a + p(w)), p(w) from Zipf's law over GloVe's ranks:
     p(r) = (1/r) / H(n_total)."""

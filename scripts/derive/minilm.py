@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import glove_vocab_and_vectors, say, select_vocab, sha256_file, sif_weights, write_table
+from common import add_table_args, glove_vocab_and_vectors, say, select_vocab, sha256_file, sif_weights, write_table
 
 
 def load_model(workdir):
@@ -188,11 +188,7 @@ def pca(x, dims):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n-words", type=int, default=50_000)
-    ap.add_argument("--dims", default="64,128,256")
-    ap.add_argument("--sif-a", type=float, default=1e-3)
-    ap.add_argument("--dtype", choices=["f16", "i8"], default="f16")
-    ap.add_argument("--out-dir", default="/work/derived")
+    add_table_args(ap, "64,128,256")
     ap.add_argument("--check", action="store_true", help="only check the forward pass")
     args = ap.parse_args()
 

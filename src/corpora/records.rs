@@ -205,6 +205,7 @@ pub fn record_from_json(v: Value) -> std::result::Result<Record, String> {
         target,
         lead,
         weight,
+        relevance_weight: None,
         group: None,
         extra: m,
     })

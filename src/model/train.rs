@@ -391,6 +391,8 @@ struct Feats {
     parts: BTreeMap<Part, CsMat<f32>>,
     /// Sample weight of every record.
     w: Vec<f32>,
+    /// Sample weight of every record in the relevance head ([`Record::relevance_weight`]).
+    relevance_w: Vec<f32>,
 }
 
 fn featurize(f: &Featurizer, recs: &[Record], parts: &[Part]) -> Feats {
@@ -422,6 +424,10 @@ fn featurize(f: &Featurizer, recs: &[Record], parts: &[Part]) -> Feats {
     Feats {
         parts: parts.iter().map(|&p| (p, f.matrix(&sts, p))).collect(),
         w: recs.iter().map(|r| r.weight).collect(),
+        relevance_w: recs
+            .iter()
+            .map(|r| r.relevance_weight.unwrap_or(r.weight))
+            .collect(),
     }
 }
 
@@ -520,7 +526,18 @@ fn fit_rows(
     y: &[usize],
     recs: impl Iterator<Item = usize>,
 ) -> Result<FittedLogistic> {
-    let w: Array1<f32> = recs.map(|i| f.w[i]).collect();
+    fit_weighted(head, &f.w, x, y, recs)
+}
+
+/// [`fit_rows`] with the sample weights `w` (indexed by record).
+fn fit_weighted(
+    head: LogisticParams,
+    w: &[f32],
+    x: &SparseRecords,
+    y: &[usize],
+    recs: impl Iterator<Item = usize>,
+) -> Result<FittedLogistic> {
+    let w: Array1<f32> = recs.map(|i| w[i]).collect();
     head.fit(&DatasetBase::new(x, ArrayView1::from(y)).with_weights(w))
 }
 
@@ -1959,7 +1976,13 @@ fn fit_relevance_blocks(
                     iterations: 0,
                 });
             }
-            fit_rows(head.clone(), feats, x, &y, recs.iter().copied())
+            fit_weighted(
+                head.clone(),
+                &feats.relevance_w,
+                x,
+                &y,
+                recs.iter().copied(),
+            )
         })
         .collect()
 }
