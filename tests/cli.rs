@@ -568,8 +568,34 @@ fn eval_compare_tells_a_run_that_lost_a_story_from_the_same_run() {
         recall["low"].as_f64().unwrap() < recall["diff"].as_f64().unwrap(),
         "{recall}"
     );
-    // Precision does not fall: the quotes B keeps are labeled as in A.
-    assert!(f["topic precision"]["diff"].as_f64().unwrap() >= 0.0);
+    // B's precision is the precision of A's labels on the articles B kept: `eval labels` on
+    // those articles alone (another scorer over a fresh labeling) gives the same figure.
+    let kept: Vec<String> = std::fs::read_dir(root().join("data/articles"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|f| !f.to_string_lossy().contains(lost))
+        .map(|f| f.to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(kept.len(), 4);
+    let mut args = vec![
+        "eval",
+        "labels",
+        "--gold",
+        "data/gold/seeds.jsonl",
+        "--format",
+        "json",
+    ];
+    args.push("--articles");
+    args.extend(kept.iter().map(String::as_str));
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    let kept_only: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let precision = kept_only["topics"]["precision"].as_f64().unwrap();
+    assert!(
+        (f["topic precision"]["b"].as_f64().unwrap() - precision).abs() < 1e-12,
+        "{} vs {precision}",
+        f["topic precision"]
+    );
 
     // A line that is not a labeled quote, or a quote of an article no gold set has: exit 2.
     std::fs::write(&pb, format!("{b}{{\"article\": \"x\"}}\n")).unwrap();
