@@ -568,8 +568,9 @@ fn eval_compare_tells_a_run_that_lost_a_story_from_the_same_run() {
         recall["low"].as_f64().unwrap() < recall["diff"].as_f64().unwrap(),
         "{recall}"
     );
-    // B's precision is the precision of A's labels on the articles B kept: `eval labels` on
-    // those articles alone (another scorer over a fresh labeling) gives the same figure.
+    // B's precision is that of A's labels on the articles B kept: `eval labels` on those
+    // articles alone (labeling them afresh and scoring them as one set, where `compare` pools
+    // the file's per-story counts) gives the same figure.
     let kept: Vec<String> = std::fs::read_dir(root().join("data/articles"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -584,8 +585,8 @@ fn eval_compare_tells_a_run_that_lost_a_story_from_the_same_run() {
         "data/gold/seeds.jsonl",
         "--format",
         "json",
+        "--articles",
     ];
-    args.push("--articles");
     args.extend(kept.iter().map(String::as_str));
     let (code, out, err) = run(&args);
     assert_eq!(code, 0, "{err}");
