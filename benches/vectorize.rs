@@ -1,8 +1,9 @@
 //! Criterion benchmark of the feature pipeline on real text: `transform` throughput (MB/s) on
 //! one thread and on all threads, for word 1–2 grams and word 1–2 + char 2–5 grams, plus the
-//! fast tokenizer alone and `transform_one` per paragraph, and the wide context's row (a
+//! fast tokenizer alone and `transform_one` per paragraph, the wide context's row (a
 //! sentence joined to the next one, whose counts are kept) against vectorizing the two
-//! sentences again. Corpus: `data/articles` and, when present, `../shared/corpora/polnear`
+//! sentences again, and a text's rows with and without bigrams from one counting pass
+//! against two. Corpus: `data/articles` and, when present, `../shared/corpora/polnear`
 //! (one document per `.txt` file).
 //!
 //! Run: `cargo bench --bench vectorize -- --warm-up-time 1 --measurement-time 3`.
@@ -71,6 +72,7 @@ fn bench(c: &mut Criterion) {
                     n
                 })
             });
+            text_and_unigrams(&mut g, &v, &paras);
         }
         fitted.push((label, v));
     }
@@ -112,6 +114,45 @@ fn bench(c: &mut Criterion) {
 /// row the labeler computes anyway: `transform_tokens_before` counts only the sentence before
 /// and adds the context's kept counts; the reference vectorizes the joined text again. Both
 /// from tokens, so only the vectorizing is compared.
+/// A quote's `text` and `text_unigrams` rows (the labeler reads both): counted once for both
+/// (`transform_tokens_and_upto`, the labeler's path) against two counting passes.
+fn text_and_unigrams(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    v: &Vectorizer,
+    paras: &[&str],
+) {
+    let tokenized: Vec<LowerTokens> = paras
+        .iter()
+        .map(|p| {
+            let mut t = LowerTokens::default();
+            t.tokenize(p);
+            t
+        })
+        .collect();
+    let (mut full, mut uni) = (SparseRow::default(), SparseRow::default());
+    g.bench_function("text_and_unigrams/two_passes", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            for t in &tokenized {
+                v.transform_tokens(t.tokens(), &mut full);
+                v.transform_tokens_upto(t.tokens(), 1, &mut uni);
+                n += full.nnz() + uni.nnz();
+            }
+            n
+        })
+    });
+    g.bench_function("text_and_unigrams/one_pass", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            for t in &tokenized {
+                v.transform_tokens_and_upto(t.tokens(), 1, &mut full, &mut uni);
+                n += full.nnz() + uni.nnz();
+            }
+            n
+        })
+    });
+}
+
 fn wide_context(
     g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     v: &Vectorizer,

@@ -170,6 +170,20 @@ pub struct TopicLexicon {
     prefix_first: KeyMap<Vec<usize>>,
     /// Patterns whose first word is a prefix shorter than three bytes (checked linearly).
     short_prefix_first: Vec<usize>,
+    /// A bit per 16-bit bucket of the keys of `by_first` and `prefix_first` ([`bucket`]):
+    /// most words start no pattern, and an 8 KiB bit set tells so without probing the two
+    /// maps (those probes were about a fifth of matching's instructions).
+    first_words: Box<[u64; FIRST_WORD_WORDS]>,
+}
+
+/// 64-bit words of [`TopicLexicon::first_words`] (65,536 bits).
+const FIRST_WORD_WORDS: usize = 1024;
+
+/// The bucket of a key in [`TopicLexicon::first_words`]: its top 16 bits (both kinds of key
+/// are spread over all 64).
+fn bucket(key: u64) -> (usize, u64) {
+    let b = (key >> 48) as usize;
+    (b / 64, 1 << (b % 64))
 }
 
 /// The feature pipeline's fast tokenizer, lowercasing, as [`LowerTokens`] uses it: one
@@ -223,12 +237,18 @@ impl TopicLexicon {
                 },
             }
         }
+        let mut first_words = Box::new([0u64; FIRST_WORD_WORDS]);
+        for &k in by_first.keys().chain(prefix_first.keys()) {
+            let (w, bit) = bucket(k);
+            first_words[w] |= bit;
+        }
         TopicLexicon {
             ids: cfg.ids(),
             patterns,
             by_first,
             prefix_first,
             short_prefix_first,
+            first_words,
         }
     }
 
@@ -255,16 +275,26 @@ impl TopicLexicon {
         let word = |k: usize| (hashes[k], toks.get(k));
         MATCHED.with(|m| {
             let matched = &mut *m.borrow_mut();
+            let may_start = |key: u64| {
+                let (w, bit) = bucket(key);
+                self.first_words[w] & bit != 0
+            };
             for i in 0..hashes.len() {
+                let prefix_key = key3(toks.get(i));
+                let exact = may_start(hashes[i]);
+                let prefix = prefix_key.is_some_and(may_start);
+                if !exact && !prefix && self.short_prefix_first.is_empty() {
+                    continue;
+                }
                 matched.clear();
-                let (_, first) = word(i);
-                let cands = self
-                    .by_first
-                    .get(&hashes[i])
+                let cands = exact
+                    .then(|| self.by_first.get(&hashes[i]))
+                    .flatten()
                     .into_iter()
                     .flatten()
                     .chain(
-                        key3(first)
+                        prefix_key
+                            .filter(|_| prefix)
                             .and_then(|k| self.prefix_first.get(&k))
                             .into_iter()
                             .flatten(),
@@ -388,6 +418,44 @@ phrases = ["troops on the ground", "European troops"]
             }
         );
         assert_eq!(h[0], LexiconHits::default());
+    }
+
+    /// The indexed matcher (first-word maps behind the bit set) counts what trying every
+    /// pattern at every position counts: the built-in lexicon over the seed articles.
+    #[test]
+    fn indexed_matching_equals_trying_every_pattern() {
+        let lex = TopicLexicon::new(&TopicConfig::builtin());
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/articles");
+        let mut texts: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            .collect();
+        texts.push("Peace-keeping troops, sanctions' price caps and NATO’s door.".into());
+        let (mut tokens, mut total) = (LowerTokens::default(), 0);
+        for text in &texts {
+            tokens.tokenize(text);
+            let mut got = vec![0; lex.ids().len()];
+            lex.count_tokens(&tokens, &mut got);
+            let (keys, toks) = (tokens.keys(), tokens.tokens());
+            let mut want = vec![0; lex.ids().len()];
+            for i in 0..keys.len() {
+                let mut seen = Vec::new();
+                for p in &lex.patterns {
+                    let fits = i + p.words.len() <= keys.len()
+                        && p.words
+                            .iter()
+                            .enumerate()
+                            .all(|(k, w)| w.matches(keys[i + k], toks.get(i + k)));
+                    if fits && !seen.contains(&p.topic) {
+                        seen.push(p.topic);
+                        want[p.topic] += 1;
+                    }
+                }
+            }
+            assert_eq!(got, want);
+            total += want.iter().sum::<u32>();
+        }
+        assert!(total > 100, "only {total} hits: the check would say little");
     }
 
     #[test]

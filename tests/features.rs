@@ -719,6 +719,15 @@ fn single_word_rows_are_the_full_rows_without_longer_n_grams() {
             let mut again = SparseRow::default();
             v.transform_tokens_upto(tokens.tokens(), 1, &mut again);
             assert_eq!(again, got);
+            // One counting pass for both rows gives each bit for bit.
+            let (mut both_full, mut both_upto) = (SparseRow::default(), SparseRow::default());
+            v.transform_tokens_and_upto(tokens.tokens(), 1, &mut both_full, &mut both_upto);
+            assert_eq!(both_upto, got, "{d:?}");
+            v.transform_tokens(tokens.tokens(), &mut again);
+            assert_eq!(both_full, again, "{d:?}");
+            v.transform_tokens_and_upto(tokens.tokens(), 2, &mut both_full, &mut both_upto);
+            v.transform_tokens_upto(tokens.tokens(), 2, &mut again);
+            assert_eq!(both_upto, again, "{d:?}");
             // With room for every n-gram, the full row.
             v.transform_one_upto(d, usize::MAX, &mut again);
             assert_eq!(again, full);

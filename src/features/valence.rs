@@ -442,7 +442,7 @@ impl Valence {
     }
 
     fn is_negation(&self, s: &View<'_>, i: usize) -> bool {
-        self.negations.contains_key(&s.keys[i]) || s.lower(i).contains("n't")
+        self.negations.contains_key(&s.keys[i]) || has_nt(s.lower(i))
     }
 
     /// VADER's booster increment for word `j` modifying a word of valence `valence`.
@@ -689,7 +689,13 @@ impl Valence {
             let (stem, clitic) = split_clitic(t);
             for word in [Some(stem), clitic].into_iter().flatten() {
                 let is_neg = matches!(word, "no" | "not" | "never" | "n't");
-                if let Some(pw) = self.pattern.get(&key(word)) {
+                // A word that is its whole token has the token's key already.
+                let k = if word.len() == t.len() {
+                    s.keys[i]
+                } else {
+                    key(word)
+                };
+                if let Some(pw) = self.pattern.get(&k) {
                     if m.is_none() {
                         close(last.take());
                         last = Some((pw.polarity, pw.subjectivity, pw.intensity, false));
@@ -745,6 +751,12 @@ fn split_clitic(t: &str) -> (&str, Option<&str>) {
         }
     }
     (t, None)
+}
+
+/// `word` contains "n't" (VADER's test); byte windows, because a substring searcher's set-up
+/// costs more than scanning a short word, and every word of every quote is tested.
+fn has_nt(word: &str) -> bool {
+    word.as_bytes().windows(3).any(|w| w == b"n't")
 }
 
 /// What the rules read of a tokenized text: per token its lowercase form, that form's key,

@@ -464,6 +464,29 @@ impl<'de> Deserialize<'de> for Names {
     }
 }
 
+/// Scales `row` to unit L2 norm (a zero row stays zero).
+fn normalize(row: &mut [f32]) {
+    let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        let inv = 1.0 / norm;
+        row.iter_mut().for_each(|v| *v *= inv);
+    }
+}
+
+/// Per column of `names`: the words of a word n-gram (`w:a b` → 2; tokens hold no spaces),
+/// 0 for a char n-gram.
+fn column_words(names: &Names) -> Vec<u8> {
+    names
+        .iter()
+        .map(|n| match n.strip_prefix(WORD_PREFIX) {
+            Some(words) => {
+                u8::try_from(1 + words.bytes().filter(|&b| b == b' ').count()).unwrap_or(u8::MAX)
+            }
+            None => 0,
+        })
+        .collect()
+}
+
 /// The feature-key → column table for `names` (column = position); errors on a key collision.
 fn column_table(names: &Names) -> std::result::Result<KeyTable, String> {
     if names.len() >= EMPTY as usize {
@@ -611,6 +634,9 @@ pub struct Vectorizer {
     idf: Vec<f32>,
     n_docs: usize,
     index: KeyTable,
+    /// Per column: the words of a word n-gram, 0 for a char n-gram (not saved; derived from
+    /// the names), so that one counting pass can also give a row without longer n-grams.
+    words: Vec<u8>,
     /// Identifies this vocabulary for the per-thread caches (not saved).
     id: u64,
 }
@@ -688,6 +714,7 @@ impl TryFrom<VectorizerFile> for Vectorizer {
         }
         let tokenizer = Tokenizer::new(&f.config.tokenizer).map_err(|e| e.to_string())?;
         let index = column_table(&f.names)?;
+        let words = column_words(&f.names);
         Ok(Vectorizer {
             config: f.config,
             tokenizer,
@@ -695,6 +722,7 @@ impl TryFrom<VectorizerFile> for Vectorizer {
             idf: f.idf,
             n_docs: f.n_docs,
             index,
+            words,
             id: next_id(),
         })
     }
@@ -802,6 +830,7 @@ impl Vectorizer {
             names.push(name).map_err(Error::Training)?;
         }
         let index = column_table(&names).map_err(Error::Training)?;
+        let words = column_words(&names);
         Ok(Vectorizer {
             config: config.clone(),
             tokenizer,
@@ -809,6 +838,7 @@ impl Vectorizer {
             idf,
             n_docs: n,
             index,
+            words,
             id: next_id(),
         })
     }
@@ -876,6 +906,28 @@ impl Vectorizer {
         row.values.clear();
         with_scratch(|sc| {
             self.tokens_row_into(tokens, max_words, sc, &mut row.indices, &mut row.values)
+        })
+    }
+
+    /// [`Self::transform_tokens`] into `full` and [`Self::transform_tokens_upto`] into
+    /// `upto`, bit for bit, from one counting pass: a part read with and without its longer
+    /// n-grams (`text` and `text_unigrams`) hashes and looks up each n-gram once. For tokens
+    /// of the fast tokenizer (no spaces inside a token, so a column's words are its name's).
+    pub fn transform_tokens_and_upto(
+        &self,
+        tokens: &Tokens,
+        max_words: usize,
+        full: &mut SparseRow,
+        upto: &mut SparseRow,
+    ) {
+        for row in [&mut *full, &mut *upto] {
+            row.indices.clear();
+            row.values.clear();
+        }
+        with_scratch(|sc| {
+            self.start_counts(sc);
+            self.count_words_into(tokens, tokens.len(), usize::MAX, sc);
+            self.finish_pair_into(sc, max_words, full, upto);
         })
     }
 
@@ -1127,26 +1179,57 @@ impl Vectorizer {
         } = sc;
         sort_columns(touched, bits);
         let start = indices.len();
-        let sublinear = self.config.sublinear_tf;
         for &c in touched.iter() {
-            let k = &mut counts[c as usize];
-            let count = *k as f32;
-            *k = 0;
-            // Most counts are 1, where both formulas give exactly 1.
-            let tf = if count == 1.0 || !sublinear {
-                count
-            } else {
-                1.0 + count.ln()
-            };
             indices.push(c);
-            values.push(tf * self.idf[c as usize]);
+            values.push(self.take_tf_idf(counts, c));
         }
-        let row = &mut values[start..];
-        let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt();
-        if norm > 0.0 {
-            let inv = 1.0 / norm;
-            row.iter_mut().for_each(|v| *v *= inv);
+        normalize(&mut values[start..]);
+    }
+
+    /// Column `c`'s TF-IDF value from its count in `counts`, which is zeroed for the next
+    /// document.
+    #[inline]
+    fn take_tf_idf(&self, counts: &mut [u32], c: u32) -> f32 {
+        let k = &mut counts[c as usize];
+        let count = *k as f32;
+        *k = 0;
+        // Most counts are 1, where both formulas give exactly 1.
+        let tf = if count == 1.0 || !self.config.sublinear_tf {
+            count
+        } else {
+            1.0 + count.ln()
+        };
+        tf * self.idf[c as usize]
+    }
+
+    /// [`Self::finish_into`] into `full`, and into `upto` for the columns of at most
+    /// `max_words` words: the same products, each row normalised over its own columns in
+    /// column order, as two counting passes would give.
+    fn finish_pair_into(
+        &self,
+        sc: &mut Scratch,
+        max_words: usize,
+        full: &mut SparseRow,
+        upto: &mut SparseRow,
+    ) {
+        let Scratch {
+            counts,
+            touched,
+            bits,
+            ..
+        } = sc;
+        sort_columns(touched, bits);
+        for &c in touched.iter() {
+            let v = self.take_tf_idf(counts, c);
+            full.indices.push(c);
+            full.values.push(v);
+            if usize::from(self.words[c as usize]) <= max_words {
+                upto.indices.push(c);
+                upto.values.push(v);
+            }
         }
+        normalize(&mut full.values);
+        normalize(&mut upto.values);
     }
 
     /// Number of columns.

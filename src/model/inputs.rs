@@ -459,7 +459,37 @@ impl Featurizer {
                 self.vectorizer.transform_one_upto(text, 1, row)
             }
         };
+        // A text read with and without its bigrams (`text` and `text_unigrams`, `context` and
+        // `context_unigrams`) is counted once for both rows.
+        let mut done = [false; N_PARTS];
+        if vec_shares {
+            let context_own = same_context.is_none() && !s.context.is_empty() && !kept_counts;
+            for (full, uni, tokens, read) in [
+                (Part::Text, Part::TextUnigrams, &sc.text, true),
+                (
+                    Part::Context,
+                    Part::ContextUnigrams,
+                    &sc.context,
+                    context_own,
+                ),
+            ] {
+                if read && needed.contains(&full) && needed.contains(&uni) {
+                    let (a, b) = out.rows.split_at_mut(uni.index());
+                    self.vectorizer.transform_tokens_and_upto(
+                        tokens.lower().tokens(),
+                        1,
+                        &mut a[full.index()],
+                        &mut b[0],
+                    );
+                    done[full.index()] = true;
+                    done[uni.index()] = true;
+                }
+            }
+        }
         for &p in needed {
+            if done[p.index()] {
+                continue;
+            }
             out.clear(p);
             let row = &mut out.rows[p.index()];
             match p {
@@ -639,19 +669,27 @@ fn dense_row(row: &mut SparseRow, d: usize, fill: impl FnOnce(&mut [f32])) {
         b.clear();
         b.resize(d, 0.0);
         fill(&mut b);
-        // Pooled vectors rarely hold a zero: then the row is the whole vector, copied in bulk.
-        if b.iter().all(|v| *v != 0.0 && v.is_finite()) {
-            row.indices.extend(0..d as u32);
-            row.values.extend_from_slice(&b);
-            return;
-        }
-        for (j, &v) in b.iter().enumerate() {
-            if v != 0.0 && v.is_finite() {
-                row.indices.push(j as u32);
-                row.values.push(v);
-            }
-        }
+        push_dense(row, &b);
     });
+}
+
+/// Appends the nonzero finite values of `v` to `row` (an empty row: columns from 0).
+fn push_dense(row: &mut SparseRow, v: &[f32]) {
+    // Pooled vectors rarely hold a zero: then the row is the whole vector, copied in bulk.
+    // (`fold` rather than `all`: no early exit, so the check runs 8 lanes at a time.)
+    if v.iter()
+        .fold(true, |ok, x| ok & (*x != 0.0) & x.is_finite())
+    {
+        row.indices.extend(0..v.len() as u32);
+        row.values.extend_from_slice(v);
+        return;
+    }
+    for (j, &x) in v.iter().enumerate() {
+        if x != 0.0 && x.is_finite() {
+            row.indices.push(j as u32);
+            row.values.push(x);
+        }
+    }
 }
 
 /// The lexicon part: per topic, a hit in the quote, a hit only in the context, and

@@ -168,6 +168,16 @@ impl Block {
                         .is_some_and(|d| d as usize + 1 == row.indices.len()),
                     _ => true,
                 };
+                // Consecutive columns (a pooled vector): their weight rows are one slice,
+                // walked without a lookup per feature; the same products in the same order.
+                let first = offset + row.indices.first().map_or(0, |&a| a as usize);
+                let run = self.w.get(first * K..(first + row.indices.len()) * K);
+                if let (true, Some(run)) = (consecutive, run) {
+                    for (&v, wj) in row.values.iter().zip(run.chunks_exact(K)) {
+                        add(z, v, wj);
+                    }
+                    return;
+                }
                 for (n, (&j, &v)) in row.indices.iter().zip(&row.values).enumerate() {
                     // A text's n-gram rows are scattered over the block (cache misses):
                     // request the row a few features ahead.
