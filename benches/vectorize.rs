@@ -110,10 +110,6 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-/// A quote's wide context is the sentence before its own plus its own (the context), whose
-/// row the labeler computes anyway: `transform_tokens_before` counts only the sentence before
-/// and adds the context's kept counts; the reference vectorizes the joined text again. Both
-/// from tokens, so only the vectorizing is compared.
 /// A quote's `text` and `text_unigrams` rows (the labeler reads both): counted once for both
 /// (`transform_tokens_and_upto`, the labeler's path) against two counting passes.
 fn text_and_unigrams(
@@ -153,6 +149,10 @@ fn text_and_unigrams(
     });
 }
 
+/// A quote's wide context is the sentence before its own plus its own (the context), whose
+/// row the labeler computes anyway: `transform_tokens_before` counts only the sentence before
+/// and adds the context's kept counts; the reference vectorizes the joined text again. Both
+/// from tokens, so only the vectorizing is compared.
 fn wide_context(
     g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     v: &Vectorizer,

@@ -936,7 +936,8 @@ impl Vectorizer {
         with_scratch(|sc| {
             self.start_counts(sc);
             self.count_words_into(tokens, tokens.len(), usize::MAX, sc);
-            self.finish_pair_into(sc, max_words, full, upto);
+            let SparseRow { indices, values } = full;
+            self.finish_split_into(sc, indices, values, Some((max_words, upto)));
         })
     }
 
@@ -1180,46 +1181,18 @@ impl Vectorizer {
     /// Appends the row of `sc`'s counts (TF-IDF, L2-normalised) to `indices`/`values`, and
     /// zeroes the counts for the next document.
     fn finish_into(&self, sc: &mut Scratch, indices: &mut Vec<u32>, values: &mut Vec<f32>) {
-        let Scratch {
-            counts,
-            touched,
-            bits,
-            ..
-        } = sc;
-        sort_columns(touched, bits);
-        let start = indices.len();
-        for &c in touched.iter() {
-            indices.push(c);
-            values.push(self.take_tf_idf(counts, c));
-        }
-        normalize(&mut values[start..]);
+        self.finish_split_into(sc, indices, values, None)
     }
 
-    /// Column `c`'s TF-IDF value from its count in `counts`, which is zeroed for the next
-    /// document.
-    #[inline]
-    fn take_tf_idf(&self, counts: &mut [u32], c: u32) -> f32 {
-        let k = &mut counts[c as usize];
-        let count = *k as f32;
-        *k = 0;
-        // Most counts are 1, where both formulas give exactly 1.
-        let tf = if count == 1.0 || !self.config.sublinear_tf {
-            count
-        } else {
-            1.0 + count.ln()
-        };
-        tf * self.idf[c as usize]
-    }
-
-    /// [`Self::finish_into`] into `full`, and into `upto` for the columns of at most
-    /// `max_words` words: the same products, each row normalised over its own columns in
-    /// column order, as two counting passes would give.
-    fn finish_pair_into(
+    /// [`Self::finish_into`], and with `upto = Some((max_words, row))` also `row` := the
+    /// columns of at most `max_words` words: the same products, each row normalised over its
+    /// own columns in column order, as a second counting pass would give.
+    fn finish_split_into(
         &self,
         sc: &mut Scratch,
-        max_words: usize,
-        full: &mut SparseRow,
-        upto: &mut SparseRow,
+        indices: &mut Vec<u32>,
+        values: &mut Vec<f32>,
+        mut upto: Option<(usize, &mut SparseRow)>,
     ) {
         let Scratch {
             counts,
@@ -1228,17 +1201,32 @@ impl Vectorizer {
             ..
         } = sc;
         sort_columns(touched, bits);
+        let start = indices.len();
+        let sublinear = self.config.sublinear_tf;
         for &c in touched.iter() {
-            let v = self.take_tf_idf(counts, c);
-            full.indices.push(c);
-            full.values.push(v);
-            if usize::from(self.words[c as usize]) <= max_words {
-                upto.indices.push(c);
-                upto.values.push(v);
+            let k = &mut counts[c as usize];
+            let count = *k as f32;
+            *k = 0;
+            // Most counts are 1, where both formulas give exactly 1.
+            let tf = if count == 1.0 || !sublinear {
+                count
+            } else {
+                1.0 + count.ln()
+            };
+            let v = tf * self.idf[c as usize];
+            indices.push(c);
+            values.push(v);
+            if let Some((max_words, row)) = upto.as_mut() {
+                if usize::from(self.words[c as usize]) <= *max_words {
+                    row.indices.push(c);
+                    row.values.push(v);
+                }
             }
         }
-        normalize(&mut full.values);
-        normalize(&mut upto.values);
+        normalize(&mut values[start..]);
+        if let Some((_, row)) = upto {
+            normalize(&mut row.values);
+        }
     }
 
     /// Number of columns.

@@ -459,35 +459,21 @@ impl Featurizer {
                 self.vectorizer.transform_one_upto(text, 1, row)
             }
         };
-        // A text read with and without its bigrams (`text` and `text_unigrams`, `context` and
-        // `context_unigrams`) is counted once for both rows.
-        let mut done = [false; N_PARTS];
-        if vec_shares {
-            let context_own = same_context.is_none() && !s.context.is_empty() && !kept_counts;
-            for (full, uni, tokens, read) in [
-                (Part::Text, Part::TextUnigrams, &sc.text, true),
-                (
-                    Part::Context,
-                    Part::ContextUnigrams,
-                    &sc.context,
-                    context_own,
-                ),
-            ] {
-                if read && needed.contains(&full) && needed.contains(&uni) {
-                    let (a, b) = out.rows.split_at_mut(uni.index());
-                    self.vectorizer.transform_tokens_and_upto(
-                        tokens.lower().tokens(),
-                        1,
-                        &mut a[full.index()],
-                        &mut b[0],
-                    );
-                    done[full.index()] = true;
-                    done[uni.index()] = true;
-                }
-            }
+        // The quote read with and without its bigrams (`text` for sentiment and stance,
+        // `text_unigrams` for relevance) is counted once for both rows. (A context's two rows
+        // are asked for in different calls: `context` only for quotes with a topic.)
+        let text_pair = vec_shares && has(Part::Text) && has(Part::TextUnigrams);
+        if text_pair {
+            let (a, b) = out.rows.split_at_mut(Part::TextUnigrams.index());
+            self.vectorizer.transform_tokens_and_upto(
+                sc.text.lower().tokens(),
+                1,
+                &mut a[Part::Text.index()],
+                &mut b[0],
+            );
         }
         for &p in needed {
-            if done[p.index()] {
+            if text_pair && matches!(p, Part::Text | Part::TextUnigrams) {
                 continue;
             }
             out.clear(p);

@@ -170,13 +170,14 @@ impl Block {
                 };
                 // Consecutive columns (a pooled vector): their weight rows are one slice,
                 // walked without a lookup per feature; the same products in the same order.
-                let first = offset + row.indices.first().map_or(0, |&a| a as usize);
-                let run = self.w.get(first * K..(first + row.indices.len()) * K);
-                if let (true, Some(run)) = (consecutive, run) {
-                    for (&v, wj) in row.values.iter().zip(run.chunks_exact(K)) {
-                        add(z, v, wj);
+                if consecutive {
+                    let first = offset + row.indices.first().map_or(0, |&a| a as usize);
+                    if let Some(run) = self.w.get(first * K..(first + row.indices.len()) * K) {
+                        for (&v, wj) in row.values.iter().zip(run.chunks_exact(K)) {
+                            add(z, v, wj);
+                        }
+                        return;
                     }
-                    return;
                 }
                 for (n, (&j, &v)) in row.indices.iter().zip(&row.values).enumerate() {
                     // A text's n-gram rows are scattered over the block (cache misses):
