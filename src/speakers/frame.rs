@@ -236,80 +236,159 @@ fn frame(text: &str, end: usize, quotes: &[RawQuote]) -> Vec<Tok> {
     toks
 }
 
-fn tokenize(text: &str, from: usize, to: usize, out: &mut Vec<Tok>) {
-    let seg = &text[from..to];
-    let mut it = seg.char_indices().peekable();
-    while let Some((i, c)) = it.next() {
-        let s = from + i;
-        if c == '\n' {
-            if !matches!(
-                out.last(),
-                Some(Tok {
-                    kind: TK::Newline,
-                    ..
-                })
-            ) {
-                out.push(Tok {
-                    s,
-                    e: s + 1,
-                    kind: TK::Newline,
-                });
-            }
-            continue;
-        }
-        if c.is_whitespace() {
-            continue;
-        }
-        if c.is_alphanumeric() {
-            let mut e = s + c.len_utf8();
-            let mut last = c;
-            while let Some(&(j, d)) = it.peek() {
-                if d.is_alphanumeric() {
-                    last = d;
-                    it.next();
-                    e = from + j + d.len_utf8();
-                    continue;
-                }
-                // Joiners kept inside a word when a letter follows: we’ve, U.S., pro-Russian.
-                let rest = &seg[j + d.len_utf8()..];
-                let nxt = rest.chars().next();
-                let join = match d {
-                    '\'' | '’' | '-' | '&' => nxt.is_some_and(|n| n.is_alphanumeric()),
-                    '.' => {
-                        // Abbreviations with inner dots: U.S., U.K., a.m.
-                        last.is_alphabetic()
-                            && (e - s == last.len_utf8() || seg[s - from..e - from].contains('.'))
-                            && nxt.is_some_and(|n| n.is_alphabetic())
-                            && rest.chars().nth(1).is_none_or(|n| !n.is_alphabetic())
-                    }
-                    _ => false,
-                };
-                if join {
-                    it.next();
-                    continue;
-                }
-                // Closing dot of an inner-dot abbreviation (U.S.).
-                if d == '.'
-                    && seg[s - from..e - from].contains('.')
-                    && !seg[s - from..e - from].ends_with('.')
-                {
-                    it.next();
-                    e = from + j + 1;
-                }
-                break;
-            }
-            out.push(Tok {
-                s,
-                e,
-                kind: TK::Word,
-            });
+/// Byte classes for [`tokenize`]: ASCII by `char::is_whitespace` / `is_alphanumeric`, and
+/// the bytes of non-ASCII chars, which are decoded and classed as chars.
+const OTHER: u8 = 0;
+const SPACE: u8 = 1;
+const NEWLINE: u8 = 2;
+const ALNUM: u8 = 3;
+const NON_ASCII: u8 = 4;
+
+/// The class of every byte.
+const BYTE_CLASS: [u8; 256] = {
+    let mut t = [NON_ASCII; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = if c == b'\n' {
+            NEWLINE
+        } else if c.is_ascii_alphanumeric() {
+            ALNUM
+        } else if matches!(c, b' ' | b'\t' | b'\r' | 0x0b | 0x0c) {
+            SPACE
         } else {
-            out.push(Tok {
-                s,
-                e: s + c.len_utf8(),
-                kind: TK::Punct,
-            });
+            OTHER
+        };
+        b += 1;
+    }
+    t
+};
+
+/// The char at byte `i` of `text` (a char boundary below `to`) and its length, or `None` at
+/// `to`. ASCII, most of a news text, skips UTF-8 decoding.
+#[inline]
+fn char_at(text: &str, i: usize, to: usize) -> Option<(char, usize)> {
+    let b = *text.as_bytes().get(i).filter(|_| i < to)?;
+    if b < 0x80 {
+        return Some((b as char, 1));
+    }
+    text[i..to].chars().next().map(|c| (c, c.len_utf8()))
+}
+
+/// Words, punctuation and paragraph breaks of `text[from..to]`, appended to `out`.
+///
+/// A word is a run of alphanumeric chars, joined across `'`, `’`, `-` or `&` when an
+/// alphanumeric char follows (we’ve, pro-Russian) and across the dots of abbreviations (U.S.,
+/// a.m.; the closing dot included). Any other non-space char is a one-char punctuation token;
+/// a run of line breaks (with spaces between) is one newline token. Byte by byte over ASCII:
+/// every word of every article comes through here (`tokenize_tests::bytewise_equals_char_by_char`
+/// keeps the char-iterator original as its reference).
+fn tokenize(text: &str, from: usize, to: usize, out: &mut Vec<Tok>) {
+    let bytes = text.as_bytes();
+    let mut i = from;
+    while i < to {
+        let b = bytes[i];
+        let class = BYTE_CLASS[b as usize];
+        let (c, len, class) = if class != NON_ASCII {
+            (b as char, 1, class)
+        } else {
+            let c = text[i..to].chars().next().unwrap_or('\u{fffd}');
+            let class = if c.is_whitespace() {
+                SPACE
+            } else if c.is_alphanumeric() {
+                ALNUM
+            } else {
+                OTHER
+            };
+            (c, c.len_utf8(), class)
+        };
+        match class {
+            SPACE => i += len,
+            NEWLINE => {
+                if !matches!(out.last(), Some(t) if t.kind == TK::Newline) {
+                    out.push(Tok {
+                        s: i,
+                        e: i + 1,
+                        kind: TK::Newline,
+                    });
+                }
+                i += 1;
+            }
+            OTHER => {
+                out.push(Tok {
+                    s: i,
+                    e: i + len,
+                    kind: TK::Punct,
+                });
+                i += len;
+            }
+            _ => {
+                let e = word_end(text, i, c, len, to);
+                out.push(Tok {
+                    s: i,
+                    e,
+                    kind: TK::Word,
+                });
+                i = e;
+            }
         }
+    }
+}
+
+/// The end of the word that starts at byte `s` with `first` (`len` bytes) in `text[..to]`
+/// (the rules of [`tokenize`]).
+#[inline]
+fn word_end(text: &str, s: usize, first: char, len: usize, to: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut e = s + len;
+    let mut last = first;
+    let mut has_dot = false;
+    let mut i = e;
+    loop {
+        // The ASCII run first, then one char at a time.
+        i += bytes[i..to]
+            .iter()
+            .position(|&b| BYTE_CLASS[b as usize] != ALNUM)
+            .unwrap_or(to - i);
+        if i > e {
+            last = bytes[i - 1] as char;
+            e = i;
+        }
+        let Some((d, dlen)) = char_at(text, i, to) else {
+            return e;
+        };
+        if d.is_alphanumeric() {
+            last = d;
+            e = i + dlen;
+            i = e;
+            continue;
+        }
+        let next = i + dlen;
+        let nxt = || char_at(text, next, to).map(|(n, _)| n);
+        let join = match d {
+            '\'' | '’' | '-' | '&' => nxt().is_some_and(|n| n.is_alphanumeric()),
+            // Abbreviations with inner dots: U.S., U.K., a.m.
+            '.' => {
+                last.is_alphabetic()
+                    && (e - s == last.len_utf8() || has_dot)
+                    && nxt().is_some_and(|n| {
+                        n.is_alphabetic()
+                            && char_at(text, next + n.len_utf8(), to)
+                                .is_none_or(|(n, _)| !n.is_alphabetic())
+                    })
+            }
+            _ => false,
+        };
+        if join {
+            has_dot |= d == '.';
+            i = next;
+            continue;
+        }
+        // Closing dot of an inner-dot abbreviation (U.S.): the word so far ends with a letter.
+        if d == '.' && has_dot {
+            e = i + 1;
+        }
+        return e;
     }
 }
 
@@ -466,5 +545,162 @@ mod compound_adjective_tests {
         ] {
             assert!(!adj(w), "{w}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tokenize_tests {
+    use super::{tokenize, Tok, TK};
+
+    /// The char-iterator tokenizer that [`super::tokenize`] replaced: the reference.
+    fn tokenize_chars(text: &str, from: usize, to: usize, out: &mut Vec<Tok>) {
+        let seg = &text[from..to];
+        let mut it = seg.char_indices().peekable();
+        while let Some((i, c)) = it.next() {
+            let s = from + i;
+            if c == '\n' {
+                if !matches!(
+                    out.last(),
+                    Some(Tok {
+                        kind: TK::Newline,
+                        ..
+                    })
+                ) {
+                    out.push(Tok {
+                        s,
+                        e: s + 1,
+                        kind: TK::Newline,
+                    });
+                }
+                continue;
+            }
+            if c.is_whitespace() {
+                continue;
+            }
+            if c.is_alphanumeric() {
+                let mut e = s + c.len_utf8();
+                let mut last = c;
+                while let Some(&(j, d)) = it.peek() {
+                    if d.is_alphanumeric() {
+                        last = d;
+                        it.next();
+                        e = from + j + d.len_utf8();
+                        continue;
+                    }
+                    // Joiners kept inside a word when a letter follows: we’ve, U.S., pro-Russian.
+                    let rest = &seg[j + d.len_utf8()..];
+                    let nxt = rest.chars().next();
+                    let join = match d {
+                        '\'' | '’' | '-' | '&' => nxt.is_some_and(|n| n.is_alphanumeric()),
+                        '.' => {
+                            // Abbreviations with inner dots: U.S., U.K., a.m.
+                            last.is_alphabetic()
+                                && (e - s == last.len_utf8()
+                                    || seg[s - from..e - from].contains('.'))
+                                && nxt.is_some_and(|n| n.is_alphabetic())
+                                && rest.chars().nth(1).is_none_or(|n| !n.is_alphabetic())
+                        }
+                        _ => false,
+                    };
+                    if join {
+                        it.next();
+                        continue;
+                    }
+                    // Closing dot of an inner-dot abbreviation (U.S.).
+                    if d == '.'
+                        && seg[s - from..e - from].contains('.')
+                        && !seg[s - from..e - from].ends_with('.')
+                    {
+                        it.next();
+                        e = from + j + 1;
+                    }
+                    break;
+                }
+                out.push(Tok {
+                    s,
+                    e,
+                    kind: TK::Word,
+                });
+            } else {
+                out.push(Tok {
+                    s,
+                    e: s + c.len_utf8(),
+                    kind: TK::Punct,
+                });
+            }
+        }
+    }
+
+    fn spans(toks: &[Tok]) -> Vec<(usize, usize, TK)> {
+        toks.iter().map(|t| (t.s, t.e, t.kind)).collect()
+    }
+
+    fn assert_same(text: &str, from: usize, to: usize) {
+        let (mut fast, mut reference) = (Vec::new(), Vec::new());
+        tokenize(text, from, to, &mut fast);
+        tokenize_chars(text, from, to, &mut reference);
+        assert_eq!(spans(&fast), spans(&reference), "{:?}", &text[from..to]);
+    }
+
+    #[test]
+    fn bytewise_equals_char_by_char() {
+        // Every string of up to four chars over the chars the rules treat apart: letters,
+        // digits, the joiners, dots, spaces (ASCII and not), line breaks, other punctuation,
+        // non-ASCII letters and symbols.
+        let alphabet = [
+            "a",
+            "Z",
+            "7",
+            ".",
+            "'",
+            "’",
+            "-",
+            "&",
+            " ",
+            "\n",
+            "\r",
+            "\u{b}",
+            "é",
+            "\u{a0}",
+            ",",
+            "—",
+            "Ж",
+            "\u{1f600}",
+        ];
+        let mut words = 0;
+        let mut text = String::new();
+        for n in 0..alphabet.len().pow(4) {
+            text.clear();
+            let mut k = n;
+            for _ in 0..4 {
+                text.push_str(alphabet[k % alphabet.len()]);
+                k /= alphabet.len();
+            }
+            assert_same(&text, 0, text.len());
+            let mut toks = Vec::new();
+            tokenize(&text, 0, text.len(), &mut toks);
+            words += toks.iter().filter(|t| t.kind == TK::Word).count();
+        }
+        // Every byte, ASCII controls included.
+        let all: String = (0u8..128).map(char::from).collect();
+        assert_same(&all, 0, all.len());
+        let abbreviations = "The U.S. and U.K. at 9 a.m. said: pro-Russian, we’ve; AT&T's \
+            e.g. U.S.A. x.y.z i.e., N.A.T.O.-led Mr. J. Smith's \"quote\" 1.5bn 3,000\n\n \n";
+        assert_same(abbreviations, 0, abbreviations.len());
+        // The seeds, from every char boundary to the end and from the start to every one.
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/articles");
+        let mut articles = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for (i, _) in text.char_indices() {
+                assert_same(&text, i, text.len());
+                assert_same(&text, 0, i);
+            }
+            articles += 1;
+        }
+        assert!(
+            articles >= 5 && words > 50_000,
+            "{articles} articles, {words} words"
+        );
     }
 }
