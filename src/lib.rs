@@ -80,3 +80,21 @@ pub use article::Article;
 pub use config::TomlConfig;
 pub use error::{Error, Result};
 pub use labels::{Sentiment, Stance};
+
+/// Helpers for the unit tests of several modules.
+#[cfg(test)]
+pub(crate) mod test_support {
+    /// The texts of the seed articles (`data/articles`), the corpus of the differential tests.
+    pub(crate) fn seed_texts() -> Vec<String> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/articles");
+        let mut paths: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        paths.sort();
+        paths
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect()
+    }
+}

@@ -425,11 +425,7 @@ phrases = ["troops on the ground", "European troops"]
     #[test]
     fn indexed_matching_equals_trying_every_pattern() {
         let lex = TopicLexicon::new(&TopicConfig::builtin());
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/articles");
-        let mut texts: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
-            .collect();
+        let mut texts = crate::test_support::seed_texts();
         texts.push("Peace-keeping troops, sanctions' price caps and NATO’s door.".into());
         let (mut tokens, mut total) = (LowerTokens::default(), 0);
         for text in &texts {

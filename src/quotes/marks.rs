@@ -518,11 +518,7 @@ mod tests {
     /// every line and over ranges that cut a mark.
     #[test]
     fn scan_marks_equals_the_byte_by_byte_scan() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/articles");
-        let mut texts: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
-            .collect();
+        let mut texts = crate::test_support::seed_texts();
         texts.push("«Non» — said ‘he’ ‛x‟ „ja“ ©2025 °C €5 “a” 'b' \"c\" ’tis »«©".repeat(3));
         texts.push("é©»«“”—€\"'".chars().cycle().take(200).collect());
         let (mut got, mut want, mut marks) = (Vec::new(), Vec::new(), 0);

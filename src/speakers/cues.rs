@@ -133,12 +133,10 @@ mod tests {
 
     #[test]
     fn lower_bytes_are_to_lowercase() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/articles");
-        let mut words: Vec<String> = Vec::new();
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-            words.extend(text.split_whitespace().map(str::to_owned));
-        }
+        let mut words: Vec<String> = crate::test_support::seed_texts()
+            .iter()
+            .flat_map(|t| t.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+            .collect();
         assert!(words.len() > 4_000, "{} words", words.len());
         words.extend(
             [

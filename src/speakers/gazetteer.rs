@@ -313,9 +313,7 @@ mod tests {
             assert_eq!(out, normalize_ascii_bytewise(&text), "{text:?}");
             checked += 1;
         }
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/articles");
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for text in crate::test_support::seed_texts() {
             let words: Vec<&str> = text.split(' ').filter(|w| w.is_ascii()).collect();
             for i in 0..words.len() {
                 for j in i + 1..(i + 7).min(words.len() + 1) {
