@@ -46,10 +46,16 @@ mod tests {
         let (before, after) = unsafe {
             let before = libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY);
             keep_freed_memory();
-            (before, libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY))
+            (
+                before,
+                libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY),
+            )
         };
         if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-            assert_eq!(before, 1000, "option {MI_OPTION_PURGE_DELAY} is not the purge delay");
+            assert_eq!(
+                before, 1000,
+                "option {MI_OPTION_PURGE_DELAY} is not the purge delay"
+            );
         }
         assert_eq!(after, -1);
     }

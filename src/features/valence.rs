@@ -179,6 +179,17 @@ struct PatternWord {
     modifier: bool,
 }
 
+/// What VADER's rules ask of a word: its valence, its booster increment and whether it is on
+/// the negation list — one lookup for all three, where the rules ask each of a word and of
+/// its three predecessors several times.
+#[derive(Clone, Copy, Debug, Default)]
+struct VaderWord {
+    valence: Option<f64>,
+    booster: Option<f64>,
+    /// On the negation list, or (per token, not in the table) containing "n't".
+    negation: bool,
+}
+
 /// Keys of the words the rules test by identity.
 struct Words {
     but: u64,
@@ -199,12 +210,11 @@ struct Words {
 
 /// The lexicons and rule lists, ready for lookups. Build once and share (`Sync`).
 pub struct Valence {
-    lexicon: KeyMap<f64>,
-    boosters: KeyMap<f64>,
+    /// VADER's lexicon, single-word boosters and negation list in one table.
+    vader_words: KeyMap<VaderWord>,
     /// Multi-word boosters (`kind of`) and idioms (`kiss of death`), as key sequences.
     booster_ngrams: Vec<(Vec<u64>, f64)>,
     idioms: Vec<(Vec<u64>, f64)>,
-    negations: KeyMap<()>,
     pattern: KeyMap<PatternWord>,
     w: Words,
 }
@@ -212,7 +222,14 @@ pub struct Valence {
 impl std::fmt::Debug for Valence {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Valence")
-            .field("vader_words", &self.lexicon.len())
+            .field(
+                "vader_words",
+                &self
+                    .vader_words
+                    .values()
+                    .filter(|v| v.valence.is_some())
+                    .count(),
+            )
             .field("pattern_words", &self.pattern.len())
             .finish()
     }
@@ -293,7 +310,7 @@ pub fn lexicon_sha256() -> String {
 impl Valence {
     /// Builds the tables from the lexicons embedded in the binary (about a millisecond).
     pub fn new() -> Result<Valence> {
-        let mut lexicon = KeyMap::default();
+        let mut lexicon: KeyMap<f64> = KeyMap::default();
         let file = "vader_lexicon.tsv";
         for (line, f) in tsv(VADER_LEXICON) {
             need_fields(file, line, &f, 2, "expected word<TAB>valence")?;
@@ -301,7 +318,7 @@ impl Valence {
             // emoticons) never match.
             lexicon.insert(key(f[0]), num(file, line, f[1])?);
         }
-        let mut boosters = KeyMap::default();
+        let mut boosters: KeyMap<f64> = KeyMap::default();
         let mut booster_ngrams = Vec::new();
         let file = "vader_boosters.tsv";
         for (line, f) in tsv(VADER_BOOSTERS) {
@@ -323,9 +340,19 @@ impl Valence {
                 idioms.push((f[0].split(' ').map(key).collect(), v));
             }
         }
-        let negations = tsv(VADER_NEGATIONS)
-            .map(|(_, f)| (key(f[0].trim()), ()))
+        let negations: Vec<u64> = tsv(VADER_NEGATIONS)
+            .map(|(_, f)| key(f[0].trim()))
             .collect();
+        let mut vader_words: KeyMap<VaderWord> = KeyMap::default();
+        for (&k, &v) in &lexicon {
+            vader_words.entry(k).or_default().valence = Some(v);
+        }
+        for (&k, &b) in &boosters {
+            vader_words.entry(k).or_default().booster = Some(b);
+        }
+        for k in negations {
+            vader_words.entry(k).or_default().negation = true;
+        }
         let mut pattern = KeyMap::default();
         let file = "pattern_sentiment.tsv";
         let expected = "expected word, polarity, subjectivity, intensity, modifier";
@@ -358,11 +385,9 @@ impl Valence {
             nor: key("nor"),
         };
         Ok(Valence {
-            lexicon,
-            boosters,
+            vader_words,
             booster_ngrams,
             idioms,
-            negations,
             pattern,
             w,
         })
@@ -402,7 +427,7 @@ impl Valence {
                 msg: format!("the output slice must have {VALENCE_FEATURES} values"),
             });
         }
-        let scores = SENTIMENTS.with(|s| self.scores_of(text, tokens, &mut s.borrow_mut()));
+        let scores = SCRATCH.with(|s| self.scores_of(text, tokens, &mut s.borrow_mut()));
         out.copy_from_slice(&scores.to_features());
         Ok(())
     }
@@ -412,21 +437,25 @@ impl Valence {
         TOKENS.with(|t| {
             let mut t = t.borrow_mut();
             t.tokenize(text);
-            SENTIMENTS.with(|s| self.scores_of(text, &t, &mut s.borrow_mut()))
+            SCRATCH.with(|s| self.scores_of(text, &t, &mut s.borrow_mut()))
         })
     }
 
-    /// The scores of `text` tokenized as `tokens`; `sentiments` is scratch space.
-    fn scores_of(
-        &self,
-        text: &str,
-        tokens: &CasedTokens,
-        sentiments: &mut Vec<f64>,
-    ) -> ValenceScores {
+    /// The scores of `text` tokenized as `tokens`.
+    fn scores_of(&self, text: &str, tokens: &CasedTokens, scratch: &mut Scratch) -> ValenceScores {
+        let Scratch { sentiments, words } = scratch;
+        let (keys, lower) = (tokens.lower().keys(), tokens.lower().tokens());
+        words.clear();
+        words.extend(keys.iter().enumerate().map(|(i, k)| {
+            let mut w = self.vader_words.get(k).copied().unwrap_or_default();
+            w.negation |= has_nt(lower.get(i));
+            w
+        }));
         let s = View {
-            keys: tokens.lower().keys(),
-            lower: tokens.lower().tokens(),
+            keys,
+            lower,
             upper: tokens.upper(),
+            words,
         };
         let mut out = ValenceScores::default();
         for c in text.bytes() {
@@ -441,13 +470,9 @@ impl Valence {
         out
     }
 
-    fn is_negation(&self, s: &View<'_>, i: usize) -> bool {
-        self.negations.contains_key(&s.keys[i]) || has_nt(s.lower(i))
-    }
-
     /// VADER's booster increment for word `j` modifying a word of valence `valence`.
     fn scalar_inc_dec(&self, s: &View<'_>, j: usize, valence: f64, cap_diff: bool) -> f64 {
-        let Some(&b) = self.boosters.get(&s.keys[j]) else {
+        let Some(b) = s.words[j].booster else {
             return 0.0;
         };
         let mut scalar = if valence < 0.0 { -b } else { b };
@@ -461,22 +486,20 @@ impl Valence {
         let n = s.keys.len();
         let w = &self.w;
         let k = |i: usize| s.keys[i];
-        let in_lex = |i: usize| self.lexicon.contains_key(&s.keys[i]);
+        let in_lex = |i: usize| s.words[i].valence.is_some();
         // Python's allcap_differential: some but not all words are ALL CAPS.
         let caps = s.upper.iter().filter(|&&u| u).count();
         let cap_diff = caps > 0 && caps < n;
         sentiments.clear();
         for i in 0..n {
-            if self.is_negation(s, i) || k(i) == w.no {
+            if s.words[i].negation || k(i) == w.no {
                 out.negations += 1;
             }
-            if self.boosters.contains_key(&k(i))
-                || (k(i) == w.kind && i + 1 < n && k(i + 1) == w.of)
-            {
+            if s.words[i].booster.is_some() || (k(i) == w.kind && i + 1 < n && k(i + 1) == w.of) {
                 sentiments.push(0.0);
                 continue;
             }
-            let Some(&lex) = self.lexicon.get(&k(i)) else {
+            let Some(lex) = s.words[i].valence else {
                 sentiments.push(0.0);
                 continue;
             };
@@ -595,7 +618,7 @@ impl Valence {
         let k = |j: usize| s.keys[j];
         match start {
             0 => {
-                if self.is_negation(s, i - 1) {
+                if s.words[i - 1].negation {
                     return valence * N_SCALAR;
                 }
             }
@@ -604,7 +627,7 @@ impl Valence {
                     return valence * 1.25;
                 } else if k(i - 2) == w.without && k(i - 1) == w.doubt {
                     return valence;
-                } else if self.is_negation(s, i - 2) {
+                } else if s.words[i - 2].negation {
                     return valence * N_SCALAR;
                 }
             }
@@ -617,7 +640,7 @@ impl Valence {
                     return valence * 1.25;
                 } else if k(i - 3) == w.without && (k(i - 2) == w.doubt || k(i - 1) == w.doubt) {
                     return valence;
-                } else if self.is_negation(s, i - 3) {
+                } else if s.words[i - 3].negation {
                     return valence * N_SCALAR;
                 }
             }
@@ -765,6 +788,17 @@ struct View<'a> {
     keys: &'a [u64],
     lower: &'a Tokens,
     upper: &'a [bool],
+    /// Per token, its entry in VADER's tables.
+    words: &'a [VaderWord],
+}
+
+/// Per-thread buffers of the rules.
+#[derive(Default)]
+struct Scratch {
+    /// VADER's per-word valences.
+    sentiments: Vec<f64>,
+    /// Per token, its [`VaderWord`].
+    words: Vec<VaderWord>,
 }
 
 impl View<'_> {
@@ -776,8 +810,7 @@ impl View<'_> {
 thread_local! {
     /// The tokens of [`Valence::scores`]' text.
     static TOKENS: RefCell<CasedTokens> = RefCell::new(CasedTokens::default());
-    /// VADER's per-word valences.
-    static SENTIMENTS: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
 #[cfg(test)]
@@ -817,6 +850,21 @@ mod tests {
             let s = v.scores(text);
             assert!(s.negated_positive >= 1, "{text}: {s:?}");
             assert!(s.compound < 0.0, "{text}: {s:?}");
+        }
+        // VADER's `"n't" in word`: a contraction missing from the negation list ("amn't")
+        // negates like one on it ("isn't"), one, two and three words before.
+        for (unlisted, listed) in [
+            ("It amn't good.", "It isn't good."),
+            ("It amn't very good.", "It isn't very good."),
+            ("It amn't ever really good.", "It isn't ever really good."),
+        ] {
+            let (a, b) = (v.scores(unlisted), v.scores(listed));
+            assert_eq!(a.compound, b.compound, "{unlisted} vs {listed}");
+            assert_eq!(
+                (a.negations, a.negated_positive),
+                (1, 1),
+                "{unlisted}: {a:?}"
+            );
         }
     }
 
@@ -992,7 +1040,9 @@ mod tests {
             // there at all (the crate counts it twice).
             let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
             let risky = (3..lower.len()).any(|i| {
-                v.lexicon.contains_key(&key(&lower[i]))
+                v.vader_words
+                    .get(&key(&lower[i]))
+                    .is_some_and(|w| w.valence.is_some())
                     && lower[i - 3..i]
                         .iter()
                         .any(|w| boosters.iter().any(|b| w.contains(b)))
