@@ -810,6 +810,7 @@ impl View<'_> {
 thread_local! {
     /// The tokens of [`Valence::scores`]' text.
     static TOKENS: RefCell<CasedTokens> = RefCell::new(CasedTokens::default());
+    /// The rules' buffers.
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
