@@ -310,15 +310,15 @@ pub fn lexicon_sha256() -> String {
 impl Valence {
     /// Builds the tables from the lexicons embedded in the binary (about a millisecond).
     pub fn new() -> Result<Valence> {
-        let mut lexicon: KeyMap<f64> = KeyMap::default();
+        // The lexicon, the single-word boosters and the negation list fill one table.
+        let mut vader_words: KeyMap<VaderWord> = KeyMap::default();
         let file = "vader_lexicon.tsv";
         for (line, f) in tsv(VADER_LEXICON) {
             need_fields(file, line, &f, 2, "expected word<TAB>valence")?;
             // As in Python, lookups are lowercase, so entries with capitals (a few
             // emoticons) never match.
-            lexicon.insert(key(f[0]), num(file, line, f[1])?);
+            vader_words.entry(key(f[0])).or_default().valence = Some(num(file, line, f[1])?);
         }
-        let mut boosters: KeyMap<f64> = KeyMap::default();
         let mut booster_ngrams = Vec::new();
         let file = "vader_boosters.tsv";
         for (line, f) in tsv(VADER_BOOSTERS) {
@@ -327,7 +327,7 @@ impl Valence {
             if f[0].contains(' ') {
                 booster_ngrams.push((f[0].split(' ').map(key).collect(), v));
             } else {
-                boosters.insert(key(f[0]), v);
+                vader_words.entry(key(f[0])).or_default().booster = Some(v);
             }
         }
         let mut idioms = Vec::new();
@@ -340,18 +340,8 @@ impl Valence {
                 idioms.push((f[0].split(' ').map(key).collect(), v));
             }
         }
-        let negations: Vec<u64> = tsv(VADER_NEGATIONS)
-            .map(|(_, f)| key(f[0].trim()))
-            .collect();
-        let mut vader_words: KeyMap<VaderWord> = KeyMap::default();
-        for (&k, &v) in &lexicon {
-            vader_words.entry(k).or_default().valence = Some(v);
-        }
-        for (&k, &b) in &boosters {
-            vader_words.entry(k).or_default().booster = Some(b);
-        }
-        for k in negations {
-            vader_words.entry(k).or_default().negation = true;
+        for (_, f) in tsv(VADER_NEGATIONS) {
+            vader_words.entry(key(f[0].trim())).or_default().negation = true;
         }
         let mut pattern = KeyMap::default();
         let file = "pattern_sentiment.tsv";
