@@ -9,6 +9,7 @@
 //! | `wide_context` | `nf` | n-gram TF-IDF of the introducing sentence and the one before the quote's (= `context` when the statement has no wider context) |
 //! | `lexicon` | `3·T` | per topic: keyword hit in the quote (0/1), hit only in the context (0/1), `ln(1 + hits)/2` |
 //! | `lead_lexicon` | `T` | per topic: keyword hit in the article's lead (0/1) |
+//! | `wide_lexicon` | `T` | per topic: keyword hit in the sentence before the quote's (the wide context without the context; 0/1): a fragment's topic is often named only there |
 //! | `lead` | `nf` | n-gram TF-IDF of the article's lead (`Article::lead`: headline and the first ~300 chars) |
 //! | `embed_text`, `embed_context`, `embed_wide_context`, `embed_lead` | `d` | mean of pretrained word vectors (the model's embeddings table), L2-normalised |
 //! | `valence` | 16 | VADER and Pattern valence of the quote with negation, boosters, "but" ([`crate::features::valence`]) |
@@ -50,10 +51,11 @@ pub enum Part {
     TextUnigrams,
     ContextUnigrams,
     EmbedTextSif,
+    WideLexicon,
 }
 
 /// Number of parts.
-const N_PARTS: usize = 17;
+const N_PARTS: usize = 18;
 
 /// Lexicon columns per topic.
 const LEXICON_SLOTS: usize = 3;
@@ -86,6 +88,7 @@ impl Part {
         Part::TextUnigrams,
         Part::ContextUnigrams,
         Part::EmbedTextSif,
+        Part::WideLexicon,
     ];
 
     /// Index into per-part arrays.
@@ -109,7 +112,7 @@ impl Part {
             Part::EmbedWideContext => "wide emb ",
             Part::EmbedLead => "lead emb ",
             Part::Valence => "valence:",
-            Part::LeadLexicon => "",
+            Part::LeadLexicon | Part::WideLexicon => "",
         }
     }
 
@@ -276,7 +279,7 @@ impl Featurizer {
     pub fn width(&self, p: Part) -> usize {
         match p {
             Part::Lexicon => LEXICON_SLOTS * self.n_topics,
-            Part::LeadLexicon => self.n_topics,
+            Part::LeadLexicon | Part::WideLexicon => self.n_topics,
             p if p.is_embedding() => self.embeddings.as_ref().map_or(0, |e| e.dim()),
             Part::Valence => VALENCE_FEATURES,
             _ => self.vectorizer.n_features(),
@@ -292,7 +295,7 @@ impl Featurizer {
     pub fn missing_for(&self, p: Part) -> Option<&'static str> {
         let lacks = |absent: bool, what| absent.then_some(what);
         match p {
-            Part::Lexicon | Part::LeadLexicon => {
+            Part::Lexicon | Part::LeadLexicon | Part::WideLexicon => {
                 lacks(self.lexicon.is_none(), "the model has no topic lexicon")
             }
             // SIF pooling needs the table's per-word weights.
@@ -324,6 +327,10 @@ impl Featurizer {
                         .unwrap_or("?")
                 )
             }
+            Part::WideLexicon => format!(
+                "lexicon:{} in the sentence before",
+                topics.get(j).map(String::as_str).unwrap_or("?")
+            ),
             Part::LeadLexicon => format!(
                 "lexicon:{} in lead",
                 topics.get(j).map(String::as_str).unwrap_or("?")
@@ -545,23 +552,21 @@ impl Featurizer {
                         vectorize(s.lead, &sc.lead, row)
                     }
                 }
+                Part::WideLexicon => {
+                    // The earlier sentence: the wide context ends with the context (else none).
+                    let earlier = s.wide_context.strip_suffix(s.context).unwrap_or("");
+                    if let (Some((lex, to_model)), false) =
+                        (&self.lexicon, earlier.trim().is_empty())
+                    {
+                        sc.earlier.tokenize(earlier, false);
+                        let LexiconBufs { quote: hits, .. } = &mut sc.lexicon;
+                        topic_hit_row(lex, to_model, sc.earlier.lower(), hits, row);
+                    }
+                }
                 Part::LeadLexicon => {
                     if let (Some((lex, to_model)), false) = (&self.lexicon, s.lead.is_empty()) {
                         let LexiconBufs { quote: hits, .. } = &mut sc.lexicon;
-                        hits.clear();
-                        hits.resize(to_model.len(), 0);
-                        lex.count_tokens(sc.lead.lower(), hits);
-                        // Lexicon topics are in configuration order, columns in the
-                        // model's: sorted after mapping, as sparse rows need.
-                        let from = row.indices.len();
-                        row.indices.extend(
-                            hits.iter()
-                                .zip(to_model)
-                                .filter(|(h, _)| **h > 0)
-                                .map(|(_, &t)| t as u32),
-                        );
-                        row.indices[from..].sort_unstable();
-                        row.values.resize(row.indices.len(), 1.0);
+                        topic_hit_row(lex, to_model, sc.lead.lower(), hits, row);
                     }
                 }
                 Part::EmbedContext if same_context.is_some() => {
@@ -678,6 +683,31 @@ fn push_dense(row: &mut SparseRow, v: &[f32]) {
     }
 }
 
+/// One column per topic, 1 where the topic's keywords occur in `tokens` (the `lead_lexicon`
+/// and `wide_lexicon` parts).
+fn topic_hit_row(
+    lex: &TopicLexicon,
+    to_model: &[usize],
+    tokens: &LowerTokens,
+    hits: &mut Vec<u32>,
+    row: &mut SparseRow,
+) {
+    hits.clear();
+    hits.resize(to_model.len(), 0);
+    lex.count_tokens(tokens, hits);
+    // Lexicon topics are in configuration order, columns in the model's: sorted after
+    // mapping, as sparse rows need.
+    let from = row.indices.len();
+    row.indices.extend(
+        hits.iter()
+            .zip(to_model)
+            .filter(|(h, _)| **h > 0)
+            .map(|(_, &t)| t as u32),
+    );
+    row.indices[from..].sort_unstable();
+    row.values.resize(row.indices.len(), 1.0);
+}
+
 /// The lexicon part: per topic, a hit in the quote, a hit only in the context, and
 /// `ln(1 + all hits) / 2` (as [`TopicLexicon::hits`] counts them).
 fn lexicon_row(
@@ -792,6 +822,7 @@ struct Scratch {
     wide_src: String,
     wide_valid: bool,
     lead: TextTokens,
+    earlier: TextTokens,
     lexicon: LexiconBufs,
 }
 
@@ -930,6 +961,20 @@ mod tests {
             e.pool_into(text, &mut out).unwrap();
             out
         };
+        // One column per topic whose keywords occur in `text`.
+        let topic_hits = |text: &str, row: &mut SparseRow| {
+            let mut hits = vec![0u32; to_model.len()];
+            lex.count(text, &mut hits);
+            let mut cells: Vec<u32> = hits
+                .iter()
+                .zip(to_model)
+                .filter(|(h, _)| **h > 0)
+                .map(|(_, &t)| t as u32)
+                .collect();
+            cells.sort_unstable();
+            row.values = vec![1.0; cells.len()];
+            row.indices = cells;
+        };
         match p {
             Part::Text => v.transform_one(s.text, &mut row),
             Part::Context if !s.context.is_empty() => v.transform_one(s.context, &mut row),
@@ -973,18 +1018,12 @@ mod tests {
                     row.values.push(x);
                 }
             }
-            Part::LeadLexicon if !s.lead.is_empty() => {
-                let mut hits = vec![0u32; to_model.len()];
-                lex.count(s.lead, &mut hits);
-                let mut cells: Vec<u32> = hits
-                    .iter()
-                    .zip(to_model)
-                    .filter(|(h, _)| **h > 0)
-                    .map(|(_, &t)| t as u32)
-                    .collect();
-                cells.sort_unstable();
-                row.values = vec![1.0; cells.len()];
-                row.indices = cells;
+            Part::LeadLexicon if !s.lead.is_empty() => topic_hits(s.lead, &mut row),
+            Part::WideLexicon => {
+                let earlier = s.wide_context.strip_suffix(s.context).unwrap_or("");
+                if !earlier.trim().is_empty() {
+                    topic_hits(earlier, &mut row)
+                }
             }
             Part::EmbedText => dense(&mut row, &pooled(s.text)),
             Part::EmbedTextSif => {

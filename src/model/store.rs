@@ -23,7 +23,8 @@ use std::path::{Path, PathBuf};
 
 /// The newest directory format this build writes; it writes the oldest version that can
 /// express the model ([`format_version_for`]) and reads versions
-/// [`MIN_FORMAT_VERSION`]`..=FORMAT_VERSION`: version 10 adds the quote's length to the topic
+/// [`MIN_FORMAT_VERSION`]`..=FORMAT_VERSION`: version 11 adds the `wide_lexicon` part (only a
+/// model whose heads read it is written as 11); version 10 adds the quote's length to the topic
 /// calibration (`calibration.topic.length`; only a model whose calibration reads it is written
 /// as 10); version 9 adds the `embed_text_sif` part
 /// (only a model whose heads read it is written as 9); version 8 adds the `text_unigrams` and
@@ -39,14 +40,14 @@ use std::path::{Path, PathBuf};
 /// before). Versions 1 (stance 0.1: heads over `[text | context]` only, topics found by a
 /// keyword rule pooled with the model) and 2 (fixed heads) are refused with a message saying
 /// how to retrain.
-pub const FORMAT_VERSION: u32 = 10;
+pub const FORMAT_VERSION: u32 = 11;
 /// The oldest directory format this build reads.
 pub const MIN_FORMAT_VERSION: u32 = 3;
 /// The manifest's `format` tag.
 pub const FORMAT_NAME: &str = "stance-model";
 
-/// The format version a model with these heads and this calibration is written as: 10 when the
-/// calibration reads the quote's length, else 9 when a head reads SIF-pooled vectors, else 8
+/// The format version a model with these heads and this calibration is written as: 11 when a
+/// head reads `wide_lexicon`, else 10 when the calibration reads the quote's length, else 9 when a head reads SIF-pooled vectors, else 8
 /// when a head reads a single-word part, else 7.
 pub fn format_version_for(heads: &HeadSpecs, calibration: Option<&super::Calibration>) -> u32 {
     let reads = |wanted: &dyn Fn(Part) -> bool| {
@@ -54,7 +55,9 @@ pub fn format_version_for(heads: &HeadSpecs, calibration: Option<&super::Calibra
             .iter()
             .any(|parts| parts.iter().any(|&p| wanted(p)))
     };
-    if calibration.is_some_and(|c| c.topic.length != 0.0) {
+    if reads(&|p| p == Part::WideLexicon) {
+        11
+    } else if calibration.is_some_and(|c| c.topic.length != 0.0) {
         10
     } else if reads(&|p| p == Part::EmbedTextSif) {
         9
@@ -916,6 +919,18 @@ pub fn load_attribution(src: ModelSource<'_>, manifest: &Manifest) -> Result<Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A model whose heads read `wide_lexicon` is written as format 11, so that older builds
+    /// refuse it by its version, not by an unknown part name; one without it keeps its version.
+    #[test]
+    fn wide_lexicon_models_are_format_11() {
+        let mut heads = HeadSpecs::default();
+        let without = format_version_for(&heads, None);
+        assert!(without < 11);
+        heads.relevance.push(Part::WideLexicon);
+        assert_eq!(format_version_for(&heads, None), 11);
+        assert_eq!(FORMAT_VERSION, 11);
+    }
 
     #[test]
     fn rfc3339_known_dates() {
