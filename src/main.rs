@@ -32,7 +32,7 @@ fn keep_freed_memory() {
 /// Asks the kernel for 4 KiB pages only (no transparent huge pages for this process). With
 /// them, each 2 MiB region the allocator touches first is faulted in and zeroed whole: a
 /// one-article run holds 96-106 MB resident against 56-58 MB, and on the shared virtual
-/// machines this project is measured on, those fresh huge pages cost 0.01-0.45 s of system
+/// machines this project is measured on, those fresh huge pages cost 0.00-0.45 s of system
 /// time per run, erratically. Without them: `stance label` 1.03x (1 thread) and 1.07x (2
 /// threads) over 10 interleaved rounds, one-article runs 0.03-0.05 s instead of 0.02-0.23 s
 /// (benches/README.md, "Huge pages off").

@@ -121,6 +121,11 @@ impl Part {
         self.is_embedding() || self == Part::Valence
     }
 
+    /// Whether the part counts the topic lexicon's keywords (it needs the model's lexicon).
+    pub fn is_lexicon(self) -> bool {
+        matches!(self, Part::Lexicon | Part::LeadLexicon | Part::WideLexicon)
+    }
+
     /// Whether the part is pooled word vectors (it needs the model's embeddings table).
     pub fn is_embedding(self) -> bool {
         matches!(
@@ -295,9 +300,7 @@ impl Featurizer {
     pub fn missing_for(&self, p: Part) -> Option<&'static str> {
         let lacks = |absent: bool, what| absent.then_some(what);
         match p {
-            Part::Lexicon | Part::LeadLexicon | Part::WideLexicon => {
-                lacks(self.lexicon.is_none(), "the model has no topic lexicon")
-            }
+            p if p.is_lexicon() => lacks(self.lexicon.is_none(), "the model has no topic lexicon"),
             // SIF pooling needs the table's per-word weights.
             Part::EmbedTextSif if self.embeddings.as_ref().is_some_and(|e| !e.has_weights()) => {
                 Some("its embeddings table has no per-word weights")
@@ -558,7 +561,12 @@ impl Featurizer {
                     if let (Some((lex, to_model)), false) =
                         (&self.lexicon, earlier.trim().is_empty())
                     {
-                        sc.earlier.tokenize(earlier, false);
+                        // Quotes of one paragraph share the earlier sentence: keep its tokens.
+                        if sc.earlier_src != earlier {
+                            sc.earlier.tokenize(earlier, false);
+                            sc.earlier_src.clear();
+                            sc.earlier_src.push_str(earlier);
+                        }
                         let LexiconBufs { quote: hits, .. } = &mut sc.lexicon;
                         topic_hit_row(lex, to_model, sc.earlier.lower(), hits, row);
                     }
@@ -822,7 +830,9 @@ struct Scratch {
     wide_src: String,
     wide_valid: bool,
     lead: TextTokens,
+    /// The tokens of the sentence before the context, for the text `earlier_src`.
     earlier: TextTokens,
+    earlier_src: String,
     lexicon: LexiconBufs,
 }
 
@@ -939,6 +949,40 @@ mod tests {
             .map(|&j| f.feature_name(Part::LeadLexicon, j as usize, &topics))
             .collect();
         assert_eq!(lead, vec!["lexicon:peacekeepers in lead".to_string()]);
+    }
+
+    /// The sentence before the quote's is read for each statement: a new one is not answered
+    /// with the tokens kept from the last (quotes of one paragraph share them).
+    #[test]
+    fn wide_lexicon_reads_each_earlier_sentence() {
+        let (f, topics) = featurizer();
+        let mut rows = PartRows::default();
+        let mut hits = |wide_context: &str| {
+            f.featurize(
+                StatementText {
+                    text: "absurd",
+                    context: "He called it absurd.",
+                    wide_context,
+                    lead: "",
+                    target: None,
+                },
+                &[Part::WideLexicon],
+                &mut rows,
+            );
+            let row = rows.get(Part::WideLexicon);
+            row.indices
+                .iter()
+                .map(|&j| f.feature_name(Part::WideLexicon, j as usize, &topics))
+                .collect::<Vec<_>>()
+        };
+        let nato = vec!["lexicon:nato in the sentence before".to_string()];
+        let troops = vec!["lexicon:peacekeepers in the sentence before".to_string()];
+        let wide = |earlier: &str| format!("{earlier} He called it absurd.");
+        assert_eq!(hits(&wide("Kyiv wants to join NATO.")), nato);
+        assert_eq!(hits(&wide("Kyiv wants to join NATO.")), nato);
+        assert_eq!(hits(&wide("Europe offered peacekeepers.")), troops);
+        assert!(hits("He called it absurd.").is_empty());
+        assert!(hits(&wide("The weather was fine.")).is_empty());
     }
 
     /// Each part as the featurizer computed it before texts were tokenized once for all

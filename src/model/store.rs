@@ -47,8 +47,8 @@ pub const MIN_FORMAT_VERSION: u32 = 3;
 pub const FORMAT_NAME: &str = "stance-model";
 
 /// The format version a model with these heads and this calibration is written as: 11 when a
-/// head reads `wide_lexicon`, else 10 when the calibration reads the quote's length, else 9 when a head reads SIF-pooled vectors, else 8
-/// when a head reads a single-word part, else 7.
+/// head reads `wide_lexicon`, else 10 when the calibration reads the quote's length, else 9
+/// when a head reads SIF-pooled vectors, else 8 when a head reads a single-word part, else 7.
 pub fn format_version_for(heads: &HeadSpecs, calibration: Option<&super::Calibration>) -> u32 {
     let reads = |wanted: &dyn Fn(Part) -> bool| {
         [&heads.stance, &heads.relevance, &heads.sentiment]

@@ -1271,10 +1271,7 @@ impl<'a> Task<'a> {
     /// Loads what the parts need besides the vectorizer.
     fn sources<'t>(&self, topic_config: &'t TopicConfig) -> Result<Sources<'t>> {
         let (parts, params) = (&self.parts, self.params);
-        let lexicon = [Part::Lexicon, Part::LeadLexicon, Part::WideLexicon]
-            .iter()
-            .any(|p| parts.contains(p))
-            .then_some(topic_config);
+        let lexicon = parts.iter().any(|p| p.is_lexicon()).then_some(topic_config);
         let embeddings = if parts.iter().any(|p| p.is_embedding()) {
             let path = params
                 .embeddings
