@@ -199,6 +199,9 @@ pub struct Featurizer {
     /// model's topic index.
     lexicon: Option<(TopicLexicon, Vec<usize>)>,
     n_topics: usize,
+    /// Names this featurizer's lexicon in the per-thread caches of sentence counts (a clone
+    /// shares it: its lexicon is the same).
+    lexicon_id: u64,
     /// Pretrained word vectors (absent when no head reads an `embed_*` part).
     embeddings: Option<Arc<Embeddings>>,
     /// Valence scorer (absent when no head reads `valence`).
@@ -258,6 +261,7 @@ impl Featurizer {
             vectorizer,
             lexicon,
             n_topics: topics.len(),
+            lexicon_id: next_lexicon_id(),
             embeddings: None,
             valence: None,
         }
@@ -545,8 +549,21 @@ impl Featurizer {
                 }
                 Part::Lexicon => {
                     if let Some((lex, to_model)) = &self.lexicon {
+                        let owner = self.lexicon_id;
+                        // Quotes of one sentence share its counts; the outgoing sentence's
+                        // are kept, as the next quote's sentence before is often it.
+                        if !sc.context_hits.holds(owner, s.context) {
+                            if sc.context_hits.owner == owner {
+                                std::mem::swap(&mut sc.context_hits, &mut sc.prev_context_hits);
+                            }
+                            let tokens = sc.context.lower();
+                            sc.context_hits
+                                .fill(owner, s.context, to_model.len(), |counts| {
+                                    lex.count_tokens(tokens, counts)
+                                });
+                        }
                         let quote = sc.text.lower();
-                        let context = sc.context.lower();
+                        let context = &sc.context_hits.counts;
                         lexicon_row(lex, to_model, quote, context, &mut sc.lexicon, row)
                     }
                 }
@@ -561,20 +578,32 @@ impl Featurizer {
                     if let (Some((lex, to_model)), false) =
                         (&self.lexicon, earlier.trim().is_empty())
                     {
-                        // Quotes of one paragraph share the earlier sentence: keep its tokens.
-                        if sc.earlier_src != earlier {
-                            sc.earlier.tokenize(earlier, false);
-                            sc.earlier_src.clear();
-                            sc.earlier_src.push_str(earlier);
-                        }
-                        let LexiconBufs { quote: hits, .. } = &mut sc.lexicon;
-                        topic_hit_row(lex, to_model, sc.earlier.lower(), hits, row);
+                        // It is often the previous quote's sentence, or the previous quote's
+                        // sentence before (quotes of one sentence): count it only when not.
+                        let owner = self.lexicon_id;
+                        let counts = if sc.prev_context_hits.holds(owner, earlier) {
+                            &sc.prev_context_hits.counts
+                        } else {
+                            if !sc.earlier_hits.holds(owner, earlier) {
+                                sc.earlier.tokenize(earlier, false);
+                                let tokens = sc.earlier.lower();
+                                sc.earlier_hits
+                                    .fill(owner, earlier, to_model.len(), |counts| {
+                                        lex.count_tokens(tokens, counts)
+                                    });
+                            }
+                            &sc.earlier_hits.counts
+                        };
+                        topic_hit_row(to_model, counts, row);
                     }
                 }
                 Part::LeadLexicon => {
                     if let (Some((lex, to_model)), false) = (&self.lexicon, s.lead.is_empty()) {
                         let LexiconBufs { quote: hits, .. } = &mut sc.lexicon;
-                        topic_hit_row(lex, to_model, sc.lead.lower(), hits, row);
+                        hits.clear();
+                        hits.resize(to_model.len(), 0);
+                        lex.count_tokens(sc.lead.lower(), hits);
+                        topic_hit_row(to_model, hits, row);
                     }
                 }
                 Part::EmbedContext if same_context.is_some() => {
@@ -691,18 +720,9 @@ fn push_dense(row: &mut SparseRow, v: &[f32]) {
     }
 }
 
-/// One column per topic, 1 where the topic's keywords occur in `tokens` (the `lead_lexicon`
-/// and `wide_lexicon` parts).
-fn topic_hit_row(
-    lex: &TopicLexicon,
-    to_model: &[usize],
-    tokens: &LowerTokens,
-    hits: &mut Vec<u32>,
-    row: &mut SparseRow,
-) {
-    hits.clear();
-    hits.resize(to_model.len(), 0);
-    lex.count_tokens(tokens, hits);
+/// One column per topic, 1 where the topic's keywords occur (`hits`: the lexicon's counts
+/// per topic; the `lead_lexicon` and `wide_lexicon` parts).
+fn topic_hit_row(to_model: &[usize], hits: &[u32], row: &mut SparseRow) {
     // Lexicon topics are in configuration order, columns in the model's: sorted after
     // mapping, as sparse rows need.
     let from = row.indices.len();
@@ -717,27 +737,22 @@ fn topic_hit_row(
 }
 
 /// The lexicon part: per topic, a hit in the quote, a hit only in the context, and
-/// `ln(1 + all hits) / 2` (as [`TopicLexicon::hits`] counts them).
+/// `ln(1 + all hits) / 2` (as [`TopicLexicon::hits`] counts them). `context`: the lexicon's
+/// counts per topic in the context.
 fn lexicon_row(
     lex: &TopicLexicon,
     to_model: &[usize],
     quote: &LowerTokens,
-    context: &LowerTokens,
+    context: &[u32],
     bufs: &mut LexiconBufs,
     row: &mut SparseRow,
 ) {
-    let LexiconBufs {
-        quote: q,
-        context: c,
-        cells,
-    } = bufs;
-    for (hits, tokens) in [(&mut *q, quote), (&mut *c, context)] {
-        hits.clear();
-        hits.resize(to_model.len(), 0);
-        lex.count_tokens(tokens, hits);
-    }
+    let LexiconBufs { quote: q, cells } = bufs;
+    q.clear();
+    q.resize(to_model.len(), 0);
+    lex.count_tokens(quote, q);
     cells.clear();
-    for ((&quote, &context), &t) in q.iter().zip(c.iter()).zip(to_model) {
+    for ((&quote, &context), &t) in q.iter().zip(context).zip(to_model) {
         let LexiconHits {
             in_quote,
             in_context,
@@ -806,12 +821,41 @@ impl TextTokens {
     }
 }
 
-/// The lexicon part's counts per topic (in the quote, in the context) and its cells.
+/// The lexicon part's counts per topic in the quote, and its cells.
 #[derive(Default)]
 struct LexiconBufs {
     quote: Vec<u32>,
-    context: Vec<u32>,
     cells: Vec<(u32, f32)>,
+}
+
+static NEXT_LEXICON_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn next_lexicon_id() -> u64 {
+    NEXT_LEXICON_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A sentence's lexicon counts per topic: for the text `src` (trimmed: whitespace is never a
+/// token) under the lexicon of the featurizer `owner` (0: none yet).
+#[derive(Default)]
+struct SentenceHits {
+    owner: u64,
+    src: String,
+    counts: Vec<u32>,
+}
+
+impl SentenceHits {
+    fn holds(&self, owner: u64, text: &str) -> bool {
+        self.owner == owner && self.src == text.trim()
+    }
+
+    fn fill(&mut self, owner: u64, text: &str, n_topics: usize, count: impl FnOnce(&mut [u32])) {
+        self.owner = owner;
+        self.src.clear();
+        self.src.push_str(text.trim());
+        self.counts.clear();
+        self.counts.resize(n_topics, 0);
+        count(&mut self.counts);
+    }
 }
 
 /// Per-thread buffers of [`Featurizer::featurize`] (no allocation per statement once grown).
@@ -830,9 +874,13 @@ struct Scratch {
     wide_src: String,
     wide_valid: bool,
     lead: TextTokens,
-    /// The tokens of the sentence before the context, for the text `earlier_src`.
+    /// The tokens of the sentence before the context (the `wide_lexicon` part).
     earlier: TextTokens,
-    earlier_src: String,
+    /// The lexicon's counts in the context, in the context before it, and in the last sentence
+    /// before a context that was neither.
+    context_hits: SentenceHits,
+    prev_context_hits: SentenceHits,
+    earlier_hits: SentenceHits,
     lexicon: LexiconBufs,
 }
 
@@ -983,6 +1031,59 @@ mod tests {
         assert_eq!(hits(&wide("Europe offered peacekeepers.")), troops);
         assert!(hits("He called it absurd.").is_empty());
         assert!(hits(&wide("The weather was fine.")).is_empty());
+    }
+
+    /// The per-thread counts of a sentence are the lexicon's that counted them: a featurizer
+    /// over other topics, in the same thread, counts again.
+    #[test]
+    fn lexicon_counts_are_not_shared_between_featurizers() {
+        let (both, topics) = featurizer();
+        let one = |topic: &str| {
+            let topics = vec![topic.to_string()];
+            let f = Featurizer::new(
+                both.vectorizer.clone(),
+                &topics,
+                Some(&TopicConfig::builtin()),
+            );
+            (f, topics)
+        };
+        let featurizers = [(both.clone(), topics), one("nato"), one("peacekeepers")];
+        let hits = |(f, topics): &(Featurizer, Vec<String>), earlier: &str| {
+            let mut rows = PartRows::default();
+            let wide = format!("{earlier} He called it absurd.");
+            f.featurize(
+                StatementText {
+                    text: "absurd",
+                    context: "He called it absurd.",
+                    wide_context: &wide,
+                    lead: "",
+                    target: None,
+                },
+                &[Part::Lexicon, Part::WideLexicon],
+                &mut rows,
+            );
+            let row = rows.get(Part::WideLexicon);
+            row.indices
+                .iter()
+                .map(|&j| f.feature_name(Part::WideLexicon, j as usize, topics))
+                .collect::<Vec<_>>()
+        };
+        // Each sentence names one topic; each featurizer, in turn, sees it only if it has it.
+        for (earlier, topic) in [
+            ("Kyiv wants to join NATO.", "nato"),
+            ("Europe offered peacekeepers.", "peacekeepers"),
+        ] {
+            for _ in 0..2 {
+                for f in &featurizers {
+                    let want: Vec<String> =
+                        f.1.iter()
+                            .filter(|t| *t == topic)
+                            .map(|t| format!("lexicon:{t} in the sentence before"))
+                            .collect();
+                    assert_eq!(hits(f, earlier), want, "{:?} on {earlier:?}", f.1);
+                }
+            }
+        }
     }
 
     /// Each part as the featurizer computed it before texts were tokenized once for all
@@ -1175,11 +1276,14 @@ mod tests {
                     }
                     // After a statement of the same context (its context parts and tokens
                     // reused) or of another one: the same rows.
+                    // The last: the previous quote's sentence is this one's sentence before.
+                    let before_sentence = "Troops in İstanbul? NATO said so.";
                     let others = [
                         (context, wide_context),
                         (context, context),
                         ("other words, NATO", wide_context),
                         ("other words, NATO", "other words, NATO"),
+                        (before_sentence, before_sentence),
                     ];
                     for prev_text in ["Peace talks", text] {
                         for (prev_context, prev_wide) in others {
