@@ -556,11 +556,8 @@ impl Featurizer {
                             if sc.context_hits.owner == owner {
                                 std::mem::swap(&mut sc.context_hits, &mut sc.prev_context_hits);
                             }
-                            let tokens = sc.context.lower();
                             sc.context_hits
-                                .fill(owner, s.context, to_model.len(), |counts| {
-                                    lex.count_tokens(tokens, counts)
-                                });
+                                .fill(owner, s.context, lex, sc.context.lower());
                         }
                         let quote = sc.text.lower();
                         let context = &sc.context_hits.counts;
@@ -574,10 +571,8 @@ impl Featurizer {
                 }
                 Part::WideLexicon => {
                     // The earlier sentence: the wide context ends with the context (else none).
-                    let earlier = s.wide_context.strip_suffix(s.context).unwrap_or("");
-                    if let (Some((lex, to_model)), false) =
-                        (&self.lexicon, earlier.trim().is_empty())
-                    {
+                    let earlier = s.wide_context.strip_suffix(s.context).unwrap_or("").trim();
+                    if let (Some((lex, to_model)), false) = (&self.lexicon, earlier.is_empty()) {
                         // It is often the previous quote's sentence, or the previous quote's
                         // sentence before (quotes of one sentence): count it only when not.
                         let owner = self.lexicon_id;
@@ -586,11 +581,8 @@ impl Featurizer {
                         } else {
                             if !sc.earlier_hits.holds(owner, earlier) {
                                 sc.earlier.tokenize(earlier, false);
-                                let tokens = sc.earlier.lower();
                                 sc.earlier_hits
-                                    .fill(owner, earlier, to_model.len(), |counts| {
-                                        lex.count_tokens(tokens, counts)
-                                    });
+                                    .fill(owner, earlier, lex, sc.earlier.lower());
                             }
                             &sc.earlier_hits.counts
                         };
@@ -600,9 +592,7 @@ impl Featurizer {
                 Part::LeadLexicon => {
                     if let (Some((lex, to_model)), false) = (&self.lexicon, s.lead.is_empty()) {
                         let LexiconBufs { quote: hits, .. } = &mut sc.lexicon;
-                        hits.clear();
-                        hits.resize(to_model.len(), 0);
-                        lex.count_tokens(sc.lead.lower(), hits);
+                        count_hits(lex, sc.lead.lower(), hits);
                         topic_hit_row(to_model, hits, row);
                     }
                 }
@@ -720,6 +710,13 @@ fn push_dense(row: &mut SparseRow, v: &[f32]) {
     }
 }
 
+/// The lexicon's counts per topic (in its order) in `tokens`, into `out`.
+fn count_hits(lex: &TopicLexicon, tokens: &LowerTokens, out: &mut Vec<u32>) {
+    out.clear();
+    out.resize(lex.ids().len(), 0);
+    lex.count_tokens(tokens, out);
+}
+
 /// One column per topic, 1 where the topic's keywords occur (`hits`: the lexicon's counts
 /// per topic; the `lead_lexicon` and `wide_lexicon` parts).
 fn topic_hit_row(to_model: &[usize], hits: &[u32], row: &mut SparseRow) {
@@ -748,9 +745,7 @@ fn lexicon_row(
     row: &mut SparseRow,
 ) {
     let LexiconBufs { quote: q, cells } = bufs;
-    q.clear();
-    q.resize(to_model.len(), 0);
-    lex.count_tokens(quote, q);
+    count_hits(lex, quote, q);
     cells.clear();
     for ((&quote, &context), &t) in q.iter().zip(context).zip(to_model) {
         let LexiconHits {
@@ -848,13 +843,12 @@ impl SentenceHits {
         self.owner == owner && self.src == text.trim()
     }
 
-    fn fill(&mut self, owner: u64, text: &str, n_topics: usize, count: impl FnOnce(&mut [u32])) {
+    /// Counts `text`, whose tokens are `tokens`.
+    fn fill(&mut self, owner: u64, text: &str, lex: &TopicLexicon, tokens: &LowerTokens) {
         self.owner = owner;
         self.src.clear();
         self.src.push_str(text.trim());
-        self.counts.clear();
-        self.counts.resize(n_topics, 0);
-        count(&mut self.counts);
+        count_hits(lex, tokens, &mut self.counts);
     }
 }
 
@@ -1000,7 +994,7 @@ mod tests {
     }
 
     /// The sentence before the quote's is read for each statement: a new one is not answered
-    /// with the tokens kept from the last (quotes of one paragraph share them).
+    /// with the counts kept from the last (quotes of one paragraph share them).
     #[test]
     fn wide_lexicon_reads_each_earlier_sentence() {
         let (f, topics) = featurizer();
