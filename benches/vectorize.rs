@@ -3,7 +3,7 @@
 //! fast tokenizer alone and `transform_one` per paragraph, the wide context's row (a
 //! sentence joined to the next one, whose counts are kept) against vectorizing the two
 //! sentences again, and a text's rows with and without bigrams from one counting pass
-//! against two. Corpus: `data/articles` and, when present, `../shared/corpora/polnear`
+//! against two, and the topic lexicon's keyword counting per sentence (`topic_lexicon`). Corpus: `data/articles` and, when present, `../shared/corpora/polnear`
 //! (one document per `.txt` file).
 //!
 //! Run: `cargo bench --bench vectorize -- --warm-up-time 1 --measurement-time 3`.
@@ -13,6 +13,7 @@ use stance::features::{
     FeatureCounts, LowerTokens, SparseRow, Tokenizer, TokenizerKind, Tokens, Vectorizer,
     VectorizerConfig,
 };
+use stance::topics::{TopicConfig, TopicLexicon};
 
 mod common;
 
@@ -76,6 +77,7 @@ fn bench(c: &mut Criterion) {
         }
         fitted.push((label, v));
     }
+    topic_lexicon(&mut g, &docs);
     let tk = Tokenizer::new(&TokenizerKind::default()).unwrap();
     let mut toks = Tokens::default();
     g.bench_function("tokenize/fast", |b| {
@@ -108,6 +110,38 @@ fn bench(c: &mut Criterion) {
         });
     }
     g.finish();
+}
+
+/// The built-in topic lexicon's counts per sentence (the `lexicon` and `wide_lexicon` parts
+/// count every quote, its sentence and the sentence before): already tokenized, so only the
+/// matching is timed. Its reference, trying every pattern at every position, is the test
+/// `indexed_matching_equals_trying_every_pattern`.
+fn topic_lexicon(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    docs: &[&str],
+) {
+    let lex = TopicLexicon::new(&TopicConfig::builtin());
+    let sentences: Vec<LowerTokens> = docs
+        .iter()
+        .flat_map(|d| d.split(". "))
+        .map(|s| {
+            let mut t = LowerTokens::default();
+            t.tokenize(s);
+            t
+        })
+        .collect();
+    let mut counts = vec![0u32; lex.ids().len()];
+    g.bench_function("topic_lexicon/count_tokens", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            for t in &sentences {
+                counts.iter_mut().for_each(|c| *c = 0);
+                lex.count_tokens(t, &mut counts);
+                n += counts.iter().sum::<u32>();
+            }
+            n
+        })
+    });
 }
 
 /// A quote's `text` and `text_unigrams` rows (the labeler reads both): counted once for both

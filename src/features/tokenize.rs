@@ -75,6 +75,14 @@ impl Tokens {
         &self.text[s as usize..e as usize]
     }
 
+    /// The `i`-th token's bytes: [`Self::get`] without the char-boundary checks, for readers
+    /// of bytes on the hot path. Panics if `i >= len()`.
+    #[inline]
+    pub fn get_bytes(&self, i: usize) -> &[u8] {
+        let (s, e) = self.spans[i];
+        &self.text.as_bytes()[s as usize..e as usize]
+    }
+
     /// The tokens in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
         self.spans
