@@ -202,7 +202,8 @@ struct StartFilter {
 }
 
 /// Bits of [`StartFilter::bits`]: 2^18 (32 KiB). With one key per pattern (1,488 in the
-/// built-in lexicon), each of a position's tests passes by accident about once in 170.
+/// built-in lexicon), a test of a key that is not there hits a set bit with probability
+/// 1,488 / 2^18, about once in 176.
 const START_BITS_LOG2: u32 = 18;
 const START_BITS: usize = 1 << START_BITS_LOG2;
 
@@ -255,9 +256,9 @@ impl StartFilter {
                     if let Some(k) = key4(pre.as_bytes()) {
                         f.prefix4 = true;
                         f.insert(k, MIX_PREFIX4);
-                    } else if let Some(b) = pre.as_bytes().get(..3) {
+                    } else if let Some(k) = key3(pre.as_bytes()) {
                         f.prefix3 = true;
-                        f.insert(pack3(b), MIX_PREFIX3);
+                        f.insert(k, MIX_PREFIX3);
                     } else {
                         f.all = true;
                     }
@@ -291,7 +292,7 @@ impl StartFilter {
             if self.prefix4 && key4(w).is_some_and(|k| self.test(k, MIX_PREFIX4)) {
                 return true;
             }
-            if self.prefix3 && w.get(..3).is_some_and(|b| self.test(pack3(b), MIX_PREFIX3)) {
+            if self.prefix3 && key3(w).is_some_and(|k| self.test(k, MIX_PREFIX3)) {
                 return true;
             }
         }
@@ -310,13 +311,7 @@ fn pair_key(first: u64, second: u64) -> u64 {
 #[inline]
 fn key4(w: &[u8]) -> Option<u64> {
     w.get(..4)
-        .map(|b| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])) | 1 << 32)
-}
-
-/// Three bytes packed (the [`StartFilter`]'s key of 3-byte prefixes).
-#[inline]
-fn pack3(b: &[u8]) -> u64 {
-    u64::from_le_bytes([b[0], b[1], b[2], 0, 0, 0, 0, 0]) | 1 << 40
+        .map(|b| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])))
 }
 
 /// The feature pipeline's fast tokenizer, lowercasing, as [`LowerTokens`] uses it: one
@@ -326,10 +321,12 @@ fn lexicon_tokenizer() -> Tokenizer {
         .expect("the fast tokenizer always builds")
 }
 
-/// The first three bytes of a word, the key of prefix patterns: packed and multiplied by an
-/// odd constant (a bijection), so that the identity-hashed [`KeyMap`] sees spread-out keys.
-fn key3(w: &str) -> Option<u64> {
-    w.as_bytes().get(..3).map(|b| {
+/// The first three bytes of a word, the key of prefix patterns (in `prefix_first` and the
+/// [`StartFilter`]): packed and multiplied by an odd constant (a bijection), so that the
+/// identity-hashed [`KeyMap`] sees spread-out keys.
+#[inline]
+fn key3(w: &[u8]) -> Option<u64> {
+    w.get(..3).map(|b| {
         u64::from_le_bytes([b[0], b[1], b[2], 0, 0, 0, 0, 0]).wrapping_mul(0x9E37_79B9_7F4A_7C15)
     })
 }
@@ -363,7 +360,7 @@ impl TopicLexicon {
         for (i, p) in patterns.iter().enumerate() {
             match &p.words[0] {
                 PatWord::Exact(h, _) => by_first.entry(*h).or_default().push(i),
-                PatWord::Prefix(pre) => match key3(pre) {
+                PatWord::Prefix(pre) => match key3(pre.as_bytes()) {
                     Some(k) => prefix_first.entry(k).or_default().push(i),
                     None => short_prefix_first.push(i),
                 },
@@ -414,7 +411,7 @@ impl TopicLexicon {
                     .into_iter()
                     .flatten()
                     .chain(
-                        key3(toks.get(i))
+                        key3(toks.get_bytes(i))
                             .and_then(|k| self.prefix_first.get(&k))
                             .into_iter()
                             .flatten(),
