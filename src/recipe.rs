@@ -36,7 +36,7 @@ pub mod ranker_train;
 
 pub use copy_guard::{word_ngrams, CopyGuard, CopyKind, DroppedCopies};
 
-use crate::corpora::gold::GoldSet;
+use crate::corpora::gold::{self, GoldSet};
 use crate::corpora::{self, file_id, files_with_extension, Format, ReadOptions};
 use crate::dataset::Record;
 use crate::error::{Error, Result};
@@ -54,7 +54,8 @@ use xxhash_rust::xxh3::xxh3_64;
 pub struct GoldSource {
     /// Prefix of the set's group names.
     pub name: String,
-    /// Folder of `<article>.txt`.
+    /// The articles, as `stance label` reads them: a folder of `<article>.txt` (below it:
+    /// `day1/story`), a `.jsonl` file of `{"id","text"}` records, or one `.txt` file.
     pub articles: PathBuf,
     /// Gold quotes (annotation-guide JSON Lines).
     pub quotes: PathBuf,
@@ -222,8 +223,7 @@ impl Recipe {
     pub fn files(&self) -> Result<Vec<PathBuf>> {
         let mut out = Vec::new();
         for g in &self.gold {
-            let dir = self.path(&g.articles);
-            let arts = files_with_extension(&dir, "txt")?;
+            let arts = gold::article_files(&self.path(&g.articles))?;
             out.push(self.path(&g.quotes));
             out.extend(g.groups.as_ref().map(|p| self.path(p)));
             out.extend(arts);

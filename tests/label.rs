@@ -172,6 +172,88 @@ fn csv_and_table_formats() {
     assert!(table.contains("Marco Rubio"));
 }
 
+/// `--format gold` writes the guide's records (§6) of the model's labels: read back as gold,
+/// they score perfectly against the labels they came from (same offsets, speakers, topics,
+/// stances, sentiment), so a corrected copy measures and trains on exactly what it says.
+#[test]
+fn gold_format_is_the_guides_records_and_scores_perfectly_against_its_own_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let draft = dir.path().join("draft.jsonl");
+    let (code, _, stderr) = run(&[
+        "label",
+        "--quiet",
+        "--format",
+        "gold",
+        "data/articles",
+        "-o",
+        draft.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let (_, labeled, _) = run(&["label", "data/articles"]);
+    let labeled = jsonl(&labeled);
+    let lines = std::fs::read_to_string(&draft).unwrap();
+    let records = jsonl(&lines);
+    assert_eq!(records.len(), labeled.len(), "one record per labeled quote");
+    let guide_keys = [
+        "article",
+        "start",
+        "end",
+        "text",
+        "speaker",
+        "fragment",
+        "topics",
+        "sentiment",
+    ];
+    let mut stances = 0;
+    for ((g, l), line) in records.iter().zip(&labeled).zip(lines.lines()) {
+        let mut keys: Vec<&str> = g.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        let mut want = guide_keys.to_vec();
+        want.sort_unstable();
+        assert_eq!(keys, want, "{g}");
+        // In the guide's order: the first occurrence of each key comes after the previous one.
+        let at: Vec<usize> = guide_keys
+            .iter()
+            .map(|k| line.find(&format!("\"{k}\":")).unwrap())
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "key order of {line}");
+        for k in ["article", "start", "end", "text", "speaker", "fragment"] {
+            assert_eq!(g[k], l[k], "{k} of {g}");
+        }
+        assert_eq!(g["sentiment"], l["sentiment"]["label"]);
+        let topics = g["topics"].as_object().unwrap();
+        assert_eq!(topics.len(), l["topics"].as_object().unwrap().len());
+        for (t, s) in topics {
+            assert_eq!(*s, l["topics"][t]["stance"], "{t} of {g}");
+            stances += 1;
+        }
+    }
+    assert!(
+        stances >= 50,
+        "the seeds' draft should carry topics, got {stances}"
+    );
+    let (code, report, stderr) = run(&[
+        "eval",
+        "labels",
+        "--gold",
+        draft.to_str().unwrap(),
+        "--articles",
+        "data/articles",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    for figure in [
+        "topic micro-F1 1.0000",
+        "stance F_avg 1.0000",
+        "sentiment macro-F1 1.0000",
+        "summary sign F1 1.0000",
+    ] {
+        assert!(report.contains(figure), "{figure} missing:\n{report}");
+    }
+    let (code, _, stderr) = run(&["label", "--format", "gold", "--summary", "data/articles"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("--format gold"), "{stderr}");
+}
+
 fn copy_model(dst: &Path) {
     std::fs::create_dir_all(dst).unwrap();
     for f in std::fs::read_dir(root().join("models/default")).unwrap() {

@@ -596,6 +596,86 @@ fn groups_tsv_assigns_groups_and_unlisted_articles_are_their_own_group() {
     assert!(e.contains(&format!("{}:2:", groups.display())), "{e}");
 }
 
+/// A gold set's articles are read as `stance label` reads them: the seeds as one JSON Lines
+/// file of `{"id","text"}` records, or in subfolders, give the same articles and the same
+/// training records as the seeds' folder (ids `day1/…` below a subfolder); an article that
+/// cannot be read is refused, naming it, instead of silently losing its gold quotes.
+#[test]
+fn gold_articles_may_be_a_jsonl_file_or_nested_folders() {
+    let ex = QuoteExtractor::with_defaults();
+    let folder = GoldSet::load("s", &seeds_articles(), &seeds_gold(), None).unwrap();
+    assert_eq!(
+        folder
+            .articles
+            .iter()
+            .map(|a| a.id.as_str())
+            .collect::<Vec<_>>(),
+        SEED_ARTICLES
+    );
+    let dir = tempfile::tempdir().unwrap();
+
+    let jsonl = dir.path().join("articles.jsonl");
+    let lines: String = folder
+        .articles
+        .iter()
+        .map(|a| {
+            format!(
+                "{}\n",
+                serde_json::json!({"id": a.id, "text": a.text, "date": "2025-02-18"})
+            )
+        })
+        .collect();
+    write(&jsonl, &lines);
+    let from_jsonl = GoldSet::load("s", &jsonl, &seeds_gold(), None).unwrap();
+    assert_eq!(from_jsonl.articles, folder.articles);
+    assert_eq!(from_jsonl.groups, folder.groups);
+    let records = |set: &GoldSet| {
+        let recs = set.training_records(&ex, |_| true);
+        serde_json::to_string(&recs).unwrap()
+    };
+    assert_eq!(records(&from_jsonl), records(&folder));
+    assert_eq!(folder.training_records(&ex, |_| true).len(), SEED_QUOTES);
+
+    // Nested folders: ids are paths below the folder, as `stance label` names them.
+    let nested = dir.path().join("nested");
+    for (i, a) in folder.articles.iter().enumerate() {
+        write(&nested.join(format!("day{}/{}.txt", i % 2, a.id)), &a.text);
+    }
+    write(&nested.join("README.md"), "not an article\n");
+    let gold = dir.path().join("nested.jsonl");
+    let moved: String = std::fs::read_to_string(seeds_gold())
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).unwrap();
+            let id = v["article"].as_str().unwrap().to_string();
+            let i = SEED_ARTICLES.iter().position(|a| *a == id).unwrap();
+            v["article"] = format!("day{}/{id}", i % 2).into();
+            format!("{v}\n")
+        })
+        .collect();
+    write(&gold, &moved);
+    let from_nested = GoldSet::load("s", &nested, &gold, None).unwrap();
+    assert_eq!(from_nested.articles.len(), 5);
+    assert!(from_nested
+        .articles
+        .iter()
+        .any(|a| a.id == "day1/001_4d6ec3b30284fe3f"));
+    assert_eq!(from_nested.quotes.len(), SEED_QUOTES);
+    assert_eq!(
+        from_nested.training_records(&ex, |_| true).len(),
+        SEED_QUOTES
+    );
+
+    // A binary file among the articles is an error that names it.
+    write(&nested.join("day0/broken.txt"), "text\0more");
+    let e = GoldSet::load("s", &nested, &gold, None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("broken.txt") && e.contains("binary"), "{e}");
+}
+
 #[test]
 fn news_dev_groups_cover_every_article() {
     let test = "news_dev_groups_cover_every_article";

@@ -11,6 +11,7 @@ exactly those of ``stance label --format jsonl``.
 >>> per_text = pipe.label_many(texts, ids)         # in parallel, GIL released
 >>> table = pipe.summary(texts, ids)              # speaker × topic
 >>> df = stance.to_pandas(records)                # one row per quote × topic (needs pandas)
+>>> drafts = stance.to_gold(records)              # annotation-guide records, to correct
 
 Errors from the library (an unusable model, bad training data) raise :class:`StanceError`
 (:class:`ModelError` for models) with the library's message; an empty article raises
@@ -32,6 +33,7 @@ __all__ = [
     "load_model",
     "train",
     "to_pandas",
+    "to_gold",
     "write_default_model",
     "Pipeline",
     "Model",
@@ -382,6 +384,34 @@ def write_default_model(dest: PathLike) -> str:
     dest = os.fspath(dest)
     _native.write_bundled_model(dest)
     return dest
+
+
+def to_gold(records: Iterable[Any]) -> List[Record]:
+    """The annotation guide's records (§6) of labeled quotes, as ``stance label --format gold``
+    writes them: ``article, start, end, text, speaker, fragment, topics`` (topic → stance, only
+    the detected topics) and ``sentiment`` (a label), without probabilities.
+
+    ``records`` are those of :meth:`Pipeline.label` (or the lists of :meth:`Pipeline.label_many`,
+    which are flattened). Correct the drafts by hand, write them as JSON Lines, and train on them
+    as a recipe's ``[[gold]]`` set (``stance train --recipe``; the README's "Your own labelled
+    news").
+    """
+    out: List[Record] = []
+    for item in records:
+        for q in item if isinstance(item, list) else [item]:
+            g: Record = {
+                "article": q["article"],
+                "start": q["start"],
+                "end": q["end"],
+                "text": q["text"],
+                "speaker": q.get("speaker"),
+                "fragment": q["fragment"],
+                "topics": {t: lab["stance"] for t, lab in sorted((q.get("topics") or {}).items())},
+            }
+            if q.get("sentiment"):
+                g["sentiment"] = q["sentiment"]["label"]
+            out.append(g)
+    return out
 
 
 def to_pandas(data: Any) -> Any:

@@ -55,6 +55,16 @@ def test_records_equal_the_cli_jsonl(pipe, seeds, cli):
     assert len(py_records) > 50
 
 
+def test_to_gold_equals_the_cli_gold_format(pipe, seeds, cli):
+    code, out, err = cli("label", "--quiet", "--model", "models/default", "--format", "gold", str(ARTICLES))
+    assert code == 0, err
+    ids, texts = zip(*seeds)
+    drafts = stance.to_gold(pipe.label_many(texts, ids))
+    # The same records, keys in the same (the guide's) order.
+    assert [json.dumps(d, ensure_ascii=False, separators=(",", ":")) for d in drafts] == out.splitlines()
+    assert sum(len(d["topics"]) for d in drafts) > 50
+
+
 def test_min_confidence_keeps_the_surer_topics_like_the_cli(pipe, seeds, cli):
     ids, texts = zip(*seeds)
     full = [q for per in pipe.label_many(texts, ids) for q in per]

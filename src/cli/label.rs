@@ -7,6 +7,7 @@ use super::table::{self, left, Col};
 use super::Outcome;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
+use stance::corpora::gold::GoldQuote;
 use stance::pipeline::LabeledQuote;
 use stance::summary::Summary;
 use std::io::Write;
@@ -45,6 +46,10 @@ pub enum LabelFormat {
     Table,
     /// With --summary: one JSON document.
     Json,
+    /// One annotation-guide record per quote (guide §6: span, speaker, topics with stance,
+    /// sentiment): the model's labels as a draft to correct by hand, then train on as a
+    /// recipe's `[[gold]]` set.
+    Gold,
 }
 
 pub fn run(a: LabelArgs) -> Result<Outcome> {
@@ -53,6 +58,9 @@ pub fn run(a: LabelArgs) -> Result<Outcome> {
     } else {
         LabelFormat::Jsonl
     });
+    if a.summary && format == LabelFormat::Gold {
+        anyhow::bail!("--format gold writes one record per quote; it does not go with --summary");
+    }
     if !a.summary && format == LabelFormat::Json {
         anyhow::bail!("--format json goes with --summary; per-quote output is --format jsonl");
     }
@@ -92,7 +100,7 @@ pub fn run(a: LabelArgs) -> Result<Outcome> {
     )?;
     if a.summary {
         match format {
-            LabelFormat::Json | LabelFormat::Jsonl => {
+            LabelFormat::Json | LabelFormat::Jsonl | LabelFormat::Gold => {
                 serde_json::to_writer_pretty(&mut out, &summary.to_json())?;
                 writeln!(out)?;
             }
@@ -130,6 +138,12 @@ fn write_quotes(out: &mut impl Write, format: LabelFormat, quotes: &[LabeledQuot
         LabelFormat::Jsonl | LabelFormat::Json => {
             for q in quotes {
                 serde_json::to_writer(&mut *out, q)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        LabelFormat::Gold => {
+            for q in quotes {
+                serde_json::to_writer(&mut *out, &GoldQuote::from(q))?;
                 out.write_all(b"\n")?;
             }
         }

@@ -7,34 +7,70 @@
 //! [`GoldSet::training_records`] turns gold quotes into training records the way the labeler
 //! will see them: the quote's introducing context is the one the extractor finds for the
 //! matching extracted quote, so training and labeling read the same words.
+//!
+//! A set's articles are read as `stance label` reads them (a folder of `.txt` files, a JSON
+//! Lines file of `{"id","text"}` records, or one `.txt` file), and a labeled quote converts to
+//! a gold record ([`GoldQuote::from`]): `stance label --format gold` pre-fills the guide's
+//! records from the model, to be corrected by hand and trained on as a `[[gold]]` set.
 
-use super::{file_id, files_with_extension, SpanQuote};
+use super::SpanQuote;
 use crate::article::{Article, CharIndex};
 use crate::dataset::Record;
 use crate::error::{Error, Result};
+use crate::input::{read_inputs, InputOptions};
 use crate::labels::{Sentiment, Stance};
+use crate::pipeline::LabeledQuote;
 use crate::quotes::{match_spans, Quote, QuoteExtractor};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// One gold quote with its labels.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// One gold quote with its labels: a record of the annotation guide's JSON Lines (§6), whose
+/// fields it writes in the guide's order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GoldQuote {
     pub article: String,
     pub start: usize,
     pub end: usize,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// `None` (`null`): a careful reader could not tell who speaks.
     #[serde(default)]
     pub speaker: Option<String>,
+    /// Under three words (guide §1); `None` when the record does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fragment: Option<bool>,
+    /// Only the topics the quote is about (guide §3), with the speaker's stance on each.
     #[serde(default)]
     pub topics: BTreeMap<String, Stance>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sentiment: Option<Sentiment>,
     /// 1-based line in the gold file (for messages).
     #[serde(skip)]
     pub line: usize,
+}
+
+impl From<&LabeledQuote> for GoldQuote {
+    /// The model's labels as a gold record: the detected topics with their stance, the
+    /// sentiment label, the speaker; probabilities are left out, as the guide's records have
+    /// none.
+    fn from(q: &LabeledQuote) -> Self {
+        GoldQuote {
+            article: q.article.clone(),
+            start: q.quote.start,
+            end: q.quote.end,
+            text: Some(q.quote.text.clone()),
+            speaker: q.quote.speaker.clone(),
+            fragment: Some(q.quote.fragment),
+            topics: q
+                .topics
+                .iter()
+                .map(|(t, p)| (t.clone(), p.stance))
+                .collect(),
+            sentiment: q.sentiment.as_ref().map(|s| s.label),
+            line: 0,
+        }
+    }
 }
 
 /// Reads gold quotes (records with `start`/`end`; others are skipped).
@@ -98,6 +134,49 @@ pub fn read_gold_jsonl(path: &Path) -> Result<Vec<SpanQuote>> {
     Ok(out)
 }
 
+/// A gold set's articles in the order read, as `stance label` reads its inputs: every `.txt`
+/// below a folder (id = the path below it without `.txt`, `day1/story`), the `{"id","text"}`
+/// records of a `.jsonl` file, or one text file (id = its stem). An article that cannot be read
+/// is an error, not a skip: its gold quotes would otherwise vanish from training unnoticed.
+pub fn read_articles(path: &Path) -> Result<Vec<Article>> {
+    let mut arts = Vec::new();
+    for item in read_inputs(&[path.to_path_buf()], &InputOptions::default()) {
+        match item {
+            Ok(a) => arts.push(a),
+            // A folder's other files (a README, groups.tsv) are not articles.
+            Err(bad) if !bad.failed => {}
+            Err(bad) => {
+                return Err(Error::BadInput {
+                    origin: bad.origin,
+                    reason: bad.reason,
+                })
+            }
+        }
+    }
+    Ok(arts)
+}
+
+/// The files [`read_articles`] reads for `path`, sorted (for the training-data hash): the
+/// `.txt` files below a folder, else `path` itself.
+pub fn article_files(path: &Path) -> Result<Vec<PathBuf>> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(path).follow_links(true) {
+        let entry = entry.map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            msg: e.to_string(),
+        })?;
+        if entry.file_type().is_file() && crate::input::is_txt(entry.path()) {
+            out.push(entry.into_path());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
 /// Reads `article<TAB>group` lines (a header line `article<TAB>group` is skipped).
 pub fn read_groups(path: &Path) -> Result<BTreeMap<String, String>> {
     let s = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
@@ -120,7 +199,7 @@ pub fn read_groups(path: &Path) -> Result<BTreeMap<String, String>> {
 pub struct GoldSet {
     /// Short name, used to prefix group names (`news-dev/g01`, `seeds/000_…`).
     pub name: String,
-    /// Every `*.txt` of the folder, sorted by id (the file stem).
+    /// The set's articles ([`read_articles`]; a folder's sorted by file name).
     pub articles: Vec<Article>,
     pub quotes: Vec<GoldQuote>,
     /// Article id → group (prefixed with the set's name); an article missing from the groups
@@ -132,16 +211,7 @@ impl GoldSet {
     /// Loads a set. Every gold quote must point into an existing article with an in-range span
     /// (and, when it carries `text`, the span must hold that text).
     pub fn load(name: &str, articles: &Path, quotes: &Path, groups: Option<&Path>) -> Result<Self> {
-        let mut arts = Vec::new();
-        for p in files_with_extension(articles, "txt")? {
-            let id = file_id(&p);
-            let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
-            let text = text
-                .strip_prefix('\u{feff}')
-                .map(str::to_string)
-                .unwrap_or(text);
-            arts.push(Article::new(id, text));
-        }
+        let arts = read_articles(articles)?;
         let gold = read_gold(quotes)?;
         let by_id: BTreeMap<&str, &Article> = arts.iter().map(|a| (a.id.as_str(), a)).collect();
         for g in &gold {

@@ -730,6 +730,7 @@ mod tests {
             end,
             text: None,
             speaker: speaker.map(str::to_string),
+            fragment: None,
             topics: topics.iter().map(|(t, s)| (t.to_string(), *s)).collect(),
             sentiment: Some(Sentiment::Neutral),
             line: 0,
