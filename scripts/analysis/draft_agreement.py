@@ -18,6 +18,8 @@ import argparse
 import json
 from collections import defaultdict
 
+from topic_ceiling import match  # quotes::match_spans's rule, shared with that script
+
 
 def read_jsonl(path):
     with open(path, encoding="utf-8") as fh:
@@ -34,24 +36,6 @@ def sentiment(q):
     return s.get("label") if isinstance(s, dict) else s
 
 
-def match_spans(gold, pred):
-    """(gold index, predicted index) pairs: overlap >= half of each span, largest first."""
-    pairs = []
-    for i, g in enumerate(gold):
-        for j, p in enumerate(pred):
-            o = min(g[1], p[1]) - max(g[0], p[0])
-            if o > 0 and 2 * o >= max(g[1] - g[0], p[1] - p[0]):
-                pairs.append((-o, i, j))
-    pairs.sort()
-    used_g, used_p, out = set(), set(), []
-    for _, i, j in pairs:
-        if i not in used_g and j not in used_p:
-            used_g.add(i)
-            used_p.add(j)
-            out.append((i, j))
-    return out
-
-
 def agreement(drafts, gold):
     by_article = defaultdict(lambda: ([], []))
     for g in gold:
@@ -61,12 +45,12 @@ def agreement(drafts, gold):
             by_article[d["article"]][1].append(d)
     c = dict.fromkeys(["gold", "drafted", "span", "speaker", "topics", "sentiment", "no_edit", "to_delete"], 0)
     for gs, ds in by_article.values():
-        pairs = match_spans([(g["start"], g["end"]) for g in gs], [(d["start"], d["end"]) for d in ds])
+        pairs = match(ds, gs)
         c["gold"] += len(gs)
         c["drafted"] += len(pairs)
         c["to_delete"] += len(ds) - len(pairs)
-        for i, j in pairs:
-            g, d = gs[i], ds[j]
+        for j, i in pairs:
+            d, g = ds[j], gs[i]
             ok = {
                 "span": (g["start"], g["end"]) == (d["start"], d["end"]),
                 "speaker": g.get("speaker") == d.get("speaker"),
