@@ -635,6 +635,17 @@ fn gold_articles_may_be_a_jsonl_file_or_nested_folders() {
     };
     assert_eq!(records(&from_jsonl), records(&folder));
     assert_eq!(folder.training_records(&ex, |_| true).len(), SEED_QUOTES);
+    // The training-data hash reads the JSON Lines file as the set's articles.
+    let recipe = dir.path().join("r.toml");
+    write(
+        &recipe,
+        &format!(
+            "[[gold]]\nname = \"s\"\narticles = \"articles.jsonl\"\nquotes = {}\n",
+            lit(&seeds_gold())
+        ),
+    );
+    let files = Recipe::load(&recipe).unwrap().files().unwrap();
+    assert_eq!(files, [seeds_gold(), jsonl.clone()]);
 
     // Nested folders: ids are paths below the folder, as `stance label` names them.
     let nested = dir.path().join("nested");
