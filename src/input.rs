@@ -200,42 +200,60 @@ pub fn is_txt(path: &Path) -> bool {
 /// files are named as ignored (not failures).
 fn dir_source(dir: &Path, opts: InputOptions) -> impl Iterator<Item = InputItem> + Send {
     let dir = dir.to_path_buf();
-    walkdir::WalkDir::new(&dir)
+    walk(&dir).into_iter().filter_map(move |entry| match entry {
+        Ok(e) if !e.file_type().is_file() => None,
+        Ok(e) if is_txt(e.path()) => {
+            let id = relative_id(e.path().strip_prefix(&dir).unwrap_or(e.path()));
+            Some(read_text_file(e.path(), &opts).map(|a| Article::new(id, a.text)))
+        }
+        Ok(e) => Some(Err(BadInput {
+            origin: e.path().display().to_string(),
+            reason: if is_jsonl(e.path()) {
+                "not read: a folder is read for its .txt files; name a JSON Lines file on \
+                     the command line"
+                    .into()
+            } else {
+                "not read: not a .txt file".into()
+            },
+            failed: false,
+        })),
+        Err(err) => {
+            let origin = err
+                .path()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| dir.display().to_string());
+            let reason = if err.loop_ancestor().is_some() {
+                "directory loop (symlink to an ancestor); skipped".to_string()
+            } else if let Some(io) = err.io_error() {
+                io_reason(io)
+            } else {
+                err.to_string()
+            };
+            Some(Err(bad(origin, reason)))
+        }
+    })
+}
+
+/// How a folder is walked: symlinks followed, each directory's entries by file name.
+fn walk(dir: &Path) -> walkdir::WalkDir {
+    walkdir::WalkDir::new(dir)
         .follow_links(true)
         .sort_by_file_name()
+}
+
+/// The files [`read_inputs`] reads for `path`, in its order: every `.txt` below a folder, else
+/// `path` itself (for sizes and hashes of what is read). Entries a folder walk cannot open are
+/// left out; reading reports them.
+pub fn input_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
+    if !std::fs::metadata(path)?.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    Ok(walk(path)
         .into_iter()
-        .filter_map(move |entry| match entry {
-            Ok(e) if !e.file_type().is_file() => None,
-            Ok(e) if is_txt(e.path()) => {
-                let id = relative_id(e.path().strip_prefix(&dir).unwrap_or(e.path()));
-                Some(read_text_file(e.path(), &opts).map(|a| Article::new(id, a.text)))
-            }
-            Ok(e) => Some(Err(BadInput {
-                origin: e.path().display().to_string(),
-                reason: if is_jsonl(e.path()) {
-                    "not read: a folder is read for its .txt files; name a JSON Lines file on \
-                     the command line"
-                        .into()
-                } else {
-                    "not read: not a .txt file".into()
-                },
-                failed: false,
-            })),
-            Err(err) => {
-                let origin = err
-                    .path()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_else(|| dir.display().to_string());
-                let reason = if err.loop_ancestor().is_some() {
-                    "directory loop (symlink to an ancestor); skipped".to_string()
-                } else if let Some(io) = err.io_error() {
-                    io_reason(io)
-                } else {
-                    err.to_string()
-                };
-                Some(Err(bad(origin, reason)))
-            }
-        })
+        .flatten()
+        .filter(|e| e.file_type().is_file() && is_txt(e.path()))
+        .map(walkdir::DirEntry::into_path)
+        .collect())
 }
 
 /// `day1/story` for `day1/story.txt`: the path's components joined by `/`, extension dropped.

@@ -36,10 +36,11 @@ pub mod ranker_train;
 
 pub use copy_guard::{word_ngrams, CopyGuard, CopyKind, DroppedCopies};
 
-use crate::corpora::gold::{self, GoldSet};
+use crate::corpora::gold::GoldSet;
 use crate::corpora::{self, file_id, files_with_extension, Format, ReadOptions};
 use crate::dataset::Record;
 use crate::error::{Error, Result};
+use crate::input::input_files;
 use crate::model::TrainParams;
 use crate::quotes::QuoteExtractor;
 use rayon::prelude::*;
@@ -223,7 +224,8 @@ impl Recipe {
     pub fn files(&self) -> Result<Vec<PathBuf>> {
         let mut out = Vec::new();
         for g in &self.gold {
-            let arts = gold::article_files(&self.path(&g.articles))?;
+            let dir = self.path(&g.articles);
+            let arts = input_files(&dir).map_err(|e| Error::io(&dir, e))?;
             out.push(self.path(&g.quotes));
             out.extend(g.groups.as_ref().map(|p| self.path(p)));
             out.extend(arts);

@@ -4,7 +4,7 @@
 //! Silent when stderr is not a terminal or with `--quiet`, so pipelines and logs stay clean.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use stance::input::is_txt;
+use stance::input::input_files;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -125,19 +125,8 @@ fn total_bytes(paths: &[PathBuf]) -> Option<u64> {
         if p.as_os_str() == "-" {
             return None;
         }
-        let meta = std::fs::metadata(p).ok()?;
-        if meta.is_dir() {
-            for e in walkdir::WalkDir::new(p)
-                .follow_links(true)
-                .into_iter()
-                .flatten()
-            {
-                if e.file_type().is_file() && is_txt(e.path()) {
-                    total += e.metadata().map(|m| m.len()).unwrap_or(0);
-                }
-            }
-        } else {
-            total += meta.len();
+        for f in input_files(p).ok()? {
+            total += std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
         }
     }
     Some(total)

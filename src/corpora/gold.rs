@@ -23,7 +23,7 @@ use crate::pipeline::LabeledQuote;
 use crate::quotes::{match_spans, Quote, QuoteExtractor};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// One gold quote with its labels: a record of the annotation guide's JSON Lines (§6), whose
 /// fields it writes in the guide's order.
@@ -154,27 +154,6 @@ pub fn read_articles(path: &Path) -> Result<Vec<Article>> {
         }
     }
     Ok(arts)
-}
-
-/// The files [`read_articles`] reads for `path`, sorted (for the training-data hash): the
-/// `.txt` files below a folder, else `path` itself.
-pub fn article_files(path: &Path) -> Result<Vec<PathBuf>> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if !meta.is_dir() {
-        return Ok(vec![path.to_path_buf()]);
-    }
-    let mut out = Vec::new();
-    for entry in walkdir::WalkDir::new(path).follow_links(true) {
-        let entry = entry.map_err(|e| Error::Config {
-            path: path.to_path_buf(),
-            msg: e.to_string(),
-        })?;
-        if entry.file_type().is_file() && crate::input::is_txt(entry.path()) {
-            out.push(entry.into_path());
-        }
-    }
-    out.sort();
-    Ok(out)
 }
 
 /// Reads `article<TAB>group` lines (a header line `article<TAB>group` is skipped).
